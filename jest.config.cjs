@@ -1,0 +1,24 @@
+/** One jest run for the whole workspace; each package's tests live in its test/ folder. */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  },
+];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  testEnvironmentOptions: { customExportConditions: ['@quizmesh/source', 'node', 'require', 'default'] },
+  transform: { '^.+\\.(t|j)s$': swc },
+  transformIgnorePatterns: ['/node_modules/'],
+  roots: ['<rootDir>/packages', '<rootDir>/services'],
+  testMatch: ['**/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  moduleFileExtensions: ['ts', 'js', 'cjs', 'mjs', 'json'],
+  testTimeout: 60_000,
+  // Integration suites start real processes and databases: keep the machine's two cores usable.
+  maxWorkers: process.env.CI ? 2 : '50%',
+  verbose: false,
+};

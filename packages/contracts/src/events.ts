@@ -1,0 +1,313 @@
+/**
+ * Event contracts of the platform (ARCHITECTURE.md "Events"): one definition per topic with
+ * its CloudEvent `type`, dead-letter topic and zod schema of `data`. Publishers validate
+ * before writing to their outbox, consumers validate on delivery (the platform's
+ * Subscriptions drop a non-matching message to the dead-letter topic).
+ *
+ * Versioning: every payload carries `schemaVersion`. Additive, optional fields keep the
+ * version (consumers strip unknown keys, so older consumers keep working). A breaking change
+ * adds a new version with a new CloudEvent type (`…v2`) on the same topic; consumers accept
+ * both (a discriminated union on `schemaVersion`) until every publisher has moved.
+ */
+import { z } from 'zod';
+
+export const EVENT_TYPE_PREFIX = 'dev.quizmesh';
+/** The Dapr pub/sub component every service publishes to and subscribes from. */
+export const PUBSUB_NAME = 'pubsub';
+
+export interface EventContract<S extends z.ZodType = z.ZodType> {
+  /** the Dapr topic */
+  topic: string;
+  /** where Dapr puts messages the consumer could not handle (see components/common Subscriptions) */
+  deadLetterTopic: string;
+  /** CloudEvent `type`, e.g. `dev.quizmesh.user.registered.v1` */
+  type: string;
+  schemaVersion: number;
+  /** app id of the one publisher */
+  publisher: string;
+  /** schema of the CloudEvent's `data` */
+  schema: S;
+}
+
+export const deadLetterTopicOf = (topic: string) => `${topic}.deadletter`;
+export const eventTypeOf = (topic: string, schemaVersion: number) => `${EVENT_TYPE_PREFIX}.${topic}.v${schemaVersion}`;
+
+function defineEvent<S extends z.ZodType>(options: {
+  topic: string;
+  schemaVersion: number;
+  publisher: string;
+  schema: S;
+}): EventContract<S> {
+  return {
+    topic: options.topic,
+    deadLetterTopic: deadLetterTopicOf(options.topic),
+    type: eventTypeOf(options.topic, options.schemaVersion),
+    schemaVersion: options.schemaVersion,
+    publisher: options.publisher,
+    schema: options.schema,
+  };
+}
+
+// Shared field shapes: ids are UUIDs, times are RFC 3339 UTC strings (what JSON carries).
+const id = z.uuid();
+const timestamp = z.iso.datetime({ offset: true });
+export const roleSchema = z.enum(['player', 'author', 'admin']);
+
+export const TOPICS = {
+  userRegistered: 'user.registered',
+  quizPublished: 'quiz.published',
+  quizCompleted: 'quiz.completed',
+  scoreCalculated: 'score.calculated',
+  leaderboardUpdated: 'leaderboard.updated',
+  attemptFailed: 'attempt.failed',
+  notificationCreated: 'notification.created',
+} as const;
+
+/** identity → evaluation (stats record), notification (welcome message) */
+export const userRegistered = defineEvent({
+  topic: TOPICS.userRegistered,
+  schemaVersion: 1,
+  publisher: 'identity',
+  schema: z
+    .object({
+      schemaVersion: z.literal(1),
+      userId: id,
+      /** normalised (trimmed, NFC, lower-case) */
+      email: z.email(),
+      displayName: z.string().min(1).max(200),
+      roles: z.array(roleSchema).min(1),
+      registeredAt: timestamp,
+    })
+    .meta({ id: 'UserRegisteredV1', description: 'A new account exists.' }),
+});
+
+/** The answer-key shape of one question in quiz.published (quiz's question types). */
+export const questionTypeSchema = z.enum(['single', 'multiple']);
+export const difficultySchema = z.enum(['easy', 'medium', 'hard']);
+
+/**
+ * quiz → evaluation. Carries the answer keys, so evaluation keeps its own copy per quiz
+ * version and scores attempts while quiz is down. Attempts name the exact version they played.
+ */
+export const quizPublished = defineEvent({
+  topic: TOPICS.quizPublished,
+  schemaVersion: 1,
+  publisher: 'quiz',
+  schema: z
+    .object({
+      schemaVersion: z.literal(1),
+      quizId: id,
+      /** increases with every publication of the same quiz */
+      version: z.number().int().positive(),
+      /** the version this one replaces as the playable one (attempts of it stay scoreable) */
+      supersedesVersion: z.number().int().positive().optional(),
+      authorId: id,
+      title: z.string().min(1),
+      difficulty: difficultySchema,
+      /** seconds a player has; quiz.completed says whether a submission came later (`late`) */
+      timeLimitSeconds: z.number().int().positive(),
+      questionCount: z.number().int().nonnegative(),
+      /** the sum of the questions' points */
+      maxScore: z.number().int().positive(),
+      questions: z
+        .array(
+          z.object({
+            questionId: id,
+            /** single: exactly one correct option; multiple: one or more */
+            type: questionTypeSchema,
+            points: z.number().int().positive(),
+            /** every option of the question, in display order */
+            optionIds: z.array(id).min(2).max(10),
+            correctOptionIds: z.array(id).min(1).max(10),
+          }),
+        )
+        .min(1),
+      publishedAt: timestamp,
+    })
+    .superRefine((e, ctx) => {
+      if (e.questionCount !== e.questions.length) {
+        ctx.addIssue({ code: 'custom', path: ['questionCount'], message: 'must equal the number of questions' });
+      }
+      if (e.maxScore !== e.questions.reduce((sum, q) => sum + q.points, 0)) {
+        ctx.addIssue({ code: 'custom', path: ['maxScore'], message: "must equal the sum of the questions' points" });
+      }
+      e.questions.forEach((q, i) => {
+        if (!q.correctOptionIds.every((o) => q.optionIds.includes(o))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['questions', i, 'correctOptionIds'],
+            message: 'must be options of the question',
+          });
+        }
+        if (q.type === 'single' && q.correctOptionIds.length !== 1) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['questions', i, 'correctOptionIds'],
+            message: 'a single-choice question has exactly one',
+          });
+        }
+      });
+    })
+    .meta({ id: 'QuizPublishedV1', description: 'A quiz version became playable; carries its answer keys.' }),
+});
+
+/**
+ * quiz → evaluation (score the attempt). Scoring rules agreed with evaluation (docs/events.md):
+ * a question earns its points when the chosen options equal its correct options exactly (no
+ * partial credit within a question); an unanswered question earns 0; a `late` attempt is scored
+ * 0 with its answers kept for the record.
+ */
+export const quizCompleted = defineEvent({
+  topic: TOPICS.quizCompleted,
+  schemaVersion: 1,
+  publisher: 'quiz',
+  schema: z
+    .object({
+      schemaVersion: z.literal(1),
+      attemptId: id,
+      quizId: id,
+      /** the exact version played: its answer keys came with that version's quiz.published */
+      quizVersion: z.number().int().positive(),
+      userId: id,
+      /** one entry per answered question; an omitted question was not answered */
+      answers: z.array(z.object({ questionId: id, optionIds: z.array(id).max(10) })),
+      startedAt: timestamp,
+      submittedAt: timestamp,
+      /** startedAt + the version's time limit */
+      deadlineAt: timestamp,
+      /** submitted after the deadline plus quiz's grace period: scored 0 */
+      late: z.boolean(),
+    })
+    .meta({ id: 'QuizCompletedV1', description: 'A player submitted an attempt.' }),
+});
+
+/** evaluation → identity (profile stats), quiz (attempt state), notification (result message) */
+export const scoreCalculated = defineEvent({
+  topic: TOPICS.scoreCalculated,
+  schemaVersion: 1,
+  publisher: 'evaluation',
+  schema: z
+    .object({
+      schemaVersion: z.literal(1),
+      attemptId: id,
+      quizId: id,
+      /** the quiz version the attempt played (optional: added after v1 shipped) */
+      quizVersion: z.number().int().positive().optional(),
+      userId: id,
+      /** points scored (whole points under the rules in quiz.completed; 0 for a late attempt) */
+      score: z.number().nonnegative(),
+      maxScore: z.number().positive(),
+      correctCount: z.number().int().nonnegative(),
+      questionCount: z.number().int().positive(),
+      /** when the player submitted the attempt */
+      finishedAt: timestamp,
+      /** when evaluation scored it */
+      calculatedAt: timestamp,
+      /** submitted after the deadline: scored 0 and kept off the leaderboards */
+      late: z.boolean().optional(),
+    })
+    .refine((e) => e.score <= e.maxScore, { path: ['score'], message: 'score exceeds maxScore' })
+    .refine((e) => e.correctCount <= e.questionCount, {
+      path: ['correctCount'],
+      message: 'correctCount exceeds questionCount',
+    })
+    .meta({ id: 'ScoreCalculatedV1', description: 'An attempt has been scored (exactly one per attempt).' }),
+});
+
+/** evaluation → quiz (cache invalidation), gateway (live push). Evaluation fleshes out entries. */
+export const leaderboardUpdated = defineEvent({
+  topic: TOPICS.leaderboardUpdated,
+  schemaVersion: 1,
+  publisher: 'evaluation',
+  schema: z
+    .object({
+      schemaVersion: z.literal(1),
+      board: z.enum(['global', 'quiz', 'weekly']),
+      /** set for board = quiz */
+      quizId: id.optional(),
+      /** ISO week such as 2026-W47 for board = weekly */
+      period: z
+        .string()
+        .regex(/^\d{4}-W\d{2}$/)
+        .optional(),
+      /** best attempt per player; equal scores: the earlier finish ranks higher (docs/events.md) */
+      top: z
+        .array(
+          z.object({
+            rank: z.number().int().positive(),
+            userId: id,
+            /** from user.registered; absent when evaluation has not seen the player's registration */
+            displayName: z.string().optional(),
+            score: z.number(),
+            finishedAt: timestamp.optional(),
+          }),
+        )
+        .max(100),
+      updatedAt: timestamp,
+    })
+    .meta({ id: 'LeaderboardUpdatedV1', description: 'The top of a leaderboard changed.' }),
+});
+
+/** quiz → notification (compensation: the attempt's quiz.completed was dead-lettered, it will not be scored) */
+export const attemptFailed = defineEvent({
+  topic: TOPICS.attemptFailed,
+  schemaVersion: 1,
+  publisher: 'quiz',
+  schema: z
+    .object({
+      schemaVersion: z.literal(1),
+      attemptId: id,
+      quizId: id,
+      quizVersion: z.number().int().positive(),
+      /** for the player's message */
+      quizTitle: z.string().min(1),
+      userId: id,
+      reason: z.string().min(1).max(500),
+      submittedAt: timestamp,
+      failedAt: timestamp,
+    })
+    .meta({ id: 'AttemptFailedV1', description: 'An attempt could not be scored and was abandoned.' }),
+});
+
+/**
+ * notification → gateway (live push to the user's open streams, `GET /api/v1/stream`). Published
+ * once a notification is stored in the user's inbox; the push is best effort (the inbox is the
+ * record), so every gateway replica consumes it and writes it to that user's streams only.
+ */
+export const notificationCreated = defineEvent({
+  topic: TOPICS.notificationCreated,
+  schemaVersion: 1,
+  publisher: 'notification',
+  schema: z
+    .object({
+      schemaVersion: z.literal(1),
+      notificationId: id,
+      /** the recipient: only this user's streams receive it */
+      userId: id,
+      kind: z.enum(['welcome', 'result', 'attempt-failed']),
+      title: z.string().min(1),
+      /** plain text */
+      body: z.string(),
+      createdAt: timestamp,
+    })
+    .meta({ id: 'NotificationCreatedV1', description: "A notification was added to a user's inbox." }),
+});
+
+export const EVENTS = [
+  userRegistered,
+  quizPublished,
+  quizCompleted,
+  scoreCalculated,
+  leaderboardUpdated,
+  attemptFailed,
+  notificationCreated,
+] as const;
+
+export type UserRegistered = z.infer<typeof userRegistered.schema>;
+export type QuizPublished = z.infer<typeof quizPublished.schema>;
+export type QuizCompleted = z.infer<typeof quizCompleted.schema>;
+export type ScoreCalculated = z.infer<typeof scoreCalculated.schema>;
+export type LeaderboardUpdated = z.infer<typeof leaderboardUpdated.schema>;
+export type AttemptFailed = z.infer<typeof attemptFailed.schema>;
+export type NotificationCreated = z.infer<typeof notificationCreated.schema>;
+export type EventData<C extends EventContract> = z.infer<C['schema']>;

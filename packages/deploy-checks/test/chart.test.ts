@@ -1,0 +1,418 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { CHART_DIR, HelmError, lintChart, renderChart, REPO_ROOT } from '../src/helm';
+import { loadObjects } from '../src/yaml-files';
+import { objectId, pathGet, asArray, asRecord, type KubeObject } from '../src/objects';
+import { isKubernetesBuiltIn, validateKubernetesObject } from '../src/kubernetes-schema';
+import { unknownFieldsOf } from '../src/kubernetes-fields';
+import { isDaprResource, validateDaprResource } from '../src/dapr-schema';
+import { checkPolicies, formatViolation, podTemplateOf } from '../src/policies';
+import { findSecretValues } from '../src/values-secrets';
+
+/** `<app> <topic> -> <route> dlq=<dead-letter topic>`: what a Subscription does, whatever its pubsub or name. */
+function subscriptionSummary(object: KubeObject): string {
+  const deadLetter = pathGet(object, 'spec.deadLetterTopic');
+  return `${asArray(object.scopes).join(',')} ${String(pathGet(object, 'spec.topic'))} -> ${String(
+    pathGet(object, 'spec.routes.default'),
+  )} dlq=${typeof deadLetter === 'string' ? deadLetter : '-'}`;
+}
+
+/** Each variant CI renders: every ci/*-values.yaml, plus values-eks.yaml completed by the Terraform outputs example. */
+const VARIANTS: Record<string, string[]> = Object.fromEntries([
+  ...readdirSync(join(CHART_DIR, 'ci'))
+    .filter((file) => file.endsWith('-values.yaml'))
+    .sort()
+    .map((file): [string, string[]] => [file.replace('-values.yaml', ''), [join('ci', file)]]),
+  ['values-eks+terraform', ['values-eks.yaml', join('ci', 'eks-values.yaml')]],
+]);
+
+const rendered = new Map<string, KubeObject[]>();
+
+function objectsOf(variant: string): KubeObject[] {
+  const objects = rendered.get(variant);
+  if (objects === undefined) throw new Error(`variant ${variant} was not rendered`);
+  return objects;
+}
+
+function find(objects: KubeObject[], kind: string, name: string): KubeObject {
+  const found = objects.find((object) => object.kind === kind && object.metadata.name === name);
+  if (found === undefined) throw new Error(`${kind}/${name} not rendered`);
+  return found;
+}
+
+function names(objects: KubeObject[], kind: string): string[] {
+  return objects
+    .filter((object) => object.kind === kind)
+    .map((object) => object.metadata.name)
+    .sort();
+}
+
+beforeAll(async () => {
+  // Render each variant once for the whole file.
+  for (const [variant, files] of Object.entries(VARIANTS))
+    rendered.set(variant, await renderChart({ valuesFiles: files }));
+});
+
+describe.each(Object.keys(VARIANTS))('chart variant %s', (variant) => {
+  const files = VARIANTS[variant] ?? [];
+
+  it('passes helm lint --strict', async () => {
+    await expect(lintChart({ valuesFiles: files })).resolves.toContain('0 chart(s) failed');
+  });
+
+  it('renders only objects that validate against the Kubernetes schemas', () => {
+    const builtIns = objectsOf(variant).filter((object) => !isDaprResource(object));
+    expect(builtIns.length).toBeGreaterThan(0);
+    expect(builtIns.filter((object) => !isKubernetesBuiltIn(object)).map(objectId)).toEqual([]);
+    expect(builtIns.flatMap(validateKubernetesObject)).toEqual([]);
+    expect(unknownFieldsOf(builtIns)).toEqual([]);
+  });
+
+  it('renders Dapr resources that validate against the Dapr CRD schemas', () => {
+    const dapr = objectsOf(variant).filter(isDaprResource);
+    expect(dapr.map((object) => object.kind)).toEqual(
+      expect.arrayContaining(['Component', 'Subscription', 'Resiliency', 'Configuration']),
+    );
+    expect(dapr.flatMap(validateDaprResource)).toEqual([]);
+  });
+
+  it('satisfies every policy', () => {
+    expect(checkPolicies(objectsOf(variant)).map(formatViolation)).toEqual([]);
+  });
+
+  it('keeps secret values out of the values files', () => {
+    for (const file of files) expect(findSecretValues(parse(readFileSync(join(CHART_DIR, file), 'utf8')))).toEqual([]);
+  });
+});
+
+describe('default install (minikube)', () => {
+  const objects = (): KubeObject[] => objectsOf('minikube');
+  const services = ['evaluation', 'gateway', 'identity', 'notification', 'quiz'];
+
+  it('runs every service with its Dapr sidecar, and the operator only when enabled', () => {
+    const appIds = objects()
+      .map((object) => podTemplateOf(object))
+      .map((pod) => asRecord(pod?.metadata.annotations)['dapr.io/app-id'])
+      .filter((id) => id !== undefined)
+      .sort();
+    expect(appIds).toEqual(services);
+    for (const name of services) {
+      expect(names(objects(), 'HorizontalPodAutoscaler')).toContain(`quizmesh-${name}`);
+      expect(names(objects(), 'PodDisruptionBudget')).toContain(`quizmesh-${name}`);
+      expect(names(objects(), 'ServiceAccount')).toContain(`quizmesh-${name}`);
+    }
+  });
+
+  it('runs the development backing services from pinned official images', () => {
+    const images = ['rabbitmq', 'redis', 'postgres', 'jaeger', 'mailpit'].map((name) =>
+      pathGet(find(objects(), 'Deployment', `quizmesh-${name}`), 'spec.template.spec.containers'),
+    );
+    expect(
+      images.flatMap((containers) => asArray(containers).map((container) => String(pathGet(container, 'image')))),
+    ).toEqual([
+      'docker.io/library/rabbitmq:4.1.4-alpine',
+      'docker.io/library/redis:7.4.5-alpine',
+      'docker.io/library/postgres:17.6-alpine',
+      'docker.io/jaegertracing/jaeger:2.10.0',
+      'docker.io/axllent/mailpit:v1.27.0',
+    ]);
+  });
+
+  it('migrates each database with quizmesh-migrate in a hook Job reading DATABASE_URL from a Secret', () => {
+    for (const name of ['identity', 'quiz', 'evaluation']) {
+      const job = find(objects(), 'Job', `quizmesh-${name}-migrate`);
+      // The in-cluster PostgreSQL only exists after the first install: see docs/decisions/0302.
+      expect(job.metadata.annotations?.['helm.sh/hook']).toBe('post-install,pre-upgrade');
+      const container = asArray(pathGet(job, 'spec.template.spec.containers'))[0];
+      expect(pathGet(container, 'command')).toEqual([
+        'quizmesh-migrate',
+        '--schema',
+        `services/${name}/prisma/schema.prisma`,
+      ]);
+      expect(pathGet(asArray(pathGet(container, 'env'))[0], 'valueFrom.secretKeyRef')).toEqual({
+        name: `quizmesh-${name}-database`,
+        key: 'url',
+      });
+    }
+    expect(names(objects(), 'Job')).toHaveLength(3);
+  });
+
+  it("lets only the gateway invoke services, only on /api/** and GET /readyz (and identity's JWKS)", () => {
+    const apiOnly = [
+      { name: '/api/**', httpVerb: ['*'], action: 'allow' },
+      { name: '/readyz', httpVerb: ['GET'], action: 'allow' },
+    ];
+    for (const name of services) {
+      const acl = pathGet(find(objects(), 'Configuration', `quizmesh-${name}`), 'spec.accessControl');
+      expect(pathGet(acl, 'defaultAction')).toBe('deny');
+      const policies = asArray(pathGet(acl, 'policies'));
+      const expected =
+        name === 'gateway'
+          ? []
+          : [
+              expect.objectContaining({
+                appId: 'gateway',
+                defaultAction: 'deny',
+                operations:
+                  name === 'identity'
+                    ? [...apiOnly, { name: '/.well-known/jwks.json', httpVerb: ['GET'], action: 'allow' }]
+                    : apiOnly,
+              }),
+            ];
+      expect(policies).toEqual(expected);
+    }
+  });
+
+  it('subscribes each consumer to its topics and their dead-letter topics', () => {
+    const subscriptions = objects()
+      .filter((object) => object.kind === 'Subscription')
+      .map(subscriptionSummary);
+    expect(subscriptions).toEqual(
+      expect.arrayContaining([
+        'evaluation quiz.completed -> /events/quiz.completed dlq=quiz.completed.deadletter',
+        'evaluation quiz.completed.deadletter -> /events/quiz.completed.deadletter dlq=-',
+        // quiz compensates a scoring that dead-lettered (attempt FAILED, attempt.failed).
+        'quiz quiz.completed.deadletter -> /events/quiz.completed.deadletter dlq=-',
+        'gateway leaderboard.updated -> /events/leaderboard.updated dlq=leaderboard.updated.deadletter',
+        'notification attempt.failed -> /events/attempt.failed dlq=attempt.failed.deadletter',
+      ]),
+    );
+  });
+
+  it('renders exactly the Subscriptions that npm start uses (components/common), so both runs route events alike', () => {
+    const rendered = objects()
+      .filter((object) => object.kind === 'Subscription')
+      .map(subscriptionSummary)
+      .sort();
+    const local = loadObjects(join(REPO_ROOT, 'components', 'common'), REPO_ROOT)
+      .map((sourced) => sourced.object)
+      .filter((object) => object.kind === 'Subscription')
+      .map(subscriptionSummary)
+      .sort();
+    expect(rendered).toEqual(local);
+  });
+
+  it('delivers leaderboard updates to every gateway replica, other events once per app', () => {
+    const pubsubOf = (name: string): unknown => pathGet(find(objects(), 'Subscription', name), 'spec.pubsubname');
+    expect(pubsubOf('quizmesh-gateway-leaderboard-updated')).toBe('pubsub-broadcast');
+    expect(pubsubOf('quizmesh-gateway-leaderboard-updated-deadletter')).toBe('pubsub');
+    expect(pubsubOf('quizmesh-quiz-leaderboard-updated')).toBe('pubsub');
+    const broadcast = find(objects(), 'Component', 'pubsub-broadcast');
+    expect(asArray(pathGet(broadcast, 'spec.metadata'))).toEqual(
+      expect.arrayContaining([
+        { name: 'consumerID', value: '{podName}' },
+        { name: 'deletedWhenUnused', value: 'true' },
+      ]),
+    );
+    expect(broadcast.scopes).toEqual(['gateway']);
+  });
+
+  it('declares the pubsub, state, secret store and SMTP components with secrets by reference', () => {
+    const components = objects().filter((object) => object.kind === 'Component');
+    expect(
+      components.map((component) => `${component.metadata.name}: ${String(pathGet(component, 'spec.type'))}`).sort(),
+    ).toEqual([
+      'mail: bindings.smtp',
+      'pubsub-broadcast: pubsub.rabbitmq',
+      'pubsub: pubsub.rabbitmq',
+      'secretstore: secretstores.kubernetes',
+      'statestore: state.redis',
+    ]);
+    const pubsub = find(objects(), 'Component', 'pubsub');
+    expect(asArray(pathGet(pubsub, 'spec.metadata'))).toContainEqual({
+      name: 'connectionString',
+      secretKeyRef: { name: 'quizmesh-rabbitmq', key: 'connectionString' },
+    });
+    expect(find(objects(), 'Component', 'statestore').scopes).toEqual([
+      'evaluation',
+      'identity',
+      'notification',
+      'quiz',
+    ]);
+    expect(find(objects(), 'Component', 'mail').scopes).toEqual(['notification']);
+  });
+
+  it('has retries, timeouts and circuit breakers for every app and for pub/sub delivery', () => {
+    const resiliency = find(objects(), 'Resiliency', 'quizmesh');
+    for (const name of services)
+      expect(pathGet(resiliency, `spec.targets.apps.${name}`)).toEqual({
+        timeout: 'invoke',
+        retry: 'invoke',
+        circuitBreaker: 'app',
+      });
+    expect(pathGet(resiliency, 'spec.targets.components.pubsub.inbound')).toEqual({
+      timeout: 'pubsubInbound',
+      retry: 'pubsubInbound',
+      circuitBreaker: 'pubsubInbound',
+    });
+  });
+
+  it('traces daprd to the in-cluster Jaeger over OTLP and points the apps at it', () => {
+    expect(pathGet(find(objects(), 'Configuration', 'quizmesh-quiz'), 'spec.tracing.otel')).toEqual({
+      endpointAddress: 'quizmesh-jaeger:4317',
+      isSecure: false,
+      protocol: 'grpc',
+    });
+    const env = asArray(
+      pathGet(
+        asArray(pathGet(find(objects(), 'Deployment', 'quizmesh-quiz'), 'spec.template.spec.containers'))[0],
+        'env',
+      ),
+    );
+    expect(env).toContainEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://quizmesh-jaeger:4318' });
+  });
+
+  it('denies all traffic by default and opens only the needed paths', () => {
+    const policies = names(objects(), 'NetworkPolicy');
+    expect(policies).toEqual(
+      expect.arrayContaining([
+        'quizmesh-default-deny',
+        'quizmesh-dns',
+        'quizmesh-gateway',
+        'quizmesh-postgres',
+        'quizmesh-migrations',
+      ]),
+    );
+    const gatewayIngress = asArray(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-gateway'), 'spec.ingress'));
+    expect(gatewayIngress).toContainEqual({
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+      ports: [{ protocol: 'TCP', port: 8080 }],
+    });
+    // identity is not public: only sidecars reach it.
+    expect(asArray(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-identity'), 'spec.ingress'))).toHaveLength(1);
+    const postgresClients = pathGet(
+      asArray(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-postgres'), 'spec.ingress'))[0],
+      'from',
+    );
+    expect(postgresClients).toEqual([
+      {
+        podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'quizmesh', 'quizmesh.io/uses-postgres': 'true' } },
+      },
+    ]);
+  });
+
+  it('routes the ingress to the gateway only', () => {
+    const paths = asArray(
+      pathGet(asArray(pathGet(find(objects(), 'Ingress', 'quizmesh'), 'spec.rules'))[0], 'http.paths'),
+    );
+    expect(paths.map((path) => pathGet(path, 'backend.service'))).toEqual([
+      { name: 'quizmesh-gateway', port: { number: 8080 } },
+    ]);
+  });
+});
+
+describe('EKS and other variants', () => {
+  it('uses managed backends through existing Secrets and ECR images on EKS', () => {
+    const objects = objectsOf('values-eks+terraform');
+    expect(names(objects, 'Deployment').filter((name) => /rabbitmq|redis|postgres|mailpit/.test(name))).toEqual([]);
+    expect(names(objects, 'Secret')).toEqual([]);
+    const identity = find(objects, 'Deployment', 'quizmesh-identity');
+    const container = asArray(pathGet(identity, 'spec.template.spec.containers'))[0];
+    expect(pathGet(container, 'image')).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/quizmesh/identity:0.1.0');
+    expect(asArray(pathGet(container, 'env'))).toContainEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'quizmesh-identity-database', key: 'url' } },
+    });
+    expect(find(objects, 'Job', 'quizmesh-identity-migrate').metadata.annotations?.['helm.sh/hook']).toBe(
+      'pre-install,pre-upgrade',
+    );
+    expect(asArray(pathGet(find(objects, 'Component', 'statestore'), 'spec.metadata'))).toContainEqual({
+      name: 'enableTLS',
+      value: 'true',
+    });
+    expect(pathGet(find(objects, 'HorizontalPodAutoscaler', 'quizmesh-quiz'), 'spec.minReplicas')).toBe(2);
+  });
+
+  it('renders fixed replicas and no HPAs with autoscaling off, and the operator when enabled', () => {
+    const objects = objectsOf('autoscaling-off');
+    expect(names(objects, 'HorizontalPodAutoscaler')).toEqual([]);
+    expect(pathGet(find(objects, 'Deployment', 'quizmesh-quiz'), 'spec.replicas')).toBe(2);
+    const rules = asArray(pathGet(find(objects, 'Role', 'quizmesh-operator'), 'rules'));
+    expect(rules).toContainEqual({
+      apiGroups: ['quizmesh.io'],
+      resources: ['quizzes'],
+      verbs: ['get', 'list', 'watch'],
+    });
+    // The operator may invoke the quiz service, nothing else.
+    const quizPolicies = asArray(
+      pathGet(find(objects, 'Configuration', 'quizmesh-quiz'), 'spec.accessControl.policies'),
+    );
+    expect(quizPolicies.map((policy) => pathGet(policy, 'appId')).sort()).toEqual(['gateway', 'operator']);
+    const identityPolicies = asArray(
+      pathGet(find(objects, 'Configuration', 'quizmesh-identity'), 'spec.accessControl.policies'),
+    );
+    expect(identityPolicies.map((policy) => pathGet(policy, 'appId'))).toEqual(['gateway']);
+  });
+
+  it('renders no backing services and only the JWT signing keys Secret when they are off', () => {
+    const objects = objectsOf('backing-off');
+    expect(objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/component'] === 'backing')).toEqual(
+      [],
+    );
+    expect(names(objects, 'Secret')).toEqual(['jwt-signing-keys']);
+  });
+
+  it('lets identity, and only identity, read the JWT signing keys', () => {
+    const objects = objectsOf('minikube');
+    expect(find(objects, 'Role', 'quizmesh-identity').rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['jwt-signing-keys'], verbs: ['get'] },
+    ]);
+    expect(names(objects, 'Role')).toEqual(['quizmesh-identity']);
+    expect(pathGet(find(objects, 'Configuration', 'quizmesh-identity'), 'spec.secrets.scopes')).toContainEqual({
+      storeName: 'secretstore',
+      defaultAccess: 'deny',
+      allowedSecrets: ['jwt-signing-keys'],
+    });
+    expect(pathGet(find(objects, 'Configuration', 'quizmesh-quiz'), 'spec.secrets.scopes')).toContainEqual({
+      storeName: 'secretstore',
+      defaultAccess: 'deny',
+    });
+    const keys = find(objects, 'Secret', 'jwt-signing-keys');
+    const value: unknown = JSON.parse(
+      Buffer.from(String(pathGet(keys, 'data.jwt-signing-keys')), 'base64').toString('utf8'),
+    );
+    expect(String(pathGet(value, 'current.privateKeyPem'))).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
+  });
+});
+
+describe('values.schema.json', () => {
+  async function renderError(setJson: Record<string, unknown>): Promise<string> {
+    try {
+      await renderChart({ setJson });
+    } catch (error: unknown) {
+      if (error instanceof HelmError) return error.output;
+      throw error;
+    }
+    throw new Error(`values ${JSON.stringify(setJson)} were accepted`);
+  }
+
+  it('rejects a typo in a service entry', async () => {
+    expect(await renderError({ 'services.quiz.replcas': 2 })).toMatch(
+      /services\/quiz.*additional properties 'replcas' not allowed/,
+    );
+  });
+
+  it('rejects a wrong type', async () => {
+    expect(await renderError({ 'services.gateway.port': '8080' })).toMatch(
+      /services\/gateway\/port.*got string, want integer/,
+    );
+  });
+
+  it('rejects the latest tag and unpinned backing images', async () => {
+    expect(await renderError({ 'image.tag': 'latest' })).toMatch(/image\/tag/);
+    expect(await renderError({ 'backing.redis.image': 'redis' })).toMatch(/backing\/redis\/image/);
+  });
+
+  it('rejects a service without resource limits', async () => {
+    expect(await renderError({ 'services.quiz.resources': { requests: { cpu: '10m', memory: '10Mi' } } })).toMatch(
+      /services\/quiz\/resources.*missing property 'limits'/,
+    );
+  });
+
+  it('requires existing Secrets when the in-cluster backends are off', async () => {
+    expect(await renderError({ 'backing.postgres.enabled': false })).toContain(
+      'services.evaluation.database.existingSecret is required',
+    );
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * For integration tests: start a subset of the platform (services + sidecars + databases)
+ * on free ports, exactly as `npm start` does, and stop it afterwards.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { backendUrls, createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
+import { Launcher, type Backends } from './launcher';
+
+export { Launcher, LaunchError } from './launcher';
+export type { Backends, LaunchOptions, RunIsolation } from './launcher';
+export { ensureLocalSecrets, rotateSigningKeys, JWT_SIGNING_KEYS } from './secrets';
+
+export interface StartedPlatform {
+  gatewayUrl: string;
+  /** per app id: app URL, sidecar HTTP port, database URL */
+  endpoints: Launcher['endpoints'];
+  stateDir: string;
+  /** pids of the child processes (apps, sidecars, databases) */
+  pids: number[];
+  /**
+   * backends 'local': the run's namespace on the shared servers (databases
+   * `quizmesh_<service>_<runId>`, RabbitMQ vhost `runId`, Redis keys `<runId>*`), all removed by stop()
+   */
+  runId: string | undefined;
+  /** stops one service's app (SIGTERM, or SIGKILL as a crash) and then its sidecar; see Launcher.stopService */
+  stopService(name: string, options?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
+  /** starts it again on the same ports and waits until it is ready */
+  startService(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(options: {
+  services: string[];
+  backends?: Backends;
+  readyTimeoutMs?: number;
+  /** keep the state dir (logs) after stop, for debugging */
+  keepState?: boolean;
+  serviceEnv?: Record<string, Record<string, string>>;
+}): Promise<StartedPlatform> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'quizmesh-test-'));
+  const backends = options.backends ?? 'embedded';
+  const lines: string[] = [];
+  // Real backends are shared with the developer and other runs: this run gets its own namespaces.
+  let vhost: TestVhost | undefined;
+  if (backends === 'local') vhost = await createTestVhost('qm_run');
+  const runId = vhost?.name;
+  const launcher = new Launcher({
+    repoRoot: resolve(__dirname, '../../..'),
+    backends,
+    portOffset: 'dynamic',
+    stateDir,
+    readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
+    only: options.services,
+    ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
+    ...(vhost ? { isolation: { runId: vhost.name, rabbitmqUrl: vhost.url } } : {}),
+    out: (line) => lines.push(line),
+  });
+  const stop = async () => {
+    await launcher.stop();
+    if (runId !== undefined) {
+      await launcher.dropDatabases();
+      await vhost?.drop();
+      await deleteRedisKeys(`${runId}*`);
+    }
+    if (!options.keepState) rmSync(stateDir, { recursive: true, force: true });
+  };
+  try {
+    const { gatewayUrl } = await launcher.start();
+    return {
+      gatewayUrl,
+      endpoints: launcher.endpoints,
+      stateDir,
+      pids: launcher.pids(),
+      runId,
+      stopService: (name, stopOptions) => launcher.stopService(name, stopOptions),
+      startService: (name) => launcher.startService(name),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** SCAN + UNLINK (never KEYS): the run's keys only. */
+async function deleteRedisKeys(pattern: string): Promise<void> {
+  const redis = new Redis(backendUrls.redis, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,563 @@
+/**
+ * `npm start`: the whole platform on one machine. Per service: an embedded PostgreSQL (if it
+ * owns a database) with migrations applied, a local Dapr sidecar, then the service itself.
+ * Waits for every /readyz, prints one line per service and the gateway URL, stops every
+ * child cleanly on Ctrl-C, and names the service (with its last log lines) if one fails.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, relative } from 'node:path';
+import { Client } from 'pg';
+import { parseAllDocuments } from 'yaml';
+import { ManagedProcess, signalGroup } from './process';
+import { discoverServices, type ServiceDefinition } from './services';
+import { ensureLocalSecrets } from './secrets';
+
+export type Backends = 'embedded' | 'local';
+
+export interface LaunchOptions {
+  repoRoot: string;
+  backends: Backends;
+  /** added to every port, to run a second copy beside a developer's; 'dynamic' = free ports from the OS (tests) */
+  portOffset: number | 'dynamic';
+  /** where .quizmesh state lives (PGlite data, secrets, mailbox, logs) */
+  stateDir: string;
+  readyTimeoutMs: number;
+  /** only these services (and always the gateway) */
+  only?: string[];
+  out: (line: string) => void;
+  /** extra environment per service name (tests) */
+  serviceEnv?: Record<string, Record<string, string>>;
+  /**
+   * Local backends only: give this run namespaces of its own on the shared PostgreSQL, Redis and
+   * RabbitMQ, so a test never touches a developer's data or another run's (see RunIsolation).
+   */
+  isolation?: RunIsolation;
+}
+
+/**
+ * One run's private corner of the shared local backends. The caller creates the vhost and
+ * removes everything afterwards (`startPlatform` does both).
+ * - PostgreSQL: databases `quizmesh_<service>_<runId>` instead of `quizmesh_<service>`
+ *   (`dropDatabases()` removes them);
+ * - RabbitMQ: components/local's `pubsub` is rewritten to `rabbitmqUrl` (a vhost of the run's own)
+ *   in a generated resources folder inside the state dir;
+ * - Redis: the state store's keys get the Dapr namespace `runId` (keyPrefix `namespace`, so
+ *   `<runId>.<appId>||key`), and the two direct Redis users write under `<runId>:`
+ *   (evaluation's leaderboards, the gateway's rate limits): every key of the run matches `<runId>*`.
+ */
+export interface RunIsolation {
+  /** lower-case letters, digits and `_`, so it fits database names, key prefixes and namespaces */
+  runId: string;
+  rabbitmqUrl: string;
+}
+
+const SIDECAR_BASE_PORT = 3500;
+const EMBEDDED_PG_BASE_PORT = 5440;
+const STOP_GRACE_MS = 12_000;
+
+interface RunningService {
+  def: ServiceDefinition;
+  appPort: number;
+  sidecarPort: number;
+  databaseUrl: string | undefined;
+  processes: ManagedProcess[];
+  /** how to start its sidecar and app again (`startService`) */
+  spawnSidecar(): ManagedProcess;
+  spawnApp(): ManagedProcess;
+}
+
+export class Launcher {
+  private readonly processes: ManagedProcess[] = [];
+  private readonly running = new Map<string, RunningService>();
+  private readonly createdDatabases: string[] = [];
+  private stopping: Promise<void> | undefined;
+  /** set once no other live launcher uses the state dir; only then is its pid file ours to write */
+  private ownsStateDir = false;
+  /** after start(): where each app and its sidecar listen */
+  endpoints: Record<string, { appUrl: string; sidecarPort: number; databaseUrl: string | undefined }> = {};
+
+  constructor(private readonly options: LaunchOptions) {
+    const runId = options.isolation?.runId;
+    if (runId !== undefined && !/^[a-z0-9_]{1,40}$/.test(runId)) {
+      throw new Error(`isolation.runId must be 1-40 characters of a-z 0-9 _, got "${runId}"`);
+    }
+  }
+
+  private get logsDir() {
+    return join(this.options.stateDir, 'logs');
+  }
+
+  private node(args: string[]): { command: string; args: string[] } {
+    return { command: process.execPath, args: ['--conditions=@quizmesh/source', '--import', 'tsx', ...args] };
+  }
+
+  /** A package's command (its .cjs bin runs dist when built, else the TypeScript source). */
+  private bin(path: string, args: string[]): { command: string; args: string[] } {
+    return { command: process.execPath, args: [join(this.options.repoRoot, path), ...args] };
+  }
+
+  private spawn(
+    name: string,
+    cmd: { command: string; args: string[] },
+    env: NodeJS.ProcessEnv,
+    cwd = this.options.repoRoot,
+  ): ManagedProcess {
+    const proc = new ManagedProcess({
+      name,
+      command: cmd.command,
+      args: cmd.args,
+      env: { ...process.env, ...env },
+      cwd,
+      logFile: join(this.logsDir, `${name}.log`),
+    }).start();
+    this.processes.push(proc);
+    this.writePidFile();
+    return proc;
+  }
+
+  /** pids of the running children (each leads its own process group) */
+  pids(): number[] {
+    return this.processes
+      .filter((p) => !p.exitInfo)
+      .map((p) => p.pid)
+      .filter((p): p is number => p !== undefined);
+  }
+
+  private writePidFile() {
+    const pids = this.processes.map((p) => p.pid).filter((p): p is number => p !== undefined);
+    writeFileSync(join(this.options.stateDir, 'launcher.pids.json'), JSON.stringify({ launcher: process.pid, pids }));
+  }
+
+  /** A previous launcher killed with SIGKILL cannot stop its children: do it now. */
+  private reapPreviousRun() {
+    const file = join(this.options.stateDir, 'launcher.pids.json');
+    if (!existsSync(file)) return;
+    try {
+      const { launcher, pids } = JSON.parse(readFileSync(file, 'utf8')) as { launcher: number; pids: number[] };
+      if (launcher !== process.pid && isAlive(launcher)) {
+        // Its databases, secrets and pid file live here too: two launchers would trample them.
+        throw new LaunchError(
+          'launcher',
+          `another Quizmesh (pid ${launcher}) is running from ${this.options.stateDir}; stop it, or pass --state-dir`,
+          [],
+        );
+      }
+      for (const pid of pids) if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
+    } catch (err) {
+      if (err instanceof LaunchError) throw err;
+      /* unreadable: nothing to reap */
+    }
+  }
+
+  async start(): Promise<{ gatewayUrl: string }> {
+    const { repoRoot, backends, portOffset, out } = this.options;
+    mkdirSync(this.logsDir, { recursive: true });
+    this.reapPreviousRun();
+    this.ownsStateDir = true;
+    let services = discoverServices(repoRoot);
+    if (this.options.only) {
+      const wanted = new Set([...this.options.only, 'gateway']);
+      services = services.filter((s) => wanted.has(s.name));
+    }
+    const gateway = services.find((s) => s.appId === 'gateway');
+    if (!gateway) throw new LaunchError('launcher', 'no gateway service found under services/', []);
+    ensureLocalSecrets(this.options.stateDir);
+
+    out(
+      backends === 'embedded'
+        ? 'Quizmesh: embedded backends (PGlite per service, in-memory state and pub/sub, local file secrets)'
+        : 'Quizmesh: local backends (PostgreSQL, Redis and RabbitMQ on 127.0.0.1)',
+    );
+    const port = async (fixed: number) => (portOffset === 'dynamic' ? freePort() : fixed + portOffset);
+    const plan = await Promise.all(
+      services.map(async (def, index) => ({
+        def,
+        appPort: await port(def.port),
+        sidecarPort: await port(SIDECAR_BASE_PORT + index),
+        pgPort: await port(EMBEDDED_PG_BASE_PORT + index),
+      })),
+    );
+    await assertPortsFree(
+      plan.flatMap((p) => [
+        { port: p.appPort, what: `${p.def.name} app` },
+        { port: p.sidecarPort, what: `${p.def.name} sidecar` },
+        ...(p.def.database && backends === 'embedded'
+          ? [{ port: p.pgPort, what: `${p.def.name} embedded PostgreSQL` }]
+          : []),
+      ]),
+    );
+
+    const upstreams = services.filter((s) => s.appId !== 'gateway').map((s) => s.appId);
+    const isolation = backends === 'local' ? this.options.isolation : undefined;
+    const resources = [
+      join(repoRoot, 'components/common'),
+      isolation ? this.isolatedLocalResources(isolation) : join(repoRoot, `components/${backends}`),
+    ];
+    const registry = join(this.options.stateDir, 'sidecars');
+    mkdirSync(registry, { recursive: true });
+
+    // Databases first (in parallel), then sidecar + app per service in start order.
+    const databases = new Map<string, string>();
+    await Promise.all(
+      plan
+        .filter((p) => p.def.database)
+        .map(async (p) => {
+          const url = await this.prepareDatabase(p.def, p.pgPort);
+          databases.set(p.def.name, url);
+        }),
+    );
+
+    const running: RunningService[] = [];
+    for (const p of plan) {
+      const { def } = p;
+      const sidecarCommand = this.bin('packages/sidecar/bin/quizmesh-sidecar.cjs', [
+        '--app-id',
+        def.appId,
+        '--app-port',
+        String(p.appPort),
+        '--dapr-http-port',
+        String(p.sidecarPort),
+        ...resources.flatMap((r) => ['--resources-path', r]),
+        '--config',
+        join(repoRoot, 'components/common/config.yaml'),
+        '--app-protocol',
+        'http',
+      ]);
+      const spawnSidecar = () =>
+        this.spawn(
+          `${def.name}-sidecar`,
+          sidecarCommand,
+          { QUIZMESH_SIDECAR_REGISTRY: registry, ...(isolation ? { NAMESPACE: isolation.runId } : {}) },
+          // Relative paths in components/ (secrets file, mailbox) resolve inside the run's state dir.
+          this.options.stateDir,
+        );
+      const databaseUrl = databases.get(def.name);
+      const appEnv = {
+        ...def.env,
+        PORT: String(p.appPort),
+        DAPR_HTTP_PORT: String(p.sidecarPort),
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+        ...(backends === 'local' ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
+        ...(isolation
+          ? {
+              LEADERBOARD_KEY_PREFIX: `${isolation.runId}:evaluation:`,
+              RATE_LIMIT_KEY_PREFIX: `${isolation.runId}:gateway:rl`,
+            }
+          : {}),
+        ...(def.appId === 'gateway' ? { UPSTREAM_APP_IDS: upstreams.join(',') || 'none' } : {}),
+        ...this.options.serviceEnv?.[def.name],
+      };
+      const spawnApp = () => this.spawn(def.name, this.node([def.entry]), appEnv);
+      const service: RunningService = {
+        def,
+        appPort: p.appPort,
+        sidecarPort: p.sidecarPort,
+        databaseUrl,
+        processes: [spawnSidecar(), spawnApp()],
+        spawnSidecar,
+        spawnApp,
+      };
+      running.push(service);
+      this.running.set(def.name, service);
+    }
+
+    await Promise.all(running.map((r) => this.waitReady(r)));
+    for (const r of running) {
+      out(
+        `  ✓ ${r.def.name.padEnd(13)} http://127.0.0.1:${r.appPort}  sidecar :${r.sidecarPort}${
+          r.databaseUrl ? `  db ${backends === 'embedded' ? 'embedded' : 'postgres'}` : ''
+        }`,
+      );
+    }
+    const gatewayPlan = plan.find((p) => p.def === gateway);
+    const gatewayUrl = `http://127.0.0.1:${gatewayPlan?.appPort ?? gateway.port}`;
+    this.endpoints = Object.fromEntries(
+      plan.map((p) => [
+        p.def.appId,
+        { appUrl: `http://127.0.0.1:${p.appPort}`, sidecarPort: p.sidecarPort, databaseUrl: databases.get(p.def.name) },
+      ]),
+    );
+    out('');
+    out(`Gateway: ${gatewayUrl}`);
+    out(`  try:  curl ${gatewayUrl}/api/v1/status`);
+    out(`Logs:   ${relative(process.cwd(), this.logsDir) || this.logsDir}/   Ctrl-C stops everything.`);
+    return { gatewayUrl };
+  }
+
+  private async prepareDatabase(def: ServiceDefinition, pgPort: number): Promise<string> {
+    const { backends, stateDir, readyTimeoutMs } = this.options;
+    let url: string;
+    if (backends === 'embedded') {
+      const dataDir = join(stateDir, 'pglite', def.name);
+      mkdirSync(dataDir, { recursive: true });
+      const pg = this.spawn(
+        `${def.name}-postgres`,
+        this.bin('packages/platform/bin/quizmesh-embedded-postgres.cjs', [
+          '--data-dir',
+          dataDir,
+          '--port',
+          String(pgPort),
+        ]),
+        {},
+      );
+      url = `postgresql://postgres@127.0.0.1:${pgPort}/postgres`;
+      await waitFor(
+        async () => {
+          if (pg.exitInfo)
+            throw new LaunchError(`${def.name} embedded PostgreSQL`, 'exited during start', pg.lastLines());
+          await pingPostgres(url);
+        },
+        readyTimeoutMs,
+        () => new LaunchError(`${def.name} embedded PostgreSQL`, 'did not accept connections in time', pg.lastLines()),
+      );
+    } else {
+      const runId = this.options.isolation?.runId;
+      const database = runId ? `quizmesh_${def.name}_${runId}` : `quizmesh_${def.name}`;
+      await createDatabaseIfMissing(database);
+      if (runId) this.createdDatabases.push(database);
+      url = `postgresql://postgres@127.0.0.1:5432/${database}`;
+    }
+    const migrate = this.spawn(
+      `${def.name}-migrate`,
+      this.bin('packages/platform/bin/quizmesh-migrate.cjs', ['--schema', def.schemaPath ?? '']),
+      {
+        DATABASE_URL: url,
+      },
+    );
+    const result = await migrate.exited;
+    this.processes.splice(this.processes.indexOf(migrate), 1);
+    if (result.code !== 0)
+      throw new LaunchError(`${def.name} migrations`, `exited with code ${String(result.code)}`, migrate.lastLines());
+    return url;
+  }
+
+  /**
+   * Stops one service's app, then its sidecar (so its pub/sub consumers disconnect and the
+   * broker keeps its messages rather than the sidecar retrying them into dead letters), as a
+   * crash or a scale-to-zero would. `signal: 'SIGKILL'` kills the app without a graceful drain.
+   * The database stays. Start it again with `startService`.
+   */
+  async stopService(name: string, options: { signal?: 'SIGTERM' | 'SIGKILL' } = {}): Promise<void> {
+    const service = this.runningService(name);
+    const [sidecar, app] = service.processes as [ManagedProcess, ManagedProcess];
+    if (options.signal === 'SIGKILL') await app.kill();
+    else await app.stop(STOP_GRACE_MS);
+    await sidecar.stop(STOP_GRACE_MS);
+    this.forget(sidecar, app);
+  }
+
+  /** Starts a service stopped by `stopService` again, on the same ports, and waits for its /readyz. */
+  async startService(name: string): Promise<void> {
+    const service = this.runningService(name);
+    if (service.processes.some((p) => !p.exitInfo)) throw new Error(`${name} is running; stop it first`);
+    service.processes = [service.spawnSidecar(), service.spawnApp()];
+    await this.waitReady(service);
+  }
+
+  private runningService(name: string): RunningService {
+    const service = this.running.get(name);
+    if (!service) throw new Error(`${name} is not part of this run (started: ${[...this.running.keys()].join(', ')})`);
+    return service;
+  }
+
+  private forget(...stopped: ManagedProcess[]) {
+    for (const proc of stopped) {
+      const index = this.processes.indexOf(proc);
+      if (index >= 0) this.processes.splice(index, 1);
+    }
+    this.writePidFile();
+  }
+
+  /**
+   * components/local with the run's RabbitMQ vhost and the state store's keys under the run's
+   * Dapr namespace, written to `<stateDir>/components-local`.
+   */
+  private isolatedLocalResources(isolation: RunIsolation): string {
+    const source = join(this.options.repoRoot, 'components/local');
+    const target = join(this.options.stateDir, 'components-local');
+    mkdirSync(target, { recursive: true });
+    for (const file of readdirSync(source).filter((f) => /\.ya?ml$/.test(f))) {
+      const documents = parseAllDocuments(readFileSync(join(source, file), 'utf8')).map((doc) => {
+        const resource = doc.toJS() as {
+          kind?: string;
+          spec?: { type?: string; metadata?: Array<{ name: string; value: string }> };
+        };
+        const metadata = resource.spec?.metadata ?? [];
+        const set = (name: string, value: string) => {
+          const entry = metadata.find((m) => m.name === name);
+          if (entry) entry.value = value;
+          else metadata.push({ name, value });
+        };
+        if (resource.kind === 'Component' && resource.spec?.type === 'pubsub.rabbitmq')
+          set('connectionString', isolation.rabbitmqUrl);
+        if (resource.kind === 'Component' && resource.spec?.type?.startsWith('state.')) set('keyPrefix', 'namespace');
+        return JSON.stringify(resource);
+      });
+      // JSON is YAML: one document per resource.
+      writeFileSync(join(target, file), documents.join('\n---\n'));
+    }
+    return target;
+  }
+
+  /** Drops the databases this run created under `isolation` (after `stop()`). */
+  async dropDatabases(): Promise<void> {
+    if (this.createdDatabases.length === 0) return;
+    const client = new Client({
+      connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres',
+      connectionTimeoutMillis: 3_000,
+    });
+    await client.connect();
+    try {
+      for (const name of this.createdDatabases.splice(0))
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  private async waitReady(r: RunningService): Promise<void> {
+    const [sidecar, app] = r.processes as [ManagedProcess, ManagedProcess];
+    await waitFor(
+      async () => {
+        for (const proc of [sidecar, app]) {
+          if (proc.exitInfo) {
+            throw new LaunchError(
+              proc.spec.name,
+              `exited with code ${String(proc.exitInfo.code ?? proc.exitInfo.signal)}`,
+              proc.lastLines(),
+            );
+          }
+        }
+        const res = await fetch(`http://127.0.0.1:${r.appPort}/readyz`, { signal: AbortSignal.timeout(2_000) });
+        if (res.status !== 200) throw new Error(`readyz ${res.status}: ${await res.text()}`);
+      },
+      this.options.readyTimeoutMs,
+      (last) =>
+        new LaunchError(r.def.name, `not ready after ${this.options.readyTimeoutMs / 1000}s (${last})`, [
+          ...app.lastLines(10),
+          `--- ${sidecar.spec.name} ---`,
+          ...sidecar.lastLines(10),
+        ]),
+    );
+  }
+
+  /** Stops apps first (they drain and flush), then sidecars, then databases. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const tiers = [
+        this.processes.filter((p) => !/-(sidecar|postgres|migrate)$/.test(p.spec.name)),
+        this.processes.filter((p) => p.spec.name.endsWith('-sidecar')),
+        this.processes.filter((p) => /-(postgres|migrate)$/.test(p.spec.name)),
+      ];
+      for (const tier of tiers) await Promise.all(tier.map((p) => p.stop(STOP_GRACE_MS)));
+      if (!this.ownsStateDir) return;
+      try {
+        writeFileSync(
+          join(this.options.stateDir, 'launcher.pids.json'),
+          JSON.stringify({ launcher: process.pid, pids: [] }),
+        );
+      } catch {
+        /* state dir removed */
+      }
+    })();
+    return this.stopping;
+  }
+}
+
+export class LaunchError extends Error {
+  constructor(
+    readonly component: string,
+    readonly reason: string,
+    readonly lastLines: string[],
+  ) {
+    super(`${component} failed to start: ${reason}`);
+    this.name = 'LaunchError';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => Promise<void>, timeoutMs: number, onTimeout: (lastError: string) => Error) {
+  const deadline = Date.now() + timeoutMs;
+  let last: string;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (err instanceof LaunchError) throw err;
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) throw onTimeout(last);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function pingPostgres(url: string) {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function createDatabaseIfMissing(name: string) {
+  const client = new Client({
+    connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres',
+    connectionTimeoutMillis: 3_000,
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new LaunchError(
+      'PostgreSQL on 127.0.0.1:5432',
+      `not reachable (${err instanceof Error ? err.message : String(err)})`,
+      [],
+    );
+  }
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function assertPortsFree(ports: Array<{ port: number; what: string }>) {
+  for (const { port, what } of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (!free)
+      throw new LaunchError(
+        what,
+        `port ${port} is already in use (is another Quizmesh running? try --port-offset=100)`,
+        [],
+      );
+  }
+}

@@ -1,0 +1,23 @@
+export * from './api';
+export {
+  mountDeadLetters,
+  type DeadLetters,
+  type DeadLettersOptions,
+  type DeadLetterEvent,
+  type DeadLetterRuntime,
+} from './mount';
+export {
+  DeadLetterStore,
+  DeadLetterStoreFullError,
+  deadLetterId,
+  type DeadLetterPage,
+  type ListOptions,
+} from './store';
+export {
+  OptimisticState,
+  ContentionError,
+  type ConditionalWrite,
+  type MutationPlan,
+  type Versioned,
+  type OptimisticStateOptions,
+} from './state';

@@ -1,0 +1,247 @@
+/**
+ * Dead letters for a consuming service (docs/decisions/0600): subscribes to `<topic>.deadletter`
+ * for every topic it consumes, keeps each dead letter in the Dapr state store, and serves the
+ * admin API to list, replay and discard them.
+ */
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { requireRole } from '../caller';
+import { AppError } from '../errors';
+import type { Dapr } from '../dapr';
+import { type DeliveryOutcome, type EventEnvelope, type Subscriptions } from '../subscriptions';
+import { parse, parseBody, parseParams } from '../validation';
+import {
+  DEAD_LETTER_SUFFIX,
+  DEAD_LETTERS_PATH,
+  MAX_REPLAY_ALL,
+  deadLetterEnvelopeSchema,
+  deadLetterListQuerySchema,
+  deadLetterParamsSchema,
+  deadLetterReplayAllRequestSchema,
+  type DeadLetter,
+  type DeadLetterList,
+  type DeadLetterReplayAllResult,
+  type DeadLetterReplayResult,
+} from './api';
+import { DeadLetterStore } from './store';
+import { OptimisticState } from './state';
+
+/** The parts of a ServiceRuntime the helper needs (a ServiceRuntime fits). */
+export interface DeadLetterRuntime {
+  service: string;
+  logger: Logger;
+  dapr: Dapr;
+  subscriptions: Subscriptions;
+}
+
+export interface DeadLetterEvent {
+  /** the dead letter's id in the admin API */
+  id: string;
+  /** the CloudEvent id */
+  eventId: string;
+  /** the original CloudEvent */
+  event: Record<string, unknown>;
+  /** false when the same event arrived on the dead-letter topic before (a redelivery or a failed replay) */
+  firstTime: boolean;
+}
+
+export interface DeadLettersOptions {
+  runtime: DeadLetterRuntime;
+  /** the topics this service consumes; each gets a `<topic>.deadletter` subscription */
+  topics: readonly string[];
+  pubsub?: string;
+  stateStore?: string;
+  /**
+   * Runs after the dead letter is stored (e.g. compensation). It runs on every arrival, so it
+   * must be idempotent; if it throws, Dapr redelivers the dead letter and it runs again.
+   */
+  onDeadLetter?: (topic: string, deadLetter: DeadLetterEvent) => Promise<void>;
+  /** upper bound of stored dead letters; beyond it new ones stay in the broker (default 10,000) */
+  maxEntries?: number;
+  /** tests pin the clock */
+  now?: () => Date;
+}
+
+export interface DeadLetters {
+  readonly store: DeadLetterStore;
+  /** `query` as in the HTTP API: `topic`, `limit`, `cursor` (validated; 400 naming the field) */
+  list(query: Record<string, unknown>): Promise<DeadLetterList>;
+  replay(id: string): Promise<DeadLetterReplayResult>;
+  replayAll(topic?: string): Promise<DeadLetterReplayAllResult>;
+  discard(id: string): Promise<void>;
+}
+
+const cursorPayloadSchema = z.object({ t: z.iso.datetime(), i: z.string().min(1) });
+
+function encodeCursor(next: { firstSeenAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify({ t: next.firstSeenAt, i: next.id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { firstSeenAt: string; id: string } {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    payload = undefined;
+  }
+  const parsed = cursorPayloadSchema.safeParse(payload);
+  if (!parsed.success) {
+    throw AppError.badRequest('query.cursor: must be the nextCursor of a previous page', [
+      { field: 'query.cursor', message: 'must be the nextCursor of a previous page' },
+    ]);
+  }
+  return { firstSeenAt: parsed.data.t, id: parsed.data.i };
+}
+
+/**
+ * What a replay republishes: the original event, minus the fields that would tie it to the
+ * failed delivery. Trace fields are left for the sidecar to fill from the admin's request
+ * (the replay belongs to that trace); an expiration would drop the replay as already expired.
+ */
+function replayable(event: Record<string, unknown>): Record<string, unknown> {
+  const {
+    traceid: _traceid,
+    traceparent: _traceparent,
+    tracestate: _tracestate,
+    expiration: _expiration,
+    ...rest
+  } = event;
+  return rest;
+}
+
+/** Subscribes to the dead-letter topics and mounts the admin API on `app`. */
+export function mountDeadLetters(app: Express, options: DeadLettersOptions): DeadLetters {
+  const { runtime } = options;
+  const topics = [...new Set(options.topics)];
+  const [firstTopic, ...otherTopics] = topics;
+  if (firstTopic === undefined) throw new Error('mountDeadLetters: no topics given');
+  for (const topic of topics) {
+    if (topic.endsWith(DEAD_LETTER_SUFFIX))
+      throw new Error(`mountDeadLetters: ${topic} is already a dead-letter topic`);
+  }
+  const topicTuple: [string, ...string[]] = [firstTopic, ...otherTopics];
+  const pubsub = options.pubsub ?? 'pubsub';
+  const now = options.now ?? (() => new Date());
+  const store = new DeadLetterStore(
+    new OptimisticState(runtime.dapr, options.stateStore ?? 'statestore'),
+    runtime.service,
+    options.maxEntries ?? 10_000,
+  );
+  const log = runtime.logger.child({ component: 'dead-letters' });
+
+  const receive = async (topic: string, envelope: EventEnvelope): Promise<DeliveryOutcome> => {
+    const parsed = deadLetterEnvelopeSchema.safeParse(envelope.raw);
+    if (!parsed.success) {
+      // Not DROP: that would acknowledge and lose it. A retry ends, after the inbound policy,
+      // in the broker's own dead-letter queue (RabbitMQ enableDeadLetter), where it is kept.
+      log.error(
+        { topic, issues: parsed.error.issues.slice(0, 5) },
+        'dead letter without a CloudEvent id cannot be stored',
+      );
+      return 'RETRY';
+    }
+    const event = envelope.raw;
+    const { id, firstTime } = await store.record(topic, parsed.data.id, event, now());
+    log.warn({ topic, eventId: parsed.data.id, deadLetterId: id, firstTime }, 'dead letter stored');
+    await options.onDeadLetter?.(topic, { id, eventId: parsed.data.id, event, firstTime });
+    return 'SUCCESS';
+  };
+
+  for (const topic of topics) {
+    runtime.subscriptions.add(app, {
+      pubsub,
+      topic: `${topic}${DEAD_LETTER_SUFFIX}`,
+      // Any payload: the consumer's contract is what failed; only the envelope is checked.
+      schema: z.unknown(),
+      handler: (_data, envelope) => receive(topic, envelope),
+    });
+  }
+
+  const listQuerySchema = deadLetterListQuerySchema(topicTuple);
+  const replayAllSchema = deadLetterReplayAllRequestSchema(topicTuple);
+
+  const api: DeadLetters = {
+    store,
+    async list(query) {
+      const q = parse(listQuerySchema, query, 'query');
+      const page = await store.list({
+        topic: q.topic,
+        limit: q.limit,
+        after: q.cursor ? decodeCursor(q.cursor) : undefined,
+      });
+      return { items: page.items, total: page.total, nextCursor: page.next ? encodeCursor(page.next) : null };
+    },
+    async replay(id) {
+      const found = await store.get(id);
+      if (!found) throw AppError.notFound(`no dead letter ${id}`);
+      const deadLetter: DeadLetter = found.value;
+      await runtime.dapr.publish(pubsub, deadLetter.topic, replayable(deadLetter.event), {
+        contentType: 'application/cloudevents+json',
+      });
+      const outcome = await store.remove(id, found.etag);
+      log.info(
+        { deadLetterId: id, eventId: deadLetter.eventId, topic: deadLetter.topic, outcome },
+        'dead letter replayed',
+      );
+      return { id, eventId: deadLetter.eventId, topic: deadLetter.topic, outcome };
+    },
+    async replayAll(topic) {
+      const ids = await store.ids(topic);
+      const batch = ids.slice(0, MAX_REPLAY_ALL);
+      const result: DeadLetterReplayAllResult = {
+        matched: ids.length,
+        replayed: 0,
+        deadLetteredAgain: 0,
+        alreadyGone: 0,
+        failed: [],
+        remaining: ids.length - batch.length,
+      };
+      // One at a time, oldest first: consumers see the events in their original order, and a
+      // sidecar that is down fails each quickly instead of a burst of parallel timeouts.
+      for (const id of batch) {
+        try {
+          const { outcome } = await api.replay(id);
+          if (outcome === 'replayed') result.replayed += 1;
+          else if (outcome === 'dead-lettered-again') result.deadLetteredAgain += 1;
+          else result.alreadyGone += 1;
+        } catch (err) {
+          if (err instanceof AppError && err.status === 404) {
+            result.alreadyGone += 1;
+            continue;
+          }
+          log.error({ err, deadLetterId: id }, 'replay failed');
+          result.failed.push({ id, detail: err instanceof AppError && err.detail ? err.detail : 'replay failed' });
+        }
+      }
+      return result;
+    },
+    async discard(id) {
+      if ((await store.remove(id)) === 'already-gone') throw AppError.notFound(`no dead letter ${id}`);
+      log.info({ deadLetterId: id }, 'dead letter discarded');
+    },
+  };
+
+  app.get(DEAD_LETTERS_PATH, async (req, res) => {
+    requireRole(req, 'admin');
+    res.json(await api.list(req.query));
+  });
+  app.post(`${DEAD_LETTERS_PATH}/replay`, async (req, res) => {
+    requireRole(req, 'admin');
+    const body = parseBody(req, replayAllSchema.optional());
+    res.json(await api.replayAll(body?.topic));
+  });
+  app.post(`${DEAD_LETTERS_PATH}/:id/replay`, async (req, res) => {
+    requireRole(req, 'admin');
+    const { id } = parseParams(req, deadLetterParamsSchema);
+    res.json(await api.replay(id));
+  });
+  app.delete(`${DEAD_LETTERS_PATH}/:id`, async (req, res) => {
+    requireRole(req, 'admin');
+    const { id } = parseParams(req, deadLetterParamsSchema);
+    await api.discard(id);
+    res.status(204).end();
+  });
+
+  return api;
+}

@@ -1,0 +1,160 @@
+/// <reference types="pino-http" preserve="true" />
+// ^ kept in the emitted .d.ts so services compiled against dist/ see pino-http's `req.id`/`req.log` typing.
+/**
+ * The HTTP service factory. `createHttpApp` builds the Express app without listening (tests
+ * use supertest or port 0); `runService` listens, wires readiness and graceful shutdown.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import { AppError, notFoundHandler, problemHandler, sendProblem } from './errors';
+import { GracefulShutdown } from './shutdown';
+
+export type ReadinessCheck = () => Promise<void>;
+
+export interface HttpAppOptions {
+  service: string;
+  logger: Logger;
+  /** e.g. '100kb'; larger bodies get 413 */
+  jsonBodyLimit?: string;
+  /** named checks for /readyz (sidecar, database, …); each throws when not ready */
+  readiness?: Record<string, ReadinessCheck>;
+  /** mount the service's routes */
+  routes: (app: Express) => void;
+  /** middleware that must run before body parsing (e.g. the gateway's proxy) */
+  beforeBodyParsing?: (app: Express) => void;
+  /** set while draining: new requests on kept-alive connections get 503 + Connection: close */
+  shutdown?: GracefulShutdown;
+}
+
+const READINESS_TIMEOUT_MS = 2_000;
+
+export function createHttpApp(options: HttpAppOptions): Express {
+  const { logger, service } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customAttributeKeys: { reqId: 'reqId' },
+      // Bind only the request id to the per-request logger, so every line of a request carries it.
+      quietReqLogger: true,
+      // Probes would drown the log.
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      serializers: {
+        req: (req: { id: unknown; method: unknown; url: unknown }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
+        res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  if (options.shutdown) app.use(drainGuard(options.shutdown));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await runReadiness(options.readiness ?? {});
+    const ready = Object.values(checks).every((c) => c.status === 'ok') && !options.shutdown?.draining;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', service, checks });
+  });
+
+  options.beforeBodyParsing?.(app);
+  app.use(jsonOnly, express.json({ limit: options.jsonBodyLimit ?? '100kb', strict: true, type: isJson }));
+  options.routes(app);
+  app.use(notFoundHandler);
+  app.use(problemHandler(logger));
+  return app;
+}
+
+function isJson(req: { headers: Record<string, unknown> }): boolean {
+  const type = String(req.headers['content-type'] ?? '').toLowerCase();
+  return /^application\/([\w.+-]*\+)?json\b/.test(type);
+}
+
+/** A request with a body must say it is JSON (or a JSON variant); anything else is 415. */
+const jsonOnly: RequestHandler = (req, res, next) => {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !isJson(req)) {
+    sendProblem(
+      res,
+      new AppError(415, {
+        detail: `expected application/json, got ${req.headers['content-type'] ?? 'no content type'}`,
+      }),
+    );
+    return;
+  }
+  next();
+};
+
+function drainGuard(shutdown: GracefulShutdown): RequestHandler {
+  return (_req, res, next) => {
+    if (!shutdown.draining) {
+      next();
+      return;
+    }
+    res.setHeader('connection', 'close');
+    sendProblem(res, AppError.unavailable('the service is shutting down'));
+  };
+}
+
+export interface CheckResult {
+  status: 'ok' | 'failing';
+  error?: string;
+}
+
+async function runReadiness(checks: Record<string, ReadinessCheck>): Promise<Record<string, CheckResult>> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        await withTimeout(check(), READINESS_TIMEOUT_MS);
+        return [name, { status: 'ok' }] as const;
+      } catch (err) {
+        const failing: CheckResult = { status: 'failing', error: err instanceof Error ? err.message : String(err) };
+        return [name, failing] as const;
+      }
+    }),
+  );
+  return Object.fromEntries(entries) as Record<string, CheckResult>;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface RunningService {
+  server: Server;
+  port: number;
+  shutdown: GracefulShutdown;
+}
+
+/** Listens on `port` (0 = any) and returns once accepting connections. */
+export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+    server.once('error', reject);
+  });
+}
+
+export function boundPort(server: Server): number {
+  return (server.address() as AddressInfo).port;
+}

@@ -1,0 +1,11 @@
+export * from './config';
+export * from './logger';
+export * from './errors';
+export * from './validation';
+export * from './http';
+export * from './shutdown';
+export * from './dapr';
+export * from './subscriptions';
+export * from './runtime';
+export type { Telemetry } from './telemetry';
+export * from './caller';

@@ -1,0 +1,255 @@
+/**
+ * Outbox relay: publishes pending OutboxEvent rows as CloudEvents through the Dapr sidecar.
+ *
+ * Claiming is one statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)` moves
+ * the rows' `availableAt` a lease into the future, so other relays (other replicas) skip them
+ * without a transaction held open across the network call. A published row is marked sent; a
+ * failed publish (sidecar or broker down) leaves it pending with an exponential back-off, and
+ * the rest of the batch waits too (the sidecar is most likely down for them as well). A relay
+ * that dies mid-batch leaves rows that come back when their lease ends. Delivery is therefore
+ * at least once: consumers dedupe on the CloudEvent id, which is the row id.
+ * Ordering is by `availableAt`, best effort: a row that backs off lets later rows pass.
+ */
+import type { Logger } from 'pino';
+import type { Dapr } from '../dapr';
+import type { GracefulShutdown } from '../shutdown';
+import type { OutboxSql } from './outbox';
+
+export const CLOUDEVENT_CONTENT_TYPE = 'application/cloudevents+json';
+
+export interface OutboxRelayOptions {
+  /** the service's Prisma client (raw queries only) */
+  prisma: OutboxSql;
+  dapr: Pick<Dapr, 'publish'>;
+  /** Dapr pub/sub component name */
+  pubsub: string;
+  logger: Logger;
+  /** CloudEvent `source`: the publishing app id */
+  source: string;
+  /** poll period when idle; `wake()` publishes sooner. Default 1000. */
+  intervalMs?: number;
+  /** rows claimed per round. Default 50. */
+  batchSize?: number;
+  /** how long claimed rows are hidden from other relays. Default 60000. */
+  leaseMs?: number;
+  /** back-off of a row after its n-th failed publish: min(baseMs · 2^(n-1), maxMs). Default 1000 / 60000. */
+  backoff?: { baseMs: number; maxMs: number };
+  /** a publish that takes longer counts as failed (it may still arrive: consumers dedupe). Default 10000. */
+  publishTimeoutMs?: number;
+  /** sent rows older than this are deleted (hourly). Default 7 days; 0 keeps them. */
+  retentionMs?: number;
+  /** registers `stop()` so shutdown ends the relay after the HTTP server drained */
+  shutdown?: GracefulShutdown;
+}
+
+export interface OutboxRelay {
+  /** Publish now instead of at the next poll, e.g. right after a transaction with events committed. */
+  wake(): void;
+  /** Finishes the round in progress (in-flight publishes are marked) and stops. Idempotent. */
+  stop(): Promise<void>;
+  /** One claim-and-publish round; resolves with the number of rows published. For tests and tools. */
+  runOnce(): Promise<number>;
+}
+
+interface ClaimedRow {
+  id: string;
+  topic: string;
+  type: string;
+  data: unknown;
+  traceparent: string | null;
+  tracestate: string | null;
+  createdAt: Date;
+  attempts: number;
+}
+
+const PURGE_EVERY_MS = 60 * 60 * 1000;
+
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const intervalMs = options.intervalMs ?? 1_000;
+  const batchSize = options.batchSize ?? 50;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const backoff = options.backoff ?? { baseMs: 1_000, maxMs: 60_000 };
+  const publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
+  const retentionMs = options.retentionMs ?? 7 * 24 * 60 * 60 * 1000;
+  const { prisma, logger } = options;
+  const log = logger.child({ component: 'outbox-relay' });
+
+  let stopped = false;
+  let wakeUp: (() => void) | undefined;
+  let wakeRequested = false;
+  let lastPurge = 0;
+  let consecutiveLoopFailures = 0;
+
+  const delayFor = (attempts: number) => Math.min(backoff.baseMs * 2 ** Math.max(0, attempts - 1), backoff.maxMs);
+
+  async function claim(): Promise<ClaimedRow[]> {
+    return prisma.$queryRawUnsafe<ClaimedRow[]>(
+      `UPDATE "OutboxEvent" SET "availableAt" = now() + make_interval(secs => $2::float8 / 1000)
+       WHERE "id" IN (
+         SELECT "id" FROM "OutboxEvent"
+         WHERE "sentAt" IS NULL AND "availableAt" <= now()
+         ORDER BY "availableAt", "createdAt"
+         LIMIT $1::int
+         FOR UPDATE SKIP LOCKED)
+       RETURNING "id", "topic", "type", "data", "traceparent", "tracestate", "createdAt", "attempts"`,
+      batchSize,
+      leaseMs,
+    );
+  }
+
+  function cloudEvent(row: ClaimedRow): Record<string, unknown> {
+    return {
+      specversion: '1.0',
+      id: row.id,
+      source: options.source,
+      type: row.type,
+      time: row.createdAt.toISOString(),
+      datacontenttype: 'application/json',
+      data: row.data,
+      // daprd keeps a CloudEvent's own trace fields (it only fills them when `traceid` is
+      // missing), so the event continues the trace of the request that caused it.
+      ...(row.traceparent ? { traceparent: row.traceparent, traceid: row.traceparent } : {}),
+      ...(row.tracestate ? { tracestate: row.tracestate } : {}),
+    };
+  }
+
+  async function publish(row: ClaimedRow): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`publish timed out after ${publishTimeoutMs} ms`)), publishTimeoutMs);
+    });
+    try {
+      await Promise.race([
+        options.dapr.publish(options.pubsub, row.topic, cloudEvent(row), { contentType: CLOUDEVENT_CONTENT_TYPE }),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One statement for the whole batch: the database round trip per row was the bottleneck. */
+  async function markSent(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await prisma.$executeRawUnsafe(
+      `UPDATE "OutboxEvent" SET "sentAt" = now(), "lastError" = NULL WHERE "id" = ANY($1::uuid[])`,
+      ids,
+    );
+  }
+
+  async function runOnce(): Promise<number> {
+    const rows = await claim();
+    const sent: string[] = [];
+    try {
+      for (const [index, row] of rows.entries()) {
+        try {
+          await publish(row);
+        } catch (err) {
+          await backOff(row, rows.slice(index + 1), err);
+          break;
+        }
+        sent.push(row.id);
+        log.debug({ eventId: row.id, topic: row.topic }, 'event published');
+      }
+    } finally {
+      // Also after a failure: what went out must not go out again.
+      await markSent(sent);
+    }
+    return sent.length;
+  }
+
+  /** The failed row backs off exponentially; the rest of the batch waits as long (same sidecar). */
+  async function backOff(row: ClaimedRow, rest: ClaimedRow[], err: unknown): Promise<void> {
+    const attempts = row.attempts + 1;
+    const delayMs = delayFor(attempts);
+    const message = err instanceof Error ? err.message : String(err);
+    await prisma.$executeRawUnsafe(
+      `UPDATE "OutboxEvent" SET "attempts" = "attempts" + 1, "lastError" = $2,
+         "availableAt" = now() + make_interval(secs => $3::float8 / 1000)
+       WHERE "id" = $1::uuid`,
+      row.id,
+      message.slice(0, 1000),
+      delayMs,
+    );
+    if (rest.length > 0) {
+      await prisma.$executeRawUnsafe(
+        `UPDATE "OutboxEvent" SET "availableAt" = now() + make_interval(secs => $2::float8 / 1000)
+         WHERE "id" = ANY($1::uuid[])`,
+        rest.map((r) => r.id),
+        delayMs,
+      );
+    }
+    const level = attempts >= 10 ? 'error' : 'warn';
+    log[level](
+      { eventId: row.id, topic: row.topic, attempts, retryInMs: delayMs, err: message },
+      'publish failed; event stays pending',
+    );
+  }
+
+  async function purgeSent(): Promise<void> {
+    if (retentionMs <= 0 || Date.now() - lastPurge < PURGE_EVERY_MS) return;
+    lastPurge = Date.now();
+    const deleted = await prisma.$executeRawUnsafe(
+      `DELETE FROM "OutboxEvent" WHERE "sentAt" < now() - make_interval(secs => $1::float8 / 1000)`,
+      retentionMs,
+    );
+    if (deleted > 0) log.info({ deleted }, 'purged sent outbox events');
+  }
+
+  function sleep(ms: number): Promise<void> {
+    if (wakeRequested || stopped) {
+      wakeRequested = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        wakeRequested = false;
+        resolve();
+      }
+      wakeUp = done;
+    });
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopped) {
+      let pause = intervalMs;
+      try {
+        const published = await runOnce();
+        await purgeSent();
+        consecutiveLoopFailures = 0;
+        if (published === batchSize) pause = 0; // more may be waiting
+      } catch (err) {
+        // The database is unreachable (the sidecar's failures are handled per row above).
+        consecutiveLoopFailures += 1;
+        pause = Math.min(intervalMs * 2 ** consecutiveLoopFailures, backoff.maxMs);
+        log.warn({ err, retryInMs: pause }, 'outbox relay round failed');
+      }
+      if (pause > 0) await sleep(pause);
+    }
+  }
+
+  const running = loop();
+  let stopping: Promise<void> | undefined;
+  const relay: OutboxRelay = {
+    wake() {
+      wakeRequested = true;
+      wakeUp?.();
+    },
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        wakeUp?.();
+        await running;
+        log.info('outbox relay stopped');
+      })();
+      return stopping;
+    },
+    runOnce,
+  };
+  options.shutdown?.onShutdown('outbox relay', () => relay.stop());
+  return relay;
+}

@@ -1,0 +1,105 @@
+/**
+ * Everything a service needs, built once in its entry point: logger, Dapr client,
+ * subscriptions, graceful shutdown. Services stay thin: they add routes and handlers.
+ */
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import type { DestinationStream, Logger } from 'pino';
+import type { BaseConfig } from './config';
+import { trustGatewayUser } from './caller';
+import { Dapr } from './dapr';
+import { createHttpApp, listen, type HttpAppOptions, type ReadinessCheck } from './http';
+import { createLogger } from './logger';
+import { GracefulShutdown } from './shutdown';
+import { Subscriptions } from './subscriptions';
+import type { Telemetry } from './telemetry';
+
+export interface ServiceRuntimeOptions {
+  service: string;
+  config: BaseConfig;
+  telemetry?: Telemetry;
+  /** tests capture log lines here */
+  logDestination?: DestinationStream;
+  /** tests replace process.exit */
+  exit?: (code: number) => void;
+}
+
+export class ServiceRuntime {
+  readonly service: string;
+  readonly config: BaseConfig;
+  readonly logger: Logger;
+  readonly dapr: Dapr;
+  readonly subscriptions: Subscriptions;
+  readonly shutdown: GracefulShutdown;
+
+  constructor(options: ServiceRuntimeOptions) {
+    this.service = options.service;
+    this.config = options.config;
+    this.logger = createLogger({
+      service: options.service,
+      level: options.config.LOG_LEVEL,
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+    });
+    this.shutdown = new GracefulShutdown({
+      logger: this.logger,
+      timeoutMs: options.config.SHUTDOWN_TIMEOUT_MS,
+      ...(options.exit ? { exit: options.exit } : {}),
+    });
+    // Registered first so it runs last: spans of the final requests still get exported.
+    const telemetry = options.telemetry;
+    if (telemetry?.enabled) this.shutdown.onShutdown('telemetry', () => telemetry.shutdown());
+    this.dapr = new Dapr({
+      host: options.config.DAPR_HOST,
+      httpPort: options.config.DAPR_HTTP_PORT,
+      apiToken: options.config.DAPR_API_TOKEN,
+      logger: this.logger.child({ component: 'dapr-sdk' }),
+    });
+    this.shutdown.onShutdown('dapr client', () => this.dapr.close());
+    this.subscriptions = new Subscriptions(this.logger);
+  }
+
+  /** The service's Express app with the platform's middleware, probes and error handling. */
+  createApp(
+    options: Pick<HttpAppOptions, 'routes' | 'beforeBodyParsing'> & {
+      readiness?: Record<string, ReadinessCheck>;
+      /** false for services that must answer before their sidecar is up (none today) */
+      checkSidecar?: boolean;
+    },
+  ): Express {
+    const readiness: Record<string, ReadinessCheck> = {
+      ...(options.checkSidecar === false ? {} : { sidecar: () => this.dapr.checkSidecar() }),
+      ...options.readiness,
+    };
+    return createHttpApp({
+      service: this.service,
+      logger: this.logger,
+      jsonBodyLimit: this.config.JSON_BODY_LIMIT,
+      readiness,
+      shutdown: this.shutdown,
+      ...(options.beforeBodyParsing ? { beforeBodyParsing: options.beforeBodyParsing } : {}),
+      routes: (app) => {
+        app.use(trustGatewayUser({ appApiToken: this.config.APP_API_TOKEN }));
+        this.subscriptions.mountDiscovery(app);
+        options.routes(app);
+      },
+    });
+  }
+
+  /** Listens (config.PORT unless given), registers the server for draining, logs the address. */
+  async listen(app: Express, port: number = this.config.PORT, host?: string): Promise<Server> {
+    const server = await listen(app, port, host);
+    // Longer than typical load-balancer idle timeouts, so the proxy closes first.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    this.shutdown.addServer(server);
+    const address = server.address();
+    this.logger.info({ port: typeof address === 'object' && address ? address.port : port }, 'listening');
+    return server;
+  }
+
+  /** For entry points: SIGTERM/SIGINT start the graceful shutdown. */
+  handleSignals(): this {
+    this.shutdown.handleSignals();
+    return this;
+  }
+}

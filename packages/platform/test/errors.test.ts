@@ -1,0 +1,209 @@
+import request from 'supertest';
+import { z } from 'zod';
+import { Writable } from 'node:stream';
+import { AppError, createHttpApp, createLogger, parseBody, requireRole, trustGatewayUser } from '../src';
+
+function appWithRoutes() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  const logger = createLogger({ service: 'test', destination });
+  const app = createHttpApp({
+    service: 'test',
+    logger,
+    jsonBodyLimit: '1kb',
+    routes: (a) => {
+      a.post('/things', (req, res) => {
+        const body = parseBody(req, z.object({ name: z.string().min(1), count: z.number().int().positive() }));
+        res.status(201).json(body);
+      });
+      a.get('/things/:id', (req, res) => {
+        res.json({ id: req.params.id });
+      });
+      a.get('/busy', () => {
+        throw Object.assign(new Error('Transaction API error: Unable to start a transaction in the given time.'), {
+          name: 'PrismaClientKnownRequestError',
+          code: 'P2028',
+        });
+      });
+      a.get('/conflict', () => {
+        throw AppError.conflict('thing already exists');
+      });
+      a.get('/boom', () => {
+        throw new Error('database password is hunter2');
+      });
+      a.get('/async-boom', async () => {
+        await Promise.resolve();
+        throw new TypeError('secret internals');
+      });
+    },
+  });
+  return { app, lines };
+}
+
+describe('problem+json error handling', () => {
+  const { app, lines } = appWithRoutes();
+
+  it('answers validation errors with 400 and the offending fields', async () => {
+    const res = await request(app).post('/things').send({ name: '', count: 'three' });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 400, title: 'Bad Request', type: expect.stringMatching(/validation$/) });
+    expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['body.count', 'body.name']);
+    expect(res.body.detail).toMatch(/^body\.(name|count): /);
+  });
+
+  it('answers malformed JSON with 400', async () => {
+    const res = await request(app).post('/things').set('content-type', 'application/json').send('{"name":');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ status: 400, detail: 'request body is not valid JSON' });
+  });
+
+  it('answers an oversized body with 413', async () => {
+    const res = await request(app)
+      .post('/things')
+      .send({ name: 'x'.repeat(2048), count: 1 });
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toMatch(/problem\+json/);
+  });
+
+  it('answers a non-JSON body with 415', async () => {
+    const res = await request(app).post('/things').set('content-type', 'text/plain').send('name=x');
+    expect(res.status).toBe(415);
+    expect(res.body.detail).toContain('text/plain');
+  });
+
+  it('answers unknown routes with 404 problem+json', async () => {
+    const res = await request(app).get('/nope?x=1');
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ status: 404, title: 'Not Found', instance: '/nope' });
+  });
+
+  it('answers an undecodable path parameter with 400, not 500', async () => {
+    const res = await request(app).get('/things/%FF');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/problem\+json/);
+    expect((await request(app).get('/things/%C3%A9')).body).toEqual({ id: 'é' });
+  });
+
+  it('answers a saturated database (Prisma P2024/P2028) with 503 and Retry-After, not 500', async () => {
+    const res = await request(app).get('/busy');
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.body).toMatchObject({ status: 503, detail: 'the service is busy; retry shortly' });
+  });
+
+  it('keeps an AppError status and detail', async () => {
+    const res = await request(app).get('/conflict');
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ status: 409, detail: 'thing already exists' });
+  });
+
+  it.each(['/boom', '/async-boom'])('answers unexpected errors (%s) with 500 and no internals', async (path) => {
+    const res = await request(app).get(path);
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({
+      type: expect.stringMatching(/internal$/),
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'an unexpected error occurred',
+      instance: path,
+    });
+    expect(JSON.stringify(res.body)).not.toMatch(/hunter2|secret internals|stack/);
+    // ...but the log keeps the cause for operators.
+    expect(lines.some((l) => l.includes('"level":"error"') && /hunter2|secret internals/.test(l))).toBe(true);
+  });
+
+  it('valid requests pass', async () => {
+    const res = await request(app).post('/things').send({ name: 'a', count: 2 });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ name: 'a', count: 2 });
+  });
+
+  it('serves liveness and readiness', async () => {
+    expect((await request(app).get('/healthz')).body).toEqual({ status: 'ok', service: 'test' });
+    expect((await request(app).get('/readyz')).status).toBe(200);
+  });
+});
+
+describe('readiness', () => {
+  it('is 503 naming the failing check', async () => {
+    const app = createHttpApp({
+      service: 't',
+      logger: createLogger({ service: 't', level: 'silent' }),
+      readiness: {
+        database: async () => {
+          throw new Error('connection refused');
+        },
+        sidecar: async () => undefined,
+      },
+      routes: () => undefined,
+    });
+    const res = await request(app).get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body.checks).toEqual({
+      database: { status: 'failing', error: 'connection refused' },
+      sidecar: { status: 'ok' },
+    });
+  });
+});
+
+describe('logging', () => {
+  it('redacts secrets and carries the request id', async () => {
+    const { app, lines } = appWithRoutes();
+    await request(app)
+      .post('/things')
+      .set('x-request-id', 'req-123')
+      .set('authorization', 'Bearer abc.def.ghi')
+      .send({ name: 'a', count: 1 });
+    const logger = createLogger({ service: 't', destination: { write: (l: string) => lines.push(l) } });
+    logger.info({ password: 'p4ssw0rd', user: { refreshToken: 'rt-secret' } }, 'login');
+    const text = lines.join('');
+    expect(text).toContain('"reqId":"req-123"');
+    expect(text).not.toMatch(/abc\.def\.ghi|p4ssw0rd|rt-secret/);
+  });
+});
+
+describe('trusted gateway user headers', () => {
+  const app = createHttpApp({
+    service: 't',
+    logger: createLogger({ service: 't', level: 'silent' }),
+    routes: (a) => {
+      a.use(trustGatewayUser({ appApiToken: 'app-token' }));
+      a.get('/admin', (req, res) => void res.json(requireRole(req, 'admin')));
+    },
+  });
+  const asGateway = { 'dapr-caller-app-id': 'gateway', 'dapr-api-token': 'app-token' };
+
+  it('accepts the user forwarded by the gateway', async () => {
+    const res = await request(app)
+      .get('/admin')
+      .set({ ...asGateway, 'x-quizmesh-user-id': 'u1', 'x-quizmesh-user-roles': 'player,admin' });
+    expect(res.body).toEqual({ id: 'u1', roles: ['player', 'admin'] });
+  });
+
+  it('ignores user headers from another caller or without the app token', async () => {
+    for (const headers of [
+      { 'dapr-caller-app-id': 'quiz', 'dapr-api-token': 'app-token' },
+      { 'dapr-caller-app-id': 'gateway', 'dapr-api-token': 'wrong' },
+      {},
+    ]) {
+      const res = await request(app)
+        .get('/admin')
+        .set({ ...headers, 'x-quizmesh-user-id': 'u1', 'x-quizmesh-user-roles': 'admin' });
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it('answers 403 when the role is missing', async () => {
+    const res = await request(app)
+      .get('/admin')
+      .set({ ...asGateway, 'x-quizmesh-user-id': 'u1', 'x-quizmesh-user-roles': 'player' });
+    expect(res.status).toBe(403);
+    expect(res.body.detail).toBe('requires role admin');
+  });
+});

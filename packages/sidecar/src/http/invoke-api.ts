@@ -1,0 +1,219 @@
+/**
+ * Service invocation. The caller's sidecar resolves the target in the local registry and
+ * calls the target's sidecar on an internal endpoint; that sidecar applies its access
+ * control, adds the dapr-caller-* headers and forwards to its app, as daprd does between
+ * sidecars. Status, headers and body come back unchanged, 4xx/5xx included.
+ */
+import type http from 'node:http';
+import type { Logger } from 'pino';
+import type { ApiResult, ResiliencyLookup } from '../contracts';
+import type { LocalAppChannel } from '../app-channel';
+import { errorMessage } from '../errors';
+import { isInvocationAllowed } from '../invoke/acl';
+import type { RegistryEntry, SidecarRegistry } from '../invoke/registry';
+import { childTraceparent } from '../invoke/trace';
+import { StatusFailure } from '../resiliency/policy';
+import type { AccessControlSpec } from '../resources/types';
+import { HOP_BY_HOP, httpRequest, type HttpResponseData } from './client';
+import { daprError } from './respond';
+
+export const INTERNAL_INVOKE_PREFIX = '/_quizmesh/v1/invoke/';
+/** The sidecars' own sidecar-to-sidecar headers; anything else (the app's headers) is passed on. */
+const INTERNAL_HEADER_PREFIX = 'x-quizmesh-sidecar-';
+const CALLER_HEADER = `${INTERNAL_HEADER_PREFIX}caller-app-id`;
+const TOKEN_HEADER = `${INTERNAL_HEADER_PREFIX}internal-token`;
+const HOST_HEADER = `${INTERNAL_HEADER_PREFIX}forwarded-host`;
+/** Marks a callee-sidecar refusal (ACL) that the caller must not retry. */
+const FINAL_HEADER = `${INTERNAL_HEADER_PREFIX}final`;
+
+export interface InvokeDeps {
+  appId: string;
+  namespace: string | undefined;
+  registry: SidecarRegistry;
+  self: () => RegistryEntry | undefined;
+  app: LocalAppChannel;
+  agent: http.Agent;
+  resiliency: ResiliencyLookup;
+  accessControl: AccessControlSpec | undefined;
+  sampled: boolean;
+  logger: Logger;
+}
+
+export interface IncomingCall {
+  method: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  /** e.g. `orders/1` (no leading slash) */
+  targetMethod: string;
+  /** raw query string without `?`, '' for none */
+  query: string;
+}
+
+function copyHeaders(headers: http.IncomingHttpHeaders, drop: (name: string) => boolean): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || drop(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+const isPrivate = (name: string): boolean =>
+  name === 'dapr-app-id' || name === 'dapr-api-token' || name.startsWith(INTERNAL_HEADER_PREFIX);
+
+function passThrough(res: HttpResponseData): ApiResult {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || name === FINAL_HEADER) continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return { status: res.status, headers, body: res.body };
+}
+
+function invokeError(status: number, targetAppId: string, reason: string): ApiResult {
+  return daprError(status, 'ERR_DIRECT_INVOKE', `failed to invoke, id: ${targetAppId}, err: ${reason}`);
+}
+
+function pathAndQuery(targetMethod: string, query: string): string {
+  return `/${targetMethod}${query === '' ? '' : `?${query}`}`;
+}
+
+/** Caller side: `/v1.0/invoke/{id}/method/{m}` or a `dapr-app-id` header. */
+export async function invokeApp(deps: InvokeDeps, rawTargetId: string, call: IncomingCall): Promise<ApiResult> {
+  const targetAppId = decodeURIComponent(rawTargetId);
+  if (/^https?:\/\//i.test(targetAppId)) return invokeUrl(deps, targetAppId, call);
+  // `id.namespace`: there is one namespace locally.
+  const appId = targetAppId.split('.')[0] ?? targetAppId;
+  const headers = copyHeaders(call.headers, isPrivate);
+  headers.traceparent = childTraceparent(firstValue(call.headers.traceparent), deps.sampled);
+  if (appId === deps.appId) {
+    return serveCall(deps, deps.appId, { ...call, headers: { ...headers, host: call.headers.host } });
+  }
+  const path = INTERNAL_INVOKE_PREFIX + call.targetMethod + (call.query === '' ? '' : `?${call.query}`);
+  const policy = deps.resiliency.app(appId);
+  try {
+    const res = await policy.run(async (signal) => {
+      const send = (target: RegistryEntry): Promise<HttpResponseData> =>
+        httpRequest(deps.agent, {
+          host: '127.0.0.1',
+          port: target.httpPort,
+          method: call.method,
+          path,
+          headers: {
+            ...headers,
+            [CALLER_HEADER]: deps.appId,
+            [TOKEN_HEADER]: target.internalToken,
+            [HOST_HEADER]: call.headers.host ?? '',
+          },
+          body: call.body,
+          signal,
+        });
+      const notRunning = (): Error =>
+        new Error(`app id ${appId} is not running (no live entry in the local sidecar registry ${deps.registry.dir})`);
+      const target = deps.registry.resolve(appId);
+      if (!target) throw notRunning();
+      let out: HttpResponseData;
+      try {
+        out = await send(target);
+      } catch (err) {
+        // The cached entry may be stale (sidecar restarted or stopped): look again once.
+        const fresh = deps.registry.resolve(appId, true);
+        if (!fresh) throw notRunning();
+        if (fresh.httpPort === target.httpPort && fresh.internalToken === target.internalToken) throw err;
+        out = await send(fresh);
+      }
+      if ((out.status < 200 || out.status > 399) && out.headers[FINAL_HEADER] === undefined)
+        throw new StatusFailure(out.status, out);
+      return out;
+    });
+    return passThrough(res);
+  } catch (err) {
+    if (err instanceof StatusFailure && isResponse(err.payload)) return passThrough(err.payload);
+    return invokeError(500, appId, errorMessage(err));
+  }
+}
+
+function isResponse(value: unknown): value is HttpResponseData {
+  return typeof value === 'object' && value !== null && 'status' in value && 'body' in value;
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function invokeUrl(deps: InvokeDeps, baseUrl: string, call: IncomingCall): Promise<ApiResult> {
+  try {
+    const url = new URL(pathAndQuery(call.targetMethod, call.query), baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+    if (url.protocol !== 'http:') return invokeError(500, baseUrl, 'only http:// endpoints are supported locally');
+    const headers = copyHeaders(call.headers, isPrivate);
+    headers.traceparent = childTraceparent(firstValue(call.headers.traceparent), deps.sampled);
+    const res = await deps.resiliency.app(baseUrl).run((signal) =>
+      httpRequest(deps.agent, {
+        host: url.hostname,
+        port: Number(url.port || 80),
+        method: call.method,
+        path: url.pathname + url.search,
+        headers,
+        body: call.body,
+        signal,
+      }),
+    );
+    return passThrough(res);
+  } catch (err) {
+    return invokeError(500, baseUrl, errorMessage(err));
+  }
+}
+
+/** Callee side: the internal endpoint another local sidecar calls. */
+export async function handleInternalInvoke(deps: InvokeDeps, call: IncomingCall): Promise<ApiResult> {
+  const self = deps.self();
+  const token = firstValue(call.headers[TOKEN_HEADER]);
+  const caller = firstValue(call.headers[CALLER_HEADER]);
+  if (!self || token !== self.internalToken || caller === undefined) {
+    return {
+      ...invokeError(403, deps.appId, 'the caller is not a sidecar registered in the local registry'),
+      headers: { [FINAL_HEADER]: '1' },
+    };
+  }
+  const headers = copyHeaders(call.headers, (name) => name.startsWith(INTERNAL_HEADER_PREFIX));
+  headers.host = firstValue(call.headers[HOST_HEADER]) ?? '';
+  return serveCall(deps, caller, { ...call, headers });
+}
+
+/** Access control, then the call to this sidecar's app with the headers daprd adds. */
+async function serveCall(
+  deps: InvokeDeps,
+  callerAppId: string,
+  call: { method: string; headers: http.OutgoingHttpHeaders; body: Buffer; targetMethod: string; query: string },
+): Promise<ApiResult> {
+  if (!isInvocationAllowed(deps.accessControl, callerAppId, `/${call.targetMethod}`, call.method)) {
+    const denied = invokeError(
+      403,
+      deps.appId,
+      `access control policy has denied access to id: spiffe://${deps.accessControl?.trustDomain ?? 'public'}/ns/${deps.namespace ?? 'default'}/${callerAppId} operation: ${call.targetMethod} verb: ${call.method}`,
+    );
+    return { ...denied, headers: { [FINAL_HEADER]: '1' } };
+  }
+  if (deps.app.port === undefined)
+    return invokeError(500, deps.appId, 'app channel is not initialized: the sidecar was started without --app-port');
+  if (!deps.app.isHealthy()) return invokeError(500, deps.appId, 'app is not in a healthy state');
+  const originalHost = typeof call.headers.host === 'string' ? call.headers.host : '';
+  const headers: http.OutgoingHttpHeaders = { ...call.headers };
+  delete headers.host;
+  headers.traceparent = childTraceparent(
+    typeof headers.traceparent === 'string' ? headers.traceparent : undefined,
+    deps.sampled,
+  );
+  headers['dapr-caller-app-id'] = callerAppId;
+  headers['dapr-callee-app-id'] = deps.appId;
+  if (deps.namespace !== undefined) headers['dapr-caller-namespace'] = deps.namespace;
+  headers['x-forwarded-for'] = '127.0.0.1';
+  if (originalHost !== '') headers['x-forwarded-host'] = originalHost;
+  headers.forwarded = `for=127.0.0.1;by=127.0.0.1${originalHost === '' ? '' : `;host=${originalHost}`}`;
+  try {
+    const res = await deps.app.request(call.method, pathAndQuery(call.targetMethod, call.query), headers, call.body);
+    return passThrough(res);
+  } catch (err) {
+    return invokeError(500, deps.appId, `error invoking the app: ${errorMessage(err)}`);
+  }
+}

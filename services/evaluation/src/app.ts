@@ -1,0 +1,37 @@
+import type { Express } from 'express';
+import { checkDatabase } from '@quizmesh/platform/db';
+import type { ServiceRuntime } from '@quizmesh/platform';
+import { mountDeadLetters } from '@quizmesh/platform/deadletters';
+import type { EvaluationConfig } from './config';
+import { Leaderboards } from './boards';
+import { CONSUMED_TOPICS, mountConsumers, type ConsumerDeps } from './consumers';
+import { Results } from './results';
+import { mountRoutes } from './routes';
+
+export type EvaluationDeps = Omit<ConsumerDeps, 'eventTop'>;
+
+/** Builds evaluation's Express app (no listening: tests use supertest or port 0). */
+export function createEvaluationApp(runtime: ServiceRuntime, config: EvaluationConfig, deps: EvaluationDeps): Express {
+  const consumerDeps: ConsumerDeps = { ...deps, eventTop: config.LEADERBOARD_EVENT_TOP };
+  return runtime.createApp({
+    readiness: {
+      database: async () => {
+        const check = await checkDatabase(deps.prisma);
+        if (!check.ok) throw new Error(check.error);
+      },
+      leaderboards: () => deps.store.check(),
+    },
+    routes: (app) => {
+      mountConsumers(app, runtime, consumerDeps, config.PUBSUB_NAME);
+      // Messages of those topics the consumers dropped or Dapr gave up on: listed and replayed by
+      // an admin at /api/v1/admin/dead-letters (platform/deadletters).
+      mountDeadLetters(app, {
+        runtime,
+        topics: CONSUMED_TOPICS,
+        pubsub: config.PUBSUB_NAME,
+        stateStore: config.STATE_STORE_NAME,
+      });
+      mountRoutes(app, { leaderboards: new Leaderboards(deps.prisma, deps.store), results: new Results(deps.prisma) });
+    },
+  });
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { serviceConfig } from '@quizmesh/platform';
+import { PUBSUB_NAME } from '@quizmesh/contracts/events';
+
+export const evaluationConfigSchema = serviceConfig(
+  {
+    DATABASE_URL: z.string().min(1),
+    /** leaderboards in Redis sorted sets; unset → the in-process board (embedded runs) */
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port or rediss://…')
+      .optional(),
+    /** prefix of every Redis key evaluation writes (one Redis can serve several installations) */
+    LEADERBOARD_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 : _ . -')
+      .default('quizmesh:evaluation:'),
+    /** how many entries leaderboard.updated carries, and how deep a change must reach to publish it */
+    LEADERBOARD_EVENT_TOP: z.coerce.number().int().min(1).max(100).default(10),
+    PUBSUB_NAME: z.string().min(1).default(PUBSUB_NAME),
+    /** Dapr state store keeping dead letters of the topics evaluation consumes */
+    STATE_STORE_NAME: z.string().min(1).default('statestore'),
+    OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  },
+  { PORT: 3003 },
+);
+
+export type EvaluationConfig = z.infer<typeof evaluationConfigSchema>;

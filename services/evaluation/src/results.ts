@@ -1,0 +1,130 @@
+/** Results and statistics of a player, read from the Result table. */
+import type { PlayerStatistics, Result, ResultList } from '@quizmesh/contracts/evaluation-api';
+import { AppError } from '@quizmesh/platform';
+import type { PrismaClient } from './db';
+
+interface ResultRow {
+  attemptId: string;
+  quizId: string;
+  quizVersion: number;
+  userId: string;
+  score: number;
+  maxScore: number;
+  correctCount: number;
+  questionCount: number;
+  late: boolean;
+  startedAt: Date;
+  finishedAt: Date;
+  calculatedAt: Date;
+}
+
+const percentOf = (score: number, maxScore: number) => Math.round((score / maxScore) * 10_000) / 100;
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+export function resultOf(row: ResultRow): Result {
+  return {
+    attemptId: row.attemptId,
+    quizId: row.quizId,
+    quizVersion: row.quizVersion,
+    userId: row.userId,
+    score: row.score,
+    maxScore: row.maxScore,
+    percent: percentOf(row.score, row.maxScore),
+    correctCount: row.correctCount,
+    questionCount: row.questionCount,
+    late: row.late,
+    startedAt: row.startedAt.toISOString(),
+    finishedAt: row.finishedAt.toISOString(),
+    calculatedAt: row.calculatedAt.toISOString(),
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Keyset cursor: the (finishedAt, attemptId) of the last item of a page, base64url. */
+function encodeCursor(row: Pick<ResultRow, 'finishedAt' | 'attemptId'>): string {
+  return Buffer.from(`${row.finishedAt.toISOString()}|${row.attemptId}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { finishedAt: Date; attemptId: string } {
+  const [iso = '', attemptId = '', ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const finishedAt = new Date(iso);
+  if (
+    rest.length > 0 ||
+    !UUID.test(attemptId) ||
+    Number.isNaN(finishedAt.getTime()) ||
+    finishedAt.toISOString() !== iso
+  ) {
+    throw AppError.badRequest('query.cursor: must be the nextCursor of a previous page', [
+      { field: 'query.cursor', message: 'must be the nextCursor of a previous page' },
+    ]);
+  }
+  return { finishedAt, attemptId };
+}
+
+export class Results {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async list(userId: string, limit: number, cursor: string | undefined): Promise<ResultList> {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const rows = await this.prisma.result.findMany({
+      where: {
+        userId,
+        ...(after
+          ? {
+              OR: [
+                { finishedAt: { lt: after.finishedAt } },
+                { finishedAt: after.finishedAt, attemptId: { lt: after.attemptId } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: [{ finishedAt: 'desc' }, { attemptId: 'desc' }],
+      take: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page.map(resultOf), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  async get(attemptId: string): Promise<Result | undefined> {
+    const row = await this.prisma.result.findUnique({ where: { attemptId } });
+    return row ? resultOf(row) : undefined;
+  }
+
+  async statistics(userId: string): Promise<PlayerStatistics> {
+    const [row] = await this.prisma.$queryRawUnsafe<
+      Array<{
+        attempts: number;
+        bestScore: number | null;
+        bestPercent: number | null;
+        averageScore: number | null;
+        averagePercent: number | null;
+        lateAttempts: number;
+        lastPlayedAt: Date | null;
+      }>
+    >(
+      `SELECT count(*)::int AS "attempts",
+              max("score") AS "bestScore",
+              max("score" * 100.0 / "maxScore")::float8 AS "bestPercent",
+              avg("score")::float8 AS "averageScore",
+              avg("score" * 100.0 / "maxScore")::float8 AS "averagePercent",
+              (count(*) FILTER (WHERE "late"))::int AS "lateAttempts",
+              max("finishedAt") AS "lastPlayedAt"
+       FROM "Result" WHERE "userId" = $1::uuid`,
+      userId,
+    );
+    const nullable = (value: number | null | undefined) =>
+      value === null || value === undefined ? null : round2(value);
+    return {
+      userId,
+      attempts: row?.attempts ?? 0,
+      bestScore: row?.bestScore ?? null,
+      bestPercent: nullable(row?.bestPercent),
+      averageScore: nullable(row?.averageScore),
+      averagePercent: nullable(row?.averagePercent),
+      lateAttempts: row?.lateAttempts ?? 0,
+      lastPlayedAt: row?.lastPlayedAt ? row.lastPlayedAt.toISOString() : null,
+    };
+  }
+}

@@ -1,0 +1,559 @@
+/**
+ * evaluation end to end in-process (see harness.ts), shared by the PostgreSQL + Redis and the
+ * embedded (PGlite + in-process board) test files so both pass the very same behaviour.
+ */
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { leaderboardUpdated, scoreCalculated } from '@quizmesh/contracts/events';
+import { deadLetterListSchema, deadLetterReplayResultSchema } from '@quizmesh/platform/deadletters';
+import {
+  leaderboardPageSchema,
+  playerRankSchema,
+  playerStatisticsSchema,
+  resultListSchema,
+  resultSchema,
+} from '@quizmesh/contracts/evaluation-api';
+import { rebuildBoards } from '../src/boards';
+import { SCORING_CONSUMER } from '../src/consumers';
+import {
+  asUser,
+  eventually,
+  makeAttempt,
+  makeQuiz,
+  makeRegistration,
+  rowCounts,
+  startEvaluation,
+  type Backend,
+  type EvaluationUnderTest,
+} from './harness';
+
+export function evaluationApiSuite(backend: Backend): void {
+  let evaluation: EvaluationUnderTest;
+
+  beforeAll(async () => {
+    evaluation = await startEvaluation({ backend });
+  });
+  afterAll(async () => {
+    await evaluation?.stop();
+  });
+
+  const api = () => request(evaluation.url);
+  const publishedFor = (topic: string, match: (data: Record<string, unknown>) => boolean) =>
+    evaluation.published.filter((p) => p.topic === topic && match(p.event.data as Record<string, unknown>));
+
+  function expectProblem(res: request.Response, status: number) {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status, type: expect.stringMatching(/^https:\/\/quizmesh\.dev\/problems\//) });
+  }
+
+  async function publishQuiz() {
+    const quiz = makeQuiz();
+    await expect(evaluation.deliver('quiz.published', quiz.published)).resolves.toBe('SUCCESS');
+    return quiz;
+  }
+
+  describe('scoring', () => {
+    it('keeps the answer key from quiz.published, scores quiz.completed and publishes score.calculated through the outbox', async () => {
+      const quiz = await publishQuiz();
+      const [single, multiple] = quiz.questions;
+      const attempt = makeAttempt(quiz, {
+        // single right (2 points), multiple only half right (all-or-nothing: 0)
+        answers: [
+          { questionId: single?.questionId ?? '', optionIds: single?.correctOptionIds ?? [] },
+          { questionId: multiple?.questionId ?? '', optionIds: [multiple?.correctOptionIds[0] ?? ''] },
+        ],
+      });
+      await expect(evaluation.deliver('quiz.completed', attempt)).resolves.toBe('SUCCESS');
+
+      const res = await api().get(`/api/v1/results/${attempt.attemptId}`).set(asUser(attempt.userId));
+      expect(res.status).toBe(200);
+      expect(resultSchema.parse(res.body)).toMatchObject({
+        attemptId: attempt.attemptId,
+        quizId: quiz.quizId,
+        quizVersion: 1,
+        userId: attempt.userId,
+        score: 2,
+        maxScore: 5,
+        percent: 40,
+        correctCount: 1,
+        questionCount: 2,
+        late: false,
+        finishedAt: attempt.submittedAt,
+      });
+
+      await eventually(() => publishedFor('score.calculated', (d) => d.attemptId === attempt.attemptId).length > 0);
+      const [delivered] = publishedFor('score.calculated', (d) => d.attemptId === attempt.attemptId);
+      expect(delivered?.event).toMatchObject({ type: scoreCalculated.type, source: 'evaluation' });
+      expect(scoreCalculated.schema.parse(delivered?.event.data)).toMatchObject({
+        score: 2,
+        maxScore: 5,
+        correctCount: 1,
+        questionCount: 2,
+        quizVersion: 1,
+        late: false,
+        finishedAt: attempt.submittedAt,
+      });
+    });
+
+    it('scores an attempt once however often quiz.completed arrives, and counts it once on the boards', async () => {
+      const quiz = await publishQuiz();
+      const attempt = makeAttempt(quiz);
+      const eventId = randomUUID();
+      await expect(evaluation.deliver('quiz.completed', attempt, eventId)).resolves.toBe('SUCCESS');
+      const before = await rowCounts(evaluation.prisma);
+      // the same event again, concurrently twice more, and the same attempt under a new event id
+      const outcomes = await Promise.all([
+        evaluation.deliver('quiz.completed', attempt, eventId),
+        evaluation.deliver('quiz.completed', attempt, eventId),
+        evaluation.deliver('quiz.completed', attempt, randomUUID()),
+      ]);
+      expect(outcomes).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+      const after = await rowCounts(evaluation.prisma);
+      expect({ ...after, processed: 0 }).toEqual({ ...before, processed: 0 });
+      expect(after.processed).toBe(before.processed + 1); // the new event id is marked, nothing else
+      await expect(evaluation.prisma.result.count({ where: { attemptId: attempt.attemptId } })).resolves.toBe(1);
+      await expect(
+        evaluation.prisma.processedEvent.count({ where: { consumer: SCORING_CONSUMER, eventId } }),
+      ).resolves.toBe(1);
+
+      const board = await api().get(`/api/v1/leaderboards/quiz/${quiz.quizId}`).set(asUser(attempt.userId));
+      expect(leaderboardPageSchema.parse(board.body)).toMatchObject({
+        totalPlayers: 1,
+        entries: [{ userId: attempt.userId, score: 5 }],
+      });
+      await eventually(() => publishedFor('score.calculated', (d) => d.attemptId === attempt.attemptId).length > 0);
+      await evaluation.relay.runOnce();
+      expect(publishedFor('score.calculated', (d) => d.attemptId === attempt.attemptId)).toHaveLength(1);
+    });
+
+    it('answers RETRY when quiz.completed arrives before its quiz.published, writes nothing, and scores the redelivery', async () => {
+      const quiz = makeQuiz();
+      const attempt = makeAttempt(quiz);
+      const eventId = randomUUID();
+      const before = await rowCounts(evaluation.prisma);
+      await expect(evaluation.deliver('quiz.completed', attempt, eventId)).resolves.toBe('RETRY');
+      expect(await rowCounts(evaluation.prisma)).toEqual(before);
+      // another version of the same quiz does not answer for this one
+      await evaluation.deliver('quiz.published', makeQuiz({ quizId: quiz.quizId, version: 2 }).published);
+      await expect(evaluation.deliver('quiz.completed', attempt, eventId)).resolves.toBe('RETRY');
+
+      await evaluation.deliver('quiz.published', quiz.published);
+      await expect(evaluation.deliver('quiz.completed', attempt, eventId)).resolves.toBe('SUCCESS');
+      await expect(
+        evaluation.prisma.result.findUniqueOrThrow({ where: { attemptId: attempt.attemptId } }),
+      ).resolves.toMatchObject({
+        score: 5,
+      });
+    });
+
+    it('keeps the first answer key of a version when quiz.published is redelivered', async () => {
+      const quiz = await publishQuiz();
+      const tampered = {
+        ...quiz.published,
+        title: 'Changed',
+        questions: quiz.published.questions.map((q) => ({ ...q, points: 9 })),
+      };
+      tampered.maxScore = 18;
+      await expect(evaluation.deliver('quiz.published', tampered)).resolves.toBe('SUCCESS');
+      await expect(
+        evaluation.prisma.answerKey.findUniqueOrThrow({
+          where: { quizId_version: { quizId: quiz.quizId, version: 1 } },
+        }),
+      ).resolves.toMatchObject({ title: 'Capitals of Europe', maxScore: 5 });
+    });
+
+    it('scores a late attempt 0, publishes it as late, and keeps it off the leaderboards', async () => {
+      const quiz = await publishQuiz();
+      const attempt = makeAttempt(quiz, { late: true });
+      await expect(evaluation.deliver('quiz.completed', attempt)).resolves.toBe('SUCCESS');
+      const res = await api().get(`/api/v1/results/${attempt.attemptId}`).set(asUser(attempt.userId));
+      expect(res.body).toMatchObject({ score: 0, correctCount: 0, late: true });
+      const board = await api().get(`/api/v1/leaderboards/quiz/${quiz.quizId}`).set(asUser(attempt.userId));
+      expect(board.body).toMatchObject({ totalPlayers: 0, entries: [] });
+      await eventually(() => publishedFor('score.calculated', (d) => d.attemptId === attempt.attemptId).length > 0);
+      expect(publishedFor('score.calculated', (d) => d.attemptId === attempt.attemptId)[0]?.event.data).toMatchObject({
+        score: 0,
+        late: true,
+      });
+    });
+
+    it('drops quiz.completed that does not match the contract (dead-letter topic), writing nothing', async () => {
+      const before = await rowCounts(evaluation.prisma);
+      const quiz = makeQuiz();
+      await expect(
+        evaluation.deliver('quiz.completed', { ...makeAttempt(quiz), attemptId: 'not-a-uuid' }),
+      ).resolves.toBe('DROP');
+      await expect(evaluation.deliver('quiz.published', { ...quiz.published, maxScore: 4 })).resolves.toBe('DROP');
+      expect(await rowCounts(evaluation.prisma)).toEqual(before);
+    });
+  });
+
+  describe('leaderboards', () => {
+    it('ranks both players in the right order on the global, quiz and weekly boards, with display names and the tie-break', async () => {
+      const quiz = await publishQuiz();
+      const [first, second, third] = [randomUUID(), randomUUID(), randomUUID()].map(String) as [string, string, string];
+      await evaluation.deliver('user.registered', makeRegistration(first, 'Ada'));
+      await evaluation.deliver('user.registered', makeRegistration(second, 'Grace'));
+      // equal full scores: Grace finished a second earlier and ranks first; third scored less
+      const wrong = quiz.questions.map((q) => ({
+        questionId: q.questionId,
+        optionIds: q.questionId === quiz.questions[0]?.questionId ? q.correctOptionIds : [],
+      }));
+      await evaluation.deliver(
+        'quiz.completed',
+        makeAttempt(quiz, { userId: first, submittedAt: '2026-11-18T12:00:31.000Z' }),
+      );
+      await evaluation.deliver(
+        'quiz.completed',
+        makeAttempt(quiz, { userId: third, submittedAt: '2026-11-18T11:00:00.000Z', answers: wrong }),
+      );
+      await evaluation.deliver(
+        'quiz.completed',
+        makeAttempt(quiz, { userId: second, submittedAt: '2026-11-18T12:00:30.000Z' }),
+      );
+
+      const res = await api().get(`/api/v1/leaderboards/quiz/${quiz.quizId}`).set(asUser(first));
+      expect(res.status).toBe(200);
+      expect(leaderboardPageSchema.parse(res.body)).toEqual({
+        board: { kind: 'quiz', quizId: quiz.quizId },
+        totalPlayers: 3,
+        entries: [
+          { rank: 1, userId: second, displayName: 'Grace', score: 5, finishedAt: '2026-11-18T12:00:30.000Z' },
+          { rank: 2, userId: first, displayName: 'Ada', score: 5, finishedAt: '2026-11-18T12:00:31.000Z' },
+          { rank: 3, userId: third, displayName: null, score: 2, finishedAt: '2026-11-18T11:00:00.000Z' },
+        ],
+      });
+
+      const weekly = await api().get('/api/v1/leaderboards/weekly/2026-W47').query({ limit: 100 }).set(asUser(first));
+      expect(weekly.status).toBe(200);
+      const weeklyIds = leaderboardPageSchema.parse(weekly.body).entries.map((e) => e.userId);
+      expect(weeklyIds.filter((id) => [first, second, third].includes(id))).toEqual([second, first, third]);
+      const nextWeek = await api().get('/api/v1/leaderboards/weekly/2026-W48').set(asUser(first));
+      expect(nextWeek.body.entries.map((e: { userId: string }) => e.userId)).not.toContain(first);
+
+      const rankOf = async (userId: string) =>
+        playerRankSchema.parse(
+          (await api().get(`/api/v1/leaderboards/global/players/${userId}`).set(asUser(first))).body,
+        ).player.rank;
+      expect(await rankOf(second)).toBeLessThan(await rankOf(first));
+      expect(await rankOf(first)).toBeLessThan(await rankOf(third));
+
+      // leaderboard.updated for the quiz board carries the new top with names (depth 3 in the harness)
+      await eventually(
+        () =>
+          publishedFor(
+            'leaderboard.updated',
+            (d) => d.quizId === quiz.quizId && Array.isArray(d.top) && d.top.length === 3,
+          ).length > 0,
+      );
+      const updates = publishedFor('leaderboard.updated', (d) => d.quizId === quiz.quizId).map((p) =>
+        leaderboardUpdated.schema.parse(p.event.data),
+      );
+      const latest = updates.find((u) => u.top.length === 3);
+      expect(latest?.board).toBe('quiz');
+      expect(latest?.top.map((t) => [t.rank, t.userId, t.displayName, t.score])).toEqual([
+        [1, second, 'Grace', 5],
+        [2, first, 'Ada', 5],
+        [3, third, undefined, 2],
+      ]);
+      const weeklyUpdate = publishedFor('leaderboard.updated', (d) => d.board === 'weekly');
+      expect(weeklyUpdate.some((p) => (p.event.data as { period?: string }).period === '2026-W47')).toBe(true);
+    });
+
+    it('keeps each player’s best attempt: a worse later attempt changes nothing, a better one moves them up', async () => {
+      const quiz = await publishQuiz();
+      const player = randomUUID();
+      const rival = randomUUID();
+      const half = quiz.questions.map((q, i) => ({
+        questionId: q.questionId,
+        optionIds: i === 0 ? [] : q.correctOptionIds,
+      }));
+      await evaluation.deliver(
+        'quiz.completed',
+        makeAttempt(quiz, { userId: rival, submittedAt: '2026-11-18T10:00:00.000Z', answers: half }),
+      );
+      await evaluation.deliver(
+        'quiz.completed',
+        makeAttempt(quiz, { userId: player, submittedAt: '2026-11-18T10:05:00.000Z', answers: [] }),
+      );
+      const board = () => api().get(`/api/v1/leaderboards/quiz/${quiz.quizId}`).set(asUser(player));
+      expect((await board()).body.entries.map((e: { userId: string; score: number }) => [e.userId, e.score])).toEqual([
+        [rival, 3],
+        [player, 0],
+      ]);
+      await evaluation.deliver(
+        'quiz.completed',
+        makeAttempt(quiz, { userId: player, submittedAt: '2026-11-18T10:10:00.000Z' }),
+      );
+      await evaluation.deliver(
+        'quiz.completed',
+        makeAttempt(quiz, { userId: player, submittedAt: '2026-11-18T10:15:00.000Z', answers: half }),
+      );
+      expect(
+        (await board()).body.entries.map((e: { userId: string; score: number; finishedAt: string }) => [
+          e.userId,
+          e.score,
+          e.finishedAt,
+        ]),
+      ).toEqual([
+        [player, 5, '2026-11-18T10:10:00.000Z'],
+        [rival, 3, '2026-11-18T10:00:00.000Z'],
+      ]);
+    });
+
+    it('answers a player’s rank with the players around them, and pages the top', async () => {
+      const quiz = await publishQuiz();
+      const players = Array.from({ length: 7 }, () => randomUUID());
+      // player i finishes i minutes later with the same full score: rank i + 1
+      for (const [i, userId] of players.entries()) {
+        const submittedAt = new Date(Date.parse('2026-11-18T09:00:00.000Z') + i * 60_000).toISOString();
+        await evaluation.deliver('quiz.completed', makeAttempt(quiz, { userId, submittedAt }));
+      }
+      const res = await api()
+        .get(`/api/v1/leaderboards/quiz/${quiz.quizId}/players/${players[3]}`)
+        .query({ around: 2 })
+        .set(asUser(players[0] ?? ''));
+      expect(res.status).toBe(200);
+      const rank = playerRankSchema.parse(res.body);
+      expect(rank.player).toMatchObject({ rank: 4, userId: players[3] });
+      expect(rank.totalPlayers).toBe(7);
+      expect(rank.around.map((e) => [e.rank, e.userId])).toEqual([2, 3, 4, 5, 6].map((r) => [r, players[r - 1]]));
+
+      const page = await api()
+        .get(`/api/v1/leaderboards/quiz/${quiz.quizId}`)
+        .query({ limit: 2, offset: 5 })
+        .set(asUser(players[0] ?? ''));
+      expect(page.body.entries.map((e: { rank: number; userId: string }) => [e.rank, e.userId])).toEqual([
+        [6, players[5]],
+        [7, players[6]],
+      ]);
+      const defaults = await api()
+        .get(`/api/v1/leaderboards/quiz/${quiz.quizId}`)
+        .set(asUser(players[0] ?? ''));
+      expect(defaults.body.entries).toHaveLength(7);
+
+      const absent = await api()
+        .get(`/api/v1/leaderboards/quiz/${quiz.quizId}/players/${randomUUID()}`)
+        .set(asUser(players[0] ?? ''));
+      expectProblem(absent, 404);
+    });
+
+    it('repairs the sorted sets from a redelivery when the update after the commit was lost, and rebuilds them from the database', async () => {
+      const quiz = await publishQuiz();
+      const attempt = makeAttempt(quiz);
+      const eventId = randomUUID();
+      await evaluation.deliver('quiz.completed', attempt, eventId);
+      const board = `quiz:${quiz.quizId}`;
+      await evaluation.store.deleteBoards([board]); // as if the process died between commit and ZADD
+      await expect(evaluation.store.size(board)).resolves.toBe(0);
+      await expect(evaluation.deliver('quiz.completed', attempt, eventId)).resolves.toBe('SUCCESS');
+      await expect(evaluation.store.around(board, attempt.userId, 0)).resolves.toMatchObject({ player: { rank: 1 } });
+
+      const top = await evaluation.store.top('global', 0, 1_000);
+      await evaluation.store.deleteBoards(['global', board]);
+      expect(await rebuildBoards(evaluation.prisma, evaluation.store, 7)).toBeGreaterThanOrEqual(top.total);
+      await expect(evaluation.store.top('global', 0, 1_000)).resolves.toEqual(top);
+    });
+  });
+
+  describe('results, statistics and authorization', () => {
+    it('lists a player’s results newest first with a cursor, and their statistics', async () => {
+      const quiz = await publishQuiz();
+      const player = randomUUID();
+      const times = ['2026-11-18T08:00:00.000Z', '2026-11-18T08:10:00.000Z', '2026-11-18T08:20:00.000Z'];
+      const first = makeAttempt(quiz, { userId: player, submittedAt: times[0], answers: [] });
+      const second = makeAttempt(quiz, { userId: player, submittedAt: times[1] });
+      const late = makeAttempt(quiz, { userId: player, submittedAt: times[2], late: true });
+      for (const attempt of [first, second, late]) await evaluation.deliver('quiz.completed', attempt);
+
+      const page1 = await api().get(`/api/v1/results/users/${player}`).query({ limit: 2 }).set(asUser(player));
+      expect(page1.status).toBe(200);
+      const list1 = resultListSchema.parse(page1.body);
+      expect(list1.items.map((r) => r.attemptId)).toEqual([late.attemptId, second.attemptId]);
+      expect(list1.nextCursor).not.toBeNull();
+      const page2 = await api()
+        .get(`/api/v1/results/users/${player}`)
+        .query({ limit: 2, cursor: list1.nextCursor })
+        .set(asUser(player));
+      const list2 = resultListSchema.parse(page2.body);
+      expect(list2).toEqual({ items: [expect.objectContaining({ attemptId: first.attemptId })], nextCursor: null });
+
+      const stats = await api().get(`/api/v1/results/users/${player}/stats`).set(asUser(player));
+      expect(playerStatisticsSchema.parse(stats.body)).toEqual({
+        userId: player,
+        attempts: 3,
+        bestScore: 5,
+        bestPercent: 100,
+        averageScore: 1.67,
+        averagePercent: 33.33,
+        lateAttempts: 1,
+        lastPlayedAt: times[2],
+      });
+      const nobody = randomUUID();
+      const empty = await api().get(`/api/v1/results/users/${nobody}/stats`).set(asUser(nobody));
+      expect(empty.body).toEqual({
+        userId: nobody,
+        attempts: 0,
+        bestScore: null,
+        bestPercent: null,
+        averageScore: null,
+        averagePercent: null,
+        lateAttempts: 0,
+        lastPlayedAt: null,
+      });
+      const seed = await api().get(`/api/results/user/${player}`).set(asUser(player));
+      expect(resultListSchema.parse(seed.body).items).toHaveLength(3);
+    });
+
+    it('lets a player read only their own results; an admin reads anyone’s; no user is 401', async () => {
+      const quiz = await publishQuiz();
+      const attempt = makeAttempt(quiz);
+      await evaluation.deliver('quiz.completed', attempt);
+      const other = randomUUID();
+      const admin = randomUUID();
+      const paths = [
+        `/api/v1/results/${attempt.attemptId}`,
+        `/api/v1/results/users/${attempt.userId}`,
+        `/api/v1/results/users/${attempt.userId}/stats`,
+        `/api/results/user/${attempt.userId}`,
+      ];
+      for (const path of paths) {
+        expect((await api().get(path).set(asUser(attempt.userId))).status).toBe(200);
+        expect((await api().get(path).set(asUser(admin, 'admin'))).status).toBe(200);
+        expectProblem(await api().get(path).set(asUser(other)), 403);
+        expectProblem(await api().get(path).set(asUser(other, 'author')), 403);
+        expectProblem(await api().get(path), 401);
+        // user headers from anyone but the gateway's sidecar are ignored
+        expectProblem(
+          await api()
+            .get(path)
+            .set({ ...asUser(attempt.userId), 'dapr-caller-app-id': 'quiz' }),
+          401,
+        );
+      }
+      for (const path of [
+        '/api/v1/leaderboards/global',
+        `/api/v1/leaderboards/global/players/${attempt.userId}`,
+        '/api/leaderboard',
+      ]) {
+        expectProblem(await api().get(path), 401);
+        expect((await api().get(path).set(asUser(other))).status).toBe(200);
+      }
+      expectProblem(await api().get(`/api/v1/results/${randomUUID()}`).set(asUser(other)), 404);
+    });
+
+    it('serves the seed paths: global top at /api/leaderboard, and 410 for client-submitted results', async () => {
+      const user = randomUUID();
+      const top = await api().get('/api/leaderboard').query({ limit: 3 }).set(asUser(user));
+      expect(top.status).toBe(200);
+      expect(leaderboardPageSchema.parse(top.body).board).toEqual({ kind: 'global' });
+      expect(top.body.entries.length).toBeLessThanOrEqual(3);
+
+      const before = await rowCounts(evaluation.prisma);
+      const submit = await api()
+        .post('/api/results/submit')
+        .set(asUser(user))
+        .send({ quizId: randomUUID(), score: 100 });
+      expectProblem(submit, 410);
+      expect(submit.body.detail).toMatch(/POST \/api\/v1\/attempts\/\{attemptId\}\/submit/);
+      expect(await rowCounts(evaluation.prisma)).toEqual(before);
+    });
+  });
+
+  describe('through the sidecar', () => {
+    it('receives quiz.published, user.registered and quiz.completed through the production Subscriptions', async () => {
+      const quiz = makeQuiz();
+      const attempt = makeAttempt(quiz);
+      await evaluation.publish('user.registered', makeRegistration(attempt.userId, 'Katherine'));
+      await evaluation.publish('quiz.published', quiz.published);
+      await eventually(async () => (await evaluation.prisma.answerKey.count({ where: { quizId: quiz.quizId } })) === 1);
+      await evaluation.publish('quiz.completed', attempt);
+      await eventually(
+        async () => (await evaluation.prisma.result.count({ where: { attemptId: attempt.attemptId } })) === 1,
+      );
+      const rank = await api()
+        .get(`/api/v1/leaderboards/quiz/${quiz.quizId}/players/${attempt.userId}`)
+        .set(asUser(attempt.userId));
+      expect(rank.body.player).toMatchObject({ rank: 1, displayName: 'Katherine', score: 5 });
+    });
+
+    it('keeps dead letters of its three topics in the state store and lists them to an admin, once per event', async () => {
+      const admin = asUser(randomUUID(), 'player', 'admin');
+      const quiz = makeQuiz();
+      const eventIds = { published: randomUUID(), registered: randomUUID(), completed: randomUUID() };
+      const completed = { schemaVersion: 1, attemptId: 'x' };
+      const ids: string[] = Object.values(eventIds);
+      // Dapr redelivers the same dead letter: one entry, counted twice.
+      await expect(evaluation.deliver('quiz.completed.deadletter', completed, eventIds.completed)).resolves.toBe(
+        'SUCCESS',
+      );
+      await expect(evaluation.deliver('quiz.completed.deadletter', completed, eventIds.completed)).resolves.toBe(
+        'SUCCESS',
+      );
+      await expect(evaluation.deliver('quiz.published.deadletter', quiz.published, eventIds.published)).resolves.toBe(
+        'SUCCESS',
+      );
+      await expect(
+        evaluation.deliver('user.registered.deadletter', makeRegistration(randomUUID(), 'Lost'), eventIds.registered),
+      ).resolves.toBe('SUCCESS');
+
+      const res = await api().get('/api/v1/admin/dead-letters').query({ limit: 100 }).set(admin);
+      expect(res.status).toBe(200);
+      const mine = deadLetterListSchema.parse(res.body).items.filter((d) => ids.includes(d.eventId));
+      expect(mine.map((d) => [d.eventId, d.topic]).sort()).toEqual(
+        [
+          [eventIds.completed, 'quiz.completed'],
+          [eventIds.published, 'quiz.published'],
+          [eventIds.registered, 'user.registered'],
+        ].sort(),
+      );
+      expect(mine.find((d) => d.eventId === eventIds.completed)).toMatchObject({
+        deliveryCount: 2,
+        event: expect.objectContaining({ id: eventIds.completed, data: completed }),
+      });
+      const byTopic = await api().get('/api/v1/admin/dead-letters').query({ topic: 'quiz.completed' }).set(admin);
+      expect(deadLetterListSchema.parse(byTopic.body).items.map((d) => d.eventId)).toContain(eventIds.completed);
+      expect(deadLetterListSchema.parse(byTopic.body).items.every((d) => d.topic === 'quiz.completed')).toBe(true);
+
+      // Admins only, and only the topics evaluation consumes.
+      expectProblem(await api().get('/api/v1/admin/dead-letters').set(asUser(randomUUID())), 403);
+      expectProblem(await api().get('/api/v1/admin/dead-letters').query({ topic: 'score.calculated' }).set(admin), 400);
+    });
+
+    it('replays a dead-lettered quiz.completed to its topic once the answer key is there, and scores it', async () => {
+      const admin = asUser(randomUUID(), 'admin');
+      const quiz = makeQuiz();
+      const attempt = makeAttempt(quiz);
+      const eventId = randomUUID();
+      // No answer key yet: retried until Dapr gives up and dead-letters it.
+      await expect(evaluation.deliver('quiz.completed', attempt, eventId)).resolves.toBe('RETRY');
+      await expect(evaluation.deliver('quiz.completed.deadletter', attempt, eventId)).resolves.toBe('SUCCESS');
+      const listed = deadLetterListSchema
+        .parse((await api().get('/api/v1/admin/dead-letters').query({ topic: 'quiz.completed' }).set(admin)).body)
+        .items.find((d) => d.eventId === eventId);
+      if (!listed) throw new Error('the dead letter is not listed');
+
+      // The fix: quiz.published arrives; the admin replays the dead letter through the sidecar.
+      await expect(evaluation.deliver('quiz.published', quiz.published)).resolves.toBe('SUCCESS');
+      const replay = await api().post(`/api/v1/admin/dead-letters/${listed.id}/replay`).set(admin);
+      expect(replay.status).toBe(200);
+      expect(deadLetterReplayResultSchema.parse(replay.body)).toEqual({
+        id: listed.id,
+        eventId,
+        topic: 'quiz.completed',
+        outcome: 'replayed',
+      });
+
+      await eventually(
+        async () => (await evaluation.prisma.result.count({ where: { attemptId: attempt.attemptId } })) === 1,
+      );
+      await eventually(() => publishedFor('score.calculated', (d) => d.attemptId === attempt.attemptId).length > 0);
+      // Scored under the original event id, so a second copy of it would be a duplicate.
+      expect(await evaluation.prisma.processedEvent.count({ where: { consumer: SCORING_CONSUMER, eventId } })).toBe(1);
+      const after = await api().get('/api/v1/admin/dead-letters').query({ topic: 'quiz.completed' }).set(admin);
+      expect(deadLetterListSchema.parse(after.body).items.map((d) => d.id)).not.toContain(listed.id);
+      expectProblem(await api().post(`/api/v1/admin/dead-letters/${listed.id}/replay`).set(admin), 404);
+    });
+  });
+}

@@ -1,0 +1,9 @@
+import { MemoryLeaderboardStore } from '../src/leaderboard';
+import { leaderboardStoreContract } from './board-store-contract';
+
+describe('in-process leaderboard store', () => {
+  leaderboardStoreContract(async () => {
+    const store = new MemoryLeaderboardStore();
+    return { store, cleanup: () => store.close() };
+  });
+});

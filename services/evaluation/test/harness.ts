@@ -1,0 +1,439 @@
+/**
+ * Runs evaluation in-process for component tests, as in production minus the gateway: a real
+ * database (PostgreSQL via createTestDatabase, or the embedded PGlite server in a child
+ * process, as the launcher runs it) migrated with the platform's migration code, a leaderboard
+ * store (real Redis under a unique key prefix, or the in-process board), the real local Dapr
+ * sidecar (in-process, port 0) with in-memory pub/sub, a state store for the dead letters
+ * (state.redis under a unique key prefix, or state.in-memory) and evaluation's production
+ * Subscriptions (components/common/subscriptions-evaluation.yaml), the outbox relay, and the
+ * app on port 0.
+ *
+ * What evaluation publishes is captured by a test subscriber; `deliver()` posts a CloudEvent to
+ * the app exactly as the sidecar does and returns the outcome the app answered.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { createInterface } from 'node:readline';
+import type { AddressInfo } from 'node:net';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import {
+  loadConfig,
+  ServiceRuntime,
+  CALLER_APP_HEADER,
+  USER_ID_HEADER,
+  USER_ROLES_HEADER,
+  type Role,
+} from '@quizmesh/platform';
+import { applyMigrations } from '@quizmesh/platform/db';
+import { backendUrls, createTestDatabase, redisKeyPrefix, uniqueName } from '@quizmesh/platform/testing';
+import { startOutboxRelay, type OutboxRelay } from '@quizmesh/platform/outbox';
+import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
+import type { QuizCompleted, QuizPublished, UserRegistered } from '@quizmesh/contracts/events';
+import { evaluationConfigSchema, type EvaluationConfig } from '../src/config';
+import { createEvaluationApp } from '../src/app';
+import { createEvaluationPrisma, type PrismaClient } from '../src/db';
+import { MemoryLeaderboardStore, RedisLeaderboardStore, type LeaderboardStore } from '../src/leaderboard';
+import { deleteKeys } from './redis-cleanup';
+
+export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
+const SUBSCRIPTIONS_FILE = join(__dirname, '..', '..', '..', 'components', 'common', 'subscriptions-evaluation.yaml');
+export type Backend = 'postgres+redis' | 'embedded';
+
+export interface CapturedEvent {
+  topic: string;
+  event: Record<string, unknown>;
+}
+
+export interface EvaluationUnderTest {
+  url: string;
+  prisma: PrismaClient;
+  store: LeaderboardStore;
+  config: EvaluationConfig;
+  sidecar: RunningSidecar;
+  relay: OutboxRelay;
+  /** CloudEvents evaluation published (score.calculated, leaderboard.updated), as delivered */
+  published: CapturedEvent[];
+  logLines: string[];
+  /** posts a CloudEvent to /events/<topic> as the sidecar would; resolves with the answered outcome */
+  deliver(topic: string, data: unknown, eventId?: string): Promise<string>;
+  /** publishes through the sidecar, so the Subscription resources route it */
+  publish(topic: string, data: unknown): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const TEST_SUBSCRIBER_PATH = '/__test/published';
+
+/** The dead letters' state store: Redis under the test's own key prefix, or in memory (embedded). */
+function stateStoreYaml(backend: Backend, keyPrefix: string): string {
+  const spec =
+    backend === 'postgres+redis'
+      ? `
+  type: state.redis
+  version: v1
+  metadata:
+    - { name: redisHost, value: "${new URL(backendUrls.redis).host}" }
+    - { name: keyPrefix, value: "${keyPrefix}" }`
+      : `
+  type: state.in-memory
+  version: v1
+  metadata: []`;
+  return `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: statestore }
+spec:${spec}
+`;
+}
+
+function resources(dir: string, backend: Backend, stateKeyPrefix: string): string {
+  const resDir = join(dir, 'resources');
+  mkdirSync(resDir);
+  writeFileSync(
+    join(resDir, 'pubsub.yaml'),
+    `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: pubsub }
+spec: { type: pubsub.in-memory, version: v1, metadata: [] }
+`,
+  );
+  writeFileSync(join(resDir, 'statestore.yaml'), stateStoreYaml(backend, stateKeyPrefix));
+  // The production Subscriptions, plus a test subscriber for what evaluation publishes.
+  copyFileSync(SUBSCRIPTIONS_FILE, join(resDir, 'subscriptions-evaluation.yaml'));
+  writeFileSync(
+    join(resDir, 'test-subscriptions.yaml'),
+    ['score.calculated', 'leaderboard.updated']
+      .map(
+        (topic) => `apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata: { name: test-${topic.replace('.', '-')} }
+spec:
+  pubsubname: pubsub
+  topic: ${topic}
+  routes: { default: ${TEST_SUBSCRIBER_PATH} }
+scopes: [evaluation]
+`,
+      )
+      .join('---\n'),
+  );
+  return resDir;
+}
+
+async function database(backend: Backend, dir: string): Promise<{ url: string; close(): Promise<void> }> {
+  if (backend === 'postgres+redis') {
+    const db = await createTestDatabase('qm_evaluation');
+    return { url: db.url, close: () => db.drop() };
+  }
+  return startEmbeddedPostgresProcess(join(dir, 'pglite'));
+}
+
+/**
+ * The embedded PostgreSQL as the launcher runs it: `quizmesh-embedded-postgres` in a child
+ * process (PGlite loads parts of itself with dynamic import(), which jest's sandbox cannot run).
+ */
+async function startEmbeddedPostgresProcess(dataDir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const bin = join(__dirname, '..', '..', '..', 'packages', 'platform', 'bin', 'quizmesh-embedded-postgres.cjs');
+  const child = spawn(process.execPath, [bin, '--data-dir', dataDir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    void exited.then(() => reject(new Error(`quizmesh-embedded-postgres exited before ready: ${stderr}`)));
+  });
+  const url = /ready url=(postgresql:\/\/\S+)$/.exec(line)?.[1];
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  if (!url) {
+    await close();
+    throw new Error(`unexpected first line from quizmesh-embedded-postgres: ${line}`);
+  }
+  return { url, close };
+}
+
+async function leaderboardStore(backend: Backend): Promise<{ store: LeaderboardStore; close(): Promise<void> }> {
+  if (backend === 'embedded') {
+    const store = new MemoryLeaderboardStore();
+    return { store, close: () => store.close() };
+  }
+  const keyPrefix = redisKeyPrefix('qm_eval');
+  const store = new RedisLeaderboardStore({ url: backendUrls.redis, keyPrefix, logger: pino({ level: 'silent' }) });
+  return {
+    store,
+    async close() {
+      await store.close();
+      await deleteKeys(keyPrefix);
+    },
+  };
+}
+
+export async function startEvaluation(options: {
+  backend: Backend;
+  env?: Record<string, string>;
+}): Promise<EvaluationUnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), 'qm-evaluation-'));
+  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const db = await database(options.backend, dir);
+    cleanups.push(() => db.close());
+    await applyMigrations({ schemaPath, databaseUrl: db.url });
+    const boards = await leaderboardStore(options.backend);
+    cleanups.push(() => boards.close());
+
+    const published: CapturedEvent[] = [];
+    let handler: http.RequestListener = (_req, res) => {
+      res.writeHead(503).end();
+    };
+    const server = http.createServer((req, res) => {
+      if (req.url === TEST_SUBSCRIBER_PATH && req.method === 'POST') {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+          published.push({ topic: String(event.topic), event });
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"SUCCESS"}');
+        });
+        return;
+      }
+      handler(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const appPort = (server.address() as AddressInfo).port;
+
+    // Dapr's Redis keys are `<prefix>||<key>`: the prefix (no `||` of its own) keeps runs apart.
+    const stateKeyPrefix = uniqueName('qm_eval_state');
+    if (options.backend === 'postgres+redis') {
+      cleanups.push(async () => {
+        await deleteKeys(stateKeyPrefix);
+      });
+    }
+    const sidecar = await startSidecar({
+      appId: 'evaluation',
+      appPort,
+      daprHttpPort: 0,
+      resourcesPaths: [resources(dir, options.backend, stateKeyPrefix)],
+      registryDir: join(dir, 'registry'),
+      logLevel: 'silent',
+      env: {},
+    });
+    cleanups.push(() => sidecar.close());
+
+    const config = loadConfig(evaluationConfigSchema, {
+      DATABASE_URL: db.url,
+      DAPR_HTTP_PORT: String(sidecar.httpPort),
+      LOG_LEVEL: 'debug',
+      PORT: '0',
+      LEADERBOARD_EVENT_TOP: '3',
+      ...options.env,
+    });
+    const logLines: string[] = [];
+    const logDestination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const runtime = new ServiceRuntime({ service: 'evaluation', config, logDestination, exit: () => undefined });
+    cleanups.push(() => runtime.dapr.close());
+    const prisma = createEvaluationPrisma(config.DATABASE_URL, runtime.logger);
+    cleanups.push(() => prisma.$disconnect());
+    const relay = startOutboxRelay({
+      prisma,
+      dapr: runtime.dapr,
+      pubsub: config.PUBSUB_NAME,
+      logger: runtime.logger,
+      source: 'evaluation',
+      intervalMs: 50,
+      backoff: { baseMs: 50, maxMs: 500 },
+    });
+    cleanups.push(() => relay.stop());
+    handler = createEvaluationApp(runtime, config, { prisma, store: boards.store, relay, logger: runtime.logger });
+    await sidecar.ready;
+    const url = `http://127.0.0.1:${appPort}`;
+
+    return {
+      url,
+      prisma,
+      store: boards.store,
+      config,
+      sidecar,
+      relay,
+      published,
+      logLines,
+      async deliver(topic, data, eventId = randomUUID()) {
+        const res = await fetch(`${url}/events/${topic}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/cloudevents+json' },
+          body: JSON.stringify({
+            specversion: '1.0',
+            id: eventId,
+            source: 'quiz',
+            type: `dev.quizmesh.${topic}.v1`,
+            topic,
+            pubsubname: 'pubsub',
+            datacontenttype: 'application/json',
+            data,
+          }),
+        });
+        if (res.status !== 200) throw new Error(`delivery answered ${res.status}`);
+        return ((await res.json()) as { status: string }).status;
+      },
+      async publish(topic, data) {
+        const res = await fetch(`http://127.0.0.1:${sidecar.httpPort}/v1.0/publish/pubsub/${topic}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(data),
+        });
+        if (res.status !== 204) throw new Error(`publish answered ${res.status}: ${await res.text()}`);
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The headers the gateway forwards for an authenticated user (through its sidecar). */
+export function asUser(userId: string, ...roles: Role[]): Record<string, string> {
+  return {
+    [CALLER_APP_HEADER]: 'gateway',
+    [USER_ID_HEADER]: userId,
+    [USER_ROLES_HEADER]: (roles.length ? roles : ['player']).join(','),
+  };
+}
+
+/** Polls `condition` (no timing assertion: jest's timeout is the only bound). */
+export async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
+  while (!(await condition())) await new Promise((r) => setTimeout(r, 25));
+}
+
+// ------------------------------------------------------------------------------ event builders
+
+export interface QuizFixture {
+  quizId: string;
+  version: number;
+  /** question ids in order; q[i] has options opts[i] (4 each) */
+  questions: Array<{
+    questionId: string;
+    type: 'single' | 'multiple';
+    points: number;
+    optionIds: string[];
+    correctOptionIds: string[];
+  }>;
+  published: QuizPublished;
+}
+
+/** A quiz with a single-choice question (2 points) and a multiple-choice one (3 points, two correct). */
+export function makeQuiz(overrides: { quizId?: string; version?: number } = {}): QuizFixture {
+  const options = () => Array.from({ length: 4 }, () => randomUUID());
+  const single = options();
+  const multiple = options();
+  const questions = [
+    {
+      questionId: randomUUID(),
+      type: 'single' as const,
+      points: 2,
+      optionIds: single,
+      correctOptionIds: [single[1] ?? ''],
+    },
+    {
+      questionId: randomUUID(),
+      type: 'multiple' as const,
+      points: 3,
+      optionIds: multiple,
+      correctOptionIds: [multiple[0] ?? '', multiple[2] ?? ''],
+    },
+  ];
+  const quizId = overrides.quizId ?? randomUUID();
+  const version = overrides.version ?? 1;
+  return {
+    quizId,
+    version,
+    questions,
+    published: {
+      schemaVersion: 1,
+      quizId,
+      version,
+      authorId: randomUUID(),
+      title: 'Capitals of Europe',
+      difficulty: 'easy',
+      timeLimitSeconds: 600,
+      questionCount: questions.length,
+      maxScore: 5,
+      questions,
+      publishedAt: '2026-11-16T08:00:00.000Z',
+    },
+  };
+}
+
+/** A completed attempt; `answers` default to all correct. */
+export function makeAttempt(
+  quiz: QuizFixture,
+  overrides: Partial<Pick<QuizCompleted, 'attemptId' | 'userId' | 'submittedAt' | 'late' | 'answers'>> = {},
+): QuizCompleted {
+  const submittedAt = overrides.submittedAt ?? '2026-11-18T12:00:30.000Z';
+  return {
+    schemaVersion: 1,
+    attemptId: overrides.attemptId ?? randomUUID(),
+    quizId: quiz.quizId,
+    quizVersion: quiz.version,
+    userId: overrides.userId ?? randomUUID(),
+    answers:
+      overrides.answers ?? quiz.questions.map((q) => ({ questionId: q.questionId, optionIds: q.correctOptionIds })),
+    startedAt: new Date(new Date(submittedAt).getTime() - 60_000).toISOString(),
+    submittedAt,
+    deadlineAt: new Date(new Date(submittedAt).getTime() + 540_000).toISOString(),
+    late: overrides.late ?? false,
+  };
+}
+
+export function makeRegistration(userId: string, displayName: string): UserRegistered {
+  return {
+    schemaVersion: 1,
+    userId,
+    email: `${userId.slice(0, 8)}@example.com`,
+    displayName,
+    roles: ['player'],
+    registeredAt: '2026-11-01T09:00:00.000Z',
+  };
+}
+
+/** Row counts of every evaluation table: "nothing half-written" checks compare these. */
+export interface RowCounts {
+  answerKeys: number;
+  results: number;
+  players: number;
+  boardEntries: number;
+  outbox: number;
+  processed: number;
+}
+
+export async function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
+  const [answerKeys, results, players, boardEntries, outbox, processed] = await Promise.all([
+    prisma.answerKey.count(),
+    prisma.result.count(),
+    prisma.player.count(),
+    prisma.boardEntry.count(),
+    prisma.outboxEvent.count(),
+    prisma.processedEvent.count(),
+  ]);
+  return { answerKeys, results, players, boardEntries, outbox, processed };
+}

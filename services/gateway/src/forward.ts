@@ -1,0 +1,86 @@
+/**
+ * The middleware every proxied request goes through, in this order (cheap checks first, so
+ * that abuse costs the gateway little and the services nothing), after the per-IP limit:
+ *   route table (404) → path sanity (400) → body size/type (413/415) → token (401) and
+ *   role (403) → per-user limit (429) → login/register limits (429) → forward through the sidecar.
+ */
+import type { Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { AppError, type CallerUser } from '@quizmesh/platform';
+import { bearerToken, missingToken, type TokenVerifier } from './auth/tokens';
+import type { SidecarProxy } from './proxy';
+import { enforce, type GatewayLimits } from './rate-limit/limits';
+import { checkRequestBody, emailOf, readBody } from './request-limits';
+import { isAmbiguousPath, resolveRoute, type Access } from './routes';
+
+export interface ForwardDeps {
+  proxy: SidecarProxy;
+  verifier: TokenVerifier;
+  limits: GatewayLimits;
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+export function clientIp(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+async function authenticate(req: Request, access: Access, verifier: TokenVerifier): Promise<CallerUser | undefined> {
+  const token = bearerToken(req.header('authorization'));
+  const user = token === undefined ? undefined : await verifier.verify(token);
+  if (access.kind === 'public') return user;
+  if (!user) throw missingToken();
+  if (access.kind === 'role' && !user.roles.some((r) => access.roles.includes(r))) {
+    throw AppError.forbidden(`requires role ${access.roles.join(' or ')}`);
+  }
+  return user;
+}
+
+/** Every request to the API (proxied or the gateway's own) counts against its client address. */
+export function ipLimitMiddleware(limits: GatewayLimits): RequestHandler {
+  return async (req, _res, next) => {
+    await enforce(limits.ip, clientIp(req), 'requests per client address');
+    next();
+  };
+}
+
+export function forwardMiddleware(deps: ForwardDeps): RequestHandler {
+  const { limits, maxBodyBytes } = deps;
+  return async (req, res, next) => {
+    const route = resolveRoute(req.method, req.path);
+    if (!route) {
+      next();
+      return;
+    }
+    if (isAmbiguousPath(req.path)) {
+      throw AppError.badRequest('the path contains dot segments, empty segments or encoded separators');
+    }
+    const ip = clientIp(req);
+    checkRequestBody(req, maxBodyBytes);
+    const user = await authenticate(req, route.access, deps.verifier);
+    if (user) await enforce(limits.user, user.id, 'requests per user');
+
+    let body: Buffer | undefined;
+    let loginKey: string | undefined;
+    if (route.limit === 'login') {
+      body = await readBody(req, maxBodyBytes);
+      loginKey = `${ip}|${emailOf(body) ?? ''}`;
+      await enforce(limits.login, loginKey, 'login attempts per address and account');
+    } else if (route.limit === 'register') {
+      await enforce(limits.register, ip, 'registrations per client address');
+    }
+
+    const status = await deps.proxy.forward(req, res, {
+      appId: route.appId,
+      user,
+      ...(body ? { body } : {}),
+      ...(route.upstreamPath !== undefined ? { upstreamPath: route.upstreamPath } : {}),
+    });
+    if (loginKey !== undefined && status >= 200 && status < 300) {
+      // Only failed attempts should count towards the brute-force limit.
+      await limits.login
+        .reset(loginKey)
+        .catch((err: unknown) => deps.logger.warn({ err }, 'could not reset the login limit'));
+    }
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Wires the gateway from its configuration: token verification against identity's JWKS
+ * (through Dapr), the rate-limit store (Redis or memory), the sidecar proxy and the OpenAPI
+ * document. `close()` releases what it opened (Redis connection, keep-alive sockets).
+ */
+import type { Express } from 'express';
+import type { ServiceRuntime } from '@quizmesh/platform';
+import { createGatewayApp } from './app';
+import { JwksCache } from './auth/jwks';
+import { TokenVerifier } from './auth/tokens';
+import type { GatewayConfig } from './config';
+import { publicApiDocument } from './openapi/public-api';
+import { SidecarProxy } from './proxy';
+import { memoryRateLimiterStore, redisRateLimiterStore, type RateLimiterStore } from './rate-limit/limiter';
+import { createGatewayLimits } from './rate-limit/limits';
+import { parseSize } from './request-limits';
+import { StreamHub } from './stream/hub';
+
+export interface Gateway {
+  app: Express;
+  jwks: JwksCache;
+  rateLimitStore: RateLimiterStore;
+  /** the live streams (GET /api/v1/stream); `streams.close()` ends them at the start of a shutdown */
+  streams: StreamHub;
+  close(): Promise<void>;
+}
+
+const API_VERSION = '1.0.0';
+
+export async function createGateway(runtime: ServiceRuntime, config: GatewayConfig): Promise<Gateway> {
+  // First: a broken contract fails the start before any connection is opened.
+  const openApi = await publicApiDocument(API_VERSION);
+  const logger = runtime.logger;
+  const jwks = new JwksCache({
+    fetchJwks: () => runtime.dapr.invoke<unknown>(config.JWKS_APP_ID, config.JWKS_PATH),
+    ttlMs: config.JWKS_CACHE_TTL_MS,
+    refetchIntervalMs: config.JWKS_REFETCH_INTERVAL_MS,
+    logger,
+  });
+  const verifier = new TokenVerifier({
+    jwks,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    algorithms: config.JWT_ALGORITHMS,
+    clockToleranceS: config.JWT_CLOCK_TOLERANCE_S,
+  });
+  const rateLimitStore = config.REDIS_URL
+    ? redisRateLimiterStore({ url: config.REDIS_URL, keyPrefix: config.RATE_LIMIT_KEY_PREFIX, logger })
+    : memoryRateLimiterStore(config.RATE_LIMIT_KEY_PREFIX);
+  const proxy = new SidecarProxy({
+    sidecarHost: config.DAPR_HOST,
+    sidecarPort: config.DAPR_HTTP_PORT,
+    daprApiToken: config.DAPR_API_TOKEN,
+    upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    maxBodyBytes: parseSize(config.JSON_BODY_LIMIT),
+    logger,
+  });
+  const streams = new StreamHub({
+    heartbeatMs: config.STREAM_HEARTBEAT_MS,
+    retryMs: config.STREAM_RETRY_MS,
+    maxConnections: config.STREAM_MAX_CONNECTIONS,
+    maxConnectionsPerUser: config.STREAM_MAX_CONNECTIONS_PER_USER,
+    maxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
+    logger: logger.child({ component: 'stream' }),
+  });
+  const app = createGatewayApp(runtime, config, {
+    proxy,
+    verifier,
+    limits: createGatewayLimits(rateLimitStore, config),
+    openApi,
+    streams,
+  });
+  return {
+    app,
+    jwks,
+    rateLimitStore,
+    streams,
+    close: async () => {
+      streams.close();
+      proxy.close();
+      await rateLimitStore.close();
+    },
+  };
+}

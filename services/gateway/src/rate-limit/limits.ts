@@ -1,0 +1,45 @@
+/**
+ * The gateway's limits: every request per client IP, authenticated requests per user, and
+ * stricter ones on login (per IP + email, reset by a successful login) and registration
+ * (per IP). A limit that is reached answers 429 problem+json with Retry-After.
+ */
+import { AppError } from '@quizmesh/platform';
+import type { GatewayConfig } from '../config';
+import type { RateLimiter, RateLimiterStore } from './limiter';
+
+export interface GatewayLimits {
+  ip: RateLimiter;
+  user: RateLimiter;
+  login: RateLimiter;
+  register: RateLimiter;
+}
+
+export function createGatewayLimits(store: RateLimiterStore, config: GatewayConfig): GatewayLimits {
+  return {
+    ip: store.create({ name: 'ip', points: config.RATE_LIMIT_PER_IP, durationS: config.RATE_LIMIT_WINDOW_S }),
+    user: store.create({ name: 'user', points: config.RATE_LIMIT_PER_USER, durationS: config.RATE_LIMIT_WINDOW_S }),
+    login: store.create({
+      name: 'login',
+      points: config.LOGIN_RATE_LIMIT,
+      durationS: config.LOGIN_RATE_LIMIT_WINDOW_S,
+    }),
+    register: store.create({
+      name: 'register',
+      points: config.REGISTER_RATE_LIMIT,
+      durationS: config.REGISTER_RATE_LIMIT_WINDOW_S,
+    }),
+  };
+}
+
+/** Counts one request of `key`; throws 429 when `limiter`'s limit is reached. `what` names the limit for the client. */
+export async function enforce(limiter: RateLimiter, key: string, what: string): Promise<void> {
+  const decision = await limiter.consume(key);
+  if (decision.allowed) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
+  throw new AppError(429, {
+    code: 'rate-limited',
+    detail: `too many requests: at most ${limiter.points} ${what} per ${limiter.durationS} s; retry after ${retryAfterSeconds} s`,
+    headers: { 'retry-after': String(retryAfterSeconds) },
+    extensions: { retryAfterSeconds },
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * What a request may look like before it is forwarded: bodies within the size limit (413),
+ * JSON where a body is sent (415), headers within MAX_HEADER_BYTES (431, answered by the
+ * HTTP server itself before Express runs: see server.ts).
+ */
+import type { IncomingMessage } from 'node:http';
+import { AppError } from '@quizmesh/platform';
+import { bodyTooLarge, hasBody } from './proxy';
+
+/** '100kb' → 102400 (the platform's JSON_BODY_LIMIT format). */
+export function parseSize(size: string): number {
+  const match = /^(\d+)(b|kb|mb)$/i.exec(size);
+  if (!match?.[1] || !match[2]) throw new Error(`not a size: ${size}`);
+  const unit = { b: 1, kb: 1024, mb: 1024 * 1024 }[match[2].toLowerCase() as 'b' | 'kb' | 'mb'];
+  return Number(match[1]) * unit;
+}
+
+export function isJsonContentType(contentType: string | undefined): boolean {
+  return /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType ?? '');
+}
+
+/** 413 when the declared length is over the limit, 415 when a body is not JSON. Chunked bodies are counted while streaming. */
+export function checkRequestBody(req: IncomingMessage, maxBodyBytes: number): void {
+  if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
+  if (hasBody(req) && !isJsonContentType(req.headers['content-type'])) {
+    throw new AppError(415, {
+      code: 'unsupported-media-type',
+      detail: `request bodies must be application/json, got ${req.headers['content-type'] ?? 'no Content-Type'}`,
+      headers: { 'accept-post': 'application/json' },
+    });
+  }
+}
+
+/** Reads a (small) body completely, with the same limit; for the few routes the gateway must look into. */
+export function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(bodyTooLarge(maxBodyBytes));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', (err) =>
+      reject(new AppError(400, { code: 'body-unreadable', detail: 'request body could not be read', cause: err })),
+    );
+  });
+}
+
+/** The JSON body's `email`, normalised, or undefined (the service validates the body; the gateway only keys limits on it). */
+export function emailOf(body: Buffer): string | undefined {
+  if (body.length === 0) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new AppError(400, { code: 'malformed-json', detail: 'request body is not valid JSON' });
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const email = (parsed as { email?: unknown }).email;
+  return typeof email === 'string' ? email.trim().toLowerCase() : undefined;
+}

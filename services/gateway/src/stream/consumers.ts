@@ -1,0 +1,87 @@
+/**
+ * What feeds the live stream: `leaderboard.updated` to every stream, `notification.created` to
+ * its recipient's streams (Subscriptions in components/common/subscriptions-gateway.yaml; on
+ * Kubernetes the chart routes both through the per-pod broadcast component). A replica with no
+ * open streams still acknowledges: the push is best effort, the services keep the state.
+ *
+ * The gateway is the public entry, so `/events/*` answers only its own sidecar: a forged
+ * delivery would otherwise push made-up notifications to any user.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Express, RequestHandler } from 'express';
+import { z } from 'zod';
+import { AppError, type ServiceRuntime } from '@quizmesh/platform';
+import { leaderboardUpdated, notificationCreated, PUBSUB_NAME } from '@quizmesh/contracts/events';
+import type { StreamHub } from './hub';
+
+export const STREAM_TOPICS = [leaderboardUpdated.topic, notificationCreated.topic] as const;
+
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Deliveries come from the sidecar in the same pod, over loopback (the socket's address: no
+ * forwarded header can fake it), and carry APP_API_TOKEN as `dapr-api-token` when one is set.
+ * Anything else gets the same 404 as an unknown path.
+ */
+export function sidecarOnly(appApiToken: string | undefined): RequestHandler {
+  return (req, _res, next) => {
+    const tokenOk = appApiToken === undefined || sameSecret(req.header('dapr-api-token') ?? '', appApiToken);
+    if (!isLoopbackAddress(req.socket.remoteAddress) || !tokenOk) {
+      throw AppError.notFound(`no route for ${req.method} ${req.originalUrl.split('?')[0] ?? ''}`);
+    }
+    next();
+  };
+}
+
+export function mountStreamConsumers(
+  app: Express,
+  runtime: ServiceRuntime,
+  hub: StreamHub,
+  options: { broadcastPubsub: string },
+): void {
+  runtime.subscriptions.add(app, {
+    pubsub: options.broadcastPubsub,
+    topic: leaderboardUpdated.topic,
+    schema: leaderboardUpdated.schema,
+    handler: async (data, envelope) => {
+      hub.broadcast({ event: 'leaderboard', id: envelope.id, data });
+      return 'SUCCESS';
+    },
+  });
+  runtime.subscriptions.add(app, {
+    pubsub: options.broadcastPubsub,
+    topic: notificationCreated.topic,
+    schema: notificationCreated.schema,
+    handler: async (data, envelope) => {
+      hub.sendToUser(data.userId, { event: 'notification', id: envelope.id, data });
+      return 'SUCCESS';
+    },
+  });
+  // Dead letters (consumed once per app through `pubsub`, decision 0303) are only logged: a
+  // push that missed its moment is obsolete (clients re-fetch on reconnect), and the gateway
+  // keeps no state to list or replay them from.
+  for (const topic of STREAM_TOPICS) {
+    runtime.subscriptions.add(app, {
+      pubsub: PUBSUB_NAME,
+      topic: `${topic}.deadletter`,
+      schema: z.unknown(),
+      handler: async (_data, envelope) => {
+        runtime.logger.warn(
+          { topic, eventId: envelope.id, type: envelope.type, source: envelope.source },
+          'live-stream event dead-lettered; discarded (nothing to replay)',
+        );
+        return 'SUCCESS';
+      },
+    });
+  }
+}

@@ -1,0 +1,428 @@
+/**
+ * GET /api/v1/stream: the real gateway with real local sidecars on RabbitMQ (a test vhost);
+ * events are published through other apps' sidecars with the SDK, as evaluation and
+ * notification do. The test plays identity (JWKS and tokens).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Dapr, createLogger } from '@quizmesh/platform';
+import { createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
+import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
+import {
+  leaderboardUpdated,
+  notificationCreated,
+  type EventContract,
+  type LeaderboardUpdated,
+  type NotificationCreated,
+} from '@quizmesh/contracts/events';
+import { echo, json, startHarness, type Handler, type Harness } from './support/harness';
+import { ecKey, jwks, signToken } from './support/keys';
+import { rawRequest } from './support/raw';
+import {
+  broadcastSubscriptionsYaml,
+  gatewaySubscriptionsYaml,
+  jsonData,
+  openStream,
+  rabbitPubsubComponents,
+  type SseStream,
+} from './support/sse';
+import { isLoopbackAddress } from '../src/stream/consumers';
+
+const key = ecKey();
+const identityApp: Handler = (req, res) =>
+  req.url === '/.well-known/jwks.json' ? json(res, 200, jwks(key)) : echo(req, res);
+const tokenFor = (sub: string, expiresInS?: number) =>
+  signToken(key, { sub, ...(expiresInS !== undefined ? { expiresInS } : {}) });
+const bearer = (sub: string) => ({ authorization: `Bearer ${tokenFor(sub)}` });
+
+function leaderboard(topUser: string): LeaderboardUpdated {
+  return {
+    schemaVersion: 1,
+    board: 'global',
+    top: [{ rank: 1, userId: topUser, displayName: 'Ada', score: 42 }],
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+function notification(userId: string, title = 'Your result'): NotificationCreated {
+  return {
+    schemaVersion: 1,
+    notificationId: randomUUID(),
+    userId,
+    kind: 'result',
+    title,
+    body: 'You scored 42 of 50.',
+    createdAt: new Date().toISOString(),
+  };
+}
+
+function cloudEvent(contract: EventContract, id: string, data: unknown, source: string) {
+  return { specversion: '1.0', id, source, type: contract.type, datacontenttype: 'application/json', data };
+}
+
+/** A sidecar-only app (evaluation, notification) that publishes as that service would. */
+interface Publisher {
+  publish(contract: EventContract, id: string, data: unknown): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function startPublisher(appId: string, resourcesDir: string): Promise<Publisher> {
+  const registryDir = mkdtempSync(join(tmpdir(), 'qm-gateway-publisher-'));
+  const sidecar: RunningSidecar = await startSidecar({
+    appId,
+    daprHttpPort: 0,
+    resourcesPaths: [resourcesDir],
+    registryDir,
+    logLevel: 'silent',
+    env: {},
+  });
+  await sidecar.ready;
+  const dapr = new Dapr({
+    host: '127.0.0.1',
+    httpPort: sidecar.httpPort,
+    logger: createLogger({ service: appId, level: 'silent' }),
+  });
+  return {
+    publish: (contract, id, data) =>
+      dapr.publish('pubsub', contract.topic, cloudEvent(contract, id, data, appId), {
+        contentType: 'application/cloudevents+json',
+      }),
+    close: async () => {
+      await dapr.close();
+      await sidecar.close();
+      rmSync(registryDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves once `condition` holds, re-checking as the event loop turns (the suite's timeout bounds it). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+const logged = (h: Harness, message: string) => h.logs.filter((line) => line.includes(message));
+
+describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () => {
+  const APP_API_TOKEN = `app-token-${randomUUID()}`;
+  let vhost: TestVhost;
+  let h: Harness;
+  let evaluation: Publisher;
+  let notifications: Publisher;
+  const open: SseStream[] = [];
+  const stream = async (...args: Parameters<typeof openStream>) => {
+    const s = await openStream(...args);
+    open.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('qm_gateway_stream');
+    h = await startHarness({
+      apps: { identity: identityApp },
+      env: {
+        APP_API_TOKEN,
+        STREAM_HEARTBEAT_MS: '200',
+        STREAM_RETRY_MS: '3000',
+        STREAM_MAX_CONNECTIONS: '4',
+        STREAM_MAX_CONNECTIONS_PER_USER: '2',
+        STREAM_MAX_BUFFERED_BYTES: '65536',
+      },
+      gatewaySidecarEnv: { APP_API_TOKEN },
+      resources: {
+        ...rabbitPubsubComponents(vhost.url),
+        'subscriptions-gateway.yaml': gatewaySubscriptionsYaml(),
+      },
+    });
+    evaluation = await startPublisher('evaluation', h.resourcesDir);
+    notifications = await startPublisher('notification', h.resourcesDir);
+  });
+
+  afterEach(async () => {
+    for (const s of open.splice(0)) s.close();
+    await until(() => h.gateway.streams.size === 0);
+  });
+
+  afterAll(async () => {
+    await notifications?.close();
+    await evaluation?.close();
+    await h?.close();
+    await vhost?.drop();
+  });
+
+  it('serves exactly the routes its Subscription resources name', () => {
+    const declared = gatewaySubscriptionsYaml()
+      .split('\n---\n')
+      .map((doc) => ({
+        pubsubname: /pubsubname: (\S+)/.exec(doc)?.[1],
+        topic: /topic: (\S+)/.exec(doc)?.[1],
+        route: /default: (\S+)/.exec(doc)?.[1],
+      }));
+    const served = h.runtime.subscriptions.list().map(({ pubsubname, topic, route }) => ({ pubsubname, topic, route }));
+    const byTopic = (a: { topic?: string }, b: { topic?: string }) => String(a.topic).localeCompare(String(b.topic));
+    expect(served.sort(byTopic)).toEqual(declared.sort(byTopic));
+  });
+
+  it('opens with SSE headers, a retry hint and a ready event saying there is no replay', async () => {
+    const s = await stream(h.port, { headers: { ...bearer(randomUUID()), 'last-event-id': 'evt-41' } });
+    expect(s.status).toBe(200);
+    expect(s.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(s.headers['cache-control']).toBe('no-cache, no-transform');
+    expect(s.headers['x-accel-buffering']).toBe('no');
+    expect(s.headers['content-encoding']).toBeUndefined();
+    const ready = await s.next((e) => e.event === 'ready');
+    expect(jsonData(ready)).toEqual({ replay: false, resumedAfter: 'evt-41' });
+    expect(s.retry).toBe(3000);
+  });
+
+  it('writes heartbeat comments while nothing happens', async () => {
+    const s = await stream(h.port, { headers: bearer(randomUUID()) });
+    await s.commentsSeen(2);
+    expect(s.comments.slice(0, 2)).toEqual(['heartbeat', 'heartbeat']);
+  });
+
+  it('ends a stream when its access token expires, saying so first', async () => {
+    const s = await stream(h.port, { path: `/api/v1/stream?access_token=${tokenFor(randomUUID(), 1)}` });
+    expect(s.status).toBe(200);
+    await s.ended;
+    expect(s.events.map((e) => e.event)).toEqual(['ready', 'token-expired']);
+  });
+
+  it('pushes leaderboard.updated published through evaluation’s sidecar to every stream, with the event id', async () => {
+    const [a, b] = [
+      await stream(h.port, { headers: bearer(randomUUID()) }),
+      await stream(h.port, { headers: bearer(randomUUID()) }),
+    ];
+    await Promise.all([a, b].map((s) => s.next((e) => e.event === 'ready')));
+    const eventId = randomUUID();
+    const board = leaderboard(randomUUID());
+    await evaluation.publish(leaderboardUpdated, eventId, board);
+    for (const s of [a, b]) {
+      const pushed = await s.next((e) => e.event === 'leaderboard');
+      expect(pushed.id).toBe(eventId);
+      expect(jsonData(pushed)).toEqual(board);
+    }
+  });
+
+  it('pushes a notification to its recipient’s streams only', async () => {
+    const [userA, userB] = [randomUUID(), randomUUID()];
+    const a1 = await stream(h.port, { headers: bearer(userA) });
+    const a2 = await stream(h.port, { headers: bearer(userA) });
+    const b = await stream(h.port, { headers: bearer(userB) });
+    await Promise.all([a1, a2, b].map((s) => s.next((e) => e.event === 'ready')));
+
+    const forA = notification(userA, 'For A');
+    const forAId = randomUUID();
+    await notifications.publish(notificationCreated, forAId, forA);
+    for (const s of [a1, a2]) {
+      const pushed = await s.next((e) => e.event === 'notification');
+      expect(pushed.id).toBe(forAId);
+      expect(jsonData(pushed)).toEqual(forA);
+    }
+    // A's was written (to A) before B's is even published: had B's stream got A's, it would come first.
+    const forB = notification(userB, 'For B');
+    await notifications.publish(notificationCreated, randomUUID(), forB);
+    await b.next((e) => e.event === 'notification');
+    expect(b.events.filter((e) => e.event === 'notification').map((e) => jsonData(e))).toEqual([forB]);
+  });
+
+  it('drops an event of unknown shape by the contract, pushes nothing, and keeps the stream', async () => {
+    const s = await stream(h.port, { headers: bearer(randomUUID()) });
+    await s.next((e) => e.event === 'ready');
+    const badId = randomUUID();
+    await evaluation.publish(leaderboardUpdated, badId, { schemaVersion: 1, board: 'galactic', top: 'everyone' });
+    const goodId = randomUUID();
+    await evaluation.publish(leaderboardUpdated, goodId, leaderboard(randomUUID()));
+    const next = await s.next((e) => e.event === 'leaderboard');
+    expect(next.id).toBe(goodId);
+    expect(s.events.some((e) => e.id === badId)).toBe(false);
+    await until(() => logged(h, 'live-stream event dead-lettered').some((line) => line.includes(badId)));
+    expect(logged(h, 'dropping event whose data does not match the contract').some((l) => l.includes(badId))).toBe(
+      true,
+    );
+  });
+
+  it('acknowledges deliveries when no stream is open', async () => {
+    expect(h.gateway.streams.size).toBe(0);
+    const answer = await rawRequest(h.port, {
+      method: 'POST',
+      path: '/events/leaderboard.updated',
+      headers: { 'content-type': 'application/cloudevents+json', 'dapr-api-token': APP_API_TOKEN },
+      body: JSON.stringify(cloudEvent(leaderboardUpdated, randomUUID(), leaderboard(randomUUID()), 'evaluation')),
+    });
+    expect([answer.status, JSON.parse(answer.body)]).toEqual([200, { status: 'SUCCESS' }]);
+  });
+
+  it('answers a delivery that does not come from its sidecar (no app token) as an unknown path', async () => {
+    const s = await stream(h.port, { headers: bearer(randomUUID()) });
+    await s.next((e) => e.event === 'ready');
+    const forged = await rawRequest(h.port, {
+      method: 'POST',
+      path: '/events/notification.created',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify(cloudEvent(notificationCreated, randomUUID(), notification(randomUUID()), 'attacker')),
+    });
+    expect(forged.status).toBe(404);
+    expect(forged.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(s.events.filter((e) => e.event === 'notification')).toEqual([]);
+    expect(isLoopbackAddress('127.0.0.1')).toBe(true);
+    expect(isLoopbackAddress('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopbackAddress('::1')).toBe(true);
+    expect(isLoopbackAddress('10.1.2.3')).toBe(false);
+    expect(isLoopbackAddress('::ffff:10.1.2.3')).toBe(false);
+  });
+
+  it('needs a valid access token: none, a bad one or two at once are refused with problem+json', async () => {
+    const none = await stream(h.port);
+    expect(none.status).toBe(401);
+    expect(none.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="quizmesh"');
+    expect(JSON.parse(none.body)).toMatchObject({
+      status: 401,
+      type: 'https://quizmesh.dev/problems/authentication-required',
+    });
+
+    const expired = await stream(h.port, { path: `/api/v1/stream?access_token=${tokenFor(randomUUID(), -60)}` });
+    expect(expired.status).toBe(401);
+    expect(JSON.parse(expired.body)).toMatchObject({ type: 'https://quizmesh.dev/problems/invalid-token' });
+
+    const both = await stream(h.port, {
+      path: `/api/v1/stream?access_token=${tokenFor(randomUUID())}`,
+      headers: bearer(randomUUID()),
+    });
+    expect(both.status).toBe(400);
+  });
+
+  it('accepts the token as ?access_token= and never logs it', async () => {
+    const token = tokenFor(randomUUID());
+    const s = await stream(h.port, { path: `/api/v1/stream?since=now&access_token=${token}` });
+    expect(s.status).toBe(200);
+    await s.next((e) => e.event === 'ready');
+    s.close();
+    const refused = await stream(h.port, { path: `/api/v1/stream?access_token=${tokenFor(randomUUID(), -60)}` });
+    expect(refused.status).toBe(401);
+    await until(() => h.gateway.streams.size === 0 && logged(h, '"url":"/api/v1/stream?since=now"').length > 0);
+    const streamLines = h.logs.filter((line) => line.includes('/api/v1/stream'));
+    expect(streamLines.length).toBeGreaterThan(0);
+    expect(h.logs.some((line) => line.includes('access_token') || line.includes(token))).toBe(false);
+  });
+
+  it('caps streams per user (429) and per replica (503)', async () => {
+    const [userX, userY, userZ] = [randomUUID(), randomUUID(), randomUUID()];
+    for (const user of [userX, userX]) expect((await stream(h.port, { headers: bearer(user) })).status).toBe(200);
+    const third = await stream(h.port, { headers: bearer(userX) });
+    expect(third.status).toBe(429);
+    expect(third.headers['retry-after']).toBe('3');
+    expect(JSON.parse(third.body)).toMatchObject({
+      status: 429,
+      type: 'https://quizmesh.dev/problems/too-many-streams',
+    });
+
+    for (const user of [userY, userZ]) expect((await stream(h.port, { headers: bearer(user) })).status).toBe(200);
+    const full = await stream(h.port, { headers: bearer(randomUUID()) });
+    expect(full.status).toBe(503);
+    expect(JSON.parse(full.body)).toMatchObject({ status: 503, type: 'https://quizmesh.dev/problems/stream-capacity' });
+  });
+
+  it('drops a client that stops reading instead of buffering for it, and keeps serving the others', async () => {
+    const slow = await stream(h.port, { headers: bearer(randomUUID()), paused: true });
+    const fast = await stream(h.port, { headers: bearer(randomUUID()) });
+    await fast.next((e) => e.event === 'ready');
+    const big = { ...leaderboard(randomUUID()), padding: 'x'.repeat(32 * 1024) };
+    let sent = 0;
+    // Until the kernel's socket buffers are full, the slow client's queue stays empty; then it grows past 64 KiB.
+    while (h.gateway.streams.size === 2) {
+      h.gateway.streams.broadcast({ event: 'leaderboard', id: `bulk-${sent}`, data: big });
+      sent += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(h.gateway.streams.size).toBe(1);
+    expect(logged(h, 'dropping a live-stream client that does not keep up')).toHaveLength(1);
+    await fast.next((e) => e.id === `bulk-${sent - 1}`);
+    slow.close();
+  });
+});
+
+describe('live stream on two gateway replicas (the chart’s pubsub-broadcast)', () => {
+  let vhost: TestVhost;
+  const replicas: Harness[] = [];
+  let evaluation: Publisher;
+  let notifications: Publisher;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('qm_gateway_broadcast');
+    for (const pod of ['gateway-7d9f-a', 'gateway-7d9f-b']) {
+      replicas.push(
+        await startHarness({
+          apps: { identity: identityApp },
+          env: { BROADCAST_PUBSUB_NAME: 'pubsub-broadcast' },
+          gatewaySidecarEnv: { POD_NAME: pod },
+          resources: {
+            ...rabbitPubsubComponents(vhost.url),
+            'subscriptions-gateway.yaml': broadcastSubscriptionsYaml(),
+          },
+        }),
+      );
+    }
+    const [first] = replicas;
+    if (!first) throw new Error('no replica started');
+    evaluation = await startPublisher('evaluation', first.resourcesDir);
+    notifications = await startPublisher('notification', first.resourcesDir);
+  });
+
+  afterAll(async () => {
+    await notifications?.close();
+    await evaluation?.close();
+    for (const h of replicas) await h.close();
+    await vhost?.drop();
+  });
+
+  it('delivers each event to every replica: leaderboards to all streams, a notification wherever its user is', async () => {
+    const [replicaA, replicaB] = replicas;
+    if (!replicaA || !replicaB) throw new Error('two replicas expected');
+    const user = randomUUID();
+    const onA = await openStream(replicaA.port, { headers: bearer(randomUUID()) });
+    const onB = await openStream(replicaB.port, { headers: bearer(user) });
+    try {
+      await Promise.all([onA, onB].map((s) => s.next((e) => e.event === 'ready')));
+      const boardId = randomUUID();
+      await evaluation.publish(leaderboardUpdated, boardId, leaderboard(user));
+      for (const s of [onA, onB]) expect((await s.next((e) => e.event === 'leaderboard')).id).toBe(boardId);
+
+      const forUser = notification(user);
+      await notifications.publish(notificationCreated, randomUUID(), forUser);
+      expect(jsonData(await onB.next((e) => e.event === 'notification'))).toEqual(forUser);
+    } finally {
+      onA.close();
+      onB.close();
+    }
+  });
+});
+
+describe('live stream and graceful shutdown', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness({ apps: { identity: identityApp }, env: { SHUTDOWN_TIMEOUT_MS: '5000' } });
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('ends open streams when the drain starts, so the drain completes (exit code 0)', async () => {
+    const streams = [
+      await openStream(h.port, { headers: bearer(randomUUID()) }),
+      await openStream(h.port, { headers: bearer(randomUUID()) }),
+    ];
+    await Promise.all(streams.map((s) => s.next((e) => e.event === 'ready')));
+    expect(h.gateway.streams.size).toBe(2);
+    const code = await h.runtime.shutdown.shutdown();
+    expect(code).toBe(0);
+    await Promise.all(streams.map((s) => s.ended));
+    expect(h.gateway.streams.size).toBe(0);
+    expect(logged(h, 'closed live streams for shutdown')).toHaveLength(1);
+    await expect(openStream(h.port, { headers: bearer(randomUUID()) })).rejects.toThrow(/ECONNREFUSED/);
+  });
+});

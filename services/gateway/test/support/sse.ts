@@ -1,0 +1,205 @@
+/**
+ * A Server-Sent Events reader on plain node:http (what a browser's EventSource does, minus the
+ * reconnecting): frames are parsed as the WHATWG spec says, comments (heartbeats) are kept.
+ * Also the pub/sub resources the stream tests give the sidecars (RabbitMQ in a test vhost).
+ */
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface SseEvent {
+  event: string;
+  id: string | undefined;
+  data: string;
+}
+
+export interface SseStream {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** the body, for answers that are not streams (problem+json) */
+  body: string;
+  events: SseEvent[];
+  comments: string[];
+  retry: number | undefined;
+  /** resolves with the first event (from the start) matching `predicate` */
+  next(predicate: (e: SseEvent) => boolean): Promise<SseEvent>;
+  /** resolves once `count` comment lines have arrived */
+  commentsSeen(count: number): Promise<void>;
+  /** resolves when the server ends the stream */
+  ended: Promise<void>;
+  /** the response, paused: for back-pressure tests (never reads again) */
+  response: http.IncomingMessage;
+  close(): void;
+}
+
+export interface OpenStreamOptions {
+  /** path and query, default /api/v1/stream */
+  path?: string;
+  headers?: http.OutgoingHttpHeaders;
+  /** do not read the body (a client that stops reading) */
+  paused?: boolean;
+}
+
+/** Opens the stream; resolves once the answer's headers arrived (and for a non-stream answer, its body). */
+export function openStream(port: number, options: OpenStreamOptions = {}): Promise<SseStream> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'GET',
+        path: options.path ?? '/api/v1/stream',
+        headers: { accept: 'text/event-stream', ...options.headers },
+        agent: false,
+      },
+      (res) => {
+        const events: SseEvent[] = [];
+        const comments: string[] = [];
+        const waiters: Array<() => void> = [];
+        const notify = () => {
+          for (const waiter of waiters.splice(0)) waiter();
+        };
+        let buffer = '';
+        let endedResolve: () => void = () => undefined;
+        const ended = new Promise<void>((r) => (endedResolve = r));
+        const stream: SseStream = {
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: '',
+          events,
+          comments,
+          retry: undefined,
+          ended,
+          response: res,
+          next: (predicate) =>
+            new Promise((resolveEvent, rejectEvent) => {
+              const check = () => {
+                const found = events.find(predicate);
+                if (found) resolveEvent(found);
+                else if (res.complete || res.destroyed) rejectEvent(new Error('the stream ended without that event'));
+                else waiters.push(check);
+              };
+              check();
+            }),
+          commentsSeen: (count) =>
+            new Promise((resolveSeen, rejectSeen) => {
+              const check = () => {
+                if (comments.length >= count) resolveSeen();
+                else if (res.complete || res.destroyed) rejectSeen(new Error('the stream ended first'));
+                else waiters.push(check);
+              };
+              check();
+            }),
+          close: () => {
+            req.destroy();
+            res.destroy();
+          },
+        };
+        const isStream = String(res.headers['content-type'] ?? '').startsWith('text/event-stream');
+        if (options.paused && isStream) {
+          res.pause();
+          resolve(stream);
+          return;
+        }
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (!isStream) {
+            stream.body += chunk;
+            return;
+          }
+          buffer += chunk;
+          let split: number;
+          while ((split = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, split);
+            buffer = buffer.slice(split + 2);
+            const event: SseEvent = { event: 'message', id: undefined, data: '' };
+            let hasData = false;
+            for (const line of frame.split('\n')) {
+              if (line.startsWith(':')) comments.push(line.slice(1).trim());
+              const colon = line.indexOf(':');
+              const field = colon < 0 ? line : line.slice(0, colon);
+              const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+              if (field === 'event') event.event = value;
+              else if (field === 'id') event.id = value;
+              else if (field === 'retry') stream.retry = Number(value);
+              else if (field === 'data') {
+                event.data = hasData ? `${event.data}\n${value}` : value;
+                hasData = true;
+              }
+            }
+            if (hasData) events.push(event);
+          }
+          notify();
+        });
+        const finish = () => {
+          endedResolve();
+          notify();
+        };
+        res.on('end', finish);
+        res.on('close', finish);
+        res.on('error', finish);
+        if (isStream) resolve(stream);
+        else res.on('end', () => resolve(stream));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export const jsonData = <T>(event: SseEvent): T => JSON.parse(event.data) as T;
+
+const COMMON = join(__dirname, '..', '..', '..', '..', 'components', 'common');
+
+/** The production Subscriptions of the gateway, unchanged (pubsubname `pubsub`, as `npm start` runs them). */
+export const gatewaySubscriptionsYaml = (): string => readFileSync(join(COMMON, 'subscriptions-gateway.yaml'), 'utf8');
+
+/**
+ * The same Subscriptions as the chart renders them for the cluster: the stream's topics through
+ * `pubsub-broadcast`, their dead letters through `pubsub`.
+ */
+export function broadcastSubscriptionsYaml(): string {
+  return gatewaySubscriptionsYaml()
+    .split('\n---\n')
+    .map((doc) =>
+      /topic: \S+\.deadletter/.test(doc) ? doc : doc.replace('pubsubname: pubsub', 'pubsubname: pubsub-broadcast'),
+    )
+    .join('\n---\n');
+}
+
+/**
+ * `pubsub` (one queue per app, as components/local) and `pubsub-broadcast` (one queue per pod,
+ * as the chart) on a test vhost. Unlike the chart, the broadcast component is durable here: the
+ * local sidecar declares the topic's exchange with the component's `durable`/`deletedWhenUnused`,
+ * so two components disagreeing on them cannot share an exchange (PRECONDITION_FAILED); see the
+ * report in docs/decisions/0650. The vhost is dropped after the run, queues with it.
+ */
+export function rabbitPubsubComponents(amqpUrl: string): Record<string, string> {
+  return {
+    'pubsub.yaml': `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: pubsub }
+spec:
+  type: pubsub.rabbitmq
+  version: v1
+  metadata:
+    - { name: connectionString, value: ${JSON.stringify(amqpUrl)} }
+    - { name: durable, value: "true" }
+    - { name: deletedWhenUnused, value: "false" }
+    - { name: requeueInFailure, value: "false" }
+`,
+    'pubsub-broadcast.yaml': `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: pubsub-broadcast }
+spec:
+  type: pubsub.rabbitmq
+  version: v1
+  metadata:
+    - { name: connectionString, value: ${JSON.stringify(amqpUrl)} }
+    - { name: consumerID, value: "{podName}" }
+    - { name: durable, value: "true" }
+    - { name: deletedWhenUnused, value: "false" }
+    - { name: requeueInFailure, value: "false" }
+`,
+  };
+}

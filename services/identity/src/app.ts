@@ -1,0 +1,33 @@
+import type { Express } from 'express';
+import { checkDatabase } from '@quizmesh/platform/db';
+import type { ServiceRuntime } from '@quizmesh/platform';
+import { mountDeadLetters } from '@quizmesh/platform/deadletters';
+import { scoreCalculated } from '@quizmesh/contracts/events';
+import type { IdentityConfig } from './config';
+import { mountIdentityRoutes, type IdentityDeps } from './routes';
+import { mountStatsConsumer } from './stats';
+
+/** Builds identity's Express app (no listening: tests use supertest or port 0). */
+export function createIdentityApp(runtime: ServiceRuntime, config: IdentityConfig, deps: IdentityDeps): Express {
+  return runtime.createApp({
+    readiness: {
+      database: async () => {
+        const check = await checkDatabase(deps.prisma);
+        if (!check.ok) throw new Error(check.error);
+      },
+      'signing-keys': () => deps.keys.check(),
+    },
+    routes: (app) => {
+      mountIdentityRoutes(app, deps);
+      mountStatsConsumer(app, runtime, deps.prisma, config.PUBSUB_NAME);
+      // score.calculated messages the consumer dropped or gave up on: listed and replayed by an
+      // admin at /api/v1/admin/dead-letters (platform/deadletters).
+      mountDeadLetters(app, {
+        runtime,
+        topics: [scoreCalculated.topic],
+        pubsub: config.PUBSUB_NAME,
+        stateStore: config.STATE_STORE_NAME,
+      });
+    },
+  });
+}

@@ -1,0 +1,5 @@
+import { identityApiSuite } from './api-suite';
+
+describe('identity on the embedded PostgreSQL (PGlite)', () => {
+  identityApiSuite('embedded');
+});

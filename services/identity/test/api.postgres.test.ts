@@ -1,0 +1,5 @@
+import { identityApiSuite } from './api-suite';
+
+describe('identity on PostgreSQL', () => {
+  identityApiSuite('postgres');
+});

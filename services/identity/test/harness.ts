@@ -1,0 +1,367 @@
+/**
+ * Runs identity in-process for component tests, as in production minus the gateway: a real
+ * database (PostgreSQL via createTestDatabase, or the embedded PGlite server) migrated with
+ * the platform's migration code, the real local Dapr sidecar (in-process, port 0) with a local
+ * file secret store holding launcher-generated keys, in-memory pub/sub and the
+ * score.calculated Subscription, the outbox relay, and the app on a port-0 server.
+ *
+ * `asGateway(token)` plays the gateway: it verifies the access token against identity's JWKS
+ * and forwards the user as the trusted headers, with `dapr-caller-app-id: gateway`.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { createInterface } from 'node:readline';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createPublicKey } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { loadConfig, ServiceRuntime, CALLER_APP_HEADER, USER_ID_HEADER, USER_ROLES_HEADER } from '@quizmesh/platform';
+import { applyMigrations } from '@quizmesh/platform/db';
+import { createTestDatabase } from '@quizmesh/platform/testing';
+import { startOutboxRelay, type OutboxRelay } from '@quizmesh/platform/outbox';
+import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
+// The launcher's own generator, so the tests read exactly the secret format `npm start` writes.
+// (@quizmesh/launcher does not export it yet: the integrator may add it to its index.)
+import { ensureLocalSecrets } from '@quizmesh/launcher';
+import { accessTokenClaimsSchema, jwksSchema, type AccessTokenClaims } from '@quizmesh/contracts/identity-api';
+import { identityConfigSchema, type IdentityConfig } from '../src/config';
+import { createIdentityApp } from '../src/app';
+import { createIdentityPrisma, type PrismaClient } from '../src/db';
+import { daprKeySource, SigningKeys } from '../src/signing-keys';
+import { TokenIssuer } from '../src/tokens';
+
+export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
+export type Backend = 'postgres' | 'embedded';
+
+export interface CapturedEvent {
+  topic: string;
+  event: Record<string, unknown>;
+}
+
+export interface IdentityUnderTest {
+  url: string;
+  prisma: PrismaClient;
+  config: IdentityConfig;
+  runtime: ServiceRuntime;
+  sidecar(): RunningSidecar;
+  /** takes the sidecar down (connections refused), as a crashed or restarting daprd */
+  stopSidecar(): Promise<void>;
+  /** brings it back on the same port */
+  restartSidecar(): Promise<void>;
+  relay: OutboxRelay;
+  /** CloudEvents identity published, as delivered by the sidecar to a test subscriber */
+  published: CapturedEvent[];
+  /** every log line identity wrote */
+  logLines: string[];
+  secretsFile: string;
+  asGateway(accessToken: string): Promise<Record<string, string>>;
+  verifyAccessToken(accessToken: string): Promise<AccessTokenClaims & { kid: string }>;
+  stop(): Promise<void>;
+}
+
+const TEST_SUBSCRIBER_PATH = '/__test/published';
+
+function resources(dir: string, secretsFile: string): string {
+  const resDir = join(dir, 'resources');
+  const write = (name: string, text: string) => writeFileSync(join(resDir, name), text);
+  mkdirSync(resDir);
+  write(
+    'secretstore.yaml',
+    `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: secretstore }
+spec:
+  type: secretstores.local.file
+  version: v1
+  metadata:
+    - { name: secretsFile, value: ${JSON.stringify(secretsFile)} }
+    - { name: nestedSeparator, value: ":" }
+`,
+  );
+  write(
+    'pubsub.yaml',
+    `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: pubsub }
+spec: { type: pubsub.in-memory, version: v1, metadata: [] }
+`,
+  );
+  write(
+    'statestore.yaml',
+    `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: statestore }
+spec: { type: state.in-memory, version: v1, metadata: [] }
+`,
+  );
+  // The production Subscriptions (services/identity/README.md) plus a test subscriber for what identity publishes.
+  write(
+    'subscriptions.yaml',
+    `apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata: { name: identity-score-calculated }
+spec:
+  pubsubname: pubsub
+  topic: score.calculated
+  routes: { default: /events/score.calculated }
+  deadLetterTopic: score.calculated.deadletter
+scopes: [identity]
+---
+apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata: { name: identity-score-calculated-deadletter }
+spec:
+  pubsubname: pubsub
+  topic: score.calculated.deadletter
+  routes: { default: /events/score.calculated.deadletter }
+scopes: [identity]
+---
+apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata: { name: test-user-registered }
+spec:
+  pubsubname: pubsub
+  topic: user.registered
+  routes: { default: ${TEST_SUBSCRIBER_PATH} }
+scopes: [identity]
+`,
+  );
+  return resDir;
+}
+
+async function database(backend: Backend, dir: string): Promise<{ url: string; close(): Promise<void> }> {
+  if (backend === 'postgres') {
+    const db = await createTestDatabase('qm_identity');
+    return { url: db.url, close: () => db.drop() };
+  }
+  return startEmbeddedPostgresProcess(join(dir, 'pglite'));
+}
+
+/**
+ * The embedded PostgreSQL as the launcher runs it: `quizmesh-embedded-postgres` in a child
+ * process (PGlite loads parts of itself with dynamic import(), which jest's sandbox cannot run).
+ */
+async function startEmbeddedPostgresProcess(dataDir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const bin = join(__dirname, '..', '..', '..', 'packages', 'platform', 'bin', 'quizmesh-embedded-postgres.cjs');
+  const child = spawn(process.execPath, [bin, '--data-dir', dataDir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    void exited.then(() => reject(new Error(`quizmesh-embedded-postgres exited before ready: ${stderr}`)));
+  });
+  const url = /ready url=(postgresql:\/\/\S+)$/.exec(line)?.[1];
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  if (!url) {
+    await close();
+    throw new Error(`unexpected first line from quizmesh-embedded-postgres: ${line}`);
+  }
+  return { url, close };
+}
+
+export async function startIdentity(
+  options: {
+    backend?: Backend;
+    env?: Record<string, string>;
+    /** 'missing': the secret store has no signing keys (a misconfigured deployment) */
+    signingKeys?: 'generated' | 'missing';
+  } = {},
+): Promise<IdentityUnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), 'qm-identity-'));
+  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const db = await database(options.backend ?? 'postgres', dir);
+    cleanups.push(() => db.close());
+    await applyMigrations({ schemaPath, databaseUrl: db.url });
+
+    const secretsFile = ensureLocalSecrets(dir);
+    if (options.signingKeys === 'missing') writeFileSync(secretsFile, JSON.stringify({ 'some-other-secret': 'x' }));
+    const published: CapturedEvent[] = [];
+    let handler: http.RequestListener = (_req, res) => {
+      res.writeHead(503).end();
+    };
+    const server = http.createServer((req, res) => {
+      if (req.url === TEST_SUBSCRIBER_PATH && req.method === 'POST') {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+          published.push({ topic: String(event.topic), event });
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"SUCCESS"}');
+        });
+        return;
+      }
+      handler(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const appPort = (server.address() as AddressInfo).port;
+
+    const resourcesPath = resources(dir, secretsFile);
+    const launchSidecar = (daprHttpPort: number) =>
+      startSidecar({
+        appId: 'identity',
+        appPort,
+        daprHttpPort,
+        resourcesPaths: [resourcesPath],
+        registryDir: join(dir, 'registry'),
+        logLevel: 'silent',
+        env: {},
+      });
+    let sidecar: RunningSidecar | undefined = await launchSidecar(0);
+    const sidecarPort = sidecar.httpPort;
+    const stopSidecar = async () => {
+      const running = sidecar;
+      sidecar = undefined;
+      await running?.close();
+    };
+    cleanups.push(stopSidecar);
+
+    const config = loadConfig(identityConfigSchema, {
+      DATABASE_URL: db.url,
+      DAPR_HTTP_PORT: String(sidecarPort),
+      LOG_LEVEL: 'debug',
+      PORT: '0',
+      ...options.env,
+    });
+    const logLines: string[] = [];
+    const logDestination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const runtime = new ServiceRuntime({ service: 'identity', config, logDestination, exit: () => undefined });
+    cleanups.push(() => runtime.dapr.close());
+    const prisma = createIdentityPrisma(config.DATABASE_URL, runtime.logger);
+    cleanups.push(() => prisma.$disconnect());
+    const relay = startOutboxRelay({
+      prisma,
+      dapr: runtime.dapr,
+      pubsub: config.PUBSUB_NAME,
+      logger: runtime.logger,
+      source: 'identity',
+      intervalMs: 50,
+      backoff: { baseMs: 50, maxMs: 500 },
+    });
+    cleanups.push(() => relay.stop());
+    const keys = new SigningKeys(
+      daprKeySource(runtime.dapr, config.SECRET_STORE_NAME, config.JWT_SIGNING_KEYS_SECRET),
+      config.SIGNING_KEYS_REFRESH_SECONDS * 1000,
+      runtime.logger,
+    );
+    const tokens = new TokenIssuer(keys, {
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    });
+    const app = createIdentityApp(runtime, config, {
+      prisma,
+      tokens,
+      keys,
+      relay,
+      logger: runtime.logger,
+      bootstrapAdminEmail: config.IDENTITY_BOOTSTRAP_ADMIN_EMAIL,
+    });
+    handler = app;
+    await sidecar.ready;
+    const currentSidecar = () => {
+      if (!sidecar) throw new Error('the sidecar is stopped');
+      return sidecar;
+    };
+    const url = `http://127.0.0.1:${appPort}`;
+
+    const verifyAccessToken = async (accessToken: string) => {
+      const decoded = jwt.decode(accessToken, { complete: true });
+      const kid = decoded?.header.kid;
+      const jwks = jwksSchema.parse(await (await fetch(`${url}/.well-known/jwks.json`)).json());
+      const jwk = jwks.keys.find((k) => k.kid === kid);
+      if (!jwk || !kid) throw new Error(`no JWKS key for kid ${String(kid)}`);
+      const claims = jwt.verify(accessToken, createPublicKey({ key: jwk, format: 'jwk' }), {
+        algorithms: ['ES256'],
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+      });
+      return { ...accessTokenClaimsSchema.parse(claims), kid };
+    };
+
+    return {
+      url,
+      prisma,
+      config,
+      runtime,
+      sidecar: currentSidecar,
+      stopSidecar,
+      async restartSidecar() {
+        await stopSidecar();
+        sidecar = await launchSidecar(sidecarPort);
+        await sidecar.ready;
+      },
+      relay,
+      published,
+      logLines,
+      secretsFile,
+      verifyAccessToken,
+      async asGateway(accessToken: string) {
+        const claims = await verifyAccessToken(accessToken);
+        return {
+          [CALLER_APP_HEADER]: 'gateway',
+          [USER_ID_HEADER]: claims.sub,
+          [USER_ROLES_HEADER]: claims.roles.join(','),
+        };
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Row counts of every identity table: "nothing half-written" checks compare these. */
+export interface RowCounts {
+  users: number;
+  refreshTokens: number;
+  outbox: number;
+  processed: number;
+}
+
+export async function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
+  const [users, refreshTokens, outbox, processed] = await Promise.all([
+    prisma.user.count(),
+    prisma.refreshToken.count(),
+    prisma.outboxEvent.count(),
+    prisma.processedEvent.count(),
+  ]);
+  return { users, refreshTokens, outbox, processed };
+}
+
+/** Polls `condition` (no timing assertion: jest's timeout is the only bound). */
+export async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
+  while (!(await condition())) await new Promise((r) => setTimeout(r, 25));
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'player'): string {
+  counter += 1;
+  return `${prefix}.${process.pid}.${counter}@example.com`;
+}

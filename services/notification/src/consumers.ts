@@ -1,0 +1,170 @@
+/**
+ * user.registered, score.calculated and attempt.failed → one inbox message and one mail each.
+ *
+ * Idempotent by event id: the message id is derived from (topic, event id), the inbox keeps
+ * it, and its `mail` state says whether the mail went out. So a redelivery neither adds a
+ * second message nor mails twice; a mail that failed is retried with the redelivery (the
+ * handler throws → RETRY). The one duplicate left is a crash between sending the mail and
+ * recording it: mail is at-least-once, like every Dapr delivery. Two deliveries of one event
+ * at the same moment (possible with at-least-once brokers) do not both send: the mail is
+ * claimed first (ETag-checked), and the loser answers RETRY until the winner has finished.
+ *
+ * Every new message is also announced as notification.created for the gateway's live stream.
+ */
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import type { DeliveryOutcome, EventEnvelope, ServiceRuntime } from '@quizmesh/platform';
+import {
+  attemptFailed,
+  notificationCreated,
+  scoreCalculated,
+  userRegistered,
+  type NotificationCreated,
+} from '@quizmesh/contracts/events';
+import type { NotificationConfig } from './config';
+import { notificationIdOf, type Contact, type InboxEntry, type NotificationStore } from './inbox';
+import { attemptFailedMessage, resultMessage, welcomeMessage, type Message } from './messages';
+
+/** How long a delivery may take to send one mail before another delivery may take over. */
+export const MAIL_CLAIM_LEASE_MS = 30_000;
+
+export const CONSUMED_TOPICS = [userRegistered.topic, scoreCalculated.topic, attemptFailed.topic] as const;
+
+export interface Notifier {
+  store: NotificationStore;
+  runtime: ServiceRuntime;
+  config: NotificationConfig;
+  now?: () => Date;
+}
+
+async function notify(
+  deps: Notifier,
+  log: Logger,
+  envelope: EventEnvelope,
+  userId: string,
+  contact: Contact | undefined,
+  message: Message,
+): Promise<DeliveryOutcome> {
+  if (envelope.id === '') {
+    log.warn({ topic: envelope.topic }, 'event without an id cannot be deduplicated; dropped');
+    return 'DROP';
+  }
+  const now = deps.now?.() ?? new Date();
+  const { entry, added } = await deps.store.add(userId, {
+    id: notificationIdOf(envelope.topic, envelope.id),
+    eventId: envelope.id,
+    topic: envelope.topic,
+    ...message,
+    createdAt: now.toISOString(),
+    readAt: null,
+    mail: contact ? 'pending' : 'no-address',
+    mailClaimedAt: null,
+  });
+  const context = { topic: envelope.topic, eventId: envelope.id, userId, notificationId: entry.id };
+  if (added) await announce(deps, log, userId, entry, context);
+  const claim = await deps.store.claimMail(userId, entry.id, now, MAIL_CLAIM_LEASE_MS);
+  if (claim === 'no-address') {
+    log.warn(context, 'no email address known for this user (no user.registered seen); inbox only, mail skipped');
+  } else if (claim === 'busy') {
+    // A concurrent delivery of the same event is sending it; come back once it has finished
+    // (or, if it crashed, after the lease) rather than mail twice.
+    log.debug(context, 'mail being sent by a concurrent delivery; asking for a retry');
+    return 'RETRY';
+  } else if (claim === 'claimed' && !contact) {
+    // Claimed in an earlier delivery that knew the address; it is gone now: record why no mail.
+    await deps.store.setMailState(userId, entry.id, 'no-address');
+    log.warn(context, 'email address no longer known; mail skipped');
+  } else if (claim === 'claimed' && contact) {
+    try {
+      await deps.runtime.dapr.invokeBinding(deps.config.MAIL_BINDING_NAME, 'create', entry.body, {
+        emailTo: contact.email,
+        subject: entry.title,
+      });
+    } catch (err) {
+      // Give the claim back so the redelivery (RETRY) sends it at once instead of after the lease.
+      await deps.store.setMailState(userId, entry.id, 'pending');
+      throw err;
+    }
+    await deps.store.setMailState(userId, entry.id, 'sent');
+    log.info(context, 'notification mailed');
+  } else {
+    log.debug(context, 'notification already handled');
+  }
+  return 'SUCCESS';
+}
+
+/**
+ * notification.created for the gateway's live stream. Best effort, as its contract says: the
+ * inbox is the record (a client that missed the push sees it on its next GET), so a failed
+ * publish is logged and neither retried nor allowed to hold back the mail.
+ */
+async function announce(
+  deps: Notifier,
+  log: Logger,
+  userId: string,
+  entry: InboxEntry,
+  context: object,
+): Promise<void> {
+  const event: NotificationCreated = {
+    schemaVersion: 1,
+    notificationId: entry.id,
+    userId,
+    kind: entry.kind,
+    title: entry.title,
+    body: entry.body,
+    createdAt: entry.createdAt,
+  };
+  try {
+    await deps.runtime.dapr.publish(
+      deps.config.PUBSUB_NAME,
+      notificationCreated.topic,
+      notificationCreated.schema.parse(event),
+    );
+  } catch (err) {
+    log.warn({ ...context, err }, 'notification.created not published; the inbox still has the message');
+  }
+}
+
+export function mountConsumers(app: Express, deps: Notifier): void {
+  const { runtime, store, config } = deps;
+  const log = runtime.logger;
+  // Declared topics (components/common/subscriptions-notification.yaml), whatever the envelope says.
+  const as = (envelope: EventEnvelope, topic: string): EventEnvelope => ({ ...envelope, topic });
+
+  runtime.subscriptions.add(app, {
+    pubsub: config.PUBSUB_NAME,
+    topic: userRegistered.topic,
+    schema: userRegistered.schema,
+    handler: async (event, envelope) => {
+      const contact = { email: event.email, displayName: event.displayName, updatedAt: event.registeredAt };
+      await store.saveContact(event.userId, contact);
+      return notify(deps, log, as(envelope, userRegistered.topic), event.userId, contact, welcomeMessage(event));
+    },
+  });
+
+  runtime.subscriptions.add(app, {
+    pubsub: config.PUBSUB_NAME,
+    topic: scoreCalculated.topic,
+    schema: scoreCalculated.schema,
+    handler: async (event, envelope) => {
+      const contact = await store.contact(event.userId);
+      const message = resultMessage(event, contact?.displayName);
+      return notify(deps, log, as(envelope, scoreCalculated.topic), event.userId, contact, message);
+    },
+  });
+
+  runtime.subscriptions.add(app, {
+    pubsub: config.PUBSUB_NAME,
+    topic: attemptFailed.topic,
+    schema: attemptFailed.schema,
+    handler: async (event, envelope) => {
+      const contact = await store.contact(event.userId);
+      log.info(
+        { eventId: envelope.id, attemptId: event.attemptId, reason: event.reason },
+        'attempt could not be scored',
+      );
+      const message = attemptFailedMessage(event, contact?.displayName);
+      return notify(deps, log, as(envelope, attemptFailed.topic), event.userId, contact, message);
+    },
+  });
+}

@@ -1,0 +1,16 @@
+import { telemetry } from './instrumentation';
+import { loadConfigOrExit, ServiceRuntime } from '@quizmesh/platform';
+import { notificationConfigSchema } from './config';
+import { createNotificationApp } from './app';
+
+async function main() {
+  const config = loadConfigOrExit('notification', notificationConfigSchema);
+  const runtime = new ServiceRuntime({ service: 'notification', config, telemetry }).handleSignals();
+  const { app } = createNotificationApp(runtime, config);
+  await runtime.listen(app);
+}
+
+main().catch((err: unknown) => {
+  console.error('notification: failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,294 @@
+/**
+ * Runs notification in-process as in production minus the gateway: the real local Dapr
+ * sidecar (in-process, port 0) with in-memory pub/sub, a state store (state.in-memory, or
+ * state.redis under a key prefix of its own), the `mail` binding (bindings.smtp) writing into
+ * a temporary mailbox folder, the production Subscriptions from components/common and a fast
+ * Resiliency inbound policy; the app on a port-0 server.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
+import { CALLER_APP_HEADER, loadConfig, ServiceRuntime, USER_ID_HEADER, USER_ROLES_HEADER } from '@quizmesh/platform';
+import { backendUrls, uniqueName } from '@quizmesh/platform/testing';
+import type { EventContract } from '@quizmesh/contracts/events';
+import { notificationConfigSchema, type NotificationConfig } from '../src/config';
+import { createNotificationApp, type NotificationApp } from '../src/app';
+
+const TEST_SUBSCRIBER_PATH = '/__test/notification-created';
+
+export type StateBackend = 'state.in-memory' | 'state.redis';
+
+export const SUBSCRIPTIONS_FILE = join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'components',
+  'common',
+  'subscriptions-notification.yaml',
+);
+
+export interface Mail {
+  file: string;
+  to: string;
+  subject: string;
+  /** the decoded plain-text body */
+  text: string;
+}
+
+export interface NotificationUnderTest {
+  url: string;
+  runtime: ServiceRuntime;
+  config: NotificationConfig;
+  sidecar: RunningSidecar;
+  service: NotificationApp;
+  logLines: string[];
+  /** notification.created events notification published, as a subscriber receives them */
+  pushed: Array<Record<string, unknown>>;
+  /** the mails in the mailbox folder, oldest first */
+  mails(): Mail[];
+  /** publishes `data` as a CloudEvent of `contract` with this id, through the sidecar */
+  publish(contract: EventContract, id: string, data: unknown): Promise<void>;
+  /** fetch against the app as the gateway would call it, for `userId` (undefined: anonymous) */
+  call(
+    method: string,
+    path: string,
+    userId?: string,
+    roles?: string,
+  ): Promise<{ status: number; type: string; json: unknown }>;
+  /** resolves once notification logged `message` for this event id */
+  handled(eventId: string, message: string, times?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function resources(dir: string, backend: StateBackend, keyPrefix: string, mailbox: string): string {
+  const resDir = join(dir, 'resources');
+  mkdirSync(resDir);
+  const write = (name: string, text: string) => writeFileSync(join(resDir, name), text);
+  write(
+    'pubsub.yaml',
+    'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: { name: pubsub }\nspec: { type: pubsub.in-memory, version: v1, metadata: [] }\n',
+  );
+  write(
+    'statestore.yaml',
+    `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: statestore }
+spec:
+  type: ${backend}
+  version: v1
+  metadata:${backend === 'state.redis' ? `\n    - { name: redisHost, value: "${new URL(backendUrls.redis).host}" }\n    - { name: keyPrefix, value: "${keyPrefix}" }` : ' []'}
+`,
+  );
+  write(
+    'mail.yaml',
+    `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: mail }
+spec:
+  type: bindings.smtp
+  version: v1
+  metadata:
+    - { name: mailboxPath, value: ${JSON.stringify(mailbox)} }
+    - { name: emailFrom, value: "Quizmesh <no-reply@quizmesh.local>" }
+scopes: [notification]
+`,
+  );
+  // Quick retries: a duplicate delivery waiting for a concurrent one to finish its mail comes
+  // back within milliseconds; a dropped event reaches its dead-letter topic at once.
+  write(
+    'resiliency.yaml',
+    `apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata: { name: test }
+spec:
+  policies:
+    retries:
+      fast: { policy: constant, duration: 20ms, maxRetries: 50 }
+  targets:
+    components:
+      pubsub:
+        inbound: { retry: fast }
+`,
+  );
+  // What notification publishes reaches a test subscriber (the gateway's role).
+  write(
+    'test-subscriber.yaml',
+    `apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata: { name: test-notification-created }
+spec:
+  pubsubname: pubsub
+  topic: notification.created
+  routes: { default: ${TEST_SUBSCRIBER_PATH} }
+scopes: [notification]
+`,
+  );
+  // The production Subscriptions, unchanged.
+  write('subscriptions-notification.yaml', readFileSync(SUBSCRIPTIONS_FILE, 'utf8'));
+  return resDir;
+}
+
+/** Quoted-printable soft breaks and escapes, as nodemailer writes longer text bodies. */
+function decodeQuotedPrintable(text: string): string {
+  return Buffer.from(
+    text.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
+}
+
+function readMail(file: string): Mail {
+  const raw = readFileSync(file, 'utf8');
+  const split = raw.indexOf('\r\n\r\n');
+  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
+  const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'im').exec(head)?.[1] ?? '';
+  const body = raw.slice(split + 4);
+  const text = /quoted-printable/i.test(header('Content-Transfer-Encoding')) ? decodeQuotedPrintable(body) : body;
+  return { file, to: header('To'), subject: header('Subject'), text: text.replace(/\r\n/g, '\n') };
+}
+
+export async function startNotification(backend: StateBackend): Promise<NotificationUnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), 'qm-notification-'));
+  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const mailbox = join(dir, 'mailbox');
+    // One Redis key prefix per run: parallel runs and earlier runs never share inboxes.
+    const keyPrefix = uniqueName('qm_notification');
+    let handler: http.RequestListener = (_req, res) => {
+      res.writeHead(503).end();
+    };
+    const pushed: Array<Record<string, unknown>> = [];
+    const server = http.createServer((req, res) => {
+      if (req.url === TEST_SUBSCRIBER_PATH && req.method === 'POST') {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          pushed.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"SUCCESS"}');
+        });
+        return;
+      }
+      handler(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const appPort = (server.address() as AddressInfo).port;
+    const sidecar = await startSidecar({
+      appId: 'notification',
+      appPort,
+      daprHttpPort: 0,
+      resourcesPaths: [resources(dir, backend, keyPrefix, mailbox)],
+      registryDir: join(dir, 'registry'),
+      logLevel: 'silent',
+      env: {},
+    });
+    cleanups.push(() => sidecar.close());
+
+    const config = loadConfig(notificationConfigSchema, {
+      DAPR_HTTP_PORT: String(sidecar.httpPort),
+      LOG_LEVEL: 'debug',
+      PORT: '0',
+      INBOX_LIMIT: '5',
+    });
+    const logLines: string[] = [];
+    const logDestination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const runtime = new ServiceRuntime({ service: 'notification', config, logDestination, exit: () => undefined });
+    cleanups.push(() => runtime.dapr.close());
+    const service = createNotificationApp(runtime, config);
+    handler = service.app;
+    // Leave nothing behind in the state store (Redis): every key this run can have written.
+    const userIds = new Set<string>();
+    cleanups.push(async () => {
+      for (const userId of userIds) {
+        await runtime.dapr.deleteState(config.STATE_STORE_NAME, `inbox:${userId}`);
+        await runtime.dapr.deleteState(config.STATE_STORE_NAME, `contact:${userId}`);
+      }
+      for (const id of await service.deadLetters.store.ids()) await service.deadLetters.discard(id);
+      await runtime.dapr.deleteState(config.STATE_STORE_NAME, 'dead-letters:notification:index');
+    });
+    await sidecar.ready;
+    const url = `http://127.0.0.1:${appPort}`;
+
+    const handledCount = (eventId: string, message: string) =>
+      logLines.filter((line) => {
+        const parsed = JSON.parse(line) as { eventId?: unknown; msg?: unknown };
+        return parsed.eventId === eventId && parsed.msg === message;
+      }).length;
+
+    return {
+      url,
+      runtime,
+      config,
+      sidecar,
+      service,
+      logLines,
+      pushed,
+      mails: () =>
+        readdirSync(mailbox)
+          .filter((f) => f.endsWith('.eml'))
+          .sort()
+          .map((f) => readMail(join(mailbox, f))),
+      publish: (contract, id, data) => {
+        const userId = typeof data === 'object' && data !== null ? (data as { userId?: unknown }).userId : undefined;
+        if (typeof userId === 'string') userIds.add(userId);
+        return runtime.dapr.publish(
+          'pubsub',
+          contract.topic,
+          {
+            specversion: '1.0',
+            id,
+            type: contract.type,
+            source: contract.publisher,
+            datacontenttype: 'application/json',
+            data,
+          },
+          { contentType: 'application/cloudevents+json' },
+        );
+      },
+      async call(method, path, userId, roles = 'player') {
+        const headers: Record<string, string> = { [CALLER_APP_HEADER]: 'gateway' };
+        if (userId !== undefined) {
+          headers[USER_ID_HEADER] = userId;
+          headers[USER_ROLES_HEADER] = roles;
+        }
+        const res = await fetch(`${url}${path}`, { method, headers });
+        const text = await res.text();
+        return {
+          status: res.status,
+          type: res.headers.get('content-type') ?? '',
+          json: text ? (JSON.parse(text) as unknown) : undefined,
+        };
+      },
+      async handled(eventId, message, times = 1) {
+        await eventually(() => handledCount(eventId, message) >= times);
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Polls `condition`; jest's test timeout is the only bound (no timing assertion). */
+export async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
+}

@@ -1,0 +1,321 @@
+/**
+ * notification through the real local sidecar, on state.in-memory and state.redis: events in
+ * (in-memory pub/sub), mail out (bindings.smtp into a mailbox folder), the inbox API, and the
+ * dead-letter store for its own topics.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { attemptFailed, notificationCreated, scoreCalculated, userRegistered } from '@quizmesh/contracts/events';
+import { notificationListSchema, notificationSchema, readAllResultSchema } from '@quizmesh/contracts/notification-api';
+import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
+import {
+  eventually,
+  startNotification,
+  SUBSCRIPTIONS_FILE,
+  type NotificationUnderTest,
+  type StateBackend,
+} from './harness';
+
+const problemSchema = z.object({
+  status: z.number(),
+  detail: z.string().optional(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+const MAILED = 'notification mailed';
+const ALREADY = 'notification already handled';
+const NO_ADDRESS = 'no email address known for this user (no user.registered seen); inbox only, mail skipped';
+
+let counter = 0;
+function newUser() {
+  counter += 1;
+  const userId = randomUUID();
+  return {
+    userId,
+    email: `player.${process.pid}.${counter}@example.com`,
+    displayName: `Player ${counter}`,
+  };
+}
+
+const registered = (user: ReturnType<typeof newUser>) => ({
+  schemaVersion: 1,
+  userId: user.userId,
+  email: user.email,
+  displayName: user.displayName,
+  roles: ['player'],
+  registeredAt: '2026-05-01T10:00:00.000Z',
+});
+
+const scored = (userId: string, score = 7, maxScore = 10) => ({
+  schemaVersion: 1,
+  attemptId: randomUUID(),
+  quizId: randomUUID(),
+  userId,
+  score,
+  maxScore,
+  correctCount: 7,
+  questionCount: 10,
+  finishedAt: '2026-05-01T10:05:00.000Z',
+  calculatedAt: '2026-05-01T10:05:01.000Z',
+});
+
+describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on %s', (backend) => {
+  let svc: NotificationUnderTest;
+
+  beforeAll(async () => {
+    svc = await startNotification(backend);
+  });
+
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  async function inbox(userId: string, query = '') {
+    const res = await svc.call('GET', `/api/v1/notifications${query}`, userId);
+    expect(res.status).toBe(200);
+    return notificationListSchema.parse(res.json);
+  }
+
+  const pushedFor = (userId: string) =>
+    svc.pushed
+      .map((event) => notificationCreated.schema.parse(event.data))
+      .filter((data) => data.userId === userId)
+      .map((data) => ({ ...data }));
+
+  const mailsTo = (email: string) => svc.mails().filter((m) => m.to === email);
+
+  /** Registers `user` and waits until the welcome mail went out. */
+  async function register(user: ReturnType<typeof newUser>) {
+    const id = randomUUID();
+    await svc.publish(userRegistered, id, registered(user));
+    await svc.handled(id, MAILED);
+  }
+
+  it('serves exactly the subscriptions declared in components/common (topics and dead-letter topics)', () => {
+    const yaml = readFileSync(SUBSCRIPTIONS_FILE, 'utf8');
+    const declared = [...yaml.matchAll(/^ {2}topic: (\S+)$/gm)].map((m) => m[1]);
+    const routes = [...yaml.matchAll(/^ {4}default: (\S+)$/gm)].map((m) => m[1]);
+    const served = svc.runtime.subscriptions.list();
+    expect(served.map((s) => s.topic).sort()).toEqual([...declared].sort());
+    expect(served.map((s) => s.route).sort()).toEqual([...routes].sort());
+    expect(served.every((s) => s.pubsubname === 'pubsub')).toBe(true);
+  });
+
+  it('user.registered → one welcome mail and one unread inbox message', async () => {
+    const user = newUser();
+    await register(user);
+
+    const mails = mailsTo(user.email);
+    expect(mails.map((m) => m.subject)).toEqual(['Welcome to Quizmesh']);
+    expect(mails[0]?.text).toContain(`Hi ${user.displayName},`);
+    const page = await inbox(user.userId);
+    expect(page.unreadCount).toBe(1);
+    expect(page.items).toEqual([
+      expect.objectContaining({
+        kind: 'welcome',
+        title: 'Welcome to Quizmesh',
+        readAt: null,
+        quizId: null,
+        attemptId: null,
+      }),
+    ]);
+  });
+
+  it('score.calculated → one result mail with quiz and score/maxScore, and one inbox message', async () => {
+    const user = newUser();
+    await register(user);
+    const event = scored(user.userId, 7.5, 10);
+    const id = randomUUID();
+    await svc.publish(scoreCalculated, id, event);
+    await svc.handled(id, MAILED);
+
+    const result = mailsTo(user.email).filter((m) => m.subject !== 'Welcome to Quizmesh');
+    expect(result.map((m) => m.subject)).toEqual(['Your quiz result: 7.5/10 (75%)']);
+    expect(result[0]?.text).toContain('7.5 of 10 points (75%)');
+    expect(result[0]?.text).toContain(`Quiz: ${event.quizId}`);
+    const [newest] = (await inbox(user.userId)).items;
+    expect(newest).toMatchObject({ kind: 'result', quizId: event.quizId, attemptId: event.attemptId, readAt: null });
+  });
+
+  it('attempt.failed → one apology mail naming the quiz and the reason, and one inbox message', async () => {
+    const user = newUser();
+    await register(user);
+    const id = randomUUID();
+    const event = {
+      schemaVersion: 1,
+      attemptId: randomUUID(),
+      quizId: randomUUID(),
+      quizVersion: 3,
+      quizTitle: 'Capitals of Europe',
+      userId: user.userId,
+      reason: 'scoring was unavailable for too long',
+      submittedAt: '2026-05-01T10:05:00.000Z',
+      failedAt: '2026-05-01T10:06:00.000Z',
+    };
+    await svc.publish(attemptFailed, id, event);
+    await svc.handled(id, MAILED);
+
+    const apology = mailsTo(user.email).filter((m) => m.subject === 'We could not score your quiz attempt');
+    expect(apology).toHaveLength(1);
+    expect(apology[0]?.text).toContain('your attempt at "Capitals of Europe" could not be scored');
+    expect(apology[0]?.text).toContain(`What happened: ${event.reason}`);
+    const [newest] = (await inbox(user.userId)).items;
+    expect(newest).toMatchObject({ kind: 'attempt-failed', attemptId: event.attemptId });
+    expect(newest?.body).toContain(event.reason);
+  });
+
+  it('the same event twice → one mail and one inbox message', async () => {
+    const user = newUser();
+    const welcomeId = randomUUID();
+    await svc.publish(userRegistered, welcomeId, registered(user));
+    await svc.publish(userRegistered, welcomeId, registered(user));
+    const scoreId = randomUUID();
+    const event = scored(user.userId);
+    await svc.publish(scoreCalculated, scoreId, event);
+    await svc.publish(scoreCalculated, scoreId, event);
+    await svc.handled(welcomeId, ALREADY);
+    await svc.handled(scoreId, ALREADY);
+
+    expect(
+      mailsTo(user.email)
+        .map((m) => m.subject)
+        .sort(),
+    ).toEqual(['Welcome to Quizmesh', 'Your quiz result: 7/10 (70%)']);
+    const page = await inbox(user.userId);
+    expect(page.items.map((n) => n.kind)).toEqual(['result', 'welcome']);
+    expect(page.unreadCount).toBe(2);
+    // One live-push event per new message, carrying the inbox message.
+    await eventually(() => pushedFor(user.userId).length === 2);
+    expect(pushedFor(user.userId).sort((a, b) => String(a.kind).localeCompare(String(b.kind)))).toEqual(
+      [...page.items]
+        .sort((a, b) => a.kind.localeCompare(b.kind))
+        .map((n) => ({
+          schemaVersion: 1,
+          notificationId: n.id,
+          userId: user.userId,
+          kind: n.kind,
+          title: n.title,
+          body: n.body,
+          createdAt: n.createdAt,
+        })),
+    );
+  });
+
+  it('a score for an unknown user is kept in the inbox, the mail skipped and logged', async () => {
+    const stranger = newUser();
+    const id = randomUUID();
+    const before = svc.mails().length;
+    await svc.publish(scoreCalculated, id, scored(stranger.userId));
+    await svc.handled(id, NO_ADDRESS);
+
+    expect(svc.mails()).toHaveLength(before);
+    const page = await inbox(stranger.userId);
+    expect(page.items).toEqual([expect.objectContaining({ kind: 'result', title: 'Your quiz result: 7/10 (70%)' })]);
+    // Without a known display name the greeting stays neutral.
+    expect(page.items[0]?.body.startsWith('Hi,\n')).toBe(true);
+  });
+
+  it('pages the inbox newest first, counts unread, marks read and read-all; the inbox keeps its limit', async () => {
+    const user = newUser();
+    await register(user);
+    const scores: string[] = [];
+    for (let n = 1; n <= 5; n += 1) {
+      const id = randomUUID();
+      await svc.publish(scoreCalculated, id, scored(user.userId, n, 10));
+      await svc.handled(id, MAILED);
+      scores.push(`Your quiz result: ${n}/10 (${n * 10}%)`);
+    }
+    // INBOX_LIMIT is 5 in the harness: the welcome (oldest) message was dropped, all mails were sent.
+    expect(mailsTo(user.email)).toHaveLength(6);
+
+    const first = await inbox(user.userId, '?limit=2');
+    expect(first.unreadCount).toBe(5);
+    const titles = [...first.items.map((n) => n.title)];
+    let cursor = first.nextCursor;
+    while (cursor !== null) {
+      const next = await inbox(user.userId, `?limit=2&cursor=${cursor}`);
+      titles.push(...next.items.map((n) => n.title));
+      cursor = next.nextCursor;
+    }
+    expect(titles).toEqual([...scores].reverse());
+
+    const target = first.items[1];
+    if (!target) throw new Error('no notification');
+    const read = await svc.call('POST', `/api/v1/notifications/${target.id}/read`, user.userId);
+    expect(read.status).toBe(200);
+    const marked = notificationSchema.parse(read.json);
+    expect(marked).toMatchObject({ id: target.id, title: target.title });
+    expect(marked.readAt).not.toBeNull();
+    // Marking again keeps the first read time.
+    const again = notificationSchema.parse(
+      (await svc.call('POST', `/api/v1/notifications/${target.id}/read`, user.userId)).json,
+    );
+    expect(again.readAt).toBe(marked.readAt);
+    expect((await inbox(user.userId)).unreadCount).toBe(4);
+
+    const all = await svc.call('POST', '/api/v1/notifications/read-all', user.userId);
+    expect(readAllResultSchema.parse(all.json)).toEqual({ marked: 4 });
+    const after = await inbox(user.userId);
+    expect(after.unreadCount).toBe(0);
+    expect(after.items.every((n) => n.readAt !== null)).toBe(true);
+  });
+
+  it('a player only ever sees and changes their own inbox', async () => {
+    const alice = newUser();
+    const bob = newUser();
+    await register(alice);
+    await register(bob);
+    const aliceScore = randomUUID();
+    await svc.publish(scoreCalculated, aliceScore, scored(alice.userId));
+    await svc.handled(aliceScore, MAILED);
+
+    const aliceInbox = await inbox(alice.userId);
+    const bobInbox = await inbox(bob.userId);
+    expect(aliceInbox.items.map((n) => n.kind)).toEqual(['result', 'welcome']);
+    expect(bobInbox.items.map((n) => n.kind)).toEqual(['welcome']);
+    const aliceIds = new Set(aliceInbox.items.map((n) => n.id));
+    expect(bobInbox.items.some((n) => aliceIds.has(n.id))).toBe(false);
+
+    // Bob cannot mark Alice's message read: it is not in his inbox.
+    const [aliceMessage] = aliceInbox.items;
+    if (!aliceMessage) throw new Error('no notification');
+    const res = await svc.call('POST', `/api/v1/notifications/${aliceMessage.id}/read`, bob.userId);
+    expect(res.status).toBe(404);
+    expect(res.type).toContain('application/problem+json');
+    expect((await svc.call('POST', '/api/v1/notifications/read-all', bob.userId)).json).toEqual({ marked: 1 });
+    expect((await inbox(alice.userId)).unreadCount).toBe(2);
+  });
+
+  it('answers bad input with 400 problem+json naming the field, and anonymous callers with 401', async () => {
+    const user = newUser();
+    const cases: Array<[string, string, string]> = [
+      ['GET', '/api/v1/notifications?limit=0', 'query.limit'],
+      ['GET', '/api/v1/notifications?limit=ten', 'query.limit'],
+      ['GET', '/api/v1/notifications?cursor=***', 'query.cursor'],
+      ['GET', '/api/v1/notifications?cursor=bm90LWEtY3Vyc29y', 'query.cursor'],
+      ['GET', '/api/v1/notifications?unread=yes', 'query'],
+      ['POST', '/api/v1/notifications/not-an-id/read', 'params.id'],
+    ];
+    for (const [method, path, field] of cases) {
+      const res = await svc.call(method, path, user.userId);
+      expect([path, res.status, res.type]).toEqual([path, 400, expect.stringContaining('application/problem+json')]);
+      expect(problemSchema.parse(res.json).errors?.map((e) => e.field)).toContain(field);
+    }
+    const anonymous = await svc.call('GET', '/api/v1/notifications');
+    expect([anonymous.status, anonymous.type]).toEqual([401, expect.stringContaining('application/problem+json')]);
+    expect((await svc.call('POST', '/api/v1/notifications/read-all')).status).toBe(401);
+  });
+
+  it('drops an event that breaks its contract to the dead-letter topic, where an admin finds it', async () => {
+    const id = randomUUID();
+    await svc.publish(scoreCalculated, id, { schemaVersion: 1, userId: randomUUID(), score: 11, maxScore: 10 });
+    await eventually(async () => (await svc.service.deadLetters.store.ids('score.calculated')).length > 0);
+
+    const res = await svc.call('GET', '/api/v1/admin/dead-letters?topic=score.calculated', randomUUID(), 'admin');
+    expect(res.status).toBe(200);
+    const { items } = deadLetterListSchema.parse(res.json);
+    expect(items).toEqual([expect.objectContaining({ eventId: id, topic: 'score.calculated', deliveryCount: 1 })]);
+    expect((await svc.call('GET', '/api/v1/admin/dead-letters', randomUUID(), 'player')).status).toBe(403);
+  });
+});

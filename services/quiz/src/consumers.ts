@@ -1,0 +1,215 @@
+/**
+ * What quiz consumes (Subscriptions in components/common/subscriptions-quiz.yaml):
+ *  - score.calculated: the attempt becomes SCORED (idempotent: consumeOnce + state check);
+ *  - quiz.completed.deadletter: evaluation could not score an attempt; compensation marks it
+ *    FAILED and publishes attempt.failed (the player is told by notification);
+ *  - leaderboard.updated: the quiz's leaderboard snapshot, and its cached views are invalidated;
+ * Dead letters of all three topics are kept by the platform's dead-letter helper (admin list and
+ * replay at /api/v1/admin/dead-letters, decision 0600); quiz.completed's trigger the compensation.
+ */
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { DeliveryOutcome, EventEnvelope, ServiceRuntime } from '@quizmesh/platform';
+import { mountDeadLetters, type DeadLetterEvent, type DeadLetters } from '@quizmesh/platform/deadletters';
+import { consumeOnce, enqueue, type OutboxRelay } from '@quizmesh/platform/outbox';
+import {
+  attemptFailed,
+  leaderboardUpdated,
+  quizCompleted,
+  scoreCalculated,
+  type LeaderboardUpdated,
+  type ScoreCalculated,
+} from '@quizmesh/contracts/events';
+import { recordTransition } from './attempts';
+import type { QuizCache } from './cache';
+import { databaseNow, lockAttempt, type PrismaClient } from './db';
+
+export const SCORE_CONSUMER = 'quiz.attempt-scores';
+export const COMPENSATION_CONSUMER = 'quiz.attempt-compensation';
+/** entries of a leaderboard snapshot shown with a quiz */
+export const LEADERBOARD_TOP = 10;
+export const COMPENSATION_REASON =
+  'evaluation could not score the attempt (its quiz.completed event was dead-lettered)';
+
+export interface ConsumerDeps {
+  prisma: PrismaClient;
+  cache: QuizCache;
+  logger: Logger;
+  relay?: Pick<OutboxRelay, 'wake'> | undefined;
+}
+
+function withoutId(topic: string, logger: Logger): DeliveryOutcome {
+  logger.warn({ topic }, 'event without an id cannot be deduplicated; dropped');
+  return 'DROP';
+}
+
+export async function applyScore(
+  deps: ConsumerDeps,
+  event: ScoreCalculated,
+  envelope: Pick<EventEnvelope, 'id'>,
+): Promise<DeliveryOutcome> {
+  if (envelope.id === '') return withoutId(scoreCalculated.topic, deps.logger);
+  await deps.prisma.$transaction(async (tx) => {
+    if (!(await consumeOnce(tx, SCORE_CONSUMER, envelope.id))) return;
+    if (!(await lockAttempt(tx, event.attemptId))) {
+      deps.logger.warn({ eventId: envelope.id, attemptId: event.attemptId }, 'score for an unknown attempt ignored');
+      return;
+    }
+    const attempt = await tx.attempt.findUniqueOrThrow({ where: { id: event.attemptId } });
+    const otherVersion = event.quizVersion !== undefined && event.quizVersion !== attempt.version;
+    if (attempt.userId !== event.userId || attempt.quizId !== event.quizId || otherVersion) {
+      deps.logger.warn(
+        { eventId: envelope.id, attemptId: attempt.id },
+        'score names another player, quiz or version than its attempt; ignored',
+      );
+      return;
+    }
+    // FAILED → SCORED: an admin replayed the dead letter and evaluation scored it after all.
+    if (attempt.status !== 'SUBMITTED' && attempt.status !== 'FAILED') {
+      deps.logger.info(
+        { eventId: envelope.id, attemptId: attempt.id, status: attempt.status },
+        'score for an attempt in this state ignored',
+      );
+      return;
+    }
+    await tx.attempt.update({
+      where: { id: attempt.id },
+      data: {
+        status: 'SCORED',
+        score: event.score,
+        maxScore: event.maxScore,
+        correctCount: event.correctCount,
+        questionCount: event.questionCount,
+        scoredAt: new Date(event.calculatedAt),
+        failureReason: null,
+      },
+    });
+    await recordTransition(tx, attempt.id, {
+      from: attempt.status,
+      to: 'SCORED',
+      reason: 'score.calculated',
+      eventId: envelope.id,
+    });
+  });
+  return 'SUCCESS';
+}
+
+/**
+ * What the compensation needs of a dead-lettered quiz.completed: only the attempt id. Deliberately
+ * lenient (not the full contract): a message dead-lettered for being malformed must still fail its attempt.
+ */
+export const deadLetteredCompletionSchema = z.object({ attemptId: z.uuid() });
+
+/**
+ * Compensation for a quiz.completed that reached its dead-letter topic: the attempt becomes
+ * FAILED and attempt.failed enters the outbox, in one transaction. Runs on every arrival of
+ * the dead letter (redeliveries, replays), so it is idempotent: consumeOnce on the event id,
+ * and only a SUBMITTED attempt changes.
+ */
+export async function compensateUnscoredAttempt(
+  deps: ConsumerDeps,
+  deadLetter: Pick<DeadLetterEvent, 'eventId' | 'event'>,
+): Promise<void> {
+  const parsed = deadLetteredCompletionSchema.safeParse(deadLetter.event.data);
+  if (!parsed.success) {
+    deps.logger.error(
+      { eventId: deadLetter.eventId },
+      'dead-lettered quiz.completed names no attempt; nothing to compensate',
+    );
+    return;
+  }
+  const { attemptId } = parsed.data;
+  let failed = false;
+  await deps.prisma.$transaction(async (tx) => {
+    if (!(await consumeOnce(tx, COMPENSATION_CONSUMER, deadLetter.eventId))) return;
+    if (!(await lockAttempt(tx, attemptId))) {
+      deps.logger.warn({ eventId: deadLetter.eventId, attemptId }, 'dead-lettered completion of an unknown attempt');
+      return;
+    }
+    const attempt = await tx.attempt.findUniqueOrThrow({ where: { id: attemptId }, include: { quizVersion: true } });
+    if (attempt.status !== 'SUBMITTED' || !attempt.submittedAt) {
+      deps.logger.info(
+        { eventId: deadLetter.eventId, attemptId, status: attempt.status },
+        'dead-lettered completion of an attempt no longer awaiting a score',
+      );
+      return;
+    }
+    const failedAt = await databaseNow(tx);
+    await tx.attempt.update({
+      where: { id: attemptId },
+      data: { status: 'FAILED', failureReason: COMPENSATION_REASON },
+    });
+    const published = await enqueue(tx, attemptFailed, {
+      schemaVersion: 1,
+      attemptId,
+      quizId: attempt.quizId,
+      quizVersion: attempt.version,
+      quizTitle: attempt.quizVersion.title,
+      userId: attempt.userId,
+      reason: COMPENSATION_REASON,
+      submittedAt: attempt.submittedAt.toISOString(),
+      failedAt: failedAt.toISOString(),
+    });
+    // The cause (the dead-lettered quiz.completed) has the id of the SUBMITTED row; this row names what it published.
+    await recordTransition(tx, attemptId, {
+      from: 'SUBMITTED',
+      to: 'FAILED',
+      reason: COMPENSATION_REASON,
+      eventId: published,
+    });
+    failed = true;
+  });
+  if (failed) deps.relay?.wake();
+}
+
+export async function applyLeaderboard(deps: ConsumerDeps, event: LeaderboardUpdated): Promise<DeliveryOutcome> {
+  if (event.board !== 'quiz' || !event.quizId) return 'SUCCESS';
+  // Only what players are shown (the snapshot contract), field by field.
+  const top = event.top.slice(0, LEADERBOARD_TOP).map((entry) => ({
+    rank: entry.rank,
+    userId: entry.userId,
+    ...(entry.displayName === undefined ? {} : { displayName: entry.displayName }),
+    score: entry.score,
+  }));
+  // Newer snapshots only: deliveries can arrive out of order and more than once.
+  const updated = await deps.prisma.$executeRaw`
+    UPDATE "Quiz" SET "leaderboardTop" = ${JSON.stringify(top)}::jsonb, "leaderboardUpdatedAt" = ${new Date(event.updatedAt)}, "updatedAt" = now()
+    WHERE "id" = ${event.quizId}::uuid AND ("leaderboardUpdatedAt" IS NULL OR "leaderboardUpdatedAt" < ${new Date(event.updatedAt)})`;
+  if (updated === 0) return 'SUCCESS';
+  const quiz = await deps.prisma.quiz.findUnique({ where: { id: event.quizId }, select: { publishedVersion: true } });
+  await deps.cache.invalidate(event.quizId, [quiz?.publishedVersion]);
+  return 'SUCCESS';
+}
+
+export function mountConsumers(
+  app: Express,
+  runtime: ServiceRuntime,
+  deps: ConsumerDeps,
+  components: { pubsub: string; stateStore: string },
+): DeadLetters {
+  const { subscriptions } = runtime;
+  const { pubsub } = components;
+  subscriptions.add(app, {
+    pubsub,
+    topic: scoreCalculated.topic,
+    schema: scoreCalculated.schema,
+    handler: (event, envelope) => applyScore(deps, event, envelope),
+  });
+  subscriptions.add(app, {
+    pubsub,
+    topic: leaderboardUpdated.topic,
+    schema: leaderboardUpdated.schema,
+    handler: (event) => applyLeaderboard(deps, event),
+  });
+  return mountDeadLetters(app, {
+    runtime,
+    pubsub,
+    stateStore: components.stateStore,
+    // quiz.completed is evaluation's to consume; its dead letters are quiz's to compensate.
+    topics: [scoreCalculated.topic, leaderboardUpdated.topic, quizCompleted.topic],
+    onDeadLetter: async (topic, deadLetter) => {
+      if (topic === quizCompleted.topic) await compensateUnscoredAttempt(deps, deadLetter);
+    },
+  });
+}

@@ -1,0 +1,244 @@
+/** The quiz HTTP API (contracts: @quizmesh/contracts/quiz-api). */
+import type { Express, Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  AppError,
+  parseBody,
+  parseParams,
+  parseQuery,
+  requireRole,
+  requireSelfOrAdmin,
+  requireUser,
+  type CallerUser,
+} from '@quizmesh/platform';
+import type { EnqueueOptions, OutboxRelay } from '@quizmesh/platform/outbox';
+import {
+  attemptIdParamsSchema,
+  createQuizRequestSchema,
+  listQuizzesQuerySchema,
+  quizIdParamsSchema,
+  quizVersionParamsSchema,
+  replaceQuizRequestSchema,
+  submitAttemptRequestSchema,
+  updateQuizRequestSchema,
+  type AttemptHistory,
+} from '@quizmesh/contracts/quiz-api';
+import { startAttempt, submitAttempt, visibleAttempt } from './attempts';
+import type { QuizCache } from './cache';
+import type { PrismaClient } from './db';
+import { listQuizzes } from './listing';
+import {
+  archiveQuiz,
+  createQuiz,
+  editDraft,
+  etagOf,
+  patched,
+  playableVersion,
+  publishDraft,
+  type QuizContent,
+} from './quizzes';
+import { toAttemptView, toAuthorQuiz, toPlayerQuiz, toSummary } from './views';
+
+export interface QuizDeps {
+  prisma: PrismaClient;
+  cache: QuizCache;
+  logger: Logger;
+  /** a submission later than deadline + grace is late */
+  graceSeconds: number;
+  /** woken after a commit that enqueued events; absent in tests that publish by hand */
+  relay?: Pick<OutboxRelay, 'wake'> | undefined;
+}
+
+const uuid = z.uuid();
+
+/** The gateway's user, whose id (a JWT `sub` from identity) must be a UUID to own quizzes and attempts. */
+function caller(req: Request): CallerUser {
+  const user = requireUser(req);
+  if (!uuid.safeParse(user.id).success) throw AppError.unauthorized('the forwarded user id is not a UUID');
+  return user;
+}
+
+function optionalCaller(req: Request): CallerUser | undefined {
+  return req.user && uuid.safeParse(req.user.id).success ? req.user : undefined;
+}
+
+function author(req: Request): CallerUser {
+  caller(req);
+  return requireRole(req, 'author', 'admin');
+}
+
+const trace = (req: Request): EnqueueOptions => ({
+  traceparent: req.header('traceparent'),
+  tracestate: req.header('tracestate'),
+});
+const quizPath = (id: string) => `/api/v1/quizzes/${id}`;
+const attemptPath = (id: string) => `/api/v1/attempts/${id}`;
+
+export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
+  const { prisma, cache } = deps;
+
+  const list: RequestHandler = async (req, res) => {
+    const query = parseQuery(req, listQuizzesQuerySchema);
+    res.json(await listQuizzes(prisma, query, optionalCaller(req)));
+  };
+
+  const create: RequestHandler = async (req, res) => {
+    const user = author(req);
+    const body = parseBody(req, createQuizRequestSchema);
+    const { quiz, version } = await createQuiz(prisma, user, body);
+    res.status(201).location(quizPath(quiz.id)).setHeader('etag', etagOf(version)).json(toAuthorQuiz(quiz, version));
+  };
+
+  /** The playable version, cache first: the cache is an optimisation, the database the truth. */
+  const getOne: RequestHandler = async (req, res) => {
+    const { id } = parseParams(req, quizIdParamsSchema);
+    const cached = await cache.get(id, 'current');
+    if (cached) {
+      res.json(cached);
+      return;
+    }
+    const found = await playableVersion(prisma, id);
+    if (!found) throw AppError.notFound('no such quiz');
+    const view = toPlayerQuiz(found.quiz, found.version);
+    await cache.put(view, ['current', view.version]);
+    res.json(view);
+  };
+
+  const edit =
+    (change: (req: Request) => (current: QuizContent) => QuizContent): RequestHandler =>
+    async (req, res) => {
+      const user = author(req);
+      const { id } = parseParams(req, quizIdParamsSchema);
+      const apply = change(req);
+      const { quiz, version, created } = await editDraft(prisma, user, id, apply, req.header('if-match'));
+      if (created) res.status(201).location(`${quizPath(id)}/versions/${version.version}`);
+      res.setHeader('etag', etagOf(version)).json(toAuthorQuiz(quiz, version));
+    };
+  const replace = edit((req) => {
+    const body = parseBody(req, replaceQuizRequestSchema);
+    return () => body;
+  });
+  const update = edit((req) => patched(parseBody(req, updateQuizRequestSchema)));
+
+  const publish: RequestHandler = async (req, res) => {
+    const user = author(req);
+    const { id } = parseParams(req, quizIdParamsSchema);
+    const publication = await publishDraft(prisma, user, id, trace(req), req.header('if-match'));
+    deps.relay?.wake();
+    await cache.invalidate(id, [publication.supersededVersion, publication.version.version]);
+    res.setHeader('etag', etagOf(publication.version)).json(toAuthorQuiz(publication.quiz, publication.version));
+  };
+
+  const archive: RequestHandler = async (req, res) => {
+    const user = author(req);
+    const { id } = parseParams(req, quizIdParamsSchema);
+    const { quiz, version } = await archiveQuiz(prisma, user, id);
+    await cache.invalidate(id, [quiz.publishedVersion]);
+    res.json(toSummary(quiz, version));
+  };
+
+  async function managedQuiz(req: Request, id: string) {
+    const user = caller(req);
+    const quiz = await prisma.quiz.findUnique({ where: { id } });
+    if (!quiz) throw AppError.notFound('no such quiz');
+    requireSelfOrAdmin(req, quiz.authorId);
+    return { user, quiz };
+  }
+
+  const versions: RequestHandler = async (req, res) => {
+    const { id } = parseParams(req, quizIdParamsSchema);
+    await managedQuiz(req, id);
+    const rows = await prisma.quizVersion.findMany({ where: { quizId: id }, orderBy: { version: 'asc' } });
+    res.json({
+      items: rows.map((v) => ({
+        version: v.version,
+        status: v.status,
+        title: v.title,
+        questionCount: v.questionCount,
+        createdAt: v.createdAt.toISOString(),
+        publishedAt: v.publishedAt ? v.publishedAt.toISOString() : null,
+      })),
+    });
+  };
+
+  const oneVersion: RequestHandler = async (req, res) => {
+    const { id, version } = parseParams(req, quizVersionParamsSchema);
+    const { quiz } = await managedQuiz(req, id);
+    const row = await prisma.quizVersion.findUnique({ where: { quizId_version: { quizId: id, version } } });
+    if (!row) throw AppError.notFound(`quiz has no version ${version}`);
+    res.setHeader('etag', etagOf(row)).json(toAuthorQuiz(quiz, row));
+  };
+
+  const start: RequestHandler = async (req, res) => {
+    const user = caller(req);
+    const { id } = parseParams(req, quizIdParamsSchema);
+    const started = await startAttempt(prisma, user, id);
+    res
+      .status(started.created ? 201 : 200)
+      .location(attemptPath(started.attempt.id))
+      .json({ attempt: toAttemptView(started.attempt), quiz: toPlayerQuiz(started.quiz, started.version) });
+  };
+
+  const submit: RequestHandler = async (req, res) => {
+    const user = caller(req);
+    const { id } = parseParams(req, attemptIdParamsSchema);
+    const body = parseBody(req, submitAttemptRequestSchema);
+    const { attempt, accepted } = await submitAttempt(prisma, user, id, body, {
+      graceSeconds: deps.graceSeconds,
+      trace: trace(req),
+    });
+    if (accepted) deps.relay?.wake();
+    const submittedAt = attempt.submittedAt ?? new Date();
+    res
+      .status(202)
+      .location(attemptPath(id))
+      .json({
+        attemptId: id,
+        status: attempt.status,
+        late: attempt.late,
+        submittedAt: submittedAt.toISOString(),
+        statusUrl: attemptPath(id),
+      });
+  };
+
+  const getAttempt: RequestHandler = async (req, res) => {
+    const { id } = parseParams(req, attemptIdParamsSchema);
+    res.json(toAttemptView(await visibleAttempt(prisma, caller(req), id)));
+  };
+
+  const history: RequestHandler = async (req, res) => {
+    const { id } = parseParams(req, attemptIdParamsSchema);
+    await visibleAttempt(prisma, caller(req), id);
+    const rows = await prisma.attemptTransition.findMany({ where: { attemptId: id }, orderBy: { id: 'asc' } });
+    const body: AttemptHistory = {
+      attemptId: id,
+      items: rows.map((t) => ({
+        from: t.fromStatus,
+        to: t.toStatus,
+        reason: t.reason,
+        at: t.at.toISOString(),
+        eventId: t.eventId,
+      })),
+    };
+    res.json(body);
+  };
+
+  app.get('/api/v1/quizzes', list);
+  app.post('/api/v1/quizzes', create);
+  app.get('/api/v1/quizzes/:id', getOne);
+  app.put('/api/v1/quizzes/:id', replace);
+  app.patch('/api/v1/quizzes/:id', update);
+  app.post('/api/v1/quizzes/:id/publish', publish);
+  app.post('/api/v1/quizzes/:id/archive', archive);
+  app.get('/api/v1/quizzes/:id/versions', versions);
+  app.get('/api/v1/quizzes/:id/versions/:version', oneVersion);
+  app.post('/api/v1/quizzes/:id/attempts', start);
+  app.post('/api/v1/attempts/:id/submit', submit);
+  app.get('/api/v1/attempts/:id', getAttempt);
+  app.get('/api/v1/attempts/:id/history', history);
+  // Seed-compatible paths (quizSeedAliases), served directly; the gateway passes them through.
+  app.get('/api/quizzes', list);
+  app.get('/api/quizzes/:id', getOne);
+  app.post('/api/quizzes', create);
+}

@@ -1,0 +1,124 @@
+/** How rows are shown: the AuthorQuiz, PlayerQuiz, QuizSummary and Attempt contracts. */
+import { z } from 'zod';
+import {
+  authorQuestionSchema,
+  leaderboardSnapshotSchema,
+  type Attempt as AttemptView,
+  type AuthorQuestion,
+  type AuthorQuiz,
+  type LeaderboardSnapshot,
+  type PlayerQuiz,
+  type QuizSummary,
+} from '@quizmesh/contracts/quiz-api';
+import type { Attempt, Quiz, QuizVersion } from './db';
+
+const storedQuestionsSchema = z.array(authorQuestionSchema);
+const storedAnswersSchema = z.array(z.object({ questionId: z.uuid(), optionIds: z.array(z.uuid()) }));
+
+export type QuizRow = Pick<
+  Quiz,
+  'id' | 'authorId' | 'status' | 'createdAt' | 'leaderboardTop' | 'leaderboardUpdatedAt'
+>;
+export type VersionRow = Omit<QuizVersion, 'quizId'>;
+
+/** The questions of a version, answer keys included (validated: the column is JSON). */
+export function storedQuestions(version: Pick<QuizVersion, 'questions'>): AuthorQuestion[] {
+  return storedQuestionsSchema.parse(version.questions);
+}
+
+const iso = (date: Date) => date.toISOString();
+const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
+
+/** A version without its questions: what lists need. */
+export type VersionSummaryRow = Omit<VersionRow, 'questions'>;
+
+function summaryFields(quiz: QuizRow, version: VersionSummaryRow) {
+  return {
+    id: quiz.id,
+    version: version.version,
+    title: version.title,
+    description: version.description,
+    tags: version.tags,
+    difficulty: version.difficulty,
+    timeLimitSeconds: version.timeLimitSeconds,
+    questionCount: version.questionCount,
+    maxScore: version.maxScore,
+    authorId: quiz.authorId,
+  };
+}
+
+export function toAuthorQuiz(quiz: QuizRow, version: VersionRow): AuthorQuiz {
+  return {
+    ...summaryFields(quiz, version),
+    status: quiz.status,
+    versionStatus: version.status,
+    questions: storedQuestions(version),
+    createdAt: iso(version.createdAt),
+    updatedAt: iso(version.updatedAt),
+    publishedAt: isoOrNull(version.publishedAt),
+  };
+}
+
+export function toSummary(quiz: QuizRow, version: VersionSummaryRow): QuizSummary {
+  return {
+    ...summaryFields(quiz, version),
+    status: quiz.status,
+    versionStatus: version.status,
+    createdAt: iso(quiz.createdAt),
+    publishedAt: isoOrNull(version.publishedAt),
+  };
+}
+
+function leaderboardOf(quiz: QuizRow): LeaderboardSnapshot | null {
+  if (!quiz.leaderboardUpdatedAt) return null;
+  const parsed = leaderboardSnapshotSchema.safeParse({
+    top: quiz.leaderboardTop,
+    updatedAt: iso(quiz.leaderboardUpdatedAt),
+  });
+  return parsed.success ? parsed.data : null;
+}
+
+/** The player view: every field is copied explicitly, so answer keys and explanations cannot slip in. */
+export function toPlayerQuiz(quiz: QuizRow, version: VersionRow): PlayerQuiz {
+  if (!version.publishedAt) throw new Error(`version ${version.version} of quiz ${quiz.id} was never published`);
+  return {
+    ...summaryFields(quiz, version),
+    status: quiz.status,
+    versionStatus: version.status,
+    publishedAt: iso(version.publishedAt),
+    questions: storedQuestions(version).map((q) => ({
+      id: q.id,
+      type: q.type,
+      text: q.text,
+      points: q.points,
+      options: q.options.map((o) => ({ id: o.id, text: o.text })),
+    })),
+    leaderboard: leaderboardOf(quiz),
+  };
+}
+
+export function toAttemptView(attempt: Attempt): AttemptView {
+  return {
+    id: attempt.id,
+    quizId: attempt.quizId,
+    quizVersion: attempt.version,
+    userId: attempt.userId,
+    status: attempt.status,
+    startedAt: iso(attempt.startedAt),
+    deadlineAt: iso(attempt.deadlineAt),
+    submittedAt: isoOrNull(attempt.submittedAt),
+    late: attempt.late,
+    answers: attempt.answers === null ? null : storedAnswersSchema.parse(attempt.answers),
+    score:
+      attempt.status === 'SCORED' && attempt.score !== null && attempt.correctCount !== null && attempt.scoredAt
+        ? {
+            score: attempt.score,
+            maxScore: attempt.maxScore,
+            correctCount: attempt.correctCount,
+            questionCount: attempt.questionCount,
+            scoredAt: iso(attempt.scoredAt),
+          }
+        : null,
+    failureReason: attempt.failureReason,
+  };
+}

@@ -1,0 +1,5 @@
+import { quizApiSuite } from './api-suite';
+
+describe('quiz on PostgreSQL', () => {
+  quizApiSuite('postgres');
+});

@@ -1,0 +1,36 @@
+variable "services" {
+  description = "Services that get an image repository."
+  type        = list(string)
+  validation {
+    condition     = alltrue([for service in var.services : can(regex("^[a-z][a-z0-9-]+$", service))])
+    error_message = "Service names must be lowercase letters, digits or dashes."
+  }
+}
+
+variable "repository_prefix" {
+  description = "Repository namespace: images are <prefix>/<service> (the chart's image.repositoryPrefix)."
+  type        = string
+  default     = "quizmesh"
+}
+
+variable "keep_images" {
+  description = "Images kept per repository; older ones expire."
+  type        = number
+  default     = 50
+  validation {
+    condition     = var.keep_images >= 5
+    error_message = "keep_images must be at least 5 so rollbacks stay possible."
+  }
+}
+
+variable "force_delete" {
+  description = "Allow destroying repositories that still hold images (dev only)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
