@@ -5,7 +5,8 @@
  * child cleanly on Ctrl-C, and names the service (with its last log lines) if one fails.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { randomInt } from 'node:crypto';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join, relative } from 'node:path';
 import { Client } from 'pg';
 import { parseAllDocuments } from 'yaml';
@@ -169,15 +170,19 @@ export class Launcher {
         ? 'Quizmesh: embedded backends (PGlite per service, in-memory state and pub/sub, local file secrets)'
         : 'Quizmesh: local backends (PostgreSQL, Redis and RabbitMQ on 127.0.0.1)',
     );
-    const port = async (fixed: number) => (portOffset === 'dynamic' ? freePort() : fixed + portOffset);
-    const plan = await Promise.all(
-      services.map(async (def, index) => ({
-        def,
-        appPort: await port(def.port),
-        sidecarPort: await port(SIDECAR_BASE_PORT + index),
-        pgPort: await port(EMBEDDED_PG_BASE_PORT + index),
-      })),
-    );
+    // Dynamic ports are reserved all at once (so no two services get the same one) and below
+    // the kernel's ephemeral range (so an outgoing connection cannot take one before the
+    // process that needs it binds it).
+    const portsPerService = 3;
+    const dynamic = portOffset === 'dynamic' ? await reservePorts(services.length * portsPerService) : [];
+    const port = (fixed: number, slot: number) =>
+      portOffset === 'dynamic' ? (dynamic[slot] as number) : fixed + portOffset;
+    const plan = services.map((def, index) => ({
+      def,
+      appPort: port(def.port, index * portsPerService),
+      sidecarPort: port(SIDECAR_BASE_PORT + index, index * portsPerService + 1),
+      pgPort: port(EMBEDDED_PG_BASE_PORT + index, index * portsPerService + 2),
+    }));
     await assertPortsFree(
       plan.flatMap((p) => [
         { port: p.appPort, what: `${p.def.name} app` },
@@ -471,7 +476,11 @@ export class LaunchError extends Error {
     readonly reason: string,
     readonly lastLines: string[],
   ) {
-    super(`${component} failed to start: ${reason}`);
+    // The last lines are part of the message so a test runner's report shows why.
+    super(
+      `${component} failed to start: ${reason}` +
+        (lastLines.length ? `\n  last log lines:\n${lastLines.map((l) => `    ${l}`).join('\n')}` : ''),
+    );
     this.name = 'LaunchError';
   }
 }
@@ -533,17 +542,28 @@ async function createDatabaseIfMissing(name: string) {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
+/** Quizmesh's dynamic ports: under Linux's default ephemeral range (32768–60999). */
+const DYNAMIC_PORT_MIN = 20_000;
+const DYNAMIC_PORT_MAX = 32_000;
+
+/** `count` distinct free loopback ports, held open together while they are chosen. */
+async function reservePorts(count: number): Promise<number[]> {
+  const held: Server[] = [];
+  try {
+    for (let attempt = 0; held.length < count; attempt++) {
+      if (attempt > count * 50) throw new Error(`no ${count} free ports in ${DYNAMIC_PORT_MIN}-${DYNAMIC_PORT_MAX}`);
+      const candidate = DYNAMIC_PORT_MIN + randomInt(DYNAMIC_PORT_MAX - DYNAMIC_PORT_MIN);
+      const server = await new Promise<Server | undefined>((resolve) => {
+        const probe = createServer();
+        probe.once('error', () => resolve(undefined));
+        probe.listen({ port: candidate, host: '127.0.0.1', exclusive: true }, () => resolve(probe));
+      });
+      if (server) held.push(server);
+    }
+    return held.map((s) => (s.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(held.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
 }
 
 async function assertPortsFree(ports: Array<{ port: number; what: string }>) {

@@ -65,7 +65,6 @@ async function main() {
   } catch (err) {
     if (err instanceof LaunchError) {
       console.error(`\n✗ ${err.message}`);
-      if (err.lastLines.length) console.error(`  last log lines:\n${err.lastLines.map((l) => `    ${l}`).join('\n')}`);
     } else {
       console.error(`\n✗ launcher failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
