@@ -19,7 +19,7 @@
  * Prints the figures and writes bench/results/e2e-lag.json.
  */
 import { randomUUID } from 'node:crypto';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import {
   SseClient,
   answersFor,
@@ -30,6 +30,7 @@ import {
   type AuthorQuiz,
   type E2EPlatform,
 } from '@quizmesh/e2e';
+import { cpuPerSubmission, cpuSnapshot } from './cpu';
 import { summary, writeResult } from './stats';
 
 const PHASES = [
@@ -89,6 +90,7 @@ async function prepare(e2e: E2EPlatform, author: Account, players: Account[], co
 
 async function measure(e2e: E2EPlatform, submissions: Submission[], rate: number, firstRanked: Map<string, number>) {
   const loadBefore = Number(loadavg()[0]?.toFixed(2));
+  const cpuBefore = cpuSnapshot(e2e.platform.pids);
   const start = performance.now() + 100;
   const interval = 1000 / rate;
   await Promise.all(
@@ -112,6 +114,7 @@ async function measure(e2e: E2EPlatform, submissions: Submission[], rate: number
   const unseen = () =>
     submissions.filter((s) => s.acceptedAt !== undefined && !firstRanked.has(keyOf(s.quiz.id, s.player.id))).length;
   while (unseen() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const cpuAfter = cpuSnapshot(e2e.platform.pids);
   for (const s of submissions) {
     const ranked = firstRanked.get(keyOf(s.quiz.id, s.player.id));
     // An event can arrive before its 202 is read: that counts as a lag of 0.
@@ -178,6 +181,7 @@ async function measure(e2e: E2EPlatform, submissions: Submission[], rate: number
     submitLatencyMs: summary(accepted.map((s) => (s.acceptedAt ?? 0) - (s.sentAt ?? 0))),
     sendDelayMs: summary(accepted.map((s) => (s.sentAt ?? 0) - s.scheduledAt)),
     stagesMs,
+    cpuPerAcceptedSubmission: cpuPerSubmission(cpuBefore, cpuAfter, accepted.length, cpus().length),
     loadAverage1m: { before: loadBefore, after: Number(loadavg()[0]?.toFixed(2)) },
   };
 }
@@ -256,6 +260,15 @@ async function main() {
       console.log(`    aim p99 ≤ ${AIM_P99_MS} ms: ${r.aimMet ? 'met' : 'missed'}`);
       console.log('    where the time goes (p50 / p99 ms):');
       for (const [stage, s] of Object.entries(r.stagesMs)) console.log(`      ${stage.padEnd(36)} ${s.p50} / ${s.p99}`);
+      const cpu = r.cpuPerAcceptedSubmission;
+      console.log(
+        `    CPU per accepted submission: ${cpu.platformTotalMs} ms in all → at most ~${cpu.ceilingPerSecondOnTheseCores}/s on these ${cpus().length} cores`,
+      );
+      console.log(
+        `      ${Object.entries(cpu.perProcessMs)
+          .map(([name, ms]) => `${name} ${ms}`)
+          .join(', ')}`,
+      );
       console.log(`    load average (1 min) before/after: ${r.loadAverage1m.before} / ${r.loadAverage1m.after}`);
     }
     console.log(

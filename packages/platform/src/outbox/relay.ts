@@ -3,12 +3,13 @@
  *
  * Claiming is one statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)` moves
  * the rows' `availableAt` a lease into the future, so other relays (other replicas) skip them
- * without a transaction held open across the network call. A published row is marked sent; a
- * failed publish (sidecar or broker down) leaves it pending with an exponential back-off, and
- * the rest of the batch waits too (the sidecar is most likely down for them as well). A relay
+ * without a transaction held open across the network call. A batch is published concurrently
+ * (bounded); published rows are marked sent, and a failed publish (sidecar or broker down) leaves
+ * its row pending with an exponential back-off by that row's attempt count. A relay
  * that dies mid-batch leaves rows that come back when their lease ends. Delivery is therefore
  * at least once: consumers dedupe on the CloudEvent id, which is the row id.
- * Ordering is by `availableAt`, best effort: a row that backs off lets later rows pass.
+ * Ordering is best effort (`availableAt`, then concurrent within a batch): consumers must not
+ * depend on it, as with any Dapr pub/sub.
  */
 import type { Logger } from 'pino';
 import type { Dapr } from '../dapr';
@@ -30,6 +31,8 @@ export interface OutboxRelayOptions {
   intervalMs?: number;
   /** rows claimed per round. Default 50. */
   batchSize?: number;
+  /** publishes in flight at once within a round. Default 16. */
+  publishConcurrency?: number;
   /** how long claimed rows are hidden from other relays. Default 60000. */
   leaseMs?: number;
   /** back-off of a row after its n-th failed publish: min(baseMs · 2^(n-1), maxMs). Default 1000 / 60000. */
@@ -67,6 +70,7 @@ const PURGE_EVERY_MS = 60 * 60 * 1000;
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const intervalMs = options.intervalMs ?? 1_000;
   const batchSize = options.batchSize ?? 50;
+  const publishConcurrency = options.publishConcurrency ?? 16;
   const leaseMs = options.leaseMs ?? 60_000;
   const backoff = options.backoff ?? { baseMs: 1_000, maxMs: 60_000 };
   const publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
@@ -140,49 +144,56 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function runOnce(): Promise<number> {
     const rows = await claim();
     const sent: string[] = [];
+    const failed: Array<{ row: ClaimedRow; err: unknown }> = [];
     try {
-      for (const [index, row] of rows.entries()) {
-        try {
-          await publish(row);
-        } catch (err) {
-          await backOff(row, rows.slice(index + 1), err);
-          break;
+      // Up to `publishConcurrency` publishes in flight: a batch takes about as long as its
+      // slowest publish, not the sum of them (one at a time topped out near 120 events/s).
+      let next = 0;
+      const worker = async () => {
+        for (let row = rows[next++]; row; row = rows[next++]) {
+          try {
+            await publish(row);
+            sent.push(row.id);
+            log.debug({ eventId: row.id, topic: row.topic }, 'event published');
+          } catch (err) {
+            failed.push({ row, err });
+          }
         }
-        sent.push(row.id);
-        log.debug({ eventId: row.id, topic: row.topic }, 'event published');
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(publishConcurrency, rows.length) }, worker));
     } finally {
       // Also after a failure: what went out must not go out again.
       await markSent(sent);
     }
+    if (failed.length > 0) await backOff(failed);
     return sent.length;
   }
 
-  /** The failed row backs off exponentially; the rest of the batch waits as long (same sidecar). */
-  async function backOff(row: ClaimedRow, rest: ClaimedRow[], err: unknown): Promise<void> {
-    const attempts = row.attempts + 1;
-    const delayMs = delayFor(attempts);
-    const message = err instanceof Error ? err.message : String(err);
+  /** Each failed row stays pending and backs off exponentially by its own attempt count. */
+  async function backOff(failed: Array<{ row: ClaimedRow; err: unknown }>): Promise<void> {
+    const messages = failed.map(({ err }) => (err instanceof Error ? err.message : String(err)).slice(0, 1000));
     await prisma.$executeRawUnsafe(
-      `UPDATE "OutboxEvent" SET "attempts" = "attempts" + 1, "lastError" = $2,
-         "availableAt" = now() + make_interval(secs => $3::float8 / 1000)
-       WHERE "id" = $1::uuid`,
-      row.id,
-      message.slice(0, 1000),
-      delayMs,
+      `UPDATE "OutboxEvent" AS o SET "attempts" = o."attempts" + 1, "lastError" = f.err,
+         "availableAt" = now() + make_interval(secs => least($3::float8 * power(2, o."attempts"), $4::float8) / 1000)
+       FROM unnest($1::uuid[], $2::text[]) AS f(id, err)
+       WHERE o."id" = f.id`,
+      failed.map(({ row }) => row.id),
+      messages,
+      backoff.baseMs,
+      backoff.maxMs,
     );
-    if (rest.length > 0) {
-      await prisma.$executeRawUnsafe(
-        `UPDATE "OutboxEvent" SET "availableAt" = now() + make_interval(secs => $2::float8 / 1000)
-         WHERE "id" = ANY($1::uuid[])`,
-        rest.map((r) => r.id),
-        delayMs,
-      );
-    }
+    const attempts = Math.max(...failed.map(({ row }) => row.attempts + 1));
     const level = attempts >= 10 ? 'error' : 'warn';
     log[level](
-      { eventId: row.id, topic: row.topic, attempts, retryInMs: delayMs, err: message },
-      'publish failed; event stays pending',
+      {
+        events: failed.length,
+        eventId: failed[0]?.row.id,
+        topic: failed[0]?.row.topic,
+        attempts,
+        retryInMs: delayFor(attempts),
+        err: messages[0],
+      },
+      'publish failed; events stay pending',
     );
   }
 

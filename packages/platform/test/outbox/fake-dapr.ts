@@ -18,6 +18,13 @@ export class FakeDaprPublishEndpoint {
   readonly published: PublishedEvent[] = [];
   /** answer publishes with this status instead of 204 (e.g. 500: broker down) */
   failWith: number | undefined;
+  /** answer 500 only to the events this picks */
+  failFor: ((event: Record<string, unknown>) => boolean) | undefined;
+  /** hold every publish this long before answering */
+  delayMs = 0;
+  /** the most publishes that were in progress at once */
+  maxInFlight = 0;
+  private inFlight = 0;
   private server: http.Server | undefined;
   private boundPort = 0;
 
@@ -33,18 +40,25 @@ export class FakeDaprPublishEndpoint {
         const url = req.url ?? '';
         const publish = /^\/v1\.0\/publish\/([^/]+)\/([^/?]+)/.exec(url);
         if (req.method === 'POST' && publish) {
-          if (this.failWith !== undefined) {
-            res.writeHead(this.failWith, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ errorCode: 'ERR_PUBSUB_PUBLISH_MESSAGE', message: 'broker unavailable' }));
-            return;
-          }
-          this.published.push({
-            pubsub: decodeURIComponent(publish[1] ?? ''),
-            topic: decodeURIComponent(publish[2] ?? ''),
-            contentType: req.headers['content-type'],
-            event: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
-          });
-          res.writeHead(204).end();
+          this.inFlight += 1;
+          this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+          setTimeout(() => {
+            this.inFlight -= 1;
+            const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+            const status = this.failWith ?? (this.failFor?.(event) ? 500 : undefined);
+            if (status !== undefined) {
+              res.writeHead(status, { 'content-type': 'application/json' });
+              res.end(JSON.stringify({ errorCode: 'ERR_PUBSUB_PUBLISH_MESSAGE', message: 'broker unavailable' }));
+              return;
+            }
+            this.published.push({
+              pubsub: decodeURIComponent(publish[1] ?? ''),
+              topic: decodeURIComponent(publish[2] ?? ''),
+              contentType: req.headers['content-type'],
+              event,
+            });
+            res.writeHead(204).end();
+          }, this.delayMs);
           return;
         }
         if (url.startsWith('/v1.0/metadata')) {

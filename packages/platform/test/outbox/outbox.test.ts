@@ -72,6 +72,9 @@ afterEach(async () => {
   await prisma.$executeRawUnsafe(`TRUNCATE "OutboxEvent", "ProcessedEvent", "Note"`);
   sidecar.published.length = 0;
   sidecar.failWith = undefined;
+  sidecar.failFor = undefined;
+  sidecar.delayMs = 0;
+  sidecar.maxInFlight = 0;
 });
 
 afterAll(async () => {
@@ -183,6 +186,39 @@ describe('relay', () => {
     await eventually(async () => (await pendingCount()) === 0);
     await r.stop();
     expect(sidecar.published.map((p) => p.event.id)).toEqual([id]);
+  });
+
+  it('publishes a batch concurrently, bounded, and backs off only the rows whose publish failed', async () => {
+    const ids = await prisma.$transaction(async (tx) => {
+      const out: string[] = [];
+      for (let i = 0; i < 12; i += 1) out.push(await enqueue(tx, userRegistered, registered(200 + i)));
+      return out;
+    });
+    const poison = ids[5];
+    sidecar.delayMs = 50;
+    sidecar.failFor = (event) => event.id === poison;
+    const r = relay({
+      intervalMs: 60_000,
+      leaseMs: 1_000,
+      publishConcurrency: 4,
+      backoff: { baseMs: 60_000, maxMs: 60_000 },
+    });
+    await eventually(async () => (await pendingCount()) === 1);
+    await r.stop();
+
+    expect(sidecar.maxInFlight).toBeGreaterThan(1);
+    expect(sidecar.maxInFlight).toBeLessThanOrEqual(4);
+    expect(sidecar.published.map((p) => p.event.id).sort()).toEqual(ids.filter((id) => id !== poison).sort());
+    const [row] = await prisma.$queryRawUnsafe<
+      Array<{ attempts: number; lastError: string | null; sentAt: Date | null; waitMs: number }>
+    >(
+      `SELECT "attempts", "lastError", "sentAt", (extract(epoch from "availableAt" - now()) * 1000)::float8 AS "waitMs"
+       FROM "OutboxEvent" WHERE "id" = $1::uuid`,
+      poison,
+    );
+    expect(row).toMatchObject({ attempts: 1, sentAt: null });
+    expect(row?.lastError).toMatch(/broker unavailable|500/);
+    expect(row?.waitMs).toBeGreaterThan(30_000); // its own back-off (base 60 s), not a lease
   });
 
   it('never publishes a row twice when two relays share the table', async () => {

