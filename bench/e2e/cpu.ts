@@ -46,14 +46,29 @@ function nameOf(pid: number): string | undefined {
   return undefined;
 }
 
-/** Cumulative CPU ms by process name: `platformPids` plus the backend servers found in /proc. */
+function parentOf(pid: number): number | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  return stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : undefined;
+}
+
+/**
+ * Cumulative CPU ms by process name: `platformPids` and their descendants (a bin wrapper's
+ * child is the real process), plus the backend servers found in /proc.
+ */
 export function cpuSnapshot(platformPids: number[]): CpuSnapshot {
+  const all = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number);
   const pids = new Set(platformPids);
-  for (const entry of readdirSync('/proc')) {
-    if (/^\d+$/.test(entry)) {
-      const comm = readText(`/proc/${entry}/comm`)?.trim() ?? '';
-      if (/^(postgres|redis-server|beam)/.test(comm)) pids.add(Number(entry));
+  for (const pid of all) {
+    for (let ancestor = parentOf(pid); ancestor !== undefined && ancestor > 1; ancestor = parentOf(ancestor)) {
+      if (platformPids.includes(ancestor)) {
+        pids.add(pid);
+        break;
+      }
     }
+    const comm = readText(`/proc/${pid}/comm`)?.trim() ?? '';
+    if (/^(postgres|redis-server|beam)/.test(comm)) pids.add(pid);
   }
   const byName: CpuSnapshot = new Map();
   for (const pid of pids) {
@@ -61,7 +76,8 @@ export function cpuSnapshot(platformPids: number[]): CpuSnapshot {
     const ms = cpuMsOf(pid);
     if (name && ms !== undefined) byName.set(name, (byName.get(name) ?? 0) + ms);
   }
-  byName.set('benchmark client', (process.cpuUsage().user + process.cpuUsage().system) / 1000);
+  const own = process.cpuUsage();
+  byName.set('benchmark client', (own.user + own.system) / 1000);
   return byName;
 }
 

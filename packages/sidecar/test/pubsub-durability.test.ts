@@ -190,7 +190,9 @@ test('no accepted message is lost when RabbitMQ itself restarts mid-stream', asy
           stopped = run('rabbitmqctl', ['stop_app']).then(() => undefined);
           restart = stopped
             .finally(async () => {
-              await new Promise((resolve) => setTimeout(resolve, 1000));
+              // Longer than a publish waits for the connection to come back (3 attempts, 1 s
+              // apart), so publishes into the outage are refused whatever the machine's speed.
+              await new Promise((resolve) => setTimeout(resolve, 3000));
               await run('rabbitmqctl', ['start_app']);
               await run('rabbitmqctl', ['await_startup']);
             })
