@@ -133,13 +133,13 @@ export async function submitAttempt(
   options: { graceSeconds: number; trace: EnqueueOptions },
 ): Promise<Submission> {
   return prisma.$transaction(async (tx) => {
-    if (!(await lockAttempt(tx, attemptId))) throw AppError.notFound('no such attempt');
+    const now = await lockAttempt(tx, attemptId);
+    if (!now) throw AppError.notFound('no such attempt');
     const attempt = await tx.attempt.findUniqueOrThrow({ where: { id: attemptId }, include: { quizVersion: true } });
     if (attempt.userId !== player.id) throw AppError.forbidden('only the player who started an attempt may submit it');
     if (attempt.status !== 'IN_PROGRESS') return { attempt, accepted: false };
     validateAnswers(attempt.quizVersion, body.answers);
 
-    const now = await databaseNow(tx);
     const late = now.getTime() > attempt.deadlineAt.getTime() + options.graceSeconds * 1000;
     const updated = await tx.attempt.update({
       where: { id: attemptId },

@@ -23,7 +23,7 @@ import {
 } from '@quizmesh/contracts/events';
 import { recordTransition } from './attempts';
 import type { QuizCache } from './cache';
-import { databaseNow, lockAttempt, type PrismaClient } from './db';
+import { lockAttempt, type PrismaClient } from './db';
 
 export const SCORE_CONSUMER = 'quiz.attempt-scores';
 export const COMPENSATION_CONSUMER = 'quiz.attempt-compensation';
@@ -123,7 +123,8 @@ export async function compensateUnscoredAttempt(
   let failed = false;
   await deps.prisma.$transaction(async (tx) => {
     if (!(await consumeOnce(tx, COMPENSATION_CONSUMER, deadLetter.eventId))) return;
-    if (!(await lockAttempt(tx, attemptId))) {
+    const failedAt = await lockAttempt(tx, attemptId);
+    if (!failedAt) {
       deps.logger.warn({ eventId: deadLetter.eventId, attemptId }, 'dead-lettered completion of an unknown attempt');
       return;
     }
@@ -135,7 +136,6 @@ export async function compensateUnscoredAttempt(
       );
       return;
     }
-    const failedAt = await databaseNow(tx);
     await tx.attempt.update({
       where: { id: attemptId },
       data: { status: 'FAILED', failureReason: COMPENSATION_REASON },
@@ -173,12 +173,13 @@ export async function applyLeaderboard(deps: ConsumerDeps, event: LeaderboardUpd
     score: entry.score,
   }));
   // Newer snapshots only: deliveries can arrive out of order and more than once.
-  const updated = await deps.prisma.$executeRaw`
+  const updated = await deps.prisma.$queryRaw<Array<{ publishedVersion: number | null }>>`
     UPDATE "Quiz" SET "leaderboardTop" = ${JSON.stringify(top)}::jsonb, "leaderboardUpdatedAt" = ${new Date(event.updatedAt)}, "updatedAt" = now()
-    WHERE "id" = ${event.quizId}::uuid AND ("leaderboardUpdatedAt" IS NULL OR "leaderboardUpdatedAt" < ${new Date(event.updatedAt)})`;
-  if (updated === 0) return 'SUCCESS';
-  const quiz = await deps.prisma.quiz.findUnique({ where: { id: event.quizId }, select: { publishedVersion: true } });
-  await deps.cache.invalidate(event.quizId, [quiz?.publishedVersion]);
+    WHERE "id" = ${event.quizId}::uuid AND ("leaderboardUpdatedAt" IS NULL OR "leaderboardUpdatedAt" < ${new Date(event.updatedAt)})
+    RETURNING "publishedVersion"`;
+  const [quiz] = updated;
+  if (!quiz) return 'SUCCESS';
+  await deps.cache.invalidate(event.quizId, [quiz.publishedVersion]);
   return 'SUCCESS';
 }
 

@@ -36,10 +36,13 @@ export async function lockQuiz(tx: Tx, quizId: string, mode: 'update' | 'share')
   return rows.length === 1;
 }
 
-/** Locks an attempt row (state transitions of one attempt never interleave). */
-export async function lockAttempt(tx: Tx, attemptId: string): Promise<boolean> {
-  const rows = await tx.$queryRaw<
-    Array<{ id: string }>
-  >`SELECT "id" FROM "Attempt" WHERE "id" = ${attemptId}::uuid FOR UPDATE`;
-  return rows.length === 1;
+/**
+ * Locks an attempt row (state transitions of one attempt never interleave) and answers the
+ * database's clock in the same round trip (see databaseNow), or undefined when there is no such attempt.
+ */
+export async function lockAttempt(tx: Tx, attemptId: string): Promise<Date | undefined> {
+  const [row] = await tx.$queryRaw<
+    Array<{ now: Date }>
+  >`SELECT now() AS now FROM "Attempt" WHERE "id" = ${attemptId}::uuid FOR UPDATE`;
+  return row?.now;
 }
