@@ -81,7 +81,11 @@ export async function keepDisplayName(deps: ConsumerDeps, event: UserRegistered)
   return 'SUCCESS';
 }
 
-type ScoringOutcome = { kind: 'no-answer-key' } | { kind: 'already-scored' } | { kind: 'scored'; events: number };
+type ScoringOutcome =
+  | { kind: 'no-answer-key' }
+  | { kind: 'already-scored' }
+  /** `ranked`: what the sorted sets need, undefined for a late attempt (not ranked) */
+  | { kind: 'scored'; events: number; ranked?: { attempt: RankedAttempt; boardScore: number } };
 
 /** Scores a quiz.completed event; see the module comment for the guarantees. */
 export async function scoreCompletedAttempt(
@@ -180,7 +184,7 @@ export async function scoreCompletedAttempt(
       );
       events += 1;
     }
-    return { kind: 'scored', events };
+    return { kind: 'scored', events, ranked: { attempt, boardScore } };
   });
 
   if (outcome.kind === 'no-answer-key') {
@@ -193,11 +197,16 @@ export async function scoreCompletedAttempt(
   if (outcome.kind === 'scored') deps.relay?.wake();
   // Also on a redelivery: if the process died after the commit and before this update, the
   // redelivered event repairs the sorted sets (ZADD GT makes the repeat harmless).
-  await syncStore(deps, attemptId);
+  if (outcome.kind === 'scored') {
+    if (outcome.ranked) await deps.store.record(storeUpdatesOf(outcome.ranked.attempt, outcome.ranked.boardScore));
+  } else {
+    await syncStore(deps, attemptId);
+  }
   logger.info({ eventId: envelope.id, attemptId, outcome: outcome.kind }, 'quiz.completed handled');
   return 'SUCCESS';
 }
 
+/** Brings the sorted sets up to the stored result (a redelivery of an already scored attempt). */
 async function syncStore(deps: ConsumerDeps, attemptId: string): Promise<void> {
   const result = await deps.prisma.result.findUnique({
     where: { attemptId },
