@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { ApiOperation } from './operations';
-import { roleSchema } from './events';
+import { roleSchema, scoreCalculated } from './events';
 
 export { roleSchema };
 export type Role = z.infer<typeof roleSchema>;
@@ -402,3 +402,10 @@ export type UserProfile = z.infer<typeof userProfileSchema>;
 export type UserList = z.infer<typeof userListSchema>;
 export type Jwks = z.infer<typeof jwksSchema>;
 export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>;
+
+/**
+ * The topics this service consumes, each with a `<topic>.deadletter` subscription: what its
+ * dead-letter admin API (platform/deadletters, public at /api/v1/admin/dead-letters/{appId})
+ * lists and replays. The service mounts its dead letters with this list and the gateway documents them from it.
+ */
+export const identityDeadLetterTopics = [scoreCalculated.topic] as const;

@@ -7,6 +7,7 @@
  * authenticated user), so one player cannot even name another's notifications.
  */
 import { z } from 'zod';
+import { attemptFailed, scoreCalculated, userRegistered } from './events';
 
 /** How many messages an inbox keeps; older ones are dropped when new ones arrive. */
 export const INBOX_LIMIT = 200;
@@ -121,3 +122,10 @@ export type NotificationKind = z.infer<typeof notificationKindSchema>;
 export type Notification = z.infer<typeof notificationSchema>;
 export type NotificationList = z.infer<typeof notificationListSchema>;
 export type ReadAllResult = z.infer<typeof readAllResultSchema>;
+
+/**
+ * The topics this service consumes, each with a `<topic>.deadletter` subscription: what its
+ * dead-letter admin API (platform/deadletters, public at /api/v1/admin/dead-letters/{appId})
+ * lists and replays. The service mounts its dead letters with this list and the gateway documents them from it.
+ */
+export const notificationDeadLetterTopics = [userRegistered.topic, scoreCalculated.topic, attemptFailed.topic] as const;

@@ -22,6 +22,7 @@ import {
   type QuizPublished,
   type UserRegistered,
 } from '@quizmesh/contracts/events';
+import { evaluationDeadLetterTopics } from '@quizmesh/contracts/evaluation-api';
 import { boardKey } from './board-score';
 import {
   boardScoreOf,
@@ -38,7 +39,7 @@ import { answerKeyOf, keyedQuestionsSchema, scoreAttempt } from './scoring';
 export const SCORING_CONSUMER = 'evaluation.score-attempt';
 
 /** The topics evaluation consumes; each has a `<topic>.deadletter` kept by mountDeadLetters. */
-export const CONSUMED_TOPICS = [quizPublished.topic, userRegistered.topic, quizCompleted.topic] as const;
+export const CONSUMED_TOPICS = evaluationDeadLetterTopics;
 
 export interface ConsumerDeps {
   prisma: PrismaClient;

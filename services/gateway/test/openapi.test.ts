@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { identityOperations } from '@quizmesh/contracts/identity-api';
 import { buildOpenApiDocument, type OpenApiDocument } from '../src/openapi/document';
 import { loadContract, publicApiDocument, ROUTED_APPS } from '../src/openapi/public-api';
-import { EXACT_ROUTES, PREFIX_ROUTES, resolveRoute } from '../src/routes';
+import { DEAD_LETTER_APPS, DEAD_LETTERS_PATH, EXACT_ROUTES, PREFIX_ROUTES, resolveRoute } from '../src/routes';
 import { echo, startHarness, type Harness } from './support/harness';
 
 const run = promisify(execFile);
@@ -102,6 +102,27 @@ describe('OpenAPI document', () => {
       expect([method, path, route?.access.kind === 'public']).toEqual([method, path, documentedPublic]);
       if (op['x-required-roles']) expect(route?.access).toEqual({ kind: 'role', roles: op['x-required-roles'] });
     }
+  });
+
+  it('documents the dead-letter admin API of every app the gateway routes it to, with that app’s topics', async () => {
+    for (const appId of DEAD_LETTER_APPS) {
+      const base = `${DEAD_LETTERS_PATH}/${appId}`;
+      const topics = (await import(`@quizmesh/contracts/${appId}-api`))[`${appId}DeadLetterTopics`] as string[];
+      expect([appId, topics.length > 0]).toEqual([appId, true]);
+      const list = document.paths[base]?.get as {
+        tags: string[];
+        'x-required-roles'?: string[];
+        parameters: Array<{ name: string; schema: { enum?: string[] } }>;
+      };
+      expect(list.tags).toEqual([appId]);
+      expect(list['x-required-roles']).toEqual(['admin']);
+      expect(list.parameters.find((p) => p.name === 'topic')?.schema.enum).toEqual(topics);
+      expect(Object.keys(document.paths[`${base}/replay`] ?? {})).toEqual(['post']);
+      expect(Object.keys(document.paths[`${base}/{id}/replay`] ?? {})).toEqual(['post']);
+      expect(Object.keys(document.paths[`${base}/{id}`] ?? {})).toEqual(['delete']);
+    }
+    // and nothing for an app the gateway does not route dead letters to
+    expect(Object.keys(document.paths).filter((p) => p.startsWith(`${DEAD_LETTERS_PATH}/gateway`))).toEqual([]);
   });
 
   it('documents the live stream as text/event-stream with its events from the event contracts', () => {

@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import { checkDatabase } from '@quizmesh/platform/db';
 import type { ServiceRuntime } from '@quizmesh/platform';
 import { mountDeadLetters } from '@quizmesh/platform/deadletters';
-import { scoreCalculated } from '@quizmesh/contracts/events';
+import { identityDeadLetterTopics } from '@quizmesh/contracts/identity-api';
 import type { IdentityConfig } from './config';
 import { mountIdentityRoutes, type IdentityDeps } from './routes';
 import { mountStatsConsumer } from './stats';
@@ -24,7 +24,7 @@ export function createIdentityApp(runtime: ServiceRuntime, config: IdentityConfi
       // admin at /api/v1/admin/dead-letters (platform/deadletters).
       mountDeadLetters(app, {
         runtime,
-        topics: [scoreCalculated.topic],
+        topics: identityDeadLetterTopics,
         pubsub: config.PUBSUB_NAME,
         stateStore: config.STATE_STORE_NAME,
       });

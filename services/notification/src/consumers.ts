@@ -21,6 +21,7 @@ import {
   userRegistered,
   type NotificationCreated,
 } from '@quizmesh/contracts/events';
+import { notificationDeadLetterTopics } from '@quizmesh/contracts/notification-api';
 import type { NotificationConfig } from './config';
 import { notificationIdOf, type Contact, type InboxEntry, type NotificationStore } from './inbox';
 import { attemptFailedMessage, resultMessage, welcomeMessage, type Message } from './messages';
@@ -28,7 +29,7 @@ import { attemptFailedMessage, resultMessage, welcomeMessage, type Message } fro
 /** How long a delivery may take to send one mail before another delivery may take over. */
 export const MAIL_CLAIM_LEASE_MS = 30_000;
 
-export const CONSUMED_TOPICS = [userRegistered.topic, scoreCalculated.topic, attemptFailed.topic] as const;
+export const CONSUMED_TOPICS = notificationDeadLetterTopics;
 
 export interface Notifier {
   store: NotificationStore;

@@ -21,6 +21,7 @@ import {
   type LeaderboardUpdated,
   type ScoreCalculated,
 } from '@quizmesh/contracts/events';
+import { quizDeadLetterTopics } from '@quizmesh/contracts/quiz-api';
 import { recordTransition } from './attempts';
 import type { QuizCache } from './cache';
 import { lockAttempt, type PrismaClient } from './db';
@@ -208,7 +209,7 @@ export function mountConsumers(
     pubsub,
     stateStore: components.stateStore,
     // quiz.completed is evaluation's to consume; its dead letters are quiz's to compensate.
-    topics: [scoreCalculated.topic, leaderboardUpdated.topic, quizCompleted.topic],
+    topics: quizDeadLetterTopics,
     onDeadLetter: async (topic, deadLetter) => {
       if (topic === quizCompleted.topic) await compensateUnscoredAttempt(deps, deadLetter);
     },

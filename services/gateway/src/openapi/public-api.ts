@@ -1,7 +1,8 @@
 /**
  * What the public API document contains: the gateway's own endpoints, every routed service
- * whose contract is published (`@quizmesh/contracts/<app>-api`, exporting `<app>Operations`
- * and optionally `<app>SeedAliases`), and the routed services still waiting for theirs.
+ * whose contract is published (`@quizmesh/contracts/<app>-api`, exporting `<app>Operations`,
+ * optionally `<app>SeedAliases`, and `<app>DeadLetterTopics` for its dead-letter admin API),
+ * and the routed services still waiting for theirs.
  * Served at /api/v1/openapi.json, with a browsable page at /api/v1/docs (Swagger UI from the
  * swagger-ui-dist package: no CDN).
  */
@@ -9,6 +10,7 @@ import { dirname, join } from 'node:path';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { problemSchema } from '@quizmesh/contracts/identity-api';
+import { deadLetterOperations } from '@quizmesh/platform/deadletters';
 import { leaderboardUpdated, notificationCreated } from '@quizmesh/contracts/events';
 import { EXACT_ROUTES, PREFIX_ROUTES } from '../routes';
 import { gatewayStatusSchema } from '../status';
@@ -130,6 +132,7 @@ const contractSchema = z.object({
     }),
   ),
   seedAliases: z.record(z.string(), z.string()).default({}),
+  deadLetterTopics: z.tuple([z.string().min(1)], z.string().min(1)).optional(),
 });
 
 export interface ServiceContract {
@@ -160,14 +163,23 @@ export async function loadContract(appId: string): Promise<ServiceContract | und
   const parsed = contractSchema.safeParse({
     operations: exports[`${camel}Operations`],
     seedAliases: exports[`${camel}SeedAliases`],
+    deadLetterTopics: exports[`${camel}DeadLetterTopics`],
   });
   if (!parsed.success) {
     throw new Error(
       `${specifier}: not a contract (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
     );
   }
-  const { operations, seedAliases } = parsed.data;
-  return { appId, operations: [...operations, ...seedAliasOperations(operations, seedAliases)] };
+  const { operations, seedAliases, deadLetterTopics } = parsed.data;
+  return {
+    appId,
+    operations: [
+      ...operations,
+      ...seedAliasOperations(operations, seedAliases),
+      // The platform's dead-letter admin API, as the gateway publishes it for this app.
+      ...(deadLetterTopics ? deadLetterOperations(appId, deadLetterTopics) : []),
+    ],
+  };
 }
 
 /** The seed design's paths as deprecated copies of the operations they alias. */
