@@ -193,6 +193,21 @@ describe('default install (minikube)', () => {
     expect(rendered).toEqual(local);
   });
 
+  it('renders exactly the cron bindings (scheduled jobs) that npm start uses, each scoped to its app', () => {
+    const summary = (object: { metadata: { name: string }; scopes?: unknown }) =>
+      `${object.metadata.name} ${JSON.stringify(pathGet(object, 'spec.metadata'))} scopes=${JSON.stringify(object.scopes)}`;
+    const isCron = (object: { kind: string }) =>
+      object.kind === 'Component' && pathGet(object, 'spec.type') === 'bindings.cron';
+    const rendered = objects().filter(isCron).map(summary).sort();
+    const local = loadObjects(join(REPO_ROOT, 'components', 'common'), REPO_ROOT)
+      .map((sourced) => sourced.object)
+      .filter(isCron)
+      .map(summary)
+      .sort();
+    expect(rendered).toEqual(local);
+    expect(rendered).toEqual([expect.stringMatching(/^refresh-token-purge .*scopes=\["identity"\]$/)]);
+  });
+
   it('delivers leaderboard updates to every gateway replica, other events once per app', () => {
     const pubsubOf = (name: string): unknown => pathGet(find(objects(), 'Subscription', name), 'spec.pubsubname');
     expect(pubsubOf('quizmesh-gateway-leaderboard-updated')).toBe('pubsub-broadcast');
@@ -216,6 +231,7 @@ describe('default install (minikube)', () => {
       'mail: bindings.smtp',
       'pubsub-broadcast: pubsub.rabbitmq',
       'pubsub: pubsub.rabbitmq',
+      'refresh-token-purge: bindings.cron',
       'secretstore: secretstores.kubernetes',
       'statestore: state.redis',
     ]);

@@ -27,7 +27,8 @@ declare module 'express-serve-static-core' {
   }
 }
 
-function sameSecret(a: string, b: string): boolean {
+/** Constant-time comparison of two secrets (tokens). */
+export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);

@@ -9,3 +9,4 @@ export * from './subscriptions';
 export * from './runtime';
 export type { Telemetry } from './telemetry';
 export * from './caller';
+export * from './schedules';

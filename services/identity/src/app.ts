@@ -1,11 +1,12 @@
 import type { Express } from 'express';
 import { checkDatabase } from '@quizmesh/platform/db';
-import type { ServiceRuntime } from '@quizmesh/platform';
+import { mountScheduledJob, type ServiceRuntime } from '@quizmesh/platform';
 import { mountDeadLetters } from '@quizmesh/platform/deadletters';
 import { identityDeadLetterTopics } from '@quizmesh/contracts/identity-api';
 import type { IdentityConfig } from './config';
 import { mountIdentityRoutes, type IdentityDeps } from './routes';
 import { mountStatsConsumer } from './stats';
+import { purgeEndedRefreshTokenFamilies, REFRESH_TOKEN_PURGE_BINDING } from './tokens';
 
 /** Builds identity's Express app (no listening: tests use supertest or port 0). */
 export function createIdentityApp(runtime: ServiceRuntime, config: IdentityConfig, deps: IdentityDeps): Express {
@@ -28,6 +29,14 @@ export function createIdentityApp(runtime: ServiceRuntime, config: IdentityConfi
         pubsub: config.PUBSUB_NAME,
         stateStore: config.STATE_STORE_NAME,
       });
+      mountScheduledJob(
+        app,
+        {
+          binding: REFRESH_TOKEN_PURGE_BINDING,
+          run: () => purgeEndedRefreshTokenFamilies(deps.prisma, config.REFRESH_TOKEN_RETENTION_SECONDS),
+        },
+        { logger: runtime.logger, appApiToken: config.APP_API_TOKEN },
+      );
     },
   });
 }

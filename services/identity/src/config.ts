@@ -15,6 +15,8 @@ export const identityConfigSchema = serviceConfig(
     JWT_AUDIENCE: z.string().min(1).default('quizmesh-api'),
     ACCESS_TOKEN_TTL_SECONDS: seconds(60, 3_600, 900),
     REFRESH_TOKEN_TTL_SECONDS: seconds(3_600, 90 * 86_400, 14 * 86_400),
+    /** a refresh-token family is deleted this long after its last token expired or was revoked */
+    REFRESH_TOKEN_RETENTION_SECONDS: seconds(0, 365 * 86_400, 7 * 86_400),
     /** Dapr secret store holding the signing keys, and the secret's name (format: docs/decisions/0401) */
     SECRET_STORE_NAME: z.string().min(1).default('secretstore'),
     JWT_SIGNING_KEYS_SECRET: z.string().min(1).default('jwt-signing-keys'),

@@ -29,6 +29,21 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
   }
 }
 
+/**
+ * Whether a stored hash was made with other parameters than today's (`$argon2id$v=19$m=…,t=…,p=…$…`):
+ * login then stores a fresh hash, so raising the cost reaches every active account.
+ */
+export function needsRehash(passwordHash: string): boolean {
+  const [, algorithm, , params = ''] = passwordHash.split('$');
+  const found = Object.fromEntries(params.split(',').map((pair) => pair.split('=')));
+  return (
+    algorithm !== 'argon2id' ||
+    Number(found.m) !== ARGON2_OPTIONS.memoryCost ||
+    Number(found.t) !== ARGON2_OPTIONS.timeCost ||
+    Number(found.p) !== ARGON2_OPTIONS.parallelism
+  );
+}
+
 let dummyHash: Promise<string> | undefined;
 
 /**

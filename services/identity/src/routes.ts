@@ -24,7 +24,7 @@ import {
   userIdParamsSchema,
 } from '@quizmesh/contracts/identity-api';
 import { isRecordNotFound, isUniqueViolation, type PrismaClient, type Role } from './db';
-import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
+import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
 import { decodeCursor, encodeCursor, profileSelect, toProfile } from './profiles';
 import type { SigningKeys } from './signing-keys';
 import { familyOf, revokeAllOfUser, revokeFamily, rotateRefreshToken, type TokenIssuer } from './tokens';
@@ -110,6 +110,15 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
       ? await verifyPassword(user.passwordHash, body.password)
       : await verifyAgainstDummy(body.password);
     if (!user || !valid) throw AppError.unauthorized(INVALID_CREDENTIALS);
+    if (needsRehash(user.passwordHash)) {
+      // Only if the password did not change meanwhile (a concurrent change wins).
+      const rehashed = await prisma.user.updateMany({
+        where: { id: user.id, passwordHash: user.passwordHash },
+        data: { passwordHash: await hashPassword(body.password) },
+      });
+      if (rehashed.count === 1)
+        log(req, deps.logger).info({ userId: user.id }, 'password rehashed with current parameters');
+    }
     const refresh = await prisma.$transaction((tx) => tokens.issueRefreshToken(tx, user.id));
     res.json(await tokens.tokenResponse(user.id, user.roles, refresh));
   };

@@ -5,7 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { TokenResponse } from '@quizmesh/contracts/identity-api';
-import type { Role, Tx } from './db';
+import type { PrismaClient, Role, Tx } from './db';
 import type { SigningKeys } from './signing-keys';
 
 export interface TokenSettings {
@@ -126,4 +126,32 @@ export async function familyOf(tx: Tx, token: string): Promise<string | undefine
     select: { familyId: true },
   });
   return stored?.familyId;
+}
+
+/** The cron binding (components/common/schedules.yaml, the chart's `schedules`) that triggers the purge. */
+export const REFRESH_TOKEN_PURGE_BINDING = 'refresh-token-purge';
+const PURGE_FAMILIES_PER_STATEMENT = 1_000;
+
+/**
+ * Deletes refresh-token families that ended more than `retentionSeconds` ago: every token of
+ * the family expired or was revoked by then. A family with one live token is kept whole, so
+ * presenting one of its old, rotated tokens is still recognised as a reuse and revokes it.
+ * Batched, so one run never holds many row locks; safe to run in several replicas at once.
+ */
+export async function purgeEndedRefreshTokenFamilies(
+  prisma: PrismaClient,
+  retentionSeconds: number,
+): Promise<{ deletedTokens: number }> {
+  let deletedTokens = 0;
+  for (;;) {
+    const deleted = await prisma.$executeRaw`
+      DELETE FROM "RefreshToken" WHERE "familyId" IN (
+        SELECT "familyId" FROM "RefreshToken"
+        GROUP BY "familyId"
+        HAVING max(CASE WHEN "revokedAt" IS NULL THEN "expiresAt" ELSE least("revokedAt", "expiresAt") END)
+          < now() - make_interval(secs => ${retentionSeconds}::float8)
+        LIMIT ${PURGE_FAMILIES_PER_STATEMENT}::int)`;
+    deletedTokens += deleted;
+    if (deleted === 0) return { deletedTokens };
+  }
 }

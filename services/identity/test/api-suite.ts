@@ -2,7 +2,8 @@
  * identity's API end to end in-process (see harness.ts), shared by the PostgreSQL and the
  * embedded-PGlite test files so both backends pass the very same behaviour.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash as argon2Hash } from '@node-rs/argon2';
 import request from 'supertest';
 import { scoreCalculated, userRegistered } from '@quizmesh/contracts/events';
 import {
@@ -216,6 +217,69 @@ export function identityApiSuite(backend: Backend): void {
       expect((await api().post('/api/v1/auth/logout-all').set(headers)).status).toBe(204);
       expectProblem(await refresh(laptopNext.refreshToken), 401);
       expectProblem(await refresh(tablet.refreshToken), 401);
+    });
+  });
+
+  describe('housekeeping', () => {
+    it('rehashes a password stored with older argon2 parameters at the next login, and only then', async () => {
+      const email = uniqueEmail('legacy');
+      await register(email);
+      const legacy = await argon2Hash(PASSWORD, { algorithm: 2, memoryCost: 8_192, timeCost: 1, parallelism: 1 });
+      await identity.prisma.user.update({ where: { email }, data: { passwordHash: legacy } });
+      const stored = async () => (await identity.prisma.user.findUniqueOrThrow({ where: { email } })).passwordHash;
+
+      expectProblem(await api().post('/api/v1/auth/login').send({ email, password: 'not the password' }), 401);
+      expect(await stored()).toBe(legacy); // a failed login changes nothing
+      expect((await api().post('/api/v1/auth/login').send({ email, password: PASSWORD })).status).toBe(200);
+      const upgraded = await stored();
+      expect(upgraded).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      expect((await api().post('/api/v1/auth/login').send({ email, password: PASSWORD })).status).toBe(200);
+      expect(await stored()).toBe(upgraded); // current parameters: no second rehash
+    });
+
+    it('purges refresh-token families that ended before the retention, keeping live families whole', async () => {
+      const { user } = await register(uniqueEmail('purge'));
+      const day = 86_400_000;
+      const ago = (days: number) => new Date(Date.now() - days * day);
+      const token = async (familyId: string, fields: { expiresAt: Date; rotatedAt?: Date; revokedAt?: Date }) => {
+        const raw = randomBytes(32).toString('base64url'); // the shape identity issues
+        await identity.prisma.refreshToken.create({
+          data: { tokenHash: createHash('sha256').update(raw).digest('hex'), familyId, userId: user.id, ...fields },
+        });
+        return raw;
+      };
+      const expiredLongAgo = randomUUID();
+      await token(expiredLongAgo, { expiresAt: ago(30), rotatedAt: ago(40) });
+      await token(expiredLongAgo, { expiresAt: ago(20) });
+      const revokedLongAgo = randomUUID();
+      await token(revokedLongAgo, { expiresAt: ago(-5), revokedAt: ago(10) });
+      const stillLive = randomUUID();
+      const oldRotated = await token(stillLive, { expiresAt: ago(30), rotatedAt: ago(40) });
+      await token(stillLive, { expiresAt: ago(-3) });
+      const endedRecently = randomUUID();
+      await token(endedRecently, { expiresAt: ago(1) });
+
+      // What the sidecar's cron binding does on every tick (components/common/schedules.yaml).
+      const res = await api().post('/refresh-token-purge');
+      expect(res.status).toBe(200);
+      expect(res.body.deletedTokens).toBeGreaterThanOrEqual(3);
+      const left = await identity.prisma.refreshToken.groupBy({
+        by: ['familyId'],
+        where: { userId: user.id },
+        _count: true,
+      });
+      const families = new Map(left.map((f) => [f.familyId, f._count]));
+      expect(families.has(expiredLongAgo)).toBe(false);
+      expect(families.has(revokedLongAgo)).toBe(false);
+      expect(families.get(stillLive)).toBe(2);
+      expect(families.get(endedRecently)).toBe(1);
+      expect(families.size).toBe(3); // and the registration's own family
+      // The kept rotated token still gives a reuse away: its family is revoked.
+      expectProblem(await refresh(oldRotated), 401);
+      expect(await identity.prisma.refreshToken.count({ where: { familyId: stillLive, revokedAt: null } })).toBe(0);
+      // Running again finds nothing more of this user's to delete.
+      await api().post('/refresh-token-purge').expect(200);
+      expect(await identity.prisma.refreshToken.count({ where: { userId: user.id } })).toBe(4);
     });
   });
 
