@@ -201,6 +201,34 @@ describe('embedded PGlite server', () => {
     }
   });
 
+  it('rolls back the transaction of a client that vanishes mid-way and keeps serving the others', async () => {
+    const server = await startEmbeddedProcess(dataDir);
+    try {
+      const gone = new Client({ connectionString: server.url });
+      gone.on('error', () => undefined); // the dropped connection's own error
+      await gone.connect();
+      await gone.query('CREATE TABLE t (id int)');
+      await gone.query('BEGIN');
+      await gone.query('INSERT INTO t VALUES (1)');
+      // A crash mid-transaction: the socket closes without COMMIT, ROLLBACK or Terminate.
+      (gone as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+
+      const next = new Client({ connectionString: server.url, query_timeout: 10_000 });
+      await next.connect();
+      try {
+        expect((await next.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 0 }]);
+        await next.query('BEGIN');
+        await next.query('INSERT INTO t VALUES (2)');
+        await next.query('COMMIT');
+        expect((await next.query<{ id: number }>('SELECT id FROM t')).rows).toEqual([{ id: 2 }]);
+      } finally {
+        await next.end();
+      }
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
   it('explains bad arguments', async () => {
     const result = await runCli('quizmesh-embedded-postgres', ['--port', '5432']);
     expect(result.code).toBe(2);
