@@ -8,19 +8,20 @@
  * `asGateway(token)` plays the gateway: it verifies the access token against identity's JWKS
  * and forwards the user as the trusted headers, with `dapr-caller-app-id: gateway`.
  */
-import { spawn } from 'node:child_process';
-import http from 'node:http';
-import { createInterface } from 'node:readline';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { createPublicKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { loadConfig, ServiceRuntime, CALLER_APP_HEADER, USER_ID_HEADER, USER_ROLES_HEADER } from '@quizmesh/platform';
 import { applyMigrations } from '@quizmesh/platform/db';
-import { createTestDatabase } from '@quizmesh/platform/testing';
+import {
+  captureLogLines,
+  Cleanups,
+  createServiceTestDatabase,
+  startAppPort,
+  type TestBackend,
+} from '@quizmesh/platform/testing';
 import { startOutboxRelay, type OutboxRelay } from '@quizmesh/platform/outbox';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 // The launcher's own generator, so the tests read exactly the secret format `npm start` writes.
@@ -34,7 +35,7 @@ import { daprKeySource, SigningKeys } from '../src/signing-keys';
 import { TokenIssuer } from '../src/tokens';
 
 export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
-export type Backend = 'postgres' | 'embedded';
+export type Backend = TestBackend;
 
 export interface CapturedEvent {
   topic: string;
@@ -132,42 +133,6 @@ scopes: [identity]
   return resDir;
 }
 
-async function database(backend: Backend, dir: string): Promise<{ url: string; close(): Promise<void> }> {
-  if (backend === 'postgres') {
-    const db = await createTestDatabase('qm_identity');
-    return { url: db.url, close: () => db.drop() };
-  }
-  return startEmbeddedPostgresProcess(join(dir, 'pglite'));
-}
-
-/**
- * The embedded PostgreSQL as the launcher runs it: `quizmesh-embedded-postgres` in a child
- * process (PGlite loads parts of itself with dynamic import(), which jest's sandbox cannot run).
- */
-async function startEmbeddedPostgresProcess(dataDir: string): Promise<{ url: string; close(): Promise<void> }> {
-  const bin = join(__dirname, '..', '..', '..', 'packages', 'platform', 'bin', 'quizmesh-embedded-postgres.cjs');
-  const child = spawn(process.execPath, [bin, '--data-dir', dataDir, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    void exited.then(() => reject(new Error(`quizmesh-embedded-postgres exited before ready: ${stderr}`)));
-  });
-  const url = /ready url=(postgresql:\/\/\S+)$/.exec(line)?.[1];
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  if (!url) {
-    await close();
-    throw new Error(`unexpected first line from quizmesh-embedded-postgres: ${line}`);
-  }
-  return { url, close };
-}
-
 export async function startIdentity(
   options: {
     backend?: Backend;
@@ -177,49 +142,28 @@ export async function startIdentity(
   } = {},
 ): Promise<IdentityUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'qm-identity-'));
-  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
-  const stop = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  };
+  const cleanups = new Cleanups();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const stop = () => cleanups.run();
   try {
-    const db = await database(options.backend ?? 'postgres', dir);
+    const db = await createServiceTestDatabase(options.backend ?? 'postgres', { prefix: 'qm_identity', dir });
     cleanups.push(() => db.close());
     await applyMigrations({ schemaPath, databaseUrl: db.url });
 
     const secretsFile = ensureLocalSecrets(dir);
     if (options.signingKeys === 'missing') writeFileSync(secretsFile, JSON.stringify({ 'some-other-secret': 'x' }));
     const published: CapturedEvent[] = [];
-    let handler: http.RequestListener = (_req, res) => {
-      res.writeHead(503).end();
-    };
-    const server = http.createServer((req, res) => {
-      if (req.url === TEST_SUBSCRIBER_PATH && req.method === 'POST') {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-          published.push({ topic: String(event.topic), event });
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"SUCCESS"}');
-        });
-        return;
-      }
-      handler(req, res);
+    const appPort = await startAppPort({
+      capturePaths: [TEST_SUBSCRIBER_PATH],
+      onCapture: ({ event }) => published.push({ topic: String(event.topic), event }),
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
-    const appPort = (server.address() as AddressInfo).port;
+    cleanups.push(() => appPort.close());
 
     const resourcesPath = resources(dir, secretsFile);
     const launchSidecar = (daprHttpPort: number) =>
       startSidecar({
         appId: 'identity',
-        appPort,
+        appPort: appPort.port,
         daprHttpPort,
         resourcesPaths: [resourcesPath],
         registryDir: join(dir, 'registry'),
@@ -242,13 +186,7 @@ export async function startIdentity(
       PORT: '0',
       ...options.env,
     });
-    const logLines: string[] = [];
-    const logDestination = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const { lines: logLines, destination: logDestination } = captureLogLines();
     const runtime = new ServiceRuntime({ service: 'identity', config, logDestination, exit: () => undefined });
     cleanups.push(() => runtime.dapr.close());
     const prisma = createIdentityPrisma(config.DATABASE_URL, runtime.logger);
@@ -282,13 +220,13 @@ export async function startIdentity(
       logger: runtime.logger,
       bootstrapAdminEmail: config.IDENTITY_BOOTSTRAP_ADMIN_EMAIL,
     });
-    handler = app;
+    appPort.setHandler(app);
     await sidecar.ready;
     const currentSidecar = () => {
       if (!sidecar) throw new Error('the sidecar is stopped');
       return sidecar;
     };
-    const url = `http://127.0.0.1:${appPort}`;
+    const { url } = appPort;
 
     const verifyAccessToken = async (accessToken: string) => {
       const decoded = jwt.decode(accessToken, { complete: true });

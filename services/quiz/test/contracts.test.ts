@@ -41,7 +41,11 @@ describe('quiz API contract', () => {
       expect(resolveRoute(method, concrete(path))?.appId).toBe('quiz');
     }
     const contract = await loadContract('quiz');
-    expect(contract?.operations).toHaveLength(quizOperations.length + Object.keys(quizSeedAliases).length);
+    const deadLetterAdmin = contract?.operations.filter((op) => op.path.startsWith('/api/v1/admin/dead-letters/quiz'));
+    expect(deadLetterAdmin).toHaveLength(4); // list, replay, replay all, discard
+    expect(contract?.operations).toHaveLength(
+      quizOperations.length + Object.keys(quizSeedAliases).length + (deadLetterAdmin?.length ?? 0),
+    );
     expect(
       contract?.operations
         .filter((op) => op.deprecated)

@@ -9,14 +9,9 @@
  * quiz.completed: it accepts each completion, or DROPs it (→ quiz.completed.deadletter, the
  * compensation path) when the test asked for that attempt's scoring to fail.
  */
-import { spawn } from 'node:child_process';
-import http from 'node:http';
-import { createInterface } from 'node:readline';
-import type { AddressInfo } from 'node:net';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import {
   loadConfig,
@@ -27,7 +22,13 @@ import {
   type Role,
 } from '@quizmesh/platform';
 import { applyMigrations } from '@quizmesh/platform/db';
-import { createTestDatabase } from '@quizmesh/platform/testing';
+import {
+  captureLogLines,
+  Cleanups,
+  createServiceTestDatabase,
+  startAppPort,
+  type TestBackend,
+} from '@quizmesh/platform/testing';
 import { CLOUDEVENT_CONTENT_TYPE, startOutboxRelay, type OutboxRelay } from '@quizmesh/platform/outbox';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 import type { EventContract } from '@quizmesh/contracts/events';
@@ -39,7 +40,7 @@ import type { QuizDeps } from '../src/routes';
 
 export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
 const REPO_ROOT = join(__dirname, '..', '..', '..');
-export type Backend = 'postgres' | 'embedded';
+export type Backend = TestBackend;
 
 export interface CapturedEvent {
   topic: string;
@@ -117,95 +118,34 @@ scopes: [quiz]
   return resDir;
 }
 
-async function database(backend: Backend, dir: string): Promise<{ url: string; close(): Promise<void> }> {
-  if (backend === 'postgres') {
-    const db = await createTestDatabase('qm_quiz');
-    return { url: db.url, close: () => db.drop() };
-  }
-  return startEmbeddedPostgresProcess(join(dir, 'pglite'));
-}
-
-/**
- * The embedded PostgreSQL as the launcher runs it: `quizmesh-embedded-postgres` in a child
- * process (PGlite loads parts of itself with dynamic import(), which jest's sandbox cannot run).
- */
-async function startEmbeddedPostgresProcess(dataDir: string): Promise<{ url: string; close(): Promise<void> }> {
-  const bin = join(REPO_ROOT, 'packages', 'platform', 'bin', 'quizmesh-embedded-postgres.cjs');
-  const child = spawn(process.execPath, [bin, '--data-dir', dataDir, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    void exited.then(() => reject(new Error(`quizmesh-embedded-postgres exited before ready: ${stderr}`)));
-  });
-  const url = /ready url=(postgresql:\/\/\S+)$/.exec(line)?.[1];
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  if (!url) {
-    await close();
-    throw new Error(`unexpected first line from quizmesh-embedded-postgres: ${line}`);
-  }
-  return { url, close };
-}
-
-function readJson(req: http.IncomingMessage): Promise<CapturedEvent['event']> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as CapturedEvent['event']));
-  });
-}
-
 export async function startQuiz(
   options: { backend?: Backend; env?: Record<string, string> } = {},
 ): Promise<QuizUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'qm-quiz-'));
-  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
-  const stop = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  };
+  const cleanups = new Cleanups();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const stop = () => cleanups.run();
   try {
-    const db = await database(options.backend ?? 'postgres', dir);
+    const db = await createServiceTestDatabase(options.backend ?? 'postgres', { prefix: 'qm_quiz', dir });
     cleanups.push(() => db.close());
     await applyMigrations({ schemaPath, databaseUrl: db.url });
 
     const published: CapturedEvent[] = [];
     const failScoringOf = new Set<string>();
-    let handler: http.RequestListener = (_req, res) => {
-      res.writeHead(503).end();
-    };
-    const server = http.createServer((req, res) => {
-      if (req.method === 'POST' && (req.url === TEST_SUBSCRIBER_PATH || req.url === STAND_IN_EVALUATION_PATH)) {
-        void readJson(req).then((event) => {
-          published.push({ topic: String(event.topic), event });
-          const drop = req.url === STAND_IN_EVALUATION_PATH && failScoringOf.has(String(event.data.attemptId));
-          res
-            .writeHead(200, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ status: drop ? 'DROP' : 'SUCCESS' }));
-        });
-        return;
-      }
-      handler(req, res);
+    const appPort = await startAppPort({
+      capturePaths: [TEST_SUBSCRIBER_PATH, STAND_IN_EVALUATION_PATH],
+      onCapture: ({ event }) => published.push({ topic: String(event.topic), event: event as CapturedEvent['event'] }),
+      // The stand-in evaluation DROPs the completions the test asked to fail (→ dead letter).
+      answer: ({ path, event }) =>
+        path === STAND_IN_EVALUATION_PATH && failScoringOf.has(String((event as CapturedEvent['event']).data.attemptId))
+          ? 'DROP'
+          : 'SUCCESS',
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
-    const appPort = (server.address() as AddressInfo).port;
+    cleanups.push(() => appPort.close());
 
     const sidecar = await startSidecar({
       appId: 'quiz',
-      appPort,
+      appPort: appPort.port,
       daprHttpPort: 0,
       resourcesPaths: [resources(dir)],
       registryDir: join(dir, 'registry'),
@@ -221,13 +161,7 @@ export async function startQuiz(
       PORT: '0',
       ...options.env,
     });
-    const logLines: string[] = [];
-    const logDestination = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const { lines: logLines, destination: logDestination } = captureLogLines();
     const runtime = new ServiceRuntime({ service: 'quiz', config, logDestination, exit: () => undefined });
     cleanups.push(() => runtime.dapr.close());
     const prisma = createQuizPrisma(config.DATABASE_URL, runtime.logger);
@@ -249,11 +183,11 @@ export async function startQuiz(
       logger: runtime.logger,
       graceSeconds: config.SUBMIT_GRACE_SECONDS,
     };
-    handler = createQuizApp(runtime, config, deps);
+    appPort.setHandler(createQuizApp(runtime, config, deps));
     await sidecar.ready;
 
     return {
-      url: `http://127.0.0.1:${appPort}`,
+      url: appPort.url,
       prisma,
       config,
       runtime,

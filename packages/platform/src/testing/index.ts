@@ -1,1 +1,2 @@
 export * from './backends';
+export * from './service-harness';
