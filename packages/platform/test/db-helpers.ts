@@ -1,10 +1,10 @@
 /** Shared helpers of the database tests: fixture paths, running the CLIs, inspecting schemas. */
-import { execFile, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { startEmbeddedPostgresProcess } from '../src/testing';
 
 const run = promisify(execFile);
 
@@ -79,38 +79,8 @@ export interface EmbeddedProcess {
   stop(): Promise<number | null>;
 }
 
-/**
- * Starts `quizmesh-embedded-postgres` as a child process (as the launcher does). PGlite loads
- * parts of itself with dynamic import(), which jest's module sandbox cannot run, so tests
- * always reach the embedded server through its process.
- */
+/** `quizmesh-embedded-postgres` as a child process, as the launcher runs it (platform/testing). */
 export async function startEmbeddedProcess(dataDir: string): Promise<EmbeddedProcess> {
-  const child = spawn(
-    process.execPath,
-    [join(binDir, 'quizmesh-embedded-postgres.cjs'), '--data-dir', dataDir, '--port', '0'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const readyLine = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    void exited.then((code) =>
-      reject(new Error(`quizmesh-embedded-postgres exited with ${code} before ready: ${stderr}`)),
-    );
-  });
-  const url = /^quizmesh-embedded-postgres: ready url=(postgresql:\/\/\S+)$/.exec(readyLine)?.[1];
-  if (!url) {
-    child.kill('SIGTERM');
-    throw new Error(`unexpected ready line: ${readyLine}`);
-  }
-  return {
-    url,
-    stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
+  const embedded = await startEmbeddedPostgresProcess(dataDir);
+  return { url: embedded.url, stop: embedded.close };
 }

@@ -11,15 +11,10 @@
  * What evaluation publishes is captured by a test subscriber; `deliver()` posts a CloudEvent to
  * the app exactly as the sidecar does and returns the outcome the app answered.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import { createInterface } from 'node:readline';
-import type { AddressInfo } from 'node:net';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import {
   loadConfig,
@@ -30,7 +25,15 @@ import {
   type Role,
 } from '@quizmesh/platform';
 import { applyMigrations } from '@quizmesh/platform/db';
-import { backendUrls, createTestDatabase, redisKeyPrefix, uniqueName } from '@quizmesh/platform/testing';
+import {
+  backendUrls,
+  captureLogLines,
+  Cleanups,
+  createServiceTestDatabase,
+  redisKeyPrefix,
+  startAppPort,
+  uniqueName,
+} from '@quizmesh/platform/testing';
 import { startOutboxRelay, type OutboxRelay } from '@quizmesh/platform/outbox';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 import type { QuizCompleted, QuizPublished, UserRegistered } from '@quizmesh/contracts/events';
@@ -122,42 +125,6 @@ scopes: [evaluation]
   return resDir;
 }
 
-async function database(backend: Backend, dir: string): Promise<{ url: string; close(): Promise<void> }> {
-  if (backend === 'postgres+redis') {
-    const db = await createTestDatabase('qm_evaluation');
-    return { url: db.url, close: () => db.drop() };
-  }
-  return startEmbeddedPostgresProcess(join(dir, 'pglite'));
-}
-
-/**
- * The embedded PostgreSQL as the launcher runs it: `quizmesh-embedded-postgres` in a child
- * process (PGlite loads parts of itself with dynamic import(), which jest's sandbox cannot run).
- */
-async function startEmbeddedPostgresProcess(dataDir: string): Promise<{ url: string; close(): Promise<void> }> {
-  const bin = join(__dirname, '..', '..', '..', 'packages', 'platform', 'bin', 'quizmesh-embedded-postgres.cjs');
-  const child = spawn(process.execPath, [bin, '--data-dir', dataDir, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    void exited.then(() => reject(new Error(`quizmesh-embedded-postgres exited before ready: ${stderr}`)));
-  });
-  const url = /ready url=(postgresql:\/\/\S+)$/.exec(line)?.[1];
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  if (!url) {
-    await close();
-    throw new Error(`unexpected first line from quizmesh-embedded-postgres: ${line}`);
-  }
-  return { url, close };
-}
-
 async function leaderboardStore(backend: Backend): Promise<{ store: LeaderboardStore; close(): Promise<void> }> {
   if (backend === 'embedded') {
     const store = new MemoryLeaderboardStore();
@@ -179,43 +146,25 @@ export async function startEvaluation(options: {
   env?: Record<string, string>;
 }): Promise<EvaluationUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'qm-evaluation-'));
-  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
-  const stop = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  };
+  const cleanups = new Cleanups();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const stop = () => cleanups.run();
   try {
-    const db = await database(options.backend, dir);
+    const db = await createServiceTestDatabase(options.backend === 'postgres+redis' ? 'postgres' : 'embedded', {
+      prefix: 'qm_evaluation',
+      dir,
+    });
     cleanups.push(() => db.close());
     await applyMigrations({ schemaPath, databaseUrl: db.url });
     const boards = await leaderboardStore(options.backend);
     cleanups.push(() => boards.close());
 
     const published: CapturedEvent[] = [];
-    let handler: http.RequestListener = (_req, res) => {
-      res.writeHead(503).end();
-    };
-    const server = http.createServer((req, res) => {
-      if (req.url === TEST_SUBSCRIBER_PATH && req.method === 'POST') {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-          published.push({ topic: String(event.topic), event });
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"SUCCESS"}');
-        });
-        return;
-      }
-      handler(req, res);
+    const appPort = await startAppPort({
+      capturePaths: [TEST_SUBSCRIBER_PATH],
+      onCapture: ({ event }) => published.push({ topic: String(event.topic), event }),
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
-    const appPort = (server.address() as AddressInfo).port;
+    cleanups.push(() => appPort.close());
 
     // Dapr's Redis keys are `<prefix>||<key>`: the prefix (no `||` of its own) keeps runs apart.
     const stateKeyPrefix = uniqueName('qm_eval_state');
@@ -226,7 +175,7 @@ export async function startEvaluation(options: {
     }
     const sidecar = await startSidecar({
       appId: 'evaluation',
-      appPort,
+      appPort: appPort.port,
       daprHttpPort: 0,
       resourcesPaths: [resources(dir, options.backend, stateKeyPrefix)],
       registryDir: join(dir, 'registry'),
@@ -243,13 +192,7 @@ export async function startEvaluation(options: {
       LEADERBOARD_EVENT_TOP: '3',
       ...options.env,
     });
-    const logLines: string[] = [];
-    const logDestination = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const { lines: logLines, destination: logDestination } = captureLogLines();
     const runtime = new ServiceRuntime({ service: 'evaluation', config, logDestination, exit: () => undefined });
     cleanups.push(() => runtime.dapr.close());
     const prisma = createEvaluationPrisma(config.DATABASE_URL, runtime.logger);
@@ -264,9 +207,11 @@ export async function startEvaluation(options: {
       backoff: { baseMs: 50, maxMs: 500 },
     });
     cleanups.push(() => relay.stop());
-    handler = createEvaluationApp(runtime, config, { prisma, store: boards.store, relay, logger: runtime.logger });
+    appPort.setHandler(
+      createEvaluationApp(runtime, config, { prisma, store: boards.store, relay, logger: runtime.logger }),
+    );
     await sidecar.ready;
-    const url = `http://127.0.0.1:${appPort}`;
+    const { url } = appPort;
 
     return {
       url,

@@ -5,15 +5,12 @@
  * a temporary mailbox folder, the production Subscriptions from components/common and a fast
  * Resiliency inbound policy; the app on a port-0 server.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 import { CALLER_APP_HEADER, loadConfig, ServiceRuntime, USER_ID_HEADER, USER_ROLES_HEADER } from '@quizmesh/platform';
-import { backendUrls, uniqueName } from '@quizmesh/platform/testing';
+import { backendUrls, captureLogLines, Cleanups, startAppPort, uniqueName } from '@quizmesh/platform/testing';
 import type { EventContract } from '@quizmesh/contracts/events';
 import { notificationConfigSchema, type NotificationConfig } from '../src/config';
 import { createNotificationApp, type NotificationApp } from '../src/app';
@@ -153,42 +150,22 @@ function readMail(file: string): Mail {
 
 export async function startNotification(backend: StateBackend): Promise<NotificationUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'qm-notification-'));
-  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
-  const stop = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  };
+  const cleanups = new Cleanups();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const stop = () => cleanups.run();
   try {
     const mailbox = join(dir, 'mailbox');
     // One Redis key prefix per run: parallel runs and earlier runs never share inboxes.
     const keyPrefix = uniqueName('qm_notification');
-    let handler: http.RequestListener = (_req, res) => {
-      res.writeHead(503).end();
-    };
     const pushed: Array<Record<string, unknown>> = [];
-    const server = http.createServer((req, res) => {
-      if (req.url === TEST_SUBSCRIBER_PATH && req.method === 'POST') {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          pushed.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"SUCCESS"}');
-        });
-        return;
-      }
-      handler(req, res);
+    const appPort = await startAppPort({
+      capturePaths: [TEST_SUBSCRIBER_PATH],
+      onCapture: ({ event }) => pushed.push(event),
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
-    const appPort = (server.address() as AddressInfo).port;
+    cleanups.push(() => appPort.close());
     const sidecar = await startSidecar({
       appId: 'notification',
-      appPort,
+      appPort: appPort.port,
       daprHttpPort: 0,
       resourcesPaths: [resources(dir, backend, keyPrefix, mailbox)],
       registryDir: join(dir, 'registry'),
@@ -203,17 +180,11 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
       PORT: '0',
       INBOX_LIMIT: '5',
     });
-    const logLines: string[] = [];
-    const logDestination = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const { lines: logLines, destination: logDestination } = captureLogLines();
     const runtime = new ServiceRuntime({ service: 'notification', config, logDestination, exit: () => undefined });
     cleanups.push(() => runtime.dapr.close());
     const service = createNotificationApp(runtime, config);
-    handler = service.app;
+    appPort.setHandler(service.app);
     // Leave nothing behind in the state store (Redis): every key this run can have written.
     const userIds = new Set<string>();
     cleanups.push(async () => {
@@ -225,7 +196,7 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
       await runtime.dapr.deleteState(config.STATE_STORE_NAME, 'dead-letters:notification:index');
     });
     await sidecar.ready;
-    const url = `http://127.0.0.1:${appPort}`;
+    const { url } = appPort;
 
     const handledCount = (eventId: string, message: string) =>
       logLines.filter((line) => {
