@@ -58,12 +58,19 @@ async function notify(
     ...message,
     createdAt: now.toISOString(),
     readAt: null,
-    mail: contact ? 'pending' : 'no-address',
-    mailClaimedAt: null,
+    // A new message with an address is stored already claimed for this delivery: one state
+    // round trip fewer than adding and then claiming (a crash before the send only delays
+    // the mail until the claim's lease ends).
+    mail: contact ? 'sending' : 'no-address',
+    mailClaimedAt: contact ? now.toISOString() : null,
   });
   const context = { topic: envelope.topic, eventId: envelope.id, userId, notificationId: entry.id };
   if (added) await announce(deps, log, userId, entry, context);
-  const claim = await deps.store.claimMail(userId, entry.id, now, MAIL_CLAIM_LEASE_MS);
+  const claim = added
+    ? entry.mail === 'sending'
+      ? 'claimed'
+      : entry.mail
+    : await deps.store.claimMail(userId, entry.id, now, MAIL_CLAIM_LEASE_MS);
   if (claim === 'no-address') {
     log.warn(context, 'no email address known for this user (no user.registered seen); inbox only, mail skipped');
   } else if (claim === 'busy') {
