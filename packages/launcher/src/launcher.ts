@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { randomInt } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { parseAllDocuments } from 'yaml';
 import { ManagedProcess, signalGroup } from './process';
@@ -53,6 +54,7 @@ export interface RunIsolation {
   rabbitmqUrl: string;
 }
 
+const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 const SIDECAR_BASE_PORT = 3500;
 const EMBEDDED_PG_BASE_PORT = 5440;
 const STOP_GRACE_MS = 12_000;
@@ -90,12 +92,21 @@ export class Launcher {
   }
 
   private node(args: string[]): { command: string; args: string[] } {
-    return { command: process.execPath, args: ['--conditions=@quizmesh/source', '--import', 'tsx', ...args] };
+    // tsx by absolute URL: processes may run in another working directory (sidecars: the state dir).
+    return { command: process.execPath, args: ['--conditions=@quizmesh/source', '--import', TSX_LOADER, ...args] };
   }
 
-  /** A package's command (its .cjs bin runs dist when built, else the TypeScript source). */
-  private bin(path: string, args: string[]): { command: string; args: string[] } {
-    return { command: process.execPath, args: [join(this.options.repoRoot, path), ...args] };
+  /**
+   * A package's command: its .cjs bin when the package is built (it runs dist/, as in images),
+   * else the TypeScript source directly through tsx. The bin would start the source in a child
+   * process of its own, one more Node process per sidecar and database for nothing.
+   */
+  private bin(path: string, source: string, args: string[]): { command: string; args: string[] } {
+    const packageDir = join(this.options.repoRoot, path, '..', '..');
+    if (existsSync(join(packageDir, 'dist'))) {
+      return { command: process.execPath, args: [join(this.options.repoRoot, path), ...args] };
+    }
+    return this.node([join(packageDir, source), ...args]);
   }
 
   private spawn(
@@ -216,7 +227,7 @@ export class Launcher {
     const running: RunningService[] = [];
     for (const p of plan) {
       const { def } = p;
-      const sidecarCommand = this.bin('packages/sidecar/bin/quizmesh-sidecar.cjs', [
+      const sidecarCommand = this.bin('packages/sidecar/bin/quizmesh-sidecar.cjs', 'src/cli.ts', [
         '--app-id',
         def.appId,
         '--app-port',
@@ -298,7 +309,7 @@ export class Launcher {
       mkdirSync(dataDir, { recursive: true });
       const pg = this.spawn(
         `${def.name}-postgres`,
-        this.bin('packages/platform/bin/quizmesh-embedded-postgres.cjs', [
+        this.bin('packages/platform/bin/quizmesh-embedded-postgres.cjs', 'src/db/cli/embedded-postgres.ts', [
           '--data-dir',
           dataDir,
           '--port',
@@ -325,7 +336,10 @@ export class Launcher {
     }
     const migrate = this.spawn(
       `${def.name}-migrate`,
-      this.bin('packages/platform/bin/quizmesh-migrate.cjs', ['--schema', def.schemaPath ?? '']),
+      this.bin('packages/platform/bin/quizmesh-migrate.cjs', 'src/db/cli/migrate.ts', [
+        '--schema',
+        def.schemaPath ?? '',
+      ]),
       {
         DATABASE_URL: url,
       },
