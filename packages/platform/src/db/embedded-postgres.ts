@@ -245,6 +245,12 @@ class ClientConnection {
   }
 }
 
+/**
+ * A development database holds little: smaller buffers than PostgreSQL's defaults save about
+ * 130 MB per process (measured RSS 828 → 698 MB), and `npm start` runs one per service.
+ */
+const DEVELOPMENT_SETTINGS = ['shared_buffers = 16MB', 'temp_buffers = 4MB', 'work_mem = 4MB'];
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = resolve(options.dataDir);
   const host = options.host ?? '127.0.0.1';
@@ -252,7 +258,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const unlock = lockDataDir(dataDir);
   let db: PGlite;
   try {
-    db = await PGlite.create(join(dataDir, 'pgdata'));
+    db = await PGlite.create(join(dataDir, 'pgdata'), { postgresqlconf: DEVELOPMENT_SETTINGS });
   } catch (error) {
     unlock();
     throw new EmbeddedPostgresError(
