@@ -9,7 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** Kernel clock ticks per second (USER_HZ): 100 on every Linux ABI Node runs on. */
 const TICKS_PER_SECOND = 100;
 
-export type CpuSnapshot = Map<string, number>;
+/** Cumulative CPU ms per live process, with its name. */
+export type CpuSnapshot = Map<number, { name: string; ms: number }>;
 
 function readText(path: string): string | undefined {
   try {
@@ -70,29 +71,33 @@ export function cpuSnapshot(platformPids: number[]): CpuSnapshot {
     const comm = readText(`/proc/${pid}/comm`)?.trim() ?? '';
     if (/^(postgres|redis-server|beam)/.test(comm)) pids.add(pid);
   }
-  const byName: CpuSnapshot = new Map();
+  const snapshot: CpuSnapshot = new Map();
   for (const pid of pids) {
     const name = nameOf(pid);
     const ms = cpuMsOf(pid);
-    if (name && ms !== undefined) byName.set(name, (byName.get(name) ?? 0) + ms);
+    if (name && ms !== undefined) snapshot.set(pid, { name, ms });
   }
   const own = process.cpuUsage();
-  byName.set('benchmark client', (own.user + own.system) / 1000);
-  return byName;
+  snapshot.set(process.pid, { name: 'benchmark client', ms: (own.user + own.system) / 1000 });
+  return snapshot;
 }
 
 /**
- * CPU ms per accepted submission between two snapshots, by process, heaviest first, and the
- * rate the machine's cores could carry at that cost (the benchmark client excluded). Short-lived
- * PostgreSQL backends that ended between the snapshots are missed, so the figure is a floor.
+ * CPU ms per accepted submission between two snapshots, by process name, heaviest first, and
+ * the rate the machine's cores could carry at that cost (the benchmark client excluded).
+ * Compared per pid: a process that started in between counts whole; one that ended in between
+ * (a PostgreSQL backend whose pooled connection idled out) is missed, so the figure is a floor.
  */
 export function cpuPerSubmission(before: CpuSnapshot, after: CpuSnapshot, accepted: number, cores: number) {
+  const byName = new Map<string, number>();
+  for (const [pid, { name, ms }] of after) {
+    const spent = Math.max(0, ms - (before.get(pid)?.ms ?? 0));
+    byName.set(name, (byName.get(name) ?? 0) + spent);
+  }
   const perProcess: Record<string, number> = {};
   let platformTotal = 0;
-  const rows = [...after].map(([name, ms]) => [name, Math.max(0, ms - (before.get(name) ?? 0))] as const);
-  for (const [name, ms] of rows.sort((a, b) => b[1] - a[1])) {
-    const per = accepted > 0 ? Math.round((ms / accepted) * 10) / 10 : Number.NaN;
-    perProcess[name] = per;
+  for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1])) {
+    perProcess[name] = accepted > 0 ? Math.round((ms / accepted) * 10) / 10 : Number.NaN;
     if (name !== 'benchmark client') platformTotal += ms;
   }
   const totalMs = accepted > 0 ? Math.round((platformTotal / accepted) * 10) / 10 : Number.NaN;
