@@ -495,6 +495,54 @@ describe.each<Backend>(['in-memory', 'rabbitmq'])('pub/sub over %s', (backend) =
       expect(app.at('/kept')[0]?.event.source).toBe('publisher-app');
     });
 
+    test('components that differ in durable/deletedWhenUnused share a topic: exchanges are always durable, as in Dapr', async () => {
+      // The chart's pubsub-broadcast (per-pod, auto-deleted queues) subscribes to a topic that
+      // apps publish through the durable pubsub component.
+      const topic = uniqueName('shared');
+      await start([{ pubsubname: 'ps', topic, route: '/shared' }], {
+        metadata: { consumerID: 'pod-a', durable: 'false', deletedWhenUnused: 'true' },
+      });
+      const publisher = await createPubSubRuntime({
+        appId: 'publisher-app',
+        components: [component('rabbitmq')],
+        declarativeSubscriptions: [],
+        app: {
+          appId: 'publisher-app',
+          baseUrl: undefined,
+          appApiToken: undefined,
+          waitUntilReady: async () => undefined,
+        },
+        resiliency: new FixedRetryResiliency(1),
+        logger: silentLogger,
+      });
+      try {
+        const published = await publisher.publish({
+          pubsubName: 'ps',
+          topic,
+          body: Buffer.from('{"k":2}'),
+          contentType: 'application/json',
+          metadata: {},
+          traceparent: undefined,
+          tracestate: undefined,
+        });
+        expect(published).toEqual({ status: 204 });
+      } finally {
+        await publisher.close();
+      }
+      await waitUntil('delivery through the shared exchange', () => app.at('/shared').length === 1);
+
+      const list = async (what: string, columns: string[]) =>
+        (await run('rabbitmqctl', ['-q', '--no-table-headers', what, '-p', vhost.name, ...columns])).stdout
+          .split('\n')
+          .map((line) => line.trim().split(/\s+/));
+      expect(await list('list_exchanges', ['name', 'durable', 'auto_delete'])).toContainEqual([topic, 'true', 'false']);
+      expect(await list('list_queues', ['name', 'durable', 'auto_delete'])).toContainEqual([
+        `pod-a-${topic}`,
+        'false',
+        'true',
+      ]);
+    });
+
     test('refuses invalid component metadata with a clear error', async () => {
       await expect(
         createPubSubRuntime({

@@ -168,11 +168,10 @@ export function broadcastSubscriptionsYaml(): string {
 }
 
 /**
- * `pubsub` (one queue per app, as components/local) and `pubsub-broadcast` (one queue per pod,
- * as the chart) on a test vhost. Unlike the chart, the broadcast component is durable here: the
- * local sidecar declares the topic's exchange with the component's `durable`/`deletedWhenUnused`,
- * so two components disagreeing on them cannot share an exchange (PRECONDITION_FAILED); see the
- * report in docs/decisions/0650. The vhost is dropped after the run, queues with it.
+ * `pubsub` (one durable queue per app, as components/local) and `pubsub-broadcast` (one
+ * auto-deleted queue per pod, with the chart's settings) on a test vhost. They share each
+ * topic's exchange, which Dapr declares durable whatever the component says. The vhost is
+ * dropped after the run, queues with it.
  */
 export function rabbitPubsubComponents(amqpUrl: string): Record<string, string> {
   return {
@@ -197,8 +196,8 @@ spec:
   metadata:
     - { name: connectionString, value: ${JSON.stringify(amqpUrl)} }
     - { name: consumerID, value: "{podName}" }
-    - { name: durable, value: "true" }
-    - { name: deletedWhenUnused, value: "false" }
+    - { name: durable, value: "false" }
+    - { name: deletedWhenUnused, value: "true" }
     - { name: requeueInFailure, value: "false" }
 `,
   };

@@ -23,6 +23,12 @@ import {
 } from './types';
 
 const PUBLISH_ATTEMPTS = 3;
+/**
+ * contrib's ensureExchangeDeclared: every exchange (topic and dead-letter) is durable and never
+ * auto-deleted, whatever `durable` / `deletedWhenUnused` say (those apply to queues only). So
+ * components that differ in them, like the chart's pubsub and pubsub-broadcast, share a topic's exchange.
+ */
+const EXCHANGE_OPTIONS = { durable: true, autoDelete: false } as const;
 
 interface PublisherChannel {
   channel: Channel | ConfirmChannel;
@@ -126,10 +132,7 @@ export class RabbitMqPubSub implements PubSubComponent {
   private async publishOnce(request: PublishRequest): Promise<void> {
     const publisher = await this.publisherChannel();
     if (!publisher.declaredExchanges.has(request.topic)) {
-      await publisher.channel.assertExchange(request.topic, this.metadata.exchangeKind, {
-        durable: this.metadata.durable,
-        autoDelete: this.metadata.deletedWhenUnused,
-      });
+      await publisher.channel.assertExchange(request.topic, this.metadata.exchangeKind, EXCHANGE_OPTIONS);
       publisher.declaredExchanges.add(request.topic);
     }
     const options = this.publishOptions(request.metadata);
@@ -266,16 +269,13 @@ class RabbitMqConsumer {
 
   private async declareTopology(channel: Channel): Promise<void> {
     const { metadata, request, queueName } = this;
-    await channel.assertExchange(request.topic, metadata.exchangeKind, {
-      durable: metadata.durable,
-      autoDelete: metadata.deletedWhenUnused,
-    });
+    await channel.assertExchange(request.topic, metadata.exchangeKind, EXCHANGE_OPTIONS);
     const args: Record<string, unknown> = this.lengthArguments(metadata.maxLen, metadata.maxLenBytes);
     if (metadata.enableDeadLetter) {
       const dlx = `dlx-${queueName}`;
       const dlq = `dlq-${queueName}`;
       // contrib: the dead-letter exchange and queue are always durable; the queue is lazy.
-      await channel.assertExchange(dlx, 'fanout', { durable: true, autoDelete: metadata.deletedWhenUnused });
+      await channel.assertExchange(dlx, 'fanout', EXCHANGE_OPTIONS);
       await channel.assertQueue(dlq, {
         durable: true,
         autoDelete: metadata.deletedWhenUnused,
