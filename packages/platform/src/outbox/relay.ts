@@ -172,15 +172,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Each failed row stays pending and backs off exponentially by its own attempt count. */
   async function backOff(failed: Array<{ row: ClaimedRow; err: unknown }>): Promise<void> {
     const messages = failed.map(({ err }) => (err instanceof Error ? err.message : String(err)).slice(0, 1000));
+    const delaysMs = failed.map(({ row }) => delayFor(row.attempts + 1));
     await prisma.$executeRawUnsafe(
       `UPDATE "OutboxEvent" AS o SET "attempts" = o."attempts" + 1, "lastError" = f.err,
-         "availableAt" = now() + make_interval(secs => least($3::float8 * power(2, o."attempts"), $4::float8) / 1000)
-       FROM unnest($1::uuid[], $2::text[]) AS f(id, err)
+         "availableAt" = now() + make_interval(secs => f.delay_ms / 1000)
+       FROM unnest($1::uuid[], $2::text[], $3::float8[]) AS f(id, err, delay_ms)
        WHERE o."id" = f.id`,
       failed.map(({ row }) => row.id),
       messages,
-      backoff.baseMs,
-      backoff.maxMs,
+      delaysMs,
     );
     const attempts = Math.max(...failed.map(({ row }) => row.attempts + 1));
     const level = attempts >= 10 ? 'error' : 'warn';
