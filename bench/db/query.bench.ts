@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '@quizmesh/platform/testing';
+import { percentile } from '../stats';
 import { applyMigrations, createPrismaClient, disconnectPrismaClient } from '../../packages/platform/src/db';
 import { PrismaClient } from '../../packages/platform/test/fixtures/generated/prisma/client';
 import { fixtureSchema, startEmbeddedProcess } from '../../packages/platform/test/db-helpers';
@@ -14,10 +15,6 @@ import { fixtureSchema, startEmbeddedProcess } from '../../packages/platform/tes
 const SEQUENTIAL = 2_000;
 const CONCURRENT_TOTAL = 4_000;
 const CONCURRENCY = 64;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 async function measure(label: string, databaseUrl: string) {
   await applyMigrations({ schemaPath: fixtureSchema, databaseUrl });

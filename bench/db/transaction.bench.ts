@@ -11,16 +11,13 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createTestDatabase } from '@quizmesh/platform/testing';
+import { percentile } from '../stats';
 import { applyMigrations, createPrismaClient, disconnectPrismaClient } from '../../packages/platform/src/db';
 import { PrismaClient } from '../../packages/platform/test/fixtures/generated/prisma/client';
 import { fixtureSchema } from '../../packages/platform/test/db-helpers';
 
 const TRANSACTIONS = 2_000;
 const WARM_UP = 200;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 async function run(label: string, ids: string[], transaction: (id: string, i: number) => Promise<void>) {
   for (let i = 0; i < WARM_UP; i += 1) await transaction(ids[i % ids.length] ?? '', i);

@@ -31,7 +31,8 @@ import {
   type E2EPlatform,
 } from '@quizmesh/e2e';
 import { cpuPerSubmission, cpuSnapshot } from './cpu';
-import { summary, writeResult } from './stats';
+import { summary } from '../stats';
+import { writeResult } from './stats';
 
 const PHASES = [
   {
