@@ -385,6 +385,36 @@ describe.each<Backend>(['in-memory', 'rabbitmq'])('pub/sub over %s', (backend) =
   }
 
   if (backend === 'rabbitmq') {
+    /** Publishes `body` once as another app (`publisher-app`, durable component, no app of its own). */
+    async function publishAsAnotherApp(topic: string, body: unknown) {
+      const publisher = await createPubSubRuntime({
+        appId: 'publisher-app',
+        components: [component('rabbitmq')],
+        declarativeSubscriptions: [],
+        app: {
+          appId: 'publisher-app',
+          baseUrl: undefined,
+          appApiToken: undefined,
+          waitUntilReady: async () => undefined,
+        },
+        resiliency: new FixedRetryResiliency(1),
+        logger: silentLogger,
+      });
+      try {
+        return await publisher.publish({
+          pubsubName: 'ps',
+          topic,
+          body: Buffer.from(JSON.stringify(body)),
+          contentType: 'application/json',
+          metadata: {},
+          traceparent: undefined,
+          tracestate: undefined,
+        });
+      } finally {
+        await publisher.close();
+      }
+    }
+
     test('declares Dapr topology: a fanout exchange per topic, durable {consumerID}-{topic} queues, dlx-/dlq- names', async () => {
       const topic = uniqueName('topo');
       const named = uniqueName('named');
@@ -450,36 +480,7 @@ describe.each<Backend>(['in-memory', 'rabbitmq'])('pub/sub over %s', (backend) =
       runtime = undefined;
 
       // The subscriber is gone; publish through a second runtime with no app.
-      const publisher = await createPubSubRuntime({
-        appId: 'publisher-app',
-        components: [component('rabbitmq')],
-        declarativeSubscriptions: [],
-        app: {
-          appId: 'publisher-app',
-          baseUrl: undefined,
-          appApiToken: undefined,
-          waitUntilReady: async () => undefined,
-        },
-        resiliency: new FixedRetryResiliency(1),
-        logger: silentLogger,
-      });
-      try {
-        expect(
-          await publisher.publish({
-            pubsubName: 'ps',
-            topic,
-            body: Buffer.from('{"k":1}'),
-            contentType: 'application/json',
-            metadata: {},
-            traceparent: undefined,
-            tracestate: undefined,
-          }),
-        ).toEqual({
-          status: 204,
-        });
-      } finally {
-        await publisher.close();
-      }
+      expect(await publishAsAnotherApp(topic, { k: 1 })).toEqual({ status: 204 });
 
       runtime = await createPubSubRuntime({
         appId: APP_ID,
@@ -502,33 +503,7 @@ describe.each<Backend>(['in-memory', 'rabbitmq'])('pub/sub over %s', (backend) =
       await start([{ pubsubname: 'ps', topic, route: '/shared' }], {
         metadata: { consumerID: 'pod-a', durable: 'false', deletedWhenUnused: 'true' },
       });
-      const publisher = await createPubSubRuntime({
-        appId: 'publisher-app',
-        components: [component('rabbitmq')],
-        declarativeSubscriptions: [],
-        app: {
-          appId: 'publisher-app',
-          baseUrl: undefined,
-          appApiToken: undefined,
-          waitUntilReady: async () => undefined,
-        },
-        resiliency: new FixedRetryResiliency(1),
-        logger: silentLogger,
-      });
-      try {
-        const published = await publisher.publish({
-          pubsubName: 'ps',
-          topic,
-          body: Buffer.from('{"k":2}'),
-          contentType: 'application/json',
-          metadata: {},
-          traceparent: undefined,
-          tracestate: undefined,
-        });
-        expect(published).toEqual({ status: 204 });
-      } finally {
-        await publisher.close();
-      }
+      expect(await publishAsAnotherApp(topic, { k: 2 })).toEqual({ status: 204 });
       await waitUntil('delivery through the shared exchange', () => app.at('/shared').length === 1);
 
       const list = async (what: string, columns: string[]) =>
