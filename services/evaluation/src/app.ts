@@ -2,9 +2,10 @@ import type { Express } from 'express';
 import { checkDatabase } from '@quizmesh/platform/db';
 import type { ServiceRuntime } from '@quizmesh/platform';
 import { mountDeadLetters } from '@quizmesh/platform/deadletters';
+import { evaluationDeadLetterTopics } from '@quizmesh/contracts/evaluation-api';
 import type { EvaluationConfig } from './config';
 import { Leaderboards } from './boards';
-import { CONSUMED_TOPICS, mountConsumers, type ConsumerDeps } from './consumers';
+import { mountConsumers, type ConsumerDeps } from './consumers';
 import { Results } from './results';
 import { mountRoutes } from './routes';
 
@@ -27,7 +28,7 @@ export function createEvaluationApp(runtime: ServiceRuntime, config: EvaluationC
       // an admin at /api/v1/admin/dead-letters (platform/deadletters).
       mountDeadLetters(app, {
         runtime,
-        topics: CONSUMED_TOPICS,
+        topics: evaluationDeadLetterTopics,
         pubsub: config.PUBSUB_NAME,
         stateStore: config.STATE_STORE_NAME,
       });

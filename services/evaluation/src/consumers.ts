@@ -6,7 +6,7 @@
  *    score.calculated and (when a top changed) leaderboard.updated through the outbox, all in
  *    one transaction; then update the sorted sets. No answer key yet → RETRY.
  * What Dapr gives up on (<topic>.deadletter) is kept by the platform's dead-letter helper,
- * mounted in app.ts for CONSUMED_TOPICS (decisions 0303, 0600).
+ * mounted in app.ts for `evaluationDeadLetterTopics` (decisions 0303, 0600).
  */
 import type { Express } from 'express';
 import type { Logger } from 'pino';
@@ -22,7 +22,6 @@ import {
   type QuizPublished,
   type UserRegistered,
 } from '@quizmesh/contracts/events';
-import { evaluationDeadLetterTopics } from '@quizmesh/contracts/evaluation-api';
 import { boardKey } from './board-score';
 import {
   boardScoreOf,
@@ -39,7 +38,6 @@ import { answerKeyOf, keyedQuestionsSchema, scoreAttempt } from './scoring';
 export const SCORING_CONSUMER = 'evaluation.score-attempt';
 
 /** The topics evaluation consumes; each has a `<topic>.deadletter` kept by mountDeadLetters. */
-export const CONSUMED_TOPICS = evaluationDeadLetterTopics;
 
 export interface ConsumerDeps {
   prisma: PrismaClient;

@@ -1,8 +1,9 @@
 import type { Express } from 'express';
 import type { ServiceRuntime } from '@quizmesh/platform';
 import { mountDeadLetters, type DeadLetters } from '@quizmesh/platform/deadletters';
+import { notificationDeadLetterTopics } from '@quizmesh/contracts/notification-api';
 import type { NotificationConfig } from './config';
-import { CONSUMED_TOPICS, mountConsumers } from './consumers';
+import { mountConsumers } from './consumers';
 import { NotificationStore } from './inbox';
 import { mountNotificationRoutes } from './routes';
 
@@ -26,7 +27,7 @@ export function createNotificationApp(
       mountConsumers(router, { runtime, store, config, ...(options.now ? { now: options.now } : {}) });
       deadLetters = mountDeadLetters(router, {
         runtime,
-        topics: CONSUMED_TOPICS,
+        topics: notificationDeadLetterTopics,
         pubsub: config.PUBSUB_NAME,
         stateStore: config.STATE_STORE_NAME,
       });

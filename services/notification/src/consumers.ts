@@ -21,15 +21,12 @@ import {
   userRegistered,
   type NotificationCreated,
 } from '@quizmesh/contracts/events';
-import { notificationDeadLetterTopics } from '@quizmesh/contracts/notification-api';
 import type { NotificationConfig } from './config';
 import { notificationIdOf, type Contact, type InboxEntry, type NotificationStore } from './inbox';
 import { attemptFailedMessage, resultMessage, welcomeMessage, type Message } from './messages';
 
 /** How long a delivery may take to send one mail before another delivery may take over. */
 export const MAIL_CLAIM_LEASE_MS = 30_000;
-
-export const CONSUMED_TOPICS = notificationDeadLetterTopics;
 
 export interface Notifier {
   store: NotificationStore;
@@ -66,10 +63,11 @@ async function notify(
   });
   const context = { topic: envelope.topic, eventId: envelope.id, userId, notificationId: entry.id };
   if (added) await announce(deps, log, userId, entry, context);
+  // A message this delivery just added was stored claimed (or without an address).
   const claim = added
-    ? entry.mail === 'sending'
+    ? contact
       ? 'claimed'
-      : entry.mail
+      : 'no-address'
     : await deps.store.claimMail(userId, entry.id, now, MAIL_CLAIM_LEASE_MS);
   if (claim === 'no-address') {
     log.warn(context, 'no email address known for this user (no user.registered seen); inbox only, mail skipped');
