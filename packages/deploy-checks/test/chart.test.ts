@@ -361,6 +361,29 @@ describe('EKS and other variants', () => {
     expect(identityPolicies.map((policy) => pathGet(policy, 'appId'))).toEqual(['gateway']);
   });
 
+  it.each(Object.keys(VARIANTS))(
+    '%s: lets every app pod reach the API server on the EKS (443), kind (6443) and minikube (8443) ports',
+    (variant) => {
+      // daprd reads jwt-signing-keys through the API server; a missing port keeps identity unready.
+      for (const name of ['quizmesh-identity', 'quizmesh-gateway']) {
+        const egress = asArray(pathGet(find(objectsOf(variant), 'NetworkPolicy', name), 'spec.egress'));
+        const apiRules = egress.filter(
+          (rule) =>
+            asArray(pathGet(rule, 'to')).some((to) => pathGet(to, 'ipBlock') !== undefined) &&
+            asArray(pathGet(rule, 'ports')).some((port) => pathGet(port, 'port') === 443),
+        );
+        expect(apiRules).toHaveLength(1);
+        expect(asArray(pathGet(apiRules[0], 'ports'))).toEqual(
+          expect.arrayContaining([
+            { protocol: 'TCP', port: 443 },
+            { protocol: 'TCP', port: 6443 },
+            { protocol: 'TCP', port: 8443 },
+          ]),
+        );
+      }
+    },
+  );
+
   it('renders no backing services and only the JWT signing keys Secret when they are off', () => {
     const objects = objectsOf('backing-off');
     expect(objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/component'] === 'backing')).toEqual(
@@ -424,6 +447,11 @@ describe('values.schema.json', () => {
     expect(await renderError({ 'services.quiz.resources': { requests: { cpu: '10m', memory: '10Mi' } } })).toMatch(
       /services\/quiz\/resources.*missing property 'limits'/,
     );
+  });
+
+  it('rejects an API-server port list that is empty or not port numbers', async () => {
+    expect(await renderError({ 'networkPolicy.kubernetesApiPorts': [] })).toMatch(/kubernetesApiPorts/);
+    expect(await renderError({ 'networkPolicy.kubernetesApiPorts': ['8443'] })).toMatch(/kubernetesApiPorts/);
   });
 
   it('requires existing Secrets when the in-cluster backends are off', async () => {
