@@ -45,6 +45,11 @@ function collectExpressions(value: unknown, file: string, out: { file: string; t
   }
 }
 
+/** One .tf (or .tfvars / .terraform.lock.hcl) file as hcl2json's JSON. */
+export async function parseHcl(path: string, contents: string): Promise<JsonRecord> {
+  return asRecord(await parse(path, contents));
+}
+
 /** First block of a `name = [ {...} ]` list as hcl2json emits it. */
 function firstBlock(value: unknown): JsonRecord {
   return asRecord(asArray(value)[0]);

@@ -325,7 +325,7 @@ describe('EKS and other variants', () => {
     expect(names(objects, 'Secret')).toEqual([]);
     const identity = find(objects, 'Deployment', 'quizmesh-identity');
     const container = asArray(pathGet(identity, 'spec.template.spec.containers'))[0];
-    expect(pathGet(container, 'image')).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/quizmesh/identity:0.1.0');
+    expect(pathGet(container, 'image')).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/quizmesh_identity:0.1.0');
     expect(asArray(pathGet(container, 'env'))).toContainEqual({
       name: 'DATABASE_URL',
       valueFrom: { secretKeyRef: { name: 'quizmesh-identity-database', key: 'url' } },

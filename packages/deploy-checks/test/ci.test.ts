@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../src/helm';
 import { asArray, asRecord, asString, isRecord, pathGet } from '../src/objects';
+import { ecrRepositories } from '../src/eks';
 
 const WORKFLOWS = join(REPO_ROOT, '.github', 'workflows');
 const workflows = readdirSync(WORKFLOWS)
@@ -38,5 +39,23 @@ describe('.github/workflows', () => {
     expect(pathGet(ci, 'permissions')).toEqual({ contents: 'read' });
     expect(pathGet(ci, 'jobs.images.permissions.id-token')).toBe('write');
     expect(JSON.stringify(ci)).not.toMatch(/aws-access-key-id|AWS_SECRET_ACCESS_KEY/i);
+  });
+
+  it('pushes each image to the ECR repository Terraform creates for it, tagged with the full commit SHA', async () => {
+    const ci = workflows.find(({ file }) => file === 'ci.yml')?.doc ?? {};
+    const push = asArray(pathGet(ci, 'jobs.images.steps'))
+      .map((step) => asString(pathGet(step, 'with.tags')) ?? '')
+      .find((tags) => tags.includes('steps.ecr.outputs.registry'));
+    // format('{0}/<repository with {1} = service>:{2}', registry, matrix.service, github.sha)
+    const [, repository = '', args = ''] = /format\('\{0\}\/([^:']+):\{2\}', ([^)]+)\)/.exec(push ?? '') ?? [];
+    expect(args.split(',').map((arg) => arg.trim())).toEqual([
+      'steps.ecr.outputs.registry',
+      'matrix.service',
+      'github.sha',
+    ]);
+    const { names } = await ecrRepositories(join(REPO_ROOT, 'terraform'));
+    const services = asArray(pathGet(ci, 'jobs.images.strategy.matrix.service')).map(String);
+    expect(services.length).toBeGreaterThan(0);
+    for (const service of services) expect(names).toContain(repository.replace('{1}', service));
   });
 });

@@ -23,4 +23,6 @@ module "quizmesh" {
   github_repository           = var.github_repository
   create_github_oidc_provider = var.create_github_oidc_provider
   smtp_host                   = var.smtp_host
+  # skaffold run -p eks re-pushes <commit>-dirty tags (the chart pins each image by digest).
+  ecr_image_tag_mutability = "MUTABLE"
 }

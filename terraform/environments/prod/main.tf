@@ -25,4 +25,6 @@ module "quizmesh" {
   # The dev environment usually created GitHub's OIDC provider in the account already.
   create_github_oidc_provider = var.create_github_oidc_provider
   smtp_host                   = var.smtp_host
+  # Only CI pushes here: one full-commit-SHA tag per image, never overwritten.
+  ecr_image_tag_mutability = "IMMUTABLE"
 }

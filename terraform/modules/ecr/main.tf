@@ -1,7 +1,9 @@
 resource "aws_ecr_repository" "service" {
   for_each             = toset(var.services)
-  name                 = "${var.repository_prefix}/${each.value}"
-  image_tag_mutability = "IMMUTABLE"
+  # <prefix>_<service>: the name `skaffold --default-repo <registry>` pushes quizmesh/<service> as
+  # (it escapes "/" for registries without nested repositories), and what CI pushes.
+  name                 = "${var.repository_prefix}_${each.value}"
+  image_tag_mutability = var.image_tag_mutability
   force_delete         = var.force_delete
 
   image_scanning_configuration {

@@ -8,9 +8,19 @@ variable "services" {
 }
 
 variable "repository_prefix" {
-  description = "Repository namespace: images are <prefix>/<service> (the chart's image.repositoryPrefix)."
+  description = "Repositories are <prefix>_<service>; the chart's image.repositoryPrefix is \"<prefix>_\"."
   type        = string
   default     = "quizmesh"
+}
+
+variable "image_tag_mutability" {
+  description = "MUTABLE where skaffold pushes (it re-pushes <commit>-dirty tags), IMMUTABLE where only CI pushes unique commit tags."
+  type        = string
+  default     = "IMMUTABLE"
+  validation {
+    condition     = contains(["MUTABLE", "IMMUTABLE"], var.image_tag_mutability)
+    error_message = "image_tag_mutability must be MUTABLE or IMMUTABLE."
+  }
 }
 
 variable "keep_images" {

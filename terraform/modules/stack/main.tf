@@ -74,11 +74,12 @@ module "mq" {
 }
 
 module "ecr" {
-  source            = "../ecr"
-  services          = var.services
-  repository_prefix = var.project
-  force_delete      = !var.deletion_protection
-  tags              = local.tags
+  source               = "../ecr"
+  services             = var.services
+  repository_prefix    = var.project
+  image_tag_mutability = var.ecr_image_tag_mutability
+  force_delete         = !var.deletion_protection
+  tags                 = local.tags
 }
 
 module "secrets_access" {

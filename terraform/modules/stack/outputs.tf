@@ -35,7 +35,7 @@ output "postgres_address" {
 output "chart_values" {
   description = "Helm values for charts/quizmesh on this environment (combine with values-eks.yaml)."
   value = yamlencode({
-    image = { registry = module.ecr.registry }
+    image = { registry = module.ecr.registry, repositoryPrefix = "${var.project}_" }
     services = {
       for service, role_arn in module.secrets_access.role_arns : service => {
         serviceAccount = { annotations = { "eks.amazonaws.com/role-arn" = role_arn } }

@@ -125,6 +125,12 @@ variable "mq_cluster" {
   default     = false
 }
 
+variable "ecr_image_tag_mutability" {
+  description = "ECR tag mutability: MUTABLE for an environment skaffold pushes to, IMMUTABLE for CI-only images."
+  type        = string
+  default     = "IMMUTABLE"
+}
+
 variable "deletion_protection" {
   description = "Protect stateful resources (RDS deletion protection, final snapshot, ECR force delete off)."
   type        = bool
