@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/helm';
+import { parse } from 'yaml';
 import { checkEcrAgainstSkaffold, ecrRepositories, skaffoldDefaultRepoImage, skaffoldPushes } from '../src/eks';
+import { asArray, asRecord, pathGet } from '../src/objects';
+import { parseHcl } from '../src/terraform';
 
 const TERRAFORM = join(REPO_ROOT, 'terraform');
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -57,5 +60,31 @@ describe('EKS images: skaffold pushes what ECR accepts', () => {
         expect.stringMatching(/must get tag@digest/),
       ]),
     );
+  });
+});
+
+describe('EKS storage: the Dapr scheduler volume can bind on a fresh cluster', () => {
+  it('installs the EBS CSI add-on with an IRSA role for its controller, and puts the scheduler on gp2', async () => {
+    const eks = await parseHcl(join(TERRAFORM, 'modules', 'eks', 'main.tf'), read('terraform/modules/eks/main.tf'));
+    const addons = asRecord(pathGet(asArray(pathGet(eks, 'module.eks'))[0], 'cluster_addons'));
+    const role = /^\$\{aws_iam_role\.([a-z_]+)\.arn\}$/.exec(
+      String(pathGet(addons['aws-ebs-csi-driver'], 'service_account_role_arn')),
+    )?.[1];
+    expect(role).toBeDefined();
+    const text = read('terraform/modules/eks/main.tf');
+    expect(text).toContain(`resource "aws_iam_role" "${role ?? ''}"`);
+    expect(text).toContain('"system:serviceaccount:kube-system:ebs-csi-controller-sa"');
+    expect(text).toMatch(
+      /role\s+= aws_iam_role\.ebs_csi\.name\n\s+policy_arn = ".*policy\/service-role\/AmazonEBSCSIDriverPolicy"/,
+    );
+
+    // The eks profile's Dapr release names the class the add-on serves (no class is default on EKS >= 1.30).
+    const eksProfile = asArray(pathGet(parse(read('skaffold.yaml')), 'profiles')).find(
+      (profile) => pathGet(profile, 'name') === 'eks',
+    );
+    const dapr = asArray(pathGet(eksProfile, 'deploy.helm.releases')).find(
+      (release) => pathGet(release, 'name') === 'dapr',
+    );
+    expect(asRecord(pathGet(dapr, 'setValues'))['dapr_scheduler.cluster.storageClassName']).toBe('gp2');
   });
 });

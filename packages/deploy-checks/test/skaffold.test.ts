@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, renderChart } from '../src/helm';
+import { parse } from 'yaml';
+import { asArray, pathGet } from '../src/objects';
 import { checkSkaffold, skaffoldImages, skaffoldPortForwards } from '../src/skaffold';
 
 const skaffoldText = readFileSync(join(REPO_ROOT, 'skaffold.yaml'), 'utf8');
@@ -28,11 +30,20 @@ describe('skaffold.yaml', () => {
     expect(skaffoldPortForwards(REPO_ROOT).filter((name) => !services.includes(name))).toEqual([]);
   });
 
-  it('installs the Dapr control plane first, pinned and waited for, in every deploy section', () => {
-    const releases = [...skaffoldText.matchAll(/^\s+- (?:&daprRelease|\*daprRelease|name: quizmesh)/gm)].map((match) =>
-      match[0].trim(),
+  it('installs the Dapr control plane first, pinned to one version and waited for, in every deploy section', () => {
+    const config: unknown = parse(skaffoldText);
+    const sections = [config, ...asArray(pathGet(config, 'profiles'))].filter(
+      (section) => pathGet(section, 'deploy.helm') !== undefined,
     );
-    expect(releases).toEqual(['- &daprRelease', '- name: quizmesh', '- *daprRelease', '- name: quizmesh']);
+    expect(sections).toHaveLength(2);
+    for (const section of sections) {
+      const releases = asArray(pathGet(section, 'deploy.helm.releases'));
+      expect(releases.map((release) => pathGet(release, 'name'))).toEqual(['dapr', 'quizmesh']);
+      expect(pathGet(releases[0], 'wait')).toBe(true);
+      expect(pathGet(releases[0], 'version')).toBe(
+        pathGet(asArray(pathGet(config, 'deploy.helm.releases'))[0], 'version'),
+      );
+    }
   });
 
   it('reports a schema violation, a missing Dockerfile, an unpinned chart and an index patch', () => {

@@ -24,6 +24,11 @@ module "eks" {
     coredns                = {}
     kube-proxy             = {}
     eks-pod-identity-agent = {}
+    # Serves the gp2 StorageClass EKS creates: the Dapr scheduler's StatefulSet volume stays
+    # Pending without it, and the dapr release times out.
+    aws-ebs-csi-driver = {
+      service_account_role_arn = aws_iam_role.ebs_csi.arn
+    }
     vpc-cni = {
       before_compute = true
       # NetworkPolicy enforcement by the VPC CNI (the chart's default-deny policies).
@@ -69,4 +74,40 @@ module "eks" {
   }
 
   tags = var.tags
+}
+
+# IRSA role of the EBS CSI controller (ServiceAccount kube-system/ebs-csi-controller-sa), with
+# AWS's managed policy for creating, attaching and deleting volumes.
+data "aws_partition" "current" {}
+
+data "aws_iam_policy_document" "ebs_csi_assume" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [module.eks.oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${module.eks.oidc_provider}:sub"
+      values   = ["system:serviceaccount:kube-system:ebs-csi-controller-sa"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${module.eks.oidc_provider}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "ebs_csi" {
+  name               = "${var.name}-ebs-csi"
+  description        = "IRSA role of the EBS CSI driver controller"
+  assume_role_policy = data.aws_iam_policy_document.ebs_csi_assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "ebs_csi" {
+  role       = aws_iam_role.ebs_csi.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 }
