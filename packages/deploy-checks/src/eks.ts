@@ -162,3 +162,63 @@ export function checkEcrAgainstSkaffold(ecr: EcrRepositories, pushes: SkaffoldPu
   }
   return errors;
 }
+
+/**
+ * A Terraform value as far as these checks need: a literal, `${var.x}`, `${!var.x}` or
+ * `${var.x ? <literal> : <literal>}`, with `var.x` looked up in `scope`.
+ */
+function evaluate(value: unknown, scope: Record<string, unknown>): unknown {
+  if (typeof value !== 'string' || !value.startsWith('${')) return value;
+  const body = value.slice(2, -1).trim();
+  const lookup = (name: string): unknown => {
+    if (!(name in scope)) throw new Error(`var.${name} has no value to evaluate ${value}`);
+    return evaluate(scope[name], {});
+  };
+  const literal = (text: string): unknown => (/^\d+$/.test(text) ? Number(text) : text.replace(/^"|"$/g, ''));
+  const conditional = /^var\.([A-Za-z0-9_]+) \? (\S+) : (\S+)$/.exec(body);
+  if (conditional !== null)
+    return literal((lookup(conditional[1] ?? '') === true ? conditional[2] : conditional[3]) ?? '');
+  const negated = /^!var\.([A-Za-z0-9_]+)$/.exec(body);
+  if (negated !== null) return lookup(negated[1] ?? '') !== true;
+  const variable = /^var\.([A-Za-z0-9_]+)$/.exec(body);
+  if (variable !== null) return lookup(variable[1] ?? '');
+  throw new Error(`cannot evaluate ${value}`);
+}
+
+/** `recovery_window_in_days` of every Secrets Manager secret an environment creates, by module/resource. */
+export async function secretRecoveryWindows(
+  terraformDir: string,
+  environment: string,
+  overrides: Overrides = new Map(),
+): Promise<Record<string, unknown>> {
+  const stackDir = join(terraformDir, 'modules', 'stack');
+  const envCall = first(
+    asRecord((await hcl(join(terraformDir, 'environments', environment, 'main.tf'), overrides)).module).quizmesh,
+  );
+  const stackScope = { ...(await variableDefaults(stackDir, overrides)), ...envCall };
+  const windows: Record<string, unknown> = {};
+  for (const [call, blocks] of Object.entries(asRecord((await hcl(join(stackDir, 'main.tf'), overrides)).module))) {
+    const args = first(blocks);
+    const source = asString(args.source) ?? '';
+    if (!source.startsWith('../')) continue;
+    const childDir = join(stackDir, source);
+    const childMain = await hcl(join(childDir, 'main.tf'), overrides);
+    const secrets = asRecord(pathGet(childMain.resource, 'aws_secretsmanager_secret'));
+    if (Object.keys(secrets).length === 0) continue;
+    const scope = {
+      ...(await variableDefaults(childDir, overrides)),
+      ...Object.fromEntries(
+        Object.entries(args).map(([key, value]) => {
+          try {
+            return [key, evaluate(value, stackScope)];
+          } catch {
+            return [key, value]; // module outputs and locals: not needed for the window
+          }
+        }),
+      ),
+    };
+    for (const [name, resource] of Object.entries(secrets))
+      windows[`${call}/${name}`] = evaluate(first(resource).recovery_window_in_days ?? 30, scope);
+  }
+  return windows;
+}

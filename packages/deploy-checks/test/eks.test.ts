@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/helm';
 import { parse } from 'yaml';
-import { checkEcrAgainstSkaffold, ecrRepositories, skaffoldDefaultRepoImage, skaffoldPushes } from '../src/eks';
+import {
+  checkEcrAgainstSkaffold,
+  ecrRepositories,
+  secretRecoveryWindows,
+  skaffoldDefaultRepoImage,
+  skaffoldPushes,
+} from '../src/eks';
 import { asArray, asRecord, pathGet } from '../src/objects';
 import { parseHcl } from '../src/terraform';
 
@@ -86,5 +92,14 @@ describe('EKS storage: the Dapr scheduler volume can bind on a fresh cluster', (
       (release) => pathGet(release, 'name') === 'dapr',
     );
     expect(asRecord(pathGet(dapr, 'setValues'))['dapr_scheduler.cluster.storageClassName']).toBe('gp2');
+  });
+});
+
+describe('Secrets Manager: dev can be destroyed and applied again the same week', () => {
+  it('deletes dev secrets without a recovery window and keeps 30 days in prod', async () => {
+    const dev = await secretRecoveryWindows(TERRAFORM, 'dev');
+    expect(Object.keys(dev).sort()).toEqual(['mq/rabbitmq', 'postgres/service_database', 'redis/redis']);
+    expect(Object.values(dev)).toEqual([0, 0, 0]);
+    expect(Object.values(await secretRecoveryWindows(TERRAFORM, 'prod'))).toEqual([30, 30, 30]);
   });
 });

@@ -64,7 +64,8 @@ locals {
 resource "aws_secretsmanager_secret" "rabbitmq" {
   name                    = "${var.secret_prefix}/rabbitmq"
   description             = "Amazon MQ connection string for the Dapr pubsub.rabbitmq component"
-  recovery_window_in_days = 7
+  # No recovery window without deletion protection (dev): destroy + apply must be able to reuse the name.
+  recovery_window_in_days = var.deletion_protection ? 30 : 0
   tags                    = var.tags
 }
 

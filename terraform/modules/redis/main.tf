@@ -57,7 +57,8 @@ resource "aws_elasticache_replication_group" "redis" {
 resource "aws_secretsmanager_secret" "redis" {
   name                    = "${var.secret_prefix}/redis"
   description             = "Redis AUTH token and URL (Dapr state store, REDIS_URL)"
-  recovery_window_in_days = 7
+  # No recovery window without deletion protection (dev): destroy + apply must be able to reuse the name.
+  recovery_window_in_days = var.deletion_protection ? 30 : 0
   tags                    = var.tags
 }
 

@@ -63,6 +63,12 @@ variable "secret_prefix" {
   type        = string
 }
 
+variable "deletion_protection" {
+  description = "Production: secrets deleted with a 30-day recovery window (0 = immediately, so dev can be destroyed and re-created)."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

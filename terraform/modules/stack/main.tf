@@ -58,6 +58,7 @@ module "redis" {
   node_type                  = var.redis_node_type
   replicas                   = var.redis_replicas
   secret_prefix              = local.secret_prefix
+  deletion_protection        = var.deletion_protection
   tags                       = local.tags
 }
 
@@ -70,6 +71,7 @@ module "mq" {
   instance_type              = var.mq_instance_type
   cluster                    = var.mq_cluster
   secret_prefix              = local.secret_prefix
+  deletion_protection        = var.deletion_protection
   tags                       = local.tags
 }
 
