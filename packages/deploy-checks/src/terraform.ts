@@ -250,3 +250,85 @@ export function terraformDirs(root: string): string[] {
   walk(root);
   return [...dirs].sort();
 }
+
+/**
+ * Providers each pinned registry module requires, from its versions.tf files at that tag (the
+ * module's root and the submodules it calls). A module not listed here fails the check, so a
+ * bump has to look at its providers again.
+ */
+export const REGISTRY_MODULE_PROVIDERS: Record<string, string[]> = {
+  // terraform-aws-eks v20.37.2: versions.tf (aws, tls, time), modules/_user_data (cloudinit, null)
+  'terraform-aws-modules/eks/aws@20.37.2': ['aws', 'cloudinit', 'null', 'time', 'tls'],
+  'terraform-aws-modules/vpc/aws@5.21.0': ['aws'],
+};
+
+const ZH_HASH = /^zh:[0-9a-f]{64}$/;
+const H1_HASH = /^h1:[A-Za-z0-9+/]{43}=$/;
+
+/**
+ * A root module pins, with an exact version, every provider its module tree needs (its own
+ * modules' and the registry modules'), and its .terraform.lock.hcl records exactly those
+ * versions with the registry's hashes.
+ */
+export async function checkProviderLock(dir: string, repoRoot: string): Promise<string[]> {
+  const at = relative(repoRoot, dir);
+  const errors: string[] = [];
+  const needed = new Map<string, string>(); // provider -> who needs it
+  const visit = async (moduleDir: string): Promise<void> => {
+    const module = await loadTerraformModule(moduleDir);
+    for (const block of module.terraformBlocks)
+      for (const providers of asArray(block.required_providers))
+        for (const provider of Object.keys(asRecord(providers)))
+          if (!needed.has(provider)) needed.set(provider, relative(repoRoot, moduleDir));
+    for (const [call, body] of module.moduleCalls) {
+      const source = asString(body.source) ?? '';
+      if (isLocalSource(source)) await visit(resolve(moduleDir, source));
+      else {
+        const key = `${source}@${asString(body.version) ?? '?'}`;
+        const providers = REGISTRY_MODULE_PROVIDERS[key];
+        if (providers === undefined)
+          errors.push(`${at}: module "${call}" (${key}): its providers are not listed in REGISTRY_MODULE_PROVIDERS`);
+        for (const provider of providers ?? []) if (!needed.has(provider)) needed.set(provider, key);
+      }
+    }
+  };
+  await visit(dir);
+
+  const root = await loadTerraformModule(dir);
+  const pinned = new Map<string, string>();
+  for (const block of root.terraformBlocks)
+    for (const providers of asArray(block.required_providers))
+      for (const [provider, requirement] of Object.entries(asRecord(providers)))
+        pinned.set(provider, asString(pathVersion(requirement)) ?? '');
+  for (const [provider, by] of needed)
+    if (!pinned.has(provider))
+      errors.push(`${at}: provider ${provider} (needed by ${by}) is not pinned in required_providers`);
+
+  const lockPath = join(dir, '.terraform.lock.hcl');
+  if (!existsSync(lockPath)) return [...errors, `${at}: .terraform.lock.hcl is not committed`];
+  const lock = asRecord((await parseHcl(lockPath, readFileSync(lockPath, 'utf8'))).provider);
+  const locked = new Map(
+    Object.entries(lock).map(([address, blocks]) => [
+      address.replace('registry.terraform.io/hashicorp/', ''),
+      firstBlock(blocks),
+    ]),
+  );
+  for (const [provider, version] of pinned) {
+    const entry = locked.get(provider);
+    if (entry === undefined) {
+      errors.push(`${at}/.terraform.lock.hcl: no entry for ${provider}`);
+      continue;
+    }
+    if (entry.version !== version)
+      errors.push(`${at}/.terraform.lock.hcl: ${provider} is locked at ${String(entry.version)}, pinned at ${version}`);
+    const hashes = asArray(entry.hashes).map(String);
+    if (!hashes.some((hash) => ZH_HASH.test(hash)))
+      errors.push(`${at}/.terraform.lock.hcl: ${provider} has no zh: (registry checksum) hashes`);
+    const malformed = hashes.filter((hash) => !ZH_HASH.test(hash) && !H1_HASH.test(hash));
+    if (malformed.length > 0)
+      errors.push(`${at}/.terraform.lock.hcl: ${provider}: malformed hashes ${malformed.join(', ')}`);
+  }
+  for (const provider of locked.keys())
+    if (!pinned.has(provider)) errors.push(`${at}/.terraform.lock.hcl: ${provider} is locked but not required`);
+  return errors;
+}

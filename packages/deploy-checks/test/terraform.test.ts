@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from '../src/helm';
-import { checkEnvironment, checkTerraformModule, terraformDirs } from '../src/terraform';
+import { checkEnvironment, checkProviderLock, checkTerraformModule, terraformDirs } from '../src/terraform';
 
 const TERRAFORM = join(REPO_ROOT, 'terraform');
 const dirs = terraformDirs(TERRAFORM);
@@ -35,6 +35,13 @@ describe('terraform', () => {
     '%s keeps state in S3 with locking and documents its variables',
     async (dir) => {
       expect(await checkEnvironment(join(TERRAFORM, dir), REPO_ROOT)).toEqual([]);
+    },
+  );
+
+  it.each(environments.map((dir) => relative(TERRAFORM, dir)))(
+    '%s pins every provider of its module tree (the EKS module’s too) and commits its lock file',
+    async (dir) => {
+      expect(await checkProviderLock(join(TERRAFORM, dir), REPO_ROOT)).toEqual([]);
     },
   );
 

@@ -7,7 +7,25 @@ terraform {
     }
     random = {
       source  = "hashicorp/random"
-      version = "3.7.2"
+      version = "3.6.3"
+    }
+    # Required by terraform-aws-modules/eks/aws 20.37.2 (and its submodules): pinned here, at the
+    # root, so every init resolves the versions recorded in .terraform.lock.hcl.
+    tls = {
+      source  = "hashicorp/tls"
+      version = "4.0.6"
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = "0.12.1"
+    }
+    cloudinit = {
+      source  = "hashicorp/cloudinit"
+      version = "2.3.5"
+    }
+    null = {
+      source  = "hashicorp/null"
+      version = "3.2.3"
     }
   }
 
