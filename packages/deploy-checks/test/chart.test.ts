@@ -384,6 +384,33 @@ describe('EKS and other variants', () => {
     },
   );
 
+  it.each(Object.keys(VARIANTS))('%s: renders only secret stores that something reads', (variant) => {
+    const objects = objectsOf(variant);
+    const components = objects.filter((object) => object.kind === 'Component');
+    const stores = components
+      .filter((object) => String(pathGet(object, 'spec.type')).startsWith('secretstores.'))
+      .map((object) => object.metadata.name);
+    expect(stores.length).toBeGreaterThan(0);
+    // Readers: components resolving secretKeyRefs through a store, and identity's JWT signing keys
+    // (SECRET_STORE_NAME, default `secretstore`: services/identity/src/config.ts).
+    const identityEnv = asArray(
+      pathGet(
+        asArray(pathGet(find(objects, 'Deployment', 'quizmesh-identity'), 'spec.template.spec.containers'))[0],
+        'env',
+      ),
+    );
+    const readers = new Set([
+      ...components.map((object) => String(pathGet(object, 'auth.secretStore'))),
+      String(
+        pathGet(
+          identityEnv.find((env) => pathGet(env, 'name') === 'SECRET_STORE_NAME'),
+          'value',
+        ) ?? 'secretstore',
+      ),
+    ]);
+    expect(stores.filter((store) => !readers.has(store))).toEqual([]);
+  });
+
   it('renders no backing services and only the JWT signing keys Secret when they are off', () => {
     const objects = objectsOf('backing-off');
     expect(objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/component'] === 'backing')).toEqual(

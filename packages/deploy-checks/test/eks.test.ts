@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/helm';
 import { parse } from 'yaml';
@@ -10,7 +10,7 @@ import {
   skaffoldPushes,
 } from '../src/eks';
 import { asArray, asRecord, pathGet } from '../src/objects';
-import { parseHcl } from '../src/terraform';
+import { parseHcl, terraformDirs } from '../src/terraform';
 
 const TERRAFORM = join(REPO_ROOT, 'terraform');
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -101,5 +101,17 @@ describe('Secrets Manager: dev can be destroyed and applied again the same week'
     expect(Object.keys(dev).sort()).toEqual(['mq/rabbitmq', 'postgres/service_database', 'redis/redis']);
     expect(Object.values(dev)).toEqual([0, 0, 0]);
     expect(Object.values(await secretRecoveryWindows(TERRAFORM, 'prod'))).toEqual([30, 30, 30]);
+  });
+});
+
+describe('IAM roles for service accounts: only for ServiceAccounts that use them', () => {
+  it('trusts no ServiceAccount but the EBS CSI controller (the app pods read no AWS secrets)', () => {
+    const trusted = terraformDirs(TERRAFORM).flatMap((dir) =>
+      readdirSync(dir)
+        .filter((file) => file.endsWith('.tf'))
+        .flatMap((file) => [...readFileSync(join(dir, file), 'utf8').matchAll(/"system:serviceaccount:([^"]+)"/g)])
+        .map((match) => match[1]),
+    );
+    expect(trusted).toEqual(['kube-system:ebs-csi-controller-sa']);
   });
 });

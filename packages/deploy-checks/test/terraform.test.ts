@@ -17,7 +17,6 @@ describe('terraform', () => {
         'modules/redis',
         'modules/mq',
         'modules/ecr',
-        'modules/secrets-access',
         'environments/dev',
         'environments/prod',
       ]),

@@ -3,7 +3,6 @@ module "quizmesh" {
   source = "../../modules/stack"
 
   environment                 = "dev"
-  region                      = var.region
   vpc_cidr                    = "10.10.0.0/16"
   az_count                    = 2
   single_nat_gateway          = true

@@ -3,7 +3,6 @@ module "quizmesh" {
   source = "../../modules/stack"
 
   environment                    = "prod"
-  region                         = var.region
   vpc_cidr                       = "10.20.0.0/16"
   az_count                       = 3
   single_nat_gateway             = false

@@ -13,7 +13,7 @@ module "eks" {
   cluster_endpoint_public_access       = length(var.public_access_cidrs) > 0
   cluster_endpoint_public_access_cidrs = var.public_access_cidrs
 
-  # IAM roles for service accounts (IRSA): the Dapr AWS secret store, no node-wide credentials.
+  # IAM roles for service accounts (IRSA): the EBS CSI driver below, no node-wide credentials.
   enable_irsa                              = true
   enable_cluster_creator_admin_permissions = true
   authentication_mode                      = "API_AND_CONFIG_MAP"

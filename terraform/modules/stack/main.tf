@@ -84,21 +84,6 @@ module "ecr" {
   tags                 = local.tags
 }
 
-module "secrets_access" {
-  source            = "../secrets-access"
-  name              = local.name
-  oidc_provider_arn = module.eks.oidc_provider_arn
-  oidc_provider     = module.eks.oidc_provider
-  namespace         = var.kubernetes_namespace
-  release_name      = var.helm_release_name
-  # Each service reads only its own database secret; the others get a role without access.
-  # (The list lengths must be known at plan time: they decide which policies exist.)
-  service_secret_arns = {
-    for service in var.services : service => contains(local.database_services, service) ? [module.postgres.service_database_secret_arns[service]] : []
-  }
-  tags = local.tags
-}
-
 module "github_oidc" {
   source               = "../github-oidc"
   count                = var.github_repository == "" ? 0 : 1

@@ -36,16 +36,10 @@ output "chart_values" {
   description = "Helm values for charts/quizmesh on this environment (combine with values-eks.yaml)."
   value = yamlencode({
     image = { registry = module.ecr.registry, repositoryPrefix = "${var.project}_" }
-    services = {
-      for service, role_arn in module.secrets_access.role_arns : service => {
-        serviceAccount = { annotations = { "eks.amazonaws.com/role-arn" = role_arn } }
-      }
-    }
     backends = {
       redis = { host = module.redis.primary_endpoint }
       smtp  = { host = var.smtp_host }
     }
-    dapr = { awsSecretStore = { enabled = true, region = var.region } }
     networkPolicy = {
       externalBackendCidrs = [module.network.vpc_cidr_block]
       kubernetesApiCidrs   = [module.network.vpc_cidr_block]

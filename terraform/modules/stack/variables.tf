@@ -18,7 +18,7 @@ variable "environment" {
 }
 
 variable "services" {
-  description = "Deployable services: one ECR repository and one IRSA role each."
+  description = "Deployable services: one ECR repository each."
   type        = list(string)
   default     = ["gateway", "identity", "quiz", "evaluation", "notification", "operator"]
 }
@@ -137,18 +137,6 @@ variable "deletion_protection" {
   default     = true
 }
 
-variable "kubernetes_namespace" {
-  description = "Namespace the chart is installed in."
-  type        = string
-  default     = "quizmesh"
-}
-
-variable "helm_release_name" {
-  description = "Helm release name of the chart."
-  type        = string
-  default     = "quizmesh"
-}
-
 variable "github_repository" {
   description = "owner/name of the GitHub repository whose main branch may push images (empty: no CI role)."
   type        = string
@@ -165,11 +153,6 @@ variable "smtp_host" {
   description = "SMTP relay for the notification binding, e.g. email-smtp.<region>.amazonaws.com (Amazon SES)."
   type        = string
   default     = ""
-}
-
-variable "region" {
-  description = "AWS region (for the Dapr AWS secret store)."
-  type        = string
 }
 
 variable "tags" {
