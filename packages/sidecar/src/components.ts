@@ -296,9 +296,17 @@ async function initOne(raw: RawComponent, ctx: ComponentContext, set: ComponentS
       set.secretStores.set(raw.name, { spec, store: new LocalEnvSecretStore(metadata.prefix ?? '', ctx.env) });
       break;
     case 'bindings.smtp': {
+      // contrib bindings/smtp parseMetadata (v1.16.3): host and a non-zero port are required (no
+      // default port), and user and password come together. mailboxPath is a local extension
+      // (daprd ignores unknown metadata): it writes each message to a folder instead of sending it.
       const host = metadata.host || undefined;
-      if (host === undefined && !metadata.mailboxPath)
-        fail(raw, 'spec.metadata[host]', 'is required (or set mailboxPath to deliver into a local mailbox folder)');
+      if (host === undefined)
+        return fail(raw, 'spec.metadata[host]', 'is required, as by daprd (host and port fields are required)');
+      const port = intMeta(raw, metadata, 'port', 0);
+      if (port <= 0 || port > 65535)
+        return fail(raw, 'spec.metadata[port]', 'is required, as by daprd (host and port fields are required)');
+      if (Boolean(metadata.user) !== Boolean(metadata.password))
+        return fail(raw, 'spec.metadata[user]', 'user and password must be set together, as by daprd');
       const defaults: Record<string, string> = {};
       for (const key of ['emailFrom', 'emailTo', 'emailCC', 'emailBCC', 'subject', 'priority']) {
         const value = metadata[key];
@@ -308,7 +316,7 @@ async function initOne(raw: RawComponent, ctx: ComponentContext, set: ComponentS
       try {
         binding = new SmtpBinding({
           host,
-          port: intMeta(raw, metadata, 'port', 587),
+          port,
           user: metadata.user || undefined,
           password: metadata.password || undefined,
           skipTLSVerify: boolMeta(raw, metadata, 'skipTLSVerify'),
