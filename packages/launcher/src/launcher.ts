@@ -264,7 +264,12 @@ export class Launcher {
         this.spawn(
           `${def.name}-sidecar`,
           sidecarCommand,
-          { QUIZMESH_SIDECAR_REGISTRY: registry, ...(isolation ? { NAMESPACE: isolation.runId } : {}) },
+          {
+            QUIZMESH_SIDECAR_REGISTRY: registry,
+            // What the Dapr injector sets; one replica per app here, so the pod is named after it.
+            POD_NAME: def.appId,
+            ...(isolation ? { NAMESPACE: isolation.runId } : {}),
+          },
           // Relative paths in components/ (secrets file, mailbox) resolve inside the run's state dir.
           this.options.stateDir,
         );

@@ -73,11 +73,14 @@ function fail(raw: RawComponent, field: string, problem: string): never {
   throw new SidecarStartupError(`${raw.sourceFile}: Component "${raw.name}" (${raw.type}): ${field}: ${problem}`);
 }
 
-function applyTemplates(value: string, ctx: ComponentContext): string {
+/** dapr pkg/runtime/meta/meta.go ToBaseMetadata: `{podName}` without a pod name fails the component. */
+function applyTemplates(raw: RawComponent, field: string, value: string, ctx: ComponentContext): string {
+  if (value.includes('{podName}') && !ctx.env.POD_NAME)
+    fail(raw, field, 'refers to {podName} but podName is not set (set POD_NAME, as the Dapr injector does)');
   return value
     .replaceAll('{uuid}', randomUUID())
     .replaceAll('{appID}', ctx.appId)
-    .replaceAll('{podName}', ctx.env.POD_NAME ?? ctx.appId)
+    .replaceAll('{podName}', ctx.env.POD_NAME ?? '')
     .replaceAll('{namespace}', `${ctx.namespace ?? 'default'}.${ctx.appId}`);
 }
 
@@ -202,7 +205,7 @@ async function resolveMetadata(
     } else if (item.envRef !== undefined) {
       metadata[item.name] = ctx.env[item.envRef] ?? '';
     } else {
-      metadata[item.name] = applyTemplates(item.value ?? '', ctx);
+      metadata[item.name] = applyTemplates(raw, field, item.value ?? '', ctx);
     }
   }
   return metadata;

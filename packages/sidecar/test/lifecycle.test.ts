@@ -63,6 +63,14 @@ describe('startup errors', () => {
     expect((await startupError({ 'mail.yaml': noPort })).message).toMatch(/spec\.metadata\[port\]: is required/);
   });
 
+  it('refuses {podName} in component metadata when there is no pod name, as daprd (meta.go ToBaseMetadata)', async () => {
+    const perPod = component('ps', 'pubsub.in-memory', '[{name: consumerID, value: "{podName}"}]');
+    const err = await startupError({ 'ps.yaml': perPod });
+    expect(err.message).toMatch(
+      /ps\.yaml: Component "ps" \(pubsub\.in-memory\): .*refers to \{podName\} but podName is not set/,
+    );
+  });
+
   it('names the file and field when Redis is unreachable', async () => {
     const err = await startupError({
       'redis.yaml': component('cache', 'state.redis', '[{name: redisHost, value: "127.0.0.1:1"}]', ', initTimeout: 2s'),

@@ -200,6 +200,7 @@ spec:
     - { name: deletedWhenUnused, value: "false" }
     - { name: maxLen, value: "1000" }
     - { name: requeueInFailure, value: "false" }
+scopes: [gateway]
 `,
   };
 }
