@@ -7,3 +7,4 @@ export { checkPolicies, formatViolation, type Violation } from './policies';
 export { computeFootprint, footprintTable, parseCpu, parseMemory, type Footprint } from './footprint';
 export { findYamlFiles, loadObjects } from './yaml-files';
 export { findSecretValues } from './values-secrets';
+export { chartDaprResourcesForLocalRun, type LocalRun, type LocalDaprResources } from './local-dapr-resources';

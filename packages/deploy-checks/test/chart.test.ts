@@ -217,10 +217,22 @@ describe('default install (minikube)', () => {
     expect(asArray(pathGet(broadcast, 'spec.metadata'))).toEqual(
       expect.arrayContaining([
         { name: 'consumerID', value: '{podName}' },
-        { name: 'deletedWhenUnused', value: 'true' },
+        { name: 'maxLen', value: '1000' },
       ]),
     );
     expect(broadcast.scopes).toEqual(['gateway']);
+  });
+
+  it('declares each topic exchange alike from pubsub and pubsub-broadcast, or RabbitMQ refuses the second (406)', () => {
+    // contrib's ensureExchangeDeclared passes the component's durable and deletedWhenUnused to
+    // ExchangeDeclare; both components declare the exchange of every topic they share.
+    const flags = (name: string): Record<string, unknown> => {
+      const metadata = asArray(pathGet(find(objects(), 'Component', name), 'spec.metadata')).map(asRecord);
+      const value = (key: string): unknown => metadata.find((entry) => entry.name === key)?.value;
+      return { durable: value('durable'), deletedWhenUnused: value('deletedWhenUnused') };
+    };
+    expect(flags('pubsub')).toEqual({ durable: 'true', deletedWhenUnused: 'false' });
+    expect(flags('pubsub-broadcast')).toEqual(flags('pubsub'));
   });
 
   it('declares the pubsub, state, secret store and SMTP components with secrets by reference', () => {
@@ -260,8 +272,27 @@ describe('default install (minikube)', () => {
     expect(pathGet(resiliency, 'spec.targets.components.pubsub.inbound')).toEqual({
       timeout: 'pubsubInbound',
       retry: 'pubsubInbound',
-      circuitBreaker: 'pubsubInbound',
     });
+    expect(pathGet(resiliency, 'spec.targets.components.pubsub.outbound')).toMatchObject({
+      circuitBreaker: 'component',
+    });
+  });
+
+  it('names no circuit breaker for pub/sub delivery: daprd shares one breaker per component with publishing', () => {
+    // pkg/resiliency/resiliency.go (1.16): ComponentInboundPolicy and ComponentOutboundPolicy take
+    // the same componentCBs entry, so failing consumers would open the breaker the outbox relays
+    // publish through (decision 0711).
+    const resiliency = find(objects(), 'Resiliency', 'quizmesh');
+    const pubsubs = objects()
+      .filter((object) => object.kind === 'Component' && String(pathGet(object, 'spec.type')).startsWith('pubsub.'))
+      .map((object) => object.metadata.name);
+    expect(pubsubs.sort()).toEqual(['pubsub', 'pubsub-broadcast']);
+    for (const name of pubsubs)
+      expect(pathGet(resiliency, `spec.targets.components.${name}.inbound.circuitBreaker`)).toBeUndefined();
+    const breakers = Object.keys(asRecord(pathGet(resiliency, 'spec.policies.circuitBreakers')));
+    expect(breakers.filter((name) => /^Default(Pubsub)?Component(Inbound)?CircuitBreakerPolicy$/.test(name))).toEqual(
+      [],
+    );
   });
 
   it('traces daprd to the in-cluster Jaeger over OTLP and points the apps at it', () => {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startPlatform, type Backends, type StartedPlatform } from '@quizmesh/launcher';
+import { chartDaprResourcesForLocalRun, type LocalRun } from '@quizmesh/deploy-checks';
 import { GatewayClient, type Account } from './gateway-client';
 
 export const E2E_SERVICES = ['identity', 'quiz', 'evaluation', 'notification'] as const;
@@ -35,6 +36,12 @@ export async function startE2EPlatform(options: {
   serviceEnv?: Record<string, Record<string, string>>;
   /** a subset of E2E_SERVICES (the gateway always runs); default all */
   services?: ReadonlyArray<(typeof E2E_SERVICES)[number]>;
+  /**
+   * Dapr resources the sidecars load: components/ (default), or the chart's, rendered by
+   * `helm template` and mapped onto this machine (local backends only; see
+   * @quizmesh/deploy-checks chartDaprResourcesForLocalRun).
+   */
+  daprResources?: 'components' | 'chart';
 }): Promise<E2EPlatform> {
   const extra = options.serviceEnv ?? {};
   const serviceEnv: Record<string, Record<string, string>> = {};
@@ -50,6 +57,14 @@ export async function startE2EPlatform(options: {
     backends: options.backends,
     serviceEnv,
     readyTimeoutMs: 120_000,
+    ...(options.daprResources === 'chart'
+      ? {
+          daprResources: async (run: LocalRun) => {
+            const mapped = await chartDaprResourcesForLocalRun(run);
+            return { resourcesPaths: [mapped.resourcesPath], configPaths: mapped.configPaths };
+          },
+        }
+      : {}),
   });
   const endpoint = (app: string) => {
     const found = platform.endpoints[app];

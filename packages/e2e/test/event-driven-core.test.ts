@@ -28,7 +28,18 @@ import {
 const leaderboardEventSchema = leaderboardUpdated.schema;
 const notificationEventSchema = notificationCreated.schema;
 
-describe.each<Backends>(['embedded', 'local'])('event-driven core on %s backends', (backends) => {
+/**
+ * `local+chart`: real backends, and every sidecar loads the Components, Subscriptions, Resiliency
+ * and its Configuration rendered from the Helm chart (hosts and Secrets mapped onto this machine),
+ * so the chart's own Dapr resources carry the whole flow, the per-pod broadcast component included.
+ */
+const variants: Array<[string, Backends, 'components' | 'chart']> = [
+  ['embedded', 'embedded', 'components'],
+  ['local', 'local', 'components'],
+  ['local+chart', 'local', 'chart'],
+];
+
+describe.each(variants)('event-driven core on %s backends', (_name, backends, daprResources) => {
   let e2e: E2EPlatform;
   let quiz: AuthorQuiz;
   let best: Account; // all right, first to finish
@@ -39,7 +50,7 @@ describe.each<Backends>(['embedded', 'local'])('event-driven core on %s backends
   let streamError: unknown;
 
   beforeAll(async () => {
-    e2e = await startE2EPlatform({ backends });
+    e2e = await startE2EPlatform({ backends, daprResources });
     const { gateway } = e2e;
     const cast = await createCast(gateway, 3);
     [best, low, tied] = cast.players as [Account, Account, Account];
@@ -67,6 +78,28 @@ describe.each<Backends>(['embedded', 'local'])('event-driven core on %s backends
   }, 120_000);
 
   const attemptOf = (player: Account) => attempts.get(player.id) ?? '';
+
+  if (daprResources === 'chart') {
+    it("runs on the chart's Dapr resources: the gateway's sidecar has the broadcast component and its Subscriptions", async () => {
+      const sidecarPort = e2e.platform.endpoints.gateway?.sidecarPort;
+      const metadata = (await (await fetch(`http://127.0.0.1:${String(sidecarPort)}/v1.0/metadata`)).json()) as {
+        components: Array<{ name: string; type: string }>;
+        subscriptions: Array<{ pubsubname: string; topic: string; deadLetterTopic: string }>;
+      };
+      expect(metadata.components.map((c) => `${c.name}: ${c.type}`).sort()).toEqual([
+        'pubsub-broadcast: pubsub.rabbitmq',
+        'pubsub: pubsub.rabbitmq',
+        'secretstore: secretstores.local.file',
+      ]);
+      expect(metadata.subscriptions).toContainEqual(
+        expect.objectContaining({
+          pubsubname: 'pubsub-broadcast',
+          topic: 'leaderboard.updated',
+          deadLetterTopic: 'leaderboard.updated.deadletter',
+        }),
+      );
+    });
+  }
 
   it('ranks the players on the quiz board and the global board: higher score first, a tie by the earlier finish', async () => {
     const max = scoreOf(quiz, quiz.questions.length);

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { backendUrls, createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
-import { Launcher, type Backends } from './launcher';
+import { Launcher, type Backends, type DaprResourceSet } from './launcher';
 
 export { Launcher, LaunchError } from './launcher';
-export type { Backends, LaunchOptions, RunIsolation } from './launcher';
+export type { Backends, DaprResourceSet, LaunchOptions, RunIsolation } from './launcher';
 export { ensureLocalSecrets, rotateSigningKeys, JWT_SIGNING_KEYS } from './secrets';
 
 export interface StartedPlatform {
@@ -39,6 +39,11 @@ export async function startPlatform(options: {
   /** keep the state dir (logs) after stop, for debugging */
   keepState?: boolean;
   serviceEnv?: Record<string, Record<string, string>>;
+  /**
+   * Local backends only: the Dapr resources every sidecar loads instead of components/, made for
+   * this run (its Dapr namespace, RabbitMQ vhost URL and a folder inside its state dir).
+   */
+  daprResources?: (run: { namespace: string; rabbitmqUrl: string; dir: string }) => Promise<DaprResourceSet>;
 }): Promise<StartedPlatform> {
   const stateDir = mkdtempSync(join(tmpdir(), 'quizmesh-test-'));
   const backends = options.backends ?? 'embedded';
@@ -47,6 +52,16 @@ export async function startPlatform(options: {
   let vhost: TestVhost | undefined;
   if (backends === 'local') vhost = await createTestVhost('qm_run');
   const runId = vhost?.name;
+  if (options.daprResources && !vhost) throw new Error('daprResources needs backends: local');
+  let daprResources: DaprResourceSet | undefined;
+  try {
+    if (options.daprResources && vhost)
+      daprResources = await options.daprResources({ namespace: vhost.name, rabbitmqUrl: vhost.url, dir: stateDir });
+  } catch (err) {
+    await vhost?.drop();
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
   const launcher = new Launcher({
     repoRoot: resolve(__dirname, '../../..'),
     backends,
@@ -56,6 +71,7 @@ export async function startPlatform(options: {
     only: options.services,
     ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
     ...(vhost ? { isolation: { runId: vhost.name, rabbitmqUrl: vhost.url } } : {}),
+    ...(daprResources ? { daprResources } : {}),
     out: (line) => lines.push(line),
   });
   const stop = async () => {

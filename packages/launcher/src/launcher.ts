@@ -35,6 +35,17 @@ export interface LaunchOptions {
    * RabbitMQ, so a test never touches a developer's data or another run's (see RunIsolation).
    */
   isolation?: RunIsolation;
+  /**
+   * Dapr resources to load instead of components/ (e.g. the chart's, rendered and mapped onto
+   * this machine): every sidecar reads `resourcesPaths`, and app `<id>` the Configuration
+   * `configPaths[<id>]`.
+   */
+  daprResources?: DaprResourceSet;
+}
+
+export interface DaprResourceSet {
+  resourcesPaths: string[];
+  configPaths: Record<string, string>;
 }
 
 /**
@@ -206,10 +217,19 @@ export class Launcher {
 
     const upstreams = services.filter((s) => s.appId !== 'gateway').map((s) => s.appId);
     const isolation = backends === 'local' ? this.options.isolation : undefined;
-    const resources = [
-      join(repoRoot, 'components/common'),
-      isolation ? this.isolatedLocalResources(isolation) : join(repoRoot, `components/${backends}`),
-    ];
+    const daprResources = this.options.daprResources;
+    const resources = daprResources
+      ? daprResources.resourcesPaths
+      : [
+          join(repoRoot, 'components/common'),
+          isolation ? this.isolatedLocalResources(isolation) : join(repoRoot, `components/${backends}`),
+        ];
+    const configFor = (appId: string): string => {
+      if (!daprResources) return join(repoRoot, 'components/common/config.yaml');
+      const path = daprResources.configPaths[appId];
+      if (path === undefined) throw new LaunchError(appId, `no Dapr Configuration given for app id ${appId}`, []);
+      return path;
+    };
     const registry = join(this.options.stateDir, 'sidecars');
     mkdirSync(registry, { recursive: true });
 
@@ -236,7 +256,7 @@ export class Launcher {
         String(p.sidecarPort),
         ...resources.flatMap((r) => ['--resources-path', r]),
         '--config',
-        join(repoRoot, 'components/common/config.yaml'),
+        configFor(def.appId),
         '--app-protocol',
         'http',
       ]);
@@ -244,7 +264,12 @@ export class Launcher {
         this.spawn(
           `${def.name}-sidecar`,
           sidecarCommand,
-          { QUIZMESH_SIDECAR_REGISTRY: registry, ...(isolation ? { NAMESPACE: isolation.runId } : {}) },
+          {
+            QUIZMESH_SIDECAR_REGISTRY: registry,
+            // What the Dapr injector sets; one replica per app here, so the pod is named after it.
+            POD_NAME: def.appId,
+            ...(isolation ? { NAMESPACE: isolation.runId } : {}),
+          },
           // Relative paths in components/ (secrets file, mailbox) resolve inside the run's state dir.
           this.options.stateDir,
         );

@@ -73,11 +73,14 @@ function fail(raw: RawComponent, field: string, problem: string): never {
   throw new SidecarStartupError(`${raw.sourceFile}: Component "${raw.name}" (${raw.type}): ${field}: ${problem}`);
 }
 
-function applyTemplates(value: string, ctx: ComponentContext): string {
+/** dapr pkg/runtime/meta/meta.go ToBaseMetadata: `{podName}` without a pod name fails the component. */
+function applyTemplates(raw: RawComponent, field: string, value: string, ctx: ComponentContext): string {
+  if (value.includes('{podName}') && !ctx.env.POD_NAME)
+    fail(raw, field, 'refers to {podName} but podName is not set (set POD_NAME, as the Dapr injector does)');
   return value
     .replaceAll('{uuid}', randomUUID())
     .replaceAll('{appID}', ctx.appId)
-    .replaceAll('{podName}', ctx.env.POD_NAME ?? ctx.appId)
+    .replaceAll('{podName}', ctx.env.POD_NAME ?? '')
     .replaceAll('{namespace}', `${ctx.namespace ?? 'default'}.${ctx.appId}`);
 }
 
@@ -202,7 +205,7 @@ async function resolveMetadata(
     } else if (item.envRef !== undefined) {
       metadata[item.name] = ctx.env[item.envRef] ?? '';
     } else {
-      metadata[item.name] = applyTemplates(item.value ?? '', ctx);
+      metadata[item.name] = applyTemplates(raw, field, item.value ?? '', ctx);
     }
   }
   return metadata;
@@ -296,9 +299,17 @@ async function initOne(raw: RawComponent, ctx: ComponentContext, set: ComponentS
       set.secretStores.set(raw.name, { spec, store: new LocalEnvSecretStore(metadata.prefix ?? '', ctx.env) });
       break;
     case 'bindings.smtp': {
+      // contrib bindings/smtp parseMetadata (v1.16.3): host and a non-zero port are required (no
+      // default port), and user and password come together. mailboxPath is a local extension
+      // (daprd ignores unknown metadata): it writes each message to a folder instead of sending it.
       const host = metadata.host || undefined;
-      if (host === undefined && !metadata.mailboxPath)
-        fail(raw, 'spec.metadata[host]', 'is required (or set mailboxPath to deliver into a local mailbox folder)');
+      if (host === undefined)
+        return fail(raw, 'spec.metadata[host]', 'is required, as by daprd (host and port fields are required)');
+      const port = intMeta(raw, metadata, 'port', 0);
+      if (port <= 0 || port > 65535)
+        return fail(raw, 'spec.metadata[port]', 'is required, as by daprd (host and port fields are required)');
+      if (Boolean(metadata.user) !== Boolean(metadata.password))
+        return fail(raw, 'spec.metadata[user]', 'user and password must be set together, as by daprd');
       const defaults: Record<string, string> = {};
       for (const key of ['emailFrom', 'emailTo', 'emailCC', 'emailBCC', 'subject', 'priority']) {
         const value = metadata[key];
@@ -308,7 +319,7 @@ async function initOne(raw: RawComponent, ctx: ComponentContext, set: ComponentS
       try {
         binding = new SmtpBinding({
           host,
-          port: intMeta(raw, metadata, 'port', 587),
+          port,
           user: metadata.user || undefined,
           password: metadata.password || undefined,
           skipTLSVerify: boolMeta(raw, metadata, 'skipTLSVerify'),

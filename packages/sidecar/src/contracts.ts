@@ -51,8 +51,11 @@ export interface ResiliencyLookup {
   componentInbound(name: string, componentType: string): PolicyRunner;
   /** Policy for calls from the sidecar to component `name` (publish, state, bindings, secrets). */
   componentOutbound(name: string, componentType: string): PolicyRunner;
-  /** Policy for service invocation to app `appId`. */
-  app(appId: string): PolicyRunner;
+  /**
+   * Policy for service invocation to app `appId`; `endpoint` keys its circuit breaker, as daprd's
+   * EndpointPolicy: `<appId>:<method>` (or `<url>/<method>` for an http(s) URL target).
+   */
+  app(appId: string, endpoint: string): PolicyRunner;
 }
 
 /** How the sidecar reaches its own app. */

@@ -29,8 +29,12 @@ import { StatusFailure, TargetPolicyRunner } from './resiliency/policy';
 import { emptyResiliency, loadConfiguration, loadResources } from './resources/loader';
 import type { ConfigurationSpec } from './resources/types';
 
-/** The Dapr API version whose HTTP contract this sidecar follows. */
-export const DAPR_API_VERSION = '1.18.3';
+/**
+ * The daprd version this sidecar emulates (its HTTP API, and the dapr/components-contrib rules
+ * read at that tag). It must equal the chart's `quizmesh.io/dapr-version` annotation, the one
+ * place the Dapr version is pinned (checked by packages/deploy-checks/test/dapr-version.test.ts).
+ */
+export const DAPR_API_VERSION = '1.16.2';
 
 export interface SidecarOptions {
   appId: string;

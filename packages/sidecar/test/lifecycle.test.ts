@@ -51,6 +51,26 @@ describe('startup errors', () => {
     );
   });
 
+  it('refuses an smtp binding without host and port, as daprd does (contrib bindings/smtp parseMetadata)', async () => {
+    const mailOnlyMailbox = component('mail', 'bindings.smtp', '[{name: mailboxPath, value: mailbox}]');
+    const err = await startupError({ 'mail.yaml': mailOnlyMailbox });
+    expect(err.message).toMatch(/mail\.yaml: Component "mail" \(bindings\.smtp\): spec\.metadata\[host\]: is required/);
+    const noPort = component(
+      'mail',
+      'bindings.smtp',
+      '[{name: host, value: "127.0.0.1"}, {name: mailboxPath, value: m}]',
+    );
+    expect((await startupError({ 'mail.yaml': noPort })).message).toMatch(/spec\.metadata\[port\]: is required/);
+  });
+
+  it('refuses {podName} in component metadata when there is no pod name, as daprd (meta.go ToBaseMetadata)', async () => {
+    const perPod = component('ps', 'pubsub.in-memory', '[{name: consumerID, value: "{podName}"}]');
+    const err = await startupError({ 'ps.yaml': perPod });
+    expect(err.message).toMatch(
+      /ps\.yaml: Component "ps" \(pubsub\.in-memory\): .*refers to \{podName\} but podName is not set/,
+    );
+  });
+
   it('names the file and field when Redis is unreachable', async () => {
     const err = await startupError({
       'redis.yaml': component('cache', 'state.redis', '[{name: redisHost, value: "127.0.0.1:1"}]', ', initTimeout: 2s'),

@@ -496,26 +496,34 @@ describe.each<Backend>(['in-memory', 'rabbitmq'])('pub/sub over %s', (backend) =
       expect(app.at('/kept')[0]?.event.source).toBe('publisher-app');
     });
 
-    test('components that differ in durable/deletedWhenUnused share a topic: exchanges are always durable, as in Dapr', async () => {
-      // The chart's pubsub-broadcast (per-pod, auto-deleted queues) subscribes to a topic that
-      // apps publish through the durable pubsub component.
-      const topic = uniqueName('shared');
-      await start([{ pubsubname: 'ps', topic, route: '/shared' }], {
+    test('components that declare one exchange with other durable/deletedWhenUnused get 406 PRECONDITION_FAILED, as from daprd', async () => {
+      // The chart's pubsub-broadcast as it was (per-pod queues: durable false, deletedWhenUnused
+      // true) subscribed first; publishing through its pubsub (durable true, deletedWhenUnused
+      // false) then declares the same exchange differently. contrib's ensureExchangeDeclared passes
+      // both flags to ExchangeDeclare, so RabbitMQ refuses it.
+      const topic = uniqueName('clash');
+      await start([{ pubsubname: 'ps', topic, route: '/clash' }], {
         metadata: { consumerID: 'pod-a', durable: 'false', deletedWhenUnused: 'true' },
       });
-      expect(await publishAsAnotherApp(topic, { k: 2 })).toEqual({ status: 204 });
-      await waitUntil('delivery through the shared exchange', () => app.at('/shared').length === 1);
-
       const list = async (what: string, columns: string[]) =>
         (await run('rabbitmqctl', ['-q', '--no-table-headers', what, '-p', vhost.name, ...columns])).stdout
           .split('\n')
           .map((line) => line.trim().split(/\s+/));
-      expect(await list('list_exchanges', ['name', 'durable', 'auto_delete'])).toContainEqual([topic, 'true', 'false']);
-      expect(await list('list_queues', ['name', 'durable', 'auto_delete'])).toContainEqual([
-        `pod-a-${topic}`,
-        'false',
-        'true',
-      ]);
+      expect(await list('list_exchanges', ['name', 'durable', 'auto_delete'])).toContainEqual([topic, 'false', 'true']);
+
+      const result = await publishAsAnotherApp(topic, { k: 2 });
+      expect(result.status).toBe(500);
+      const message = String((result as { body: { message?: string } }).body.message);
+      expect(message).toContain('PRECONDITION_FAILED');
+      expect(message).toContain(`inequivalent arg 'durable' for exchange '${topic}'`);
+      expect(app.at('/clash')).toHaveLength(0);
+    });
+
+    test('components with the same durable/deletedWhenUnused share a topic exchange', async () => {
+      const topic = uniqueName('shared');
+      await start([{ pubsubname: 'ps', topic, route: '/shared' }], { metadata: { consumerID: 'pod-b' } });
+      expect(await publishAsAnotherApp(topic, { k: 3 })).toEqual({ status: 204 });
+      await waitUntil('delivery through the shared exchange', () => app.at('/shared').length === 1);
     });
 
     test('refuses invalid component metadata with a clear error', async () => {

@@ -187,7 +187,60 @@ describe('policy lookup', () => {
     expect(await attempts(lookup.componentInbound('orders', 'pubsub.rabbitmq'))).toBe(2);
     expect(await attempts(lookup.componentInbound('other', 'pubsub.in-memory'))).toBe(3);
     expect(await attempts(lookup.componentOutbound('statestore', 'state.redis'))).toBe(5);
-    expect(await attempts(lookup.app('quiz'))).toBe(5);
+    expect(await attempts(lookup.app('quiz', 'quiz:api/v1/quizzes'))).toBe(5);
     expect(componentTypeName('secretstores.local.file')).toBe('Secretstore');
+  });
+
+  describe('circuit breakers are shared as daprd 1.16 shares them (pkg/resiliency/resiliency.go)', () => {
+    const breakerSpec = { maxRequests: 1, intervalMs: 0, timeoutMs: 60_000, trip: 'consecutiveFailures > 2' };
+    const failThrice = async (runner: { run: TargetPolicyRunner['run'] }): Promise<void> => {
+      for (let i = 0; i < 3; i++) await expect(runner.run(fail)).rejects.toThrow('boom');
+    };
+
+    it('keeps one breaker per component: failed deliveries open the breaker publishing goes through', async () => {
+      const spec = emptyResiliency();
+      spec.circuitBreakers.set('cb', breakerSpec);
+      spec.components.set('pubsub', { inbound: { circuitBreaker: 'cb' }, outbound: { circuitBreaker: 'cb' } });
+      const lookup = new Resiliency(spec, new FakeClock());
+      await failThrice(lookup.componentInbound('pubsub', 'pubsub.rabbitmq'));
+      let published = false;
+      await expect(
+        lookup.componentOutbound('pubsub', 'pubsub.rabbitmq').run(async () => {
+          published = true;
+        }),
+      ).rejects.toBeInstanceOf(CircuitOpenError);
+      expect(published).toBe(false);
+    });
+
+    it('builds that breaker from the first direction asked; a direction naming no breaker runs without it', async () => {
+      const spec = emptyResiliency();
+      spec.circuitBreakers.set('strict', breakerSpec);
+      spec.circuitBreakers.set('lenient', { ...breakerSpec, trip: 'consecutiveFailures > 100' });
+      spec.components.set('pubsub', { inbound: { circuitBreaker: 'strict' }, outbound: { circuitBreaker: 'lenient' } });
+      spec.components.set('nobreaker-out', { inbound: { circuitBreaker: 'strict' }, outbound: {} });
+      const lookup = new Resiliency(spec, new FakeClock());
+      // Outbound asked first: its lenient template is the component's breaker, for inbound too.
+      const outbound = lookup.componentOutbound('pubsub', 'pubsub.rabbitmq');
+      await failThrice(lookup.componentInbound('pubsub', 'pubsub.rabbitmq'));
+      await expect(outbound.run(succeed)).resolves.toBe('ok');
+
+      await failThrice(lookup.componentInbound('nobreaker-out', 'pubsub.rabbitmq'));
+      await expect(lookup.componentInbound('nobreaker-out', 'pubsub.rabbitmq').run(succeed)).rejects.toBeInstanceOf(
+        CircuitOpenError,
+      );
+      await expect(lookup.componentOutbound('nobreaker-out', 'pubsub.rabbitmq').run(succeed)).resolves.toBe('ok');
+    });
+
+    it('keeps one app-target breaker per endpoint (app:method), so one failing method leaves the others open', async () => {
+      const spec = emptyResiliency();
+      spec.circuitBreakers.set('app', breakerSpec);
+      spec.apps.set('identity', { circuitBreaker: 'app' });
+      const lookup = new Resiliency(spec, new FakeClock());
+      await failThrice(lookup.app('identity', 'identity:api/v1/auth/login'));
+      await expect(lookup.app('identity', 'identity:api/v1/auth/login').run(succeed)).rejects.toBeInstanceOf(
+        CircuitOpenError,
+      );
+      await expect(lookup.app('identity', 'identity:api/v1/users/me').run(succeed)).resolves.toBe('ok');
+    });
   });
 });

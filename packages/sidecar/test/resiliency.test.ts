@@ -1,4 +1,6 @@
 /** Resiliency observed through service invocation against a flaky app (real sidecars and HTTP). */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunningSidecar } from '../src';
 import { raw, removeDir, resourcesDir, startTestApp, startTestSidecar, tempDir, type TestApp } from './helpers';
 
@@ -20,6 +22,21 @@ spec:
       res-matching: {retry: onlyUnavailable}
       res-timeout: {timeout: quick}
       res-breaker: {circuitBreaker: fragile}
+      res-acl: {circuitBreaker: fragile}
+`;
+
+/** res-acl lets res-caller call `/open/*` only. */
+const ACL_CONFIG = `apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata: {name: aclconfig}
+spec:
+  accessControl:
+    defaultAction: deny
+    policies:
+    - appId: res-caller
+      defaultAction: deny
+      operations:
+      - {name: /open/*, httpVerb: ['*'], action: allow}
 `;
 
 describe('resiliency policies on service invocation', () => {
@@ -42,6 +59,9 @@ describe('resiliency policies on service invocation', () => {
       } else if (kind === 'slow') {
         await new Promise((r) => setTimeout(r, 800));
         res.end('late');
+      } else if (kind === 'open') {
+        res.statusCode = 404;
+        res.end('no such thing');
       } else if (kind === 'bad') {
         res.statusCode = 400;
         res.end('bad request');
@@ -54,6 +74,9 @@ describe('resiliency policies on service invocation', () => {
     for (const id of ['res-retry', 'res-matching', 'res-timeout', 'res-breaker']) {
       callees.push(await startTestSidecar({ appId: id, appPort: app.port, registryDir }));
     }
+    const configPath = join(resources, '..', `acl-${process.pid}.yaml`);
+    writeFileSync(configPath, ACL_CONFIG);
+    callees.push(await startTestSidecar({ appId: 'res-acl', appPort: app.port, registryDir, configPath }));
   });
 
   afterAll(async () => {
@@ -103,6 +126,29 @@ describe('resiliency policies on service invocation', () => {
     expect(JSON.parse(rejected.text)).toMatchObject({ errorCode: 'ERR_DIRECT_INVOKE' });
     expect(JSON.parse(rejected.text).message).toContain('circuit breaker');
     expect(hits('/down')).toBe(3);
+  });
+
+  it('keeps one breaker per endpoint (app:method), as daprd: an open /down leaves /flaky reachable', async () => {
+    // Runs after the test above opened res-breaker:down.
+    expect((await raw(caller, '/v1.0/invoke/res-breaker/method/down')).status).toBe(500);
+    const other = await raw(caller, '/v1.0/invoke/res-breaker/method/flaky/e/0');
+    expect(other.status).toBe(200);
+    expect(hits('/flaky/e/')).toBe(1);
+  });
+
+  it('counts 4xx answers and access-control denials as breaker failures, as daprd', async () => {
+    for (let i = 0; i < 3; i++) expect((await raw(caller, '/v1.0/invoke/res-acl/method/open/bad')).status).toBe(404);
+    const afterNotFound = await raw(caller, '/v1.0/invoke/res-acl/method/open/bad');
+    expect(JSON.parse(afterNotFound.text).message).toContain('circuit breaker');
+
+    for (let i = 0; i < 3; i++) {
+      const denied = await raw(caller, '/v1.0/invoke/res-acl/method/closed');
+      expect(denied.status).toBe(403);
+      expect(JSON.parse(denied.text).message).toContain('access control policy has denied access');
+    }
+    const afterDenials = await raw(caller, '/v1.0/invoke/res-acl/method/closed');
+    expect(afterDenials.status).toBe(500);
+    expect(JSON.parse(afterDenials.text).message).toContain('circuit breaker');
   });
 
   it('leaves apps without a policy alone: one attempt', async () => {

@@ -56,6 +56,8 @@ spec:
   type: bindings.smtp
   version: v1
   metadata:
+  - {name: host, value: "127.0.0.1"}
+  - {name: port, value: "1025"}
   - {name: mailboxPath, value: "${mailbox}"}
   - {name: emailFrom, value: "quizmesh@example.test"}
   - {name: subject, secretKeyRef: {name: "db:user"}}

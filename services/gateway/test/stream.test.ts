@@ -129,7 +129,7 @@ describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () =
         STREAM_MAX_CONNECTIONS_PER_USER: '2',
         STREAM_MAX_BUFFERED_BYTES: '65536',
       },
-      gatewaySidecarEnv: { APP_API_TOKEN },
+      gatewaySidecarEnv: { APP_API_TOKEN, POD_NAME: 'gateway-pod-0' },
       resources: {
         ...rabbitPubsubComponents(vhost.url),
         'subscriptions-gateway.yaml': gatewaySubscriptionsYaml(),

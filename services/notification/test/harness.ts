@@ -90,6 +90,8 @@ spec:
   type: bindings.smtp
   version: v1
   metadata:
+    - { name: host, value: "127.0.0.1" }
+    - { name: port, value: "1025" }
     - { name: mailboxPath, value: ${JSON.stringify(mailbox)} }
     - { name: emailFrom, value: "Quizmesh <no-reply@quizmesh.local>" }
 scopes: [notification]

@@ -1,7 +1,8 @@
 /**
- * `bindings.smtp` (operation `create`). With `host` it sends through nodemailer like contrib;
- * without it, `mailboxPath` makes it a local mailbox: each message is rendered by nodemailer
- * into an RFC 5322 `.eml` file, written atomically (temp file + rename).
+ * `bindings.smtp` (operation `create`). It sends to `host`:`port` through nodemailer like contrib;
+ * with `mailboxPath` (a local extension, ignored by daprd) it is a local mailbox instead: each
+ * message is rendered by nodemailer into an RFC 5322 `.eml` file, written atomically (temp file +
+ * rename).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -11,7 +12,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { OutputBinding, OutputBindingRequest, OutputBindingResponse } from './binding';
 
 export interface SmtpOptions {
-  host: string | undefined;
+  host: string;
   port: number;
   user: string | undefined;
   password: string | undefined;
@@ -36,7 +37,7 @@ export class SmtpBinding implements OutputBinding {
   private readonly mailbox: string | undefined;
 
   constructor(private readonly options: SmtpOptions) {
-    if (options.host !== undefined) {
+    if (options.mailboxPath === undefined) {
       this.transport = nodemailer.createTransport({
         host: options.host,
         port: options.port,
@@ -47,7 +48,7 @@ export class SmtpBinding implements OutputBinding {
       this.mailbox = undefined;
     } else {
       this.transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-      this.mailbox = resolve(options.mailboxPath ?? '.');
+      this.mailbox = resolve(options.mailboxPath);
       mkdirSync(this.mailbox, { recursive: true });
     }
   }

@@ -90,7 +90,7 @@ export async function invokeApp(deps: InvokeDeps, rawTargetId: string, call: Inc
     return serveCall(deps, deps.appId, { ...call, headers: { ...headers, host: call.headers.host } });
   }
   const path = INTERNAL_INVOKE_PREFIX + call.targetMethod + (call.query === '' ? '' : `?${call.query}`);
-  const policy = deps.resiliency.app(appId);
+  const policy = deps.resiliency.app(appId, `${appId}:${call.targetMethod}`);
   try {
     const res = await policy.run(async (signal) => {
       const send = (target: RegistryEntry): Promise<HttpResponseData> =>
@@ -122,14 +122,24 @@ export async function invokeApp(deps: InvokeDeps, rawTargetId: string, call: Inc
         if (fresh.httpPort === target.httpPort && fresh.internalToken === target.internalToken) throw err;
         out = await send(fresh);
       }
-      if ((out.status < 200 || out.status > 399) && out.headers[FINAL_HEADER] === undefined)
-        throw new StatusFailure(out.status, out);
+      // A refusal by the callee's sidecar (access control) is a gRPC error in daprd, not an app
+      // status: the breaker counts it and a retry policy retries it whatever `matching` says.
+      if (out.headers[FINAL_HEADER] !== undefined) throw new CalleeRefusal(out);
+      if (out.status < 200 || out.status > 399) throw new StatusFailure(out.status, out);
       return out;
     });
     return passThrough(res);
   } catch (err) {
+    if (err instanceof CalleeRefusal) return passThrough(err.response);
     if (err instanceof StatusFailure && isResponse(err.payload)) return passThrough(err.payload);
     return invokeError(500, appId, errorMessage(err));
+  }
+}
+
+class CalleeRefusal extends Error {
+  constructor(readonly response: HttpResponseData) {
+    super(`refused by the callee's sidecar with status ${response.status}`);
+    this.name = 'CalleeRefusal';
   }
 }
 
@@ -147,8 +157,8 @@ async function invokeUrl(deps: InvokeDeps, baseUrl: string, call: IncomingCall):
     if (url.protocol !== 'http:') return invokeError(500, baseUrl, 'only http:// endpoints are supported locally');
     const headers = copyHeaders(call.headers, isPrivate);
     headers.traceparent = childTraceparent(firstValue(call.headers.traceparent), deps.sampled);
-    const res = await deps.resiliency.app(baseUrl).run((signal) =>
-      httpRequest(deps.agent, {
+    const res = await deps.resiliency.app(baseUrl, `${baseUrl}/${call.targetMethod}`).run(async (signal) => {
+      const out = await httpRequest(deps.agent, {
         host: url.hostname,
         port: Number(url.port || 80),
         method: call.method,
@@ -156,10 +166,14 @@ async function invokeUrl(deps: InvokeDeps, baseUrl: string, call: IncomingCall):
         headers,
         body: call.body,
         signal,
-      }),
-    );
+      });
+      // Same rule as for app ids (daprd's directmessaging.go): any status outside 200-399 is a failure.
+      if (out.status < 200 || out.status > 399) throw new StatusFailure(out.status, out);
+      return out;
+    });
     return passThrough(res);
   } catch (err) {
+    if (err instanceof StatusFailure && isResponse(err.payload)) return passThrough(err.payload);
     return invokeError(500, baseUrl, errorMessage(err));
   }
 }

@@ -168,10 +168,10 @@ export function broadcastSubscriptionsYaml(): string {
 }
 
 /**
- * `pubsub` (one durable queue per app, as components/local) and `pubsub-broadcast` (one
- * auto-deleted queue per pod, with the chart's settings) on a test vhost. They share each
- * topic's exchange, which Dapr declares durable whatever the component says. The vhost is
- * dropped after the run, queues with it.
+ * `pubsub` (one durable queue per app, as components/local) and `pubsub-broadcast` (one queue
+ * per pod, with the chart's settings) on a test vhost. They share each topic's exchange, which
+ * daprd declares with the component's durable/deletedWhenUnused, so both use the same flags
+ * (decision 0710). The vhost is dropped after the run, queues with it.
  */
 export function rabbitPubsubComponents(amqpUrl: string): Record<string, string> {
   return {
@@ -196,9 +196,11 @@ spec:
   metadata:
     - { name: connectionString, value: ${JSON.stringify(amqpUrl)} }
     - { name: consumerID, value: "{podName}" }
-    - { name: durable, value: "false" }
-    - { name: deletedWhenUnused, value: "true" }
+    - { name: durable, value: "true" }
+    - { name: deletedWhenUnused, value: "false" }
+    - { name: maxLen, value: "1000" }
     - { name: requeueInFailure, value: "false" }
+scopes: [gateway]
 `,
   };
 }

@@ -23,12 +23,17 @@ import {
 } from './types';
 
 const PUBLISH_ATTEMPTS = 3;
+
 /**
- * contrib's ensureExchangeDeclared: every exchange (topic and dead-letter) is durable and never
- * auto-deleted, whatever `durable` / `deletedWhenUnused` say (those apply to queues only). So
- * components that differ in them, like the chart's pubsub and pubsub-broadcast, share a topic's exchange.
+ * contrib's ensureExchangeDeclared (pubsub/rabbitmq/rabbitmq.go, v1.16.3) passes the component's
+ * `durable` and `deletedWhenUnused` to ExchangeDeclare for the topic exchange; the dead-letter
+ * exchange is always durable but takes `deletedWhenUnused`. RabbitMQ refuses a second declaration
+ * with other flags (406 PRECONDITION_FAILED), so two components that differ in them cannot share
+ * a topic.
  */
-const EXCHANGE_OPTIONS = { durable: true, autoDelete: false } as const;
+function exchangeOptions(metadata: RabbitMqMetadata, deadLetter = false): Options.AssertExchange {
+  return { durable: deadLetter ? true : metadata.durable, autoDelete: metadata.deletedWhenUnused };
+}
 
 interface PublisherChannel {
   channel: Channel | ConfirmChannel;
@@ -132,7 +137,7 @@ export class RabbitMqPubSub implements PubSubComponent {
   private async publishOnce(request: PublishRequest): Promise<void> {
     const publisher = await this.publisherChannel();
     if (!publisher.declaredExchanges.has(request.topic)) {
-      await publisher.channel.assertExchange(request.topic, this.metadata.exchangeKind, EXCHANGE_OPTIONS);
+      await publisher.channel.assertExchange(request.topic, this.metadata.exchangeKind, exchangeOptions(this.metadata));
       publisher.declaredExchanges.add(request.topic);
     }
     const options = this.publishOptions(request.metadata);
@@ -269,13 +274,13 @@ class RabbitMqConsumer {
 
   private async declareTopology(channel: Channel): Promise<void> {
     const { metadata, request, queueName } = this;
-    await channel.assertExchange(request.topic, metadata.exchangeKind, EXCHANGE_OPTIONS);
+    await channel.assertExchange(request.topic, metadata.exchangeKind, exchangeOptions(metadata));
     const args: Record<string, unknown> = this.lengthArguments(metadata.maxLen, metadata.maxLenBytes);
     if (metadata.enableDeadLetter) {
       const dlx = `dlx-${queueName}`;
       const dlq = `dlq-${queueName}`;
       // contrib: the dead-letter exchange and queue are always durable; the queue is lazy.
-      await channel.assertExchange(dlx, 'fanout', EXCHANGE_OPTIONS);
+      await channel.assertExchange(dlx, 'fanout', exchangeOptions(metadata, true));
       await channel.assertQueue(dlq, {
         durable: true,
         autoDelete: metadata.deletedWhenUnused,
