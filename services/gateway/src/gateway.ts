@@ -53,6 +53,12 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     daprApiToken: config.DAPR_API_TOKEN,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     maxBodyBytes: parseSize(config.JSON_BODY_LIMIT),
+    breaker: {
+      errorPercent: config.BREAKER_ERROR_PERCENT,
+      minCalls: config.BREAKER_MIN_CALLS,
+      windowMs: config.BREAKER_WINDOW_MS,
+      openMs: config.BREAKER_OPEN_MS,
+    },
     logger,
   });
   const streams = new StreamHub({
@@ -77,7 +83,7 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     streams,
     close: async () => {
       streams.close();
-      proxy.close();
+      await proxy.close();
       await rateLimitStore.close();
     },
   };
