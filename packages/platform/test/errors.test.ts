@@ -207,3 +207,33 @@ describe('trusted gateway user headers', () => {
     expect(res.body.detail).toBe('requires role admin');
   });
 });
+
+describe('an app with an app token answers only its sidecar', () => {
+  const app = createHttpApp({
+    service: 't',
+    logger: createLogger({ service: 't', level: 'silent' }),
+    sidecarToken: 'app-token',
+    routes: (a) => {
+      a.post('/public', (_req, res) => void res.status(201).json({ created: true }));
+    },
+  });
+
+  it('refuses every caller without the token with 401 problem+json, whatever it claims to be', async () => {
+    for (const headers of [
+      {},
+      { 'dapr-caller-app-id': 'gateway', 'x-quizmesh-user-id': 'u1', 'x-quizmesh-user-roles': 'admin' },
+      { 'dapr-caller-app-id': 'gateway', 'dapr-api-token': 'wrong' },
+    ]) {
+      const res = await request(app).post('/public').set(headers).send({});
+      expect(res.status).toBe(401);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+  });
+
+  it('serves its sidecar, and the probes without a token', async () => {
+    const res = await request(app).post('/public').set({ 'dapr-api-token': 'app-token' }).send({});
+    expect(res.status).toBe(201);
+    expect((await request(app).get('/healthz')).status).toBe(200);
+    expect((await request(app).get('/readyz')).status).toBe(200);
+  });
+});

@@ -29,6 +29,8 @@ export interface GatewayDeps {
 /** Builds the gateway's Express app (no listening: tests use supertest or port 0). */
 export function createGatewayApp(runtime: ServiceRuntime, config: GatewayConfig, deps: GatewayDeps): Express {
   return runtime.createApp({
+    // The public entry: only /events (sidecarOnly below) is for its sidecar.
+    publicEntry: true,
     beforeBodyParsing: (app) => {
       app.set('trust proxy', trustProxyValue(config.TRUST_PROXY));
       // Preflights are answered here, before limits and tokens (browsers send no Authorization on them).
