@@ -43,6 +43,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const { logger, service } = options;
   const app = express();
   app.disable('x-powered-by');
+  // One spelling per route, as the gateway's route table matches it: `/Login` and `/login/` are
+  // not `/login`, so no limit or rule the gateway applies to a path can be bypassed by respelling it.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   app.set('trust proxy', 'loopback');
   app.use(helmet());
   app.use(

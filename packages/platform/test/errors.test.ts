@@ -57,6 +57,15 @@ describe('problem+json error handling', () => {
     expect(res.body.detail).toMatch(/^body\.(name|count): /);
   });
 
+  it('matches routes in one spelling only: case-sensitive, strict about the trailing slash', async () => {
+    const { app } = appWithRoutes();
+    expect((await request(app).get('/things/a1')).body).toEqual({ id: 'a1' });
+    for (const path of ['/Things/a1', '/THINGS/a1', '/things/a1/']) {
+      const res = await request(app).get(path);
+      expect([path, res.status]).toEqual([path, 404]);
+    }
+  });
+
   it('answers malformed JSON with 400', async () => {
     const res = await request(app).post('/things').set('content-type', 'application/json').send('{"name":');
     expect(res.status).toBe(400);
