@@ -20,6 +20,8 @@ export interface Gateway {
   app: Express;
   jwks: JwksCache;
   rateLimitStore: RateLimiterStore;
+  /** forwarding to the services, with a circuit breaker per service */
+  proxy: SidecarProxy;
   /** the live streams (GET /api/v1/stream); `streams.close()` ends them at the start of a shutdown */
   streams: StreamHub;
   close(): Promise<void>;
@@ -80,6 +82,7 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     app,
     jwks,
     rateLimitStore,
+    proxy,
     streams,
     close: async () => {
       streams.close();
