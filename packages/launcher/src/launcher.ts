@@ -86,6 +86,8 @@ export class Launcher {
       databaseUrl: string | undefined;
       /** what a caller of this app's sidecar must send as `dapr-api-token` (trusted test code only) */
       daprApiToken: string;
+      /** what the app requires from its sidecar as `dapr-api-token` (benchmarks that skip the sidecar) */
+      appApiToken: string;
     }
   > = {};
 
@@ -322,6 +324,7 @@ export class Launcher {
           sidecarPort: p.sidecarPort,
           databaseUrl: databases.get(p.def.name),
           daprApiToken: tokens.get(p.def.appId)?.DAPR_API_TOKEN ?? '',
+          appApiToken: tokens.get(p.def.appId)?.APP_API_TOKEN ?? '',
         },
       ]),
     );
