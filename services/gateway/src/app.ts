@@ -35,7 +35,7 @@ export function createGatewayApp(runtime: ServiceRuntime, config: GatewayConfig,
       app.set('trust proxy', trustProxyValue(config.TRUST_PROXY));
       // Preflights are answered here, before limits and tokens (browsers send no Authorization on them).
       app.use(corsMiddleware(config));
-      app.use(['/api', '/.well-known'], ipLimitMiddleware(deps.limits));
+      app.use(ipLimitMiddleware(deps.limits));
       mountStatus(app, runtime, config.UPSTREAM_APP_IDS);
       mountApiDocs(app, deps.openApi);
       mountStream(app, {

@@ -36,10 +36,15 @@ async function authenticate(req: Request, access: Access, verifier: TokenVerifie
   return user;
 }
 
-/** Every request to the API (proxied or the gateway's own) counts against its client address. */
+/**
+ * Every request to the API (proxied or the gateway's own) counts against its client address,
+ * whatever its spelling: routing is case-sensitive (decision 0701), so `/API/…` is matched here
+ * without regard to case rather than by Express's mount path, and counts too.
+ */
+const API_PATH = /^\/(api|\.well-known)(\/|$)/i;
 export function ipLimitMiddleware(limits: GatewayLimits): RequestHandler {
   return async (req, _res, next) => {
-    await enforce(limits.ip, clientIp(req), 'requests per client address');
+    if (API_PATH.test(req.path)) await enforce(limits.ip, clientIp(req), 'requests per client address');
     next();
   };
 }
