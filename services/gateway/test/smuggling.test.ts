@@ -143,3 +143,59 @@ describe('no request smuggling through the gateway', () => {
     expect(smuggledSeen()).toBe(0);
   });
 });
+
+describe('a poisoned connection to the sidecar is never reused for another user', () => {
+  // A guard for the client the gateway uses (Node's agent behaved the same): an idle connection
+  // that receives bytes nobody asked for is destroyed. A stand-in for a desynchronised sidecar: after each answer it sends a second, unsolicited
+  // one on the same connection, as a smuggled inner request would make a real sidecar do.
+  let upstream: net.Server;
+  let h: Harness;
+  let answered = 0;
+  let connections = 0;
+  beforeAll(async () => {
+    upstream = net.createServer((socket) => {
+      connections += 1;
+      let pending = '';
+      socket.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('latin1');
+        while (pending.includes('\r\n\r\n')) {
+          pending = pending.slice(pending.indexOf('\r\n\r\n') + 4);
+          answered += 1;
+          const body = JSON.stringify({ answer: answered });
+          socket.write(
+            `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          );
+          const evil = JSON.stringify({ answer: 'meant for someone else' });
+          setTimeout(
+            () =>
+              socket.writable &&
+              socket.write(
+                `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${evil.length}\r\n\r\n${evil}`,
+              ),
+            30,
+          );
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as net.AddressInfo;
+    h = await startHarness({ apps: {}, env: { DAPR_HTTP_PORT: String(port) } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  });
+
+  it('each client gets the answer to its own request', async () => {
+    const bodies: unknown[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const res = await fetch(`${h.url}/api/v1/quizzes`);
+      bodies.push(await res.json());
+      await sleep(100);
+    }
+    expect(bodies.filter((b) => (b as { answer: unknown }).answer === 'meant for someone else')).toEqual([]);
+    // Each poisoned connection was dropped, not kept alive for the next request.
+    expect(connections).toBe(5);
+  });
+});
