@@ -214,5 +214,5 @@ describe('no client can open a breaker', () => {
     } finally {
       await e2e.platform.startService('quiz');
     }
-  });
+  }, 120_000);
 });
