@@ -16,6 +16,7 @@
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import type http from 'node:http';
 import type { Request, Response } from 'express';
+import { trace } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
@@ -311,7 +312,10 @@ export class SidecarProxy {
       if (value === undefined || NOT_FORWARDED.has(name) || dropped.has(name) || isReservedHeader(name)) continue;
       headers[name] = value;
     }
-    if (typeof headers.traceparent === 'string' && !TRACEPARENT.test(headers.traceparent)) {
+    // With tracing on, undici's instrumentation adds the gateway's own span (a child of the
+    // client's) as traceparent; the client's copy as well would make the header invalid.
+    const traced = trace.getActiveSpan() !== undefined;
+    if (traced || (typeof headers.traceparent === 'string' && !TRACEPARENT.test(headers.traceparent))) {
       delete headers.traceparent;
       delete headers.tracestate;
     }
