@@ -20,10 +20,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROOT = join(__dirname, '..', '..');
 
-async function load(target: string, url: string) {
+async function load(target: string, url: string, headers: Record<string, string> = {}) {
   // A short warm-up (JIT, keep-alive sockets, the cache), then the measured run.
-  await autocannon({ url, connections: CONNECTIONS, duration: 2 });
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
+  await autocannon({ url, headers, connections: CONNECTIONS, duration: 2 });
+  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS });
   return {
     target,
     requestsPerSecond: Math.round(result.requests.average),
@@ -73,10 +73,15 @@ async function main() {
     // Where the time goes: the same read from quiz directly, then through the two sidecars, then the gateway.
     const quizPath = `/api/v1/quizzes/${quiz.id}`;
     const gatewaySidecar = e2e.platform.endpoints.gateway?.sidecarPort ?? 0;
+    // Direct calls carry the tokens the sidecars would (docs/api.md, trust boundaries).
     const results = [
       await load('bare Express app (hello JSON)', hello.url),
-      await load('quiz app directly', `${e2e.platform.endpoints.quiz?.appUrl ?? ''}${quizPath}`),
-      await load('quiz via the two sidecars', `http://127.0.0.1:${gatewaySidecar}/v1.0/invoke/quiz/method${quizPath}`),
+      await load('quiz app directly', `${e2e.platform.endpoints.quiz?.appUrl ?? ''}${quizPath}`, {
+        'dapr-api-token': e2e.platform.endpoints.quiz?.appApiToken ?? '',
+      }),
+      await load('quiz via the two sidecars', `http://127.0.0.1:${gatewaySidecar}/v1.0/invoke/quiz/method${quizPath}`, {
+        'dapr-api-token': e2e.platform.endpoints.gateway?.daprApiToken ?? '',
+      }),
       await load('gateway → quiz (public API)', quizUrl),
     ];
     const cached = await cacheKeys(e2e.platform.runId ?? '');

@@ -181,3 +181,12 @@ Usage: include "quizmesh.backendEgress" (dict "root" $ "inCluster" bool "name" "
 {{- fail (printf "networkPolicy: the %s backend is external, so its CIDRs (networkPolicy.externalBackendCidrs / smtpCidrs) are required" .name) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The Secrets holding an app's Dapr tokens (key `token`, as the injector expects): the API token
+its sidecar requires from callers (dapr.io/api-token-secret), and the app token the sidecar
+presents to the app (dapr.io/app-token-secret). Usage: include "quizmesh.daprTokenSecret" (dict "root" $ "name" $name "kind" "api"|"app")
+*/}}
+{{- define "quizmesh.daprTokenSecret" -}}
+{{ include "quizmesh.name" (dict "root" .root "name" (printf "%s-%s-token" .name .kind)) }}
+{{- end -}}

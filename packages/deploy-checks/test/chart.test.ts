@@ -261,14 +261,12 @@ describe('default install (minikube)', () => {
     expect(find(objects(), 'Component', 'mail').scopes).toEqual(['notification']);
   });
 
-  it('has retries, timeouts and circuit breakers for every app and for pub/sub delivery', () => {
+  it('has retries and timeouts for every app, and circuit breakers for pub/sub delivery but none a client could open', () => {
     const resiliency = find(objects(), 'Resiliency', 'quizmesh');
+    // No Dapr breaker on app targets: Dapr counts 4xx as failures (docs/decisions/0720).
     for (const name of services)
-      expect(pathGet(resiliency, `spec.targets.apps.${name}`)).toEqual({
-        timeout: 'invoke',
-        retry: 'invoke',
-        circuitBreaker: 'app',
-      });
+      expect(pathGet(resiliency, `spec.targets.apps.${name}`)).toEqual({ timeout: 'invoke', retry: 'invoke' });
+    expect(Object.keys(asRecord(pathGet(resiliency, 'spec.policies.circuitBreakers')))).not.toContain('app');
     expect(pathGet(resiliency, 'spec.targets.components.pubsub.inbound')).toEqual({
       timeout: 'pubsubInbound',
       retry: 'pubsubInbound',
@@ -353,7 +351,8 @@ describe('EKS and other variants', () => {
   it('uses managed backends through existing Secrets and ECR images on EKS', () => {
     const objects = objectsOf('values-eks+terraform');
     expect(names(objects, 'Deployment').filter((name) => /rabbitmq|redis|postgres|mailpit/.test(name))).toEqual([]);
-    expect(names(objects, 'Secret')).toEqual([]);
+    // Only the generated Dapr tokens: every backend credential comes from an existing Secret.
+    expect(names(objects, 'Secret').filter((name) => !/-(api|app)-token$/.test(name))).toEqual([]);
     const identity = find(objects, 'Deployment', 'quizmesh-identity');
     const container = asArray(pathGet(identity, 'spec.template.spec.containers'))[0];
     expect(pathGet(container, 'image')).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/quizmesh_identity:0.1.0');
@@ -447,7 +446,30 @@ describe('EKS and other variants', () => {
     expect(objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/component'] === 'backing')).toEqual(
       [],
     );
-    expect(names(objects, 'Secret')).toEqual(['jwt-signing-keys']);
+    expect(names(objects, 'Secret').filter((name) => !/-(api|app)-token$/.test(name))).toEqual(['jwt-signing-keys']);
+  });
+
+  it('gives every app a Dapr API token and an app token, from generated Secrets, in its sidecar and its container', () => {
+    for (const variant of ['values-eks+terraform', 'backing-off'] as const) {
+      const objects = objectsOf(variant);
+      const secrets = new Set(names(objects, 'Secret'));
+      for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+        const annotations = asRecord(pathGet(deployment, 'spec.template.metadata.annotations'));
+        if (annotations['dapr.io/enabled'] !== 'true') continue;
+        const apiSecret = String(annotations['dapr.io/api-token-secret']);
+        const appSecret = String(annotations['dapr.io/app-token-secret']);
+        expect([secrets.has(apiSecret), secrets.has(appSecret), apiSecret === appSecret]).toEqual([true, true, false]);
+        const env = asArray(pathGet(asArray(pathGet(deployment, 'spec.template.spec.containers'))[0], 'env'));
+        expect(env).toContainEqual({
+          name: 'DAPR_API_TOKEN',
+          valueFrom: { secretKeyRef: { name: apiSecret, key: 'token' } },
+        });
+        expect(env).toContainEqual({
+          name: 'APP_API_TOKEN',
+          valueFrom: { secretKeyRef: { name: appSecret, key: 'token' } },
+        });
+      }
+    }
   });
 
   it('lets identity, and only identity, read the JWT signing keys', () => {

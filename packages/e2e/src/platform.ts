@@ -102,7 +102,7 @@ export async function startE2EPlatform(options: {
     async publishAs(app, topic, cloudEvent) {
       const res = await fetch(`http://127.0.0.1:${endpoint(app).sidecarPort}/v1.0/publish/pubsub/${topic}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/cloudevents+json' },
+        headers: { 'content-type': 'application/cloudevents+json', 'dapr-api-token': endpoint(app).daprApiToken },
         body: JSON.stringify(cloudEvent),
       });
       if (res.status !== 204)

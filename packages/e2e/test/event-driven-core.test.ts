@@ -81,8 +81,12 @@ describe.each(variants)('event-driven core on %s backends', (_name, backends, da
 
   if (daprResources === 'chart') {
     it("runs on the chart's Dapr resources: the gateway's sidecar has the broadcast component and its Subscriptions", async () => {
-      const sidecarPort = e2e.platform.endpoints.gateway?.sidecarPort;
-      const metadata = (await (await fetch(`http://127.0.0.1:${String(sidecarPort)}/v1.0/metadata`)).json()) as {
+      const gateway = e2e.platform.endpoints.gateway;
+      const metadata = (await (
+        await fetch(`http://127.0.0.1:${String(gateway?.sidecarPort)}/v1.0/metadata`, {
+          headers: { 'dapr-api-token': gateway?.daprApiToken ?? '' },
+        })
+      ).json()) as {
         components: Array<{ name: string; type: string }>;
         subscriptions: Array<{ pubsubname: string; topic: string; deadLetterTopic: string }>;
       };

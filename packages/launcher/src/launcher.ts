@@ -5,7 +5,7 @@
  * child cleanly on Ctrl-C, and names the service (with its last log lines) if one fails.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -89,7 +89,18 @@ export class Launcher {
   /** set once no other live launcher uses the state dir; only then is its pid file ours to write */
   private ownsStateDir = false;
   /** after start(): where each app and its sidecar listen */
-  endpoints: Record<string, { appUrl: string; sidecarPort: number; databaseUrl: string | undefined }> = {};
+  endpoints: Record<
+    string,
+    {
+      appUrl: string;
+      sidecarPort: number;
+      databaseUrl: string | undefined;
+      /** what a caller of this app's sidecar must send as `dapr-api-token` (trusted test code only) */
+      daprApiToken: string;
+      /** what the app requires from its sidecar as `dapr-api-token` (benchmarks that skip the sidecar) */
+      appApiToken: string;
+    }
+  > = {};
 
   constructor(private readonly options: LaunchOptions) {
     const runId = options.isolation?.runId;
@@ -245,8 +256,18 @@ export class Launcher {
     );
 
     const running: RunningService[] = [];
+    // Per app and per run, as the chart's generated Secrets: a sidecar answers only callers that
+    // hold its DAPR_API_TOKEN, an app only its own sidecar (APP_API_TOKEN), so nothing else on
+    // this machine can call them or forge `dapr-caller-app-id` (docs/api.md, trust boundaries).
+    const tokens = new Map(
+      plan.map((p) => [
+        p.def.appId,
+        { DAPR_API_TOKEN: randomBytes(32).toString('base64url'), APP_API_TOKEN: randomBytes(32).toString('base64url') },
+      ]),
+    );
     for (const p of plan) {
       const { def } = p;
+      const appTokens = tokens.get(def.appId) ?? { DAPR_API_TOKEN: '', APP_API_TOKEN: '' };
       const sidecarCommand = this.bin('packages/sidecar/bin/quizmesh-sidecar.cjs', 'src/cli.ts', [
         '--app-id',
         def.appId,
@@ -268,6 +289,7 @@ export class Launcher {
             QUIZMESH_SIDECAR_REGISTRY: registry,
             // What the Dapr injector sets; one replica per app here, so the pod is named after it.
             POD_NAME: def.appId,
+            ...appTokens,
             ...(isolation ? { NAMESPACE: isolation.runId } : {}),
           },
           // Relative paths in components/ (secrets file, mailbox) resolve inside the run's state dir.
@@ -277,7 +299,10 @@ export class Launcher {
       const appEnv = {
         ...def.env,
         PORT: String(p.appPort),
+        // Only its sidecar (and the developer's browser, for the gateway) needs to reach an app.
+        LISTEN_ADDRESS: '127.0.0.1',
         DAPR_HTTP_PORT: String(p.sidecarPort),
+        ...appTokens,
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
         ...(backends === 'local' ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
         ...(isolation
@@ -316,7 +341,13 @@ export class Launcher {
     this.endpoints = Object.fromEntries(
       plan.map((p) => [
         p.def.appId,
-        { appUrl: `http://127.0.0.1:${p.appPort}`, sidecarPort: p.sidecarPort, databaseUrl: databases.get(p.def.name) },
+        {
+          appUrl: `http://127.0.0.1:${p.appPort}`,
+          sidecarPort: p.sidecarPort,
+          databaseUrl: databases.get(p.def.name),
+          daprApiToken: tokens.get(p.def.appId)?.DAPR_API_TOKEN ?? '',
+          appApiToken: tokens.get(p.def.appId)?.APP_API_TOKEN ?? '',
+        },
       ]),
     );
     out('');

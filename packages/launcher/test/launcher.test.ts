@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Launcher, LaunchError, startPlatform } from '../src';
 
@@ -23,9 +23,23 @@ describe('launcher', () => {
       expect(body.gateway.status).toBe('ready');
       expect(body.services).toEqual([]);
       // The sidecar runs as its own process and answers the Dapr metadata API for the gateway.
+      // Only with the run's Dapr API token: nothing else on the machine may use the gateway's sidecar.
       const sidecarPort = platform.endpoints.gateway?.sidecarPort;
-      const meta = await fetch(`http://127.0.0.1:${String(sidecarPort)}/v1.0/metadata`);
+      const token = platform.endpoints.gateway?.daprApiToken ?? '';
+      expect(token.length).toBeGreaterThanOrEqual(32);
+      expect((await fetch(`http://127.0.0.1:${String(sidecarPort)}/v1.0/metadata`)).status).toBe(401);
+      const meta = await fetch(`http://127.0.0.1:${String(sidecarPort)}/v1.0/metadata`, {
+        headers: { 'dapr-api-token': token },
+      });
       expect(((await meta.json()) as { id: string }).id).toBe('gateway');
+      // Apps and sidecars listen on loopback only.
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+      if (external !== undefined) {
+        for (const port of [new URL(platform.gatewayUrl).port, String(sidecarPort)])
+          await expect(fetch(`http://${external}:${port}/healthz`)).rejects.toThrow();
+      }
       // gateway app + its sidecar
       expect(platform.pids.filter(alive)).toHaveLength(2);
     } finally {

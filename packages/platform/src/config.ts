@@ -16,9 +16,12 @@ const port = z.coerce.number().int().min(0).max(65535);
 /** Environment every service reads; extend it with `serviceConfig(shape)`. */
 export const baseConfigShape = {
   PORT: port,
+  /** the address the service listens on: all interfaces in a pod (probes, the ingress), loopback locally (the launcher) */
+  LISTEN_ADDRESS: z.string().min(1).default('0.0.0.0'),
   DAPR_HTTP_PORT: port.default(3500),
   DAPR_HOST: z.string().min(1).default('127.0.0.1'),
   DAPR_API_TOKEN: z.string().min(1).optional(),
+  /** what the app's own sidecar presents as `dapr-api-token`; when set, nothing else may call the app (docs/api.md) */
   APP_API_TOKEN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),

@@ -11,6 +11,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
+import { sameSecret } from './caller';
 import { AppError, notFoundHandler, problemHandler, sendProblem } from './errors';
 import { GracefulShutdown } from './shutdown';
 
@@ -29,6 +30,11 @@ export interface HttpAppOptions {
   beforeBodyParsing?: (app: Express) => void;
   /** set while draining: new requests on kept-alive connections get 503 + Connection: close */
   shutdown?: GracefulShutdown;
+  /**
+   * the app token (APP_API_TOKEN) its sidecar presents as `dapr-api-token`: when set, every
+   * request but the probes must carry it, else 401 (a forged `dapr-caller-app-id` is refused)
+   */
+  sidecarToken?: string;
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -37,6 +43,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const { logger, service } = options;
   const app = express();
   app.disable('x-powered-by');
+  // One spelling per route, as the gateway's route table matches it: `/Login` and `/login/` are
+  // not `/login`, so no limit or rule the gateway applies to a path can be bypassed by respelling it.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   app.set('trust proxy', 'loopback');
   app.use(helmet());
   app.use(
@@ -74,6 +84,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', service, checks });
   });
 
+  // After the probes (the kubelet and the launcher call them without a token), before everything else.
+  if (options.sidecarToken !== undefined) app.use(sidecarOnly(options.sidecarToken));
   options.beforeBodyParsing?.(app);
   app.use(jsonOnly, express.json({ limit: options.jsonBodyLimit ?? '100kb', strict: true, type: isJson }));
   options.routes(app);
@@ -101,6 +113,16 @@ const jsonOnly: RequestHandler = (req, res, next) => {
   }
   next();
 };
+
+function sidecarOnly(token: string): RequestHandler {
+  return (req, res, next) => {
+    if (sameSecret(req.header('dapr-api-token') ?? '', token)) {
+      next();
+      return;
+    }
+    sendProblem(res, AppError.unauthorized('only this service’s Dapr sidecar may call it (app API token)'));
+  };
+}
 
 function drainGuard(shutdown: GracefulShutdown): RequestHandler {
   return (_req, res, next) => {

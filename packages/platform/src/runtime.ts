@@ -64,8 +64,16 @@ export class ServiceRuntime {
       readiness?: Record<string, ReadinessCheck>;
       /** false for services that must answer before their sidecar is up (none today) */
       checkSidecar?: boolean;
+      /**
+       * true for the gateway, the one app clients call directly: it checks APP_API_TOKEN only on
+       * the routes its sidecar calls. Every other app answers only its sidecar.
+       */
+      publicEntry?: boolean;
     },
   ): Express {
+    const sidecarToken = options.publicEntry ? undefined : this.config.APP_API_TOKEN;
+    if (!options.publicEntry && sidecarToken === undefined)
+      this.logger.warn('APP_API_TOKEN is not set: any local process can call this service and claim to be the gateway');
     const readiness: Record<string, ReadinessCheck> = {
       ...(options.checkSidecar === false ? {} : { sidecar: () => this.dapr.checkSidecar() }),
       ...options.readiness,
@@ -76,6 +84,7 @@ export class ServiceRuntime {
       jsonBodyLimit: this.config.JSON_BODY_LIMIT,
       readiness,
       shutdown: this.shutdown,
+      ...(sidecarToken !== undefined ? { sidecarToken } : {}),
       ...(options.beforeBodyParsing ? { beforeBodyParsing: options.beforeBodyParsing } : {}),
       routes: (app) => {
         app.use(trustGatewayUser({ appApiToken: this.config.APP_API_TOKEN }));
@@ -87,7 +96,7 @@ export class ServiceRuntime {
 
   /** Listens (config.PORT unless given), registers the server for draining, logs the address. */
   async listen(app: Express, port: number = this.config.PORT, host?: string): Promise<Server> {
-    const server = await listen(app, port, host);
+    const server = await listen(app, port, host ?? this.config.LISTEN_ADDRESS);
     // Longer than typical load-balancer idle timeouts, so the proxy closes first.
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;

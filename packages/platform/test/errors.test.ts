@@ -57,6 +57,15 @@ describe('problem+json error handling', () => {
     expect(res.body.detail).toMatch(/^body\.(name|count): /);
   });
 
+  it('matches routes in one spelling only: case-sensitive, strict about the trailing slash', async () => {
+    const { app } = appWithRoutes();
+    expect((await request(app).get('/things/a1')).body).toEqual({ id: 'a1' });
+    for (const path of ['/Things/a1', '/THINGS/a1', '/things/a1/']) {
+      const res = await request(app).get(path);
+      expect([path, res.status]).toEqual([path, 404]);
+    }
+  });
+
   it('answers malformed JSON with 400', async () => {
     const res = await request(app).post('/things').set('content-type', 'application/json').send('{"name":');
     expect(res.status).toBe(400);
@@ -205,5 +214,35 @@ describe('trusted gateway user headers', () => {
       .set({ ...asGateway, 'x-quizmesh-user-id': 'u1', 'x-quizmesh-user-roles': 'player' });
     expect(res.status).toBe(403);
     expect(res.body.detail).toBe('requires role admin');
+  });
+});
+
+describe('an app with an app token answers only its sidecar', () => {
+  const app = createHttpApp({
+    service: 't',
+    logger: createLogger({ service: 't', level: 'silent' }),
+    sidecarToken: 'app-token',
+    routes: (a) => {
+      a.post('/public', (_req, res) => void res.status(201).json({ created: true }));
+    },
+  });
+
+  it('refuses every caller without the token with 401 problem+json, whatever it claims to be', async () => {
+    for (const headers of [
+      {},
+      { 'dapr-caller-app-id': 'gateway', 'x-quizmesh-user-id': 'u1', 'x-quizmesh-user-roles': 'admin' },
+      { 'dapr-caller-app-id': 'gateway', 'dapr-api-token': 'wrong' },
+    ]) {
+      const res = await request(app).post('/public').set(headers).send({});
+      expect(res.status).toBe(401);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+  });
+
+  it('serves its sidecar, and the probes without a token', async () => {
+    const res = await request(app).post('/public').set({ 'dapr-api-token': 'app-token' }).send({});
+    expect(res.status).toBe(201);
+    expect((await request(app).get('/healthz')).status).toBe(200);
+    expect((await request(app).get('/readyz')).status).toBe(200);
   });
 });

@@ -29,11 +29,13 @@ export interface GatewayDeps {
 /** Builds the gateway's Express app (no listening: tests use supertest or port 0). */
 export function createGatewayApp(runtime: ServiceRuntime, config: GatewayConfig, deps: GatewayDeps): Express {
   return runtime.createApp({
+    // The public entry: only /events (sidecarOnly below) is for its sidecar.
+    publicEntry: true,
     beforeBodyParsing: (app) => {
       app.set('trust proxy', trustProxyValue(config.TRUST_PROXY));
       // Preflights are answered here, before limits and tokens (browsers send no Authorization on them).
       app.use(corsMiddleware(config));
-      app.use(['/api', '/.well-known'], ipLimitMiddleware(deps.limits));
+      app.use(ipLimitMiddleware(deps.limits));
       mountStatus(app, runtime, config.UPSTREAM_APP_IDS);
       mountApiDocs(app, deps.openApi);
       mountStream(app, {

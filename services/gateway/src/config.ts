@@ -69,6 +69,16 @@ export const gatewayConfigSchema = serviceConfig(
     /** upper bound on waiting for an upstream's response headers; Dapr's resiliency timeout should fire first */
     UPSTREAM_TIMEOUT_MS: milliseconds(10_000),
 
+    // --- circuit breaker per app (docs/decisions/0720): only the callee's failures count, never 4xx ---
+    /** share of failed calls in the window that opens an app's breaker, percent */
+    BREAKER_ERROR_PERCENT: positiveInt.max(100).default(50),
+    /** calls an app must have had in the window before its breaker may open */
+    BREAKER_MIN_CALLS: positiveInt.max(100_000).default(10),
+    /** the rolling window failures are counted in */
+    BREAKER_WINDOW_MS: milliseconds(10_000),
+    /** how long an open breaker answers 503 before one trial call decides */
+    BREAKER_OPEN_MS: milliseconds(15_000),
+
     // --- CORS ---
     /** allowed browser origins, comma-separated (`https://app.example.com`); unset = no cross-origin access */
     CORS_ALLOWED_ORIGINS: z

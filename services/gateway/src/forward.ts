@@ -1,7 +1,7 @@
 /**
  * The middleware every proxied request goes through, in this order (cheap checks first, so
  * that abuse costs the gateway little and the services nothing), after the per-IP limit:
- *   route table (404) → path sanity (400) → body size/type (413/415) → token (401) and
+ *   route table (404) → path sanity (400) → framing (400) → body size/type (413/415) → token (401) and
  *   role (403) → per-user limit (429) → login/register limits (429) → forward through the sidecar.
  */
 import type { Request, RequestHandler } from 'express';
@@ -10,7 +10,7 @@ import { AppError, type CallerUser } from '@quizmesh/platform';
 import { bearerToken, missingToken, type TokenVerifier } from './auth/tokens';
 import type { SidecarProxy } from './proxy';
 import { enforce, type GatewayLimits } from './rate-limit/limits';
-import { checkRequestBody, emailOf, readBody } from './request-limits';
+import { checkFraming, checkRequestBody, emailOf, readBody } from './request-limits';
 import { isAmbiguousPath, resolveRoute, type Access } from './routes';
 
 export interface ForwardDeps {
@@ -36,10 +36,15 @@ async function authenticate(req: Request, access: Access, verifier: TokenVerifie
   return user;
 }
 
-/** Every request to the API (proxied or the gateway's own) counts against its client address. */
+/**
+ * Every request to the API (proxied or the gateway's own) counts against its client address,
+ * whatever its spelling: routing is case-sensitive (decision 0721), so `/API/…` is matched here
+ * without regard to case rather than by Express's mount path, and counts too.
+ */
+const API_PATH = /^\/(api|\.well-known)(\/|$)/i;
 export function ipLimitMiddleware(limits: GatewayLimits): RequestHandler {
   return async (req, _res, next) => {
-    await enforce(limits.ip, clientIp(req), 'requests per client address');
+    if (API_PATH.test(req.path)) await enforce(limits.ip, clientIp(req), 'requests per client address');
     next();
   };
 }
@@ -56,6 +61,7 @@ export function forwardMiddleware(deps: ForwardDeps): RequestHandler {
       throw AppError.badRequest('the path contains dot segments, empty segments or encoded separators');
     }
     const ip = clientIp(req);
+    checkFraming(req);
     checkRequestBody(req, maxBodyBytes);
     const user = await authenticate(req, route.access, deps.verifier);
     if (user) await enforce(limits.user, user.id, 'requests per user');

@@ -20,6 +20,8 @@ export interface Gateway {
   app: Express;
   jwks: JwksCache;
   rateLimitStore: RateLimiterStore;
+  /** forwarding to the services, with a circuit breaker per service */
+  proxy: SidecarProxy;
   /** the live streams (GET /api/v1/stream); `streams.close()` ends them at the start of a shutdown */
   streams: StreamHub;
   close(): Promise<void>;
@@ -53,6 +55,12 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     daprApiToken: config.DAPR_API_TOKEN,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     maxBodyBytes: parseSize(config.JSON_BODY_LIMIT),
+    breaker: {
+      errorPercent: config.BREAKER_ERROR_PERCENT,
+      minCalls: config.BREAKER_MIN_CALLS,
+      windowMs: config.BREAKER_WINDOW_MS,
+      openMs: config.BREAKER_OPEN_MS,
+    },
     logger,
   });
   const streams = new StreamHub({
@@ -74,10 +82,11 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     app,
     jwks,
     rateLimitStore,
+    proxy,
     streams,
     close: async () => {
       streams.close();
-      proxy.close();
+      await proxy.close();
       await rateLimitStore.close();
     },
   };

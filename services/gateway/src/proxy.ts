@@ -1,17 +1,33 @@
 /**
- * The gateway's forwarding path: a streaming HTTP client to its own sidecar's service
- * invocation API (`/v1.0/invoke/{app}/method/{path}`), keeping status, headers and bodies
- * (docs/decisions/0004). Bodies stream both ways (no buffering of uploads or SSE), bounded by
- * the body limit on the way in and by UPSTREAM_TIMEOUT_MS until the answer's headers arrive.
+ * The gateway's forwarding path: an HTTP client to its own sidecar's service invocation API
+ * (`/v1.0/invoke/{app}/method/{path}`), keeping status, headers and bodies (docs/decisions/0004).
+ * Bodies stream both ways (no buffering of uploads or SSE), bounded by the body limit on the way
+ * in and by UPSTREAM_TIMEOUT_MS from the end of the upload until the answer's headers arrive.
  *
- * Dapr's own failures (its ERR_DIRECT_INVOKE answers: target down, circuit open, timeout)
- * are turned into 503/504 problem+json; the services' own answers pass through unchanged.
+ * Every forwarded request is re-framed by undici (docs/decisions/0720): a body goes out with the
+ * Content-Length it was checked against or chunked, never as raw bytes a sidecar could read as
+ * a second request, and a connection that sees anything unexpected is destroyed, not reused for
+ * another user. Methods without a body semantics never carry one (the middleware refuses them).
+ *
+ * Each app has a circuit breaker here (opossum) that counts only the callee's failures: 5xx
+ * answers, Dapr's own failures, timeouts, refused connections. A client's 4xx, its bad bodies
+ * and its disconnects never count, so no client can open it (docs/decisions/0720).
  */
-import http from 'node:http';
-import { Transform, pipeline, type TransformCallback } from 'node:stream';
+import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import type http from 'node:http';
 import type { Request, Response } from 'express';
+import { trace } from '@opentelemetry/api';
+import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
+import { Pool } from 'undici';
 import { AppError, USER_ID_HEADER, USER_ROLES_HEADER, type CallerUser } from '@quizmesh/platform';
+
+export interface BreakerOptions {
+  errorPercent: number;
+  minCalls: number;
+  windowMs: number;
+  openMs: number;
+}
 
 export interface SidecarProxyOptions {
   sidecarHost: string;
@@ -20,6 +36,7 @@ export interface SidecarProxyOptions {
   daprApiToken: string | undefined;
   upstreamTimeoutMs: number;
   maxBodyBytes: number;
+  breaker: BreakerOptions;
   logger: Logger;
 }
 
@@ -46,6 +63,16 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
+/**
+ * Not copied from the client's request either: framing (`content-length` is set again from the
+ * body actually sent, undici chooses chunked otherwise) and `expect` (Node's server already
+ * answered 100-continue to the client).
+ */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'content-length', 'expect']);
+
+/** Methods whose requests have no defined body semantics (RFC 9110 §9.3): a body on them is refused. */
+export const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+
 /** Headers only the platform may set: a client must never be able to claim a user or a Dapr identity. */
 export function isReservedHeader(name: string): boolean {
   return (
@@ -60,7 +87,9 @@ const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 /** Dapr error bodies are small JSON documents; anything bigger is an app's own answer. */
 const MAX_DAPR_ERROR_BYTES = 16 * 1024;
 
-function connectionTokens(headers: http.IncomingHttpHeaders): Set<string> {
+type Headers = Record<string, string | string[] | undefined>;
+
+function connectionTokens(headers: Headers): Set<string> {
   return new Set(
     String(headers.connection ?? '')
       .split(',')
@@ -69,166 +98,226 @@ function connectionTokens(headers: http.IncomingHttpHeaders): Set<string> {
   );
 }
 
-export class SidecarProxy {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' });
+/** The callee answered 5xx: already passed to the client, but a failure for the breaker. */
+class CalleeAnswered5xx extends Error {
+  constructor(readonly status: number) {
+    super(`callee answered ${status}`);
+  }
+}
 
-  constructor(private readonly options: SidecarProxyOptions) {}
+/** The client went away before the answer: nothing to send, and not the callee's fault. */
+class ClientGone extends Error {}
+
+/** What opens a breaker: the callee's failures only (5xx, Dapr failures, timeouts, refused connections). */
+export function isCalleeFailure(err: unknown): boolean {
+  if (err instanceof CalleeAnswered5xx) return true;
+  return err instanceof AppError && err.status >= 500;
+}
+
+type Breaker = CircuitBreaker<[() => Promise<number>], number>;
+
+export class SidecarProxy {
+  private readonly pool: Pool;
+  private readonly breakers = new Map<string, Breaker>();
+
+  constructor(private readonly options: SidecarProxyOptions) {
+    this.pool = new Pool(`http://${options.sidecarHost}:${options.sidecarPort}`, {
+      connections: 512,
+      // One exchange per connection at a time: no request ever waits behind another user's on a socket.
+      pipelining: 1,
+      // Our own timer bounds the wait for the answer's headers; SSE bodies stay open as long as the client reads.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      // Below the sidecar's own idle timeout (30 s locally, 5 s+ for daprd), so we close first.
+      keepAliveTimeout: 4_000,
+    });
+  }
 
   /**
    * Forwards `req` to `target.appId` and streams the answer into `res`. Resolves with the
    * upstream status once the answer is being sent; rejects with an AppError when nothing
-   * was sent yet (413, 502, 503, 504), so the caller's error handler answers.
+   * was sent yet (400, 413, 502, 503, 504), so the caller's error handler answers.
    */
-  forward(req: Request, res: Response, target: ForwardRequest): Promise<number> {
+  async forward(req: Request, res: Response, target: ForwardRequest): Promise<number> {
     const headers = this.upstreamHeaders(req, target);
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
     const method = target.upstreamPath !== undefined ? target.upstreamPath + query : req.originalUrl;
     const path = `/v1.0/invoke/${encodeURIComponent(target.appId)}/method${method}`;
-    // A request without a body, or with one already read, can be resent once when a kept-alive
-    // socket turns out to have been closed by the sidecar just as we reused it.
-    const replayable = target.body !== undefined || !hasBody(req);
-    return this.attempt(req, res, target, { path, headers, retryStaleSocket: replayable });
+    try {
+      return await this.breakerFor(target.appId).fire(() => this.attempt(req, res, target, path, headers));
+    } catch (err) {
+      if (err instanceof CalleeAnswered5xx) return err.status;
+      if ((err as { code?: unknown }).code === 'EOPENBREAKER') {
+        throw new AppError(503, {
+          code: 'upstream-unavailable',
+          detail: `${target.appId} is failing; calls are paused briefly (circuit breaker open)`,
+          headers: { 'retry-after': String(Math.ceil(this.options.breaker.openMs / 1000)) },
+        });
+      }
+      if (err instanceof ClientGone) return 499;
+      throw err;
+    }
   }
 
-  private attempt(
+  /** Whether `appId`'s breaker is open now (tests, /api/v1/status). */
+  isOpen(appId: string): boolean {
+    return this.breakers.get(appId)?.opened ?? false;
+  }
+
+  private breakerFor(appId: string): Breaker {
+    let breaker = this.breakers.get(appId);
+    if (breaker) return breaker;
+    const { errorPercent, minCalls, windowMs, openMs } = this.options.breaker;
+    breaker = new CircuitBreaker(
+      async (run: () => Promise<number>) => {
+        const status = await run();
+        if (status >= 500) throw new CalleeAnswered5xx(status);
+        return status;
+      },
+      {
+        name: appId,
+        timeout: false,
+        errorThresholdPercentage: errorPercent,
+        volumeThreshold: minCalls,
+        rollingCountTimeout: windowMs,
+        resetTimeout: openMs,
+        // Not the callee's failure (the client's 4xx, bad body, disconnect): counted as neither.
+        errorFilter: (err: unknown) => !isCalleeFailure(err),
+      },
+    );
+    breaker.on('open', () => this.options.logger.warn({ appId }, 'circuit breaker opened'));
+    breaker.on('close', () => this.options.logger.info({ appId }, 'circuit breaker closed'));
+    this.breakers.set(appId, breaker);
+    return breaker;
+  }
+
+  private async attempt(
     req: Request,
     res: Response,
     target: ForwardRequest,
-    call: { path: string; headers: http.OutgoingHttpHeaders; retryStaleSocket: boolean },
+    path: string,
+    headers: Record<string, string | string[]>,
   ): Promise<number> {
-    const { sidecarHost, sidecarPort, upstreamTimeoutMs } = this.options;
-    return new Promise<number>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: AppError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        upstream.destroy();
-        reject(error);
-      };
-      const upstream = http.request({
-        host: sidecarHost,
-        port: sidecarPort,
-        method: req.method,
-        path: call.path,
-        headers: call.headers,
-        agent: this.agent,
-      });
-      const timer = setTimeout(() => {
-        fail(
-          new AppError(504, {
-            code: 'upstream-timeout',
-            detail: `${target.appId} did not answer within ${upstreamTimeoutMs} ms`,
-          }),
-        );
-      }, upstreamTimeoutMs);
-      // The client went away: stop the upstream work too.
-      res.on('close', () => {
-        if (!res.writableFinished) upstream.destroy();
-      });
+    const { upstreamTimeoutMs, maxBodyBytes } = this.options;
+    const controller = new AbortController();
+    let failure: Error | undefined;
+    const abort = (error: Error) => {
+      failure ??= error;
+      controller.abort(error);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    // The callee's clock starts once the whole request is sent: a slow upload is the client's time, not the service's.
+    const startClock = () => {
+      timer = setTimeout(
+        () =>
+          abort(
+            new AppError(504, {
+              code: 'upstream-timeout',
+              detail: `${target.appId} did not answer within ${upstreamTimeoutMs} ms`,
+            }),
+          ),
+        upstreamTimeoutMs,
+      );
+    };
+    const onClose = () => {
+      if (!res.writableFinished) abort(new ClientGone());
+    };
+    res.on('close', onClose);
 
-      upstream.on('error', (err: NodeJS.ErrnoException) => {
-        if (settled) return;
-        if (call.retryStaleSocket && upstream.reusedSocket && err.code === 'ECONNRESET') {
-          settled = true;
-          clearTimeout(timer);
-          this.attempt(req, res, target, { ...call, retryStaleSocket: false }).then(resolve, reject);
-          return;
-        }
-        fail(
-          new AppError(503, {
-            code: 'sidecar-unreachable',
-            detail: `the gateway's Dapr sidecar could not be reached to call ${target.appId}`,
-            cause: err,
-          }),
-        );
+    let body: Buffer | Readable | undefined;
+    if (target.body !== undefined) {
+      body = target.body;
+      headers['content-length'] = String(target.body.length);
+      startClock();
+    } else if (hasBody(req)) {
+      const declared = req.headers['content-length'];
+      // Node's parser has checked the declared length against the framing; undici sends exactly that many bytes.
+      if (declared !== undefined && req.headers['transfer-encoding'] === undefined)
+        headers['content-length'] = declared;
+      const limit = new ByteLimit(maxBodyBytes);
+      limit.on('error', (err) => {
+        req.unpipe(limit);
+        abort(err instanceof AppError ? err : bodyUnreadable(err));
       });
+      limit.on('end', startClock);
+      req.on('error', (err) => abort(bodyUnreadable(err)));
+      req.pipe(limit);
+      body = limit;
+    } else {
+      startClock();
+    }
 
-      upstream.on('response', (answer) => {
-        if (settled) {
-          answer.resume();
-          return;
-        }
-        clearTimeout(timer);
-        if (mayBeDaprError(answer)) {
-          readAll(answer)
-            .then((body) => {
-              if (settled) return;
-              const mapped =
-                body.length > MAX_DAPR_ERROR_BYTES
-                  ? undefined
-                  : daprFailure(answer.statusCode ?? 500, body, target.appId);
-              if (mapped) {
-                this.options.logger.warn(
-                  { appId: target.appId, dapr: body.toString('utf8').slice(0, 500) },
-                  'service invocation failed in Dapr',
-                );
-                fail(mapped);
-                return;
-              }
-              settled = true;
-              copyResponseHead(answer, res);
-              res.end(body);
-              resolve(answer.statusCode ?? 500);
+    try {
+      const answer = await this.pool.request({
+        method: req.method as 'GET',
+        path,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: controller.signal,
+      });
+      clearTimeout(timer);
+      const status = answer.statusCode;
+      if (failure) {
+        answer.body.destroy();
+        throw failure;
+      }
+      if (mayBeDaprError(status, answer.headers)) {
+        const text = await readAll(answer.body).catch((err: unknown) => {
+          throw (
+            failure ??
+            new AppError(502, {
+              code: 'bad-upstream-response',
+              detail: `${target.appId} sent an unreadable answer`,
+              cause: err,
             })
-            .catch((err: unknown) =>
-              fail(
-                new AppError(502, {
-                  code: 'bad-upstream-response',
-                  detail: `${target.appId} sent an unreadable answer`,
-                  cause: err,
-                }),
-              ),
-            );
-          return;
-        }
-        settled = true;
-        copyResponseHead(answer, res);
-        pipeline(answer, res, (err) => {
-          // The client disconnecting mid-stream is normal for SSE; nothing to answer anymore.
-          if (err && err.code !== 'ERR_STREAM_PREMATURE_CLOSE')
-            this.options.logger.debug({ err }, 'response stream ended early');
-        });
-        resolve(answer.statusCode ?? 500);
-      });
-
-      if (target.body !== undefined) {
-        upstream.end(target.body);
-      } else if (!hasBody(req)) {
-        upstream.end();
-      } else {
-        // Not stream.pipeline: on an upstream failure it would destroy `req`, and with it the
-        // client's socket, before we could answer 503.
-        const limit = new ByteLimit(this.options.maxBodyBytes);
-        limit.on('error', (err) => {
-          req.unpipe(limit);
-          fail(
-            err instanceof AppError
-              ? err
-              : new AppError(400, { code: 'body-unreadable', detail: 'request body could not be read', cause: err }),
           );
         });
-        req.on('error', (err) =>
-          fail(new AppError(400, { code: 'body-unreadable', detail: 'request body could not be read', cause: err })),
-        );
-        req.pipe(limit).pipe(upstream);
+        const mapped = text.length > MAX_DAPR_ERROR_BYTES ? undefined : daprFailure(status, text, target.appId);
+        if (mapped) {
+          this.options.logger.warn(
+            { appId: target.appId, dapr: text.toString('utf8').slice(0, 500) },
+            'service invocation failed in Dapr',
+          );
+          throw mapped;
+        }
+        copyResponseHead(status, answer.headers, res);
+        res.end(text);
+        return status;
       }
-    });
+      copyResponseHead(status, answer.headers, res);
+      pipeline(answer.body, res, (err) => {
+        // The client disconnecting mid-stream is normal for SSE; nothing to answer anymore.
+        if (err && err.code !== 'ERR_STREAM_PREMATURE_CLOSE')
+          this.options.logger.debug({ err }, 'response stream ended early');
+      });
+      return status;
+    } catch (err) {
+      if (failure) throw failure;
+      if (err instanceof AppError) throw err;
+      throw new AppError(503, {
+        code: 'sidecar-unreachable',
+        detail: `the gateway's Dapr sidecar could not be reached to call ${target.appId}`,
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
+      res.off('close', onClose);
+    }
   }
 
-  private upstreamHeaders(req: Request, target: ForwardRequest): http.OutgoingHttpHeaders {
+  private upstreamHeaders(req: Request, target: ForwardRequest): Record<string, string | string[]> {
     const dropped = connectionTokens(req.headers);
-    const headers: http.OutgoingHttpHeaders = {};
+    const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined || HOP_BY_HOP.has(name) || dropped.has(name) || isReservedHeader(name)) continue;
+      if (value === undefined || NOT_FORWARDED.has(name) || dropped.has(name) || isReservedHeader(name)) continue;
       headers[name] = value;
     }
-    if (typeof headers.traceparent === 'string' && !TRACEPARENT.test(headers.traceparent)) {
+    // With tracing on, undici's instrumentation adds the gateway's own span (a child of the
+    // client's) as traceparent; the client's copy as well would make the header invalid.
+    const traced = trace.getActiveSpan() !== undefined;
+    if (traced || (typeof headers.traceparent === 'string' && !TRACEPARENT.test(headers.traceparent))) {
       delete headers.traceparent;
       delete headers.tracestate;
-    }
-    if (target.body !== undefined) {
-      headers['content-length'] = target.body.length;
     }
     headers['x-request-id'] = String(req.id);
     headers['x-forwarded-for'] = req.ip ?? req.socket.remoteAddress ?? '';
@@ -241,9 +330,14 @@ export class SidecarProxy {
     return headers;
   }
 
-  close(): void {
-    this.agent.destroy();
+  async close(): Promise<void> {
+    for (const breaker of this.breakers.values()) breaker.shutdown();
+    await this.pool.destroy();
   }
+}
+
+function bodyUnreadable(cause: unknown): AppError {
+  return new AppError(400, { code: 'body-unreadable', detail: 'request body could not be read', cause });
 }
 
 export function hasBody(req: http.IncomingMessage): boolean {
@@ -278,9 +372,9 @@ export function bodyTooLarge(limit: number): AppError {
 }
 
 /** Dapr answers its own failures with 500 (transport, timeout, circuit open) or 403 (access control), as JSON. */
-function mayBeDaprError(answer: http.IncomingMessage): boolean {
-  const type = String(answer.headers['content-type'] ?? '');
-  return (answer.statusCode === 500 || answer.statusCode === 403) && /^application\/json\b/i.test(type);
+function mayBeDaprError(status: number, headers: Headers): boolean {
+  const type = String(headers['content-type'] ?? '');
+  return (status === 500 || status === 403) && /^application\/json\b/i.test(type);
 }
 
 function daprFailure(status: number, body: Buffer, appId: string): AppError | undefined {
@@ -313,19 +407,16 @@ function daprFailure(status: number, body: Buffer, appId: string): AppError | un
   return new AppError(503, { code: 'upstream-unavailable', detail: `${appId} is unavailable` });
 }
 
-function readAll(stream: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
-function copyResponseHead(answer: http.IncomingMessage, res: Response): void {
-  const dropped = connectionTokens(answer.headers);
-  res.status(answer.statusCode ?? 502);
-  for (const [name, value] of Object.entries(answer.headers)) {
+function copyResponseHead(status: number, headers: Headers, res: Response): void {
+  const dropped = connectionTokens(headers);
+  res.status(status);
+  for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || dropped.has(name) || name === 'x-powered-by') continue;
     res.setHeader(name, value);
   }

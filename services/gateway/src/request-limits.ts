@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { AppError } from '@quizmesh/platform';
-import { bodyTooLarge, hasBody } from './proxy';
+import { BODYLESS_METHODS, bodyTooLarge, hasBody } from './proxy';
 
 /** '100kb' → 102400 (the platform's JSON_BODY_LIMIT format). */
 export function parseSize(size: string): number {
@@ -17,6 +17,25 @@ export function parseSize(size: string): number {
 
 export function isJsonContentType(contentType: string | undefined): boolean {
   return /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType ?? '');
+}
+
+/**
+ * 400 for framing the gateway will not re-frame (docs/decisions/0720): Content-Length together
+ * with Transfer-Encoding, a Transfer-Encoding other than plain `chunked`, or a body on a method
+ * that has none (GET, HEAD, DELETE, OPTIONS). Node's parser already refuses most conflicting
+ * framings; this holds even if it were relaxed. The connection is closed, so nothing else sent
+ * on it is read.
+ */
+export function checkFraming(req: IncomingMessage): void {
+  const te = req.headers['transfer-encoding'];
+  const refuse = (detail: string) =>
+    new AppError(400, { code: 'bad-framing', detail, headers: { connection: 'close' } });
+  if (te !== undefined && req.headers['content-length'] !== undefined)
+    throw refuse('a request must not carry both Content-Length and Transfer-Encoding');
+  if (te !== undefined && te.trim().toLowerCase() !== 'chunked')
+    throw refuse('the only Transfer-Encoding accepted is chunked');
+  if (BODYLESS_METHODS.has(req.method ?? '') && hasBody(req))
+    throw refuse(`a ${req.method} request must not have a body`);
 }
 
 /** 413 when the declared length is over the limit, 415 when a body is not JSON. Chunked bodies are counted while streaming. */

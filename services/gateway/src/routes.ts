@@ -125,17 +125,20 @@ export function isAmbiguousPath(path: string): boolean {
   return /(^|\/)\.{1,2}(\/|$)|%2f|%2e|%5c|\\|\/\//i.test(path);
 }
 
-/** The route for `method path`, or undefined (404). HEAD follows GET. */
+/**
+ * The route for `method path`, or undefined (404). HEAD follows GET. Matching is exact in case
+ * and trailing slash, as the services' routers are (case-sensitive, strict: packages/platform
+ * http.ts; docs/decisions/0721): another spelling of a route is another path, which the services
+ * do not serve, so it can never reach a handler without the rules of the route it imitates.
+ */
 export function resolveRoute(method: string, path: string): ResolvedRoute | undefined {
   const verb = method === 'HEAD' ? 'GET' : method;
-  // A trailing slash is the same resource to Express (non-strict routing), so it must get the same rule.
-  const normalized = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  const deadLetters = resolveDeadLetterRoute(normalized);
+  const deadLetters = resolveDeadLetterRoute(path);
   if (deadLetters) return deadLetters;
-  const exact = EXACT_ROUTES.find((r) => r.method === verb && matchesExact(r.path, normalized));
+  const exact = EXACT_ROUTES.find((r) => r.method === verb && matchesExact(r.path, path));
   if (exact)
     return { appId: exact.appId, access: exact.access, limit: exact.limit, pattern: `${exact.method} ${exact.path}` };
-  const prefix = PREFIXES_LONGEST_FIRST.find((r) => underPrefix(r.prefix, normalized));
+  const prefix = PREFIXES_LONGEST_FIRST.find((r) => underPrefix(r.prefix, path));
   if (prefix) return { appId: prefix.appId, access: prefix.access, limit: undefined, pattern: `${prefix.prefix}/*` };
   return undefined;
 }

@@ -82,7 +82,7 @@ export function listenGateway(
   runtime: ServiceRuntime,
   server: http.Server,
   port: number,
-  host = '0.0.0.0',
+  host = runtime.config.LISTEN_ADDRESS,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -350,3 +350,19 @@ describe('gateway replicas sharing Redis', () => {
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 });
+
+describe('the per-address limit, whatever the spelling', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ apps: { identity: identityApp, quiz: echo }, env: { RATE_LIMIT_PER_IP: '3' } });
+  });
+  afterAll(() => h.close());
+
+  it('counts every spelling of an API path against one client address', async () => {
+    const statuses = [];
+    for (const path of ['/API/v1/quizzes', '/Api/v1/quizzes/', '/.WELL-KNOWN/jwks.json', '/api/v1/quizzes'])
+      statuses.push((await fetch(`${h.url}${path}`)).status);
+    // Three other spellings (404: one route, one spelling) use up the limit of the real one.
+    expect(statuses).toEqual([404, 404, 404, 429]);
+  });
+});

@@ -222,21 +222,6 @@ describe('gateway forwarding', () => {
     upstream('notification').handle(echo);
   });
 
-  it('answers 503 while a service fails, and names the open circuit breaker', async () => {
-    upstream('evaluation').handle((_req, res) => json(res, 500, { error: 'database down' }));
-    const token = signToken(key);
-    const statuses = [];
-    for (let i = 0; i < 4; i += 1) {
-      const res = await fetch(`${h.url}/api/v1/leaderboards/global`, { headers: { authorization: `Bearer ${token}` } });
-      statuses.push(res.status);
-      if (i === 3)
-        expect(await res.json()).toMatchObject({ status: 503, detail: expect.stringMatching(/circuit breaker open/) });
-      else await res.arrayBuffer();
-    }
-    // Three failures pass through as the app's own 500s; then the breaker (trip: > 2) answers for it.
-    expect(statuses).toEqual([500, 500, 500, 503]);
-  });
-
   it('answers 503 quickly when a service is down', async () => {
     await upstream('notification').stop();
     const res = await fetch(`${h.url}/api/v1/notifications`, {
@@ -245,6 +230,67 @@ describe('gateway forwarding', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(await res.json()).toMatchObject({ status: 503, detail: 'notification is unavailable' });
+  });
+});
+
+describe('gateway circuit breakers (one per service, decision 0720)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      apps: { identity: identityApp, evaluation: echo, quiz: echo },
+      env: { BREAKER_MIN_CALLS: '3' },
+    });
+  });
+  afterAll(() => h.close());
+
+  const upstream = (appId: string) => {
+    const u = h.upstreams[appId];
+    if (!u) throw new Error(`no upstream ${appId}`);
+    return u;
+  };
+
+  it('never opens a breaker for a service’s 4xx answers, however many', async () => {
+    let answer = 404;
+    upstream('evaluation').handle((_req, res) => json(res, answer, { status: answer }));
+    const token = signToken(key);
+    const statuses = new Set<number>();
+    for (const status of [404, 401, 403, 409, 422]) {
+      answer = status;
+      for (let i = 0; i < 20; i += 1) {
+        const res = await fetch(`${h.url}/api/v1/leaderboards/global`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        statuses.add(res.status);
+        await res.arrayBuffer();
+      }
+    }
+    expect([...statuses]).toEqual([404, 401, 403, 409, 422]);
+    expect(h.gateway.proxy.isOpen('evaluation')).toBe(false);
+    upstream('evaluation').handle(echo);
+    expect(
+      (await fetch(`${h.url}/api/v1/leaderboards/global`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
+  });
+
+  it('answers 503 while a service fails, and names the open circuit breaker', async () => {
+    upstream('quiz').handle((_req, res) => json(res, 500, { error: 'database down' }));
+    const token = signToken(key);
+    const statuses = [];
+    for (let i = 0; i < 4; i += 1) {
+      const res = await fetch(`${h.url}/api/v1/attempts/1`, { headers: { authorization: `Bearer ${token}` } });
+      statuses.push(res.status);
+      if (i === 3)
+        expect(await res.json()).toMatchObject({ status: 503, detail: expect.stringMatching(/circuit breaker open/) });
+      else await res.arrayBuffer();
+    }
+    // Three failures pass through as the app's own 500s; then the gateway's breaker (BREAKER_MIN_CALLS 3) answers for it.
+    expect(statuses).toEqual([500, 500, 500, 503]);
+    expect(h.gateway.proxy.isOpen('quiz')).toBe(true);
+    // Only for that service.
+    expect(h.gateway.proxy.isOpen('evaluation')).toBe(false);
+    expect(
+      (await fetch(`${h.url}/api/v1/leaderboards/global`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
   });
 });
 

@@ -41,17 +41,12 @@ spec:
   policies:
     timeouts:
       invoke: 1s
-    circuitBreakers:
-      app:
-        maxRequests: 1
-        interval: 30s
-        timeout: 30s
-        trip: consecutiveFailures > 2
+  # As in components/common: no Dapr breakers on app targets (the gateway has its own, decision 0720).
   targets:
     apps:
       identity: { timeout: invoke }
       quiz: { timeout: invoke }
-      evaluation: { timeout: invoke, circuitBreaker: app }
+      evaluation: { timeout: invoke }
 `;
 
 export const json = (
