@@ -51,6 +51,8 @@ async function main(): Promise<void> {
   const runRoot = join('/run', 'quizmesh-images', driver);
   if (values.cold) {
     say(`images: --cold: removing ${storageRoot} and buildah's cache mounts`);
+    // Containers first (they may hold overlay mounts); deleting the images one by one with
+    // `buildah rmi` is much slower than removing the storage directory.
     try {
       execFileSync(
         'buildah',
@@ -59,15 +61,11 @@ async function main(): Promise<void> {
           stdio: 'ignore',
         },
       );
-      execFileSync(
-        'buildah',
-        ['--root', storageRoot, '--runroot', runRoot, '--storage-driver', driver, 'rmi', '--all', '--force'],
-        { stdio: 'ignore' },
-      );
     } catch {
       // nothing stored yet
     }
     rmSync(storageRoot, { recursive: true, force: true });
+    rmSync(runRoot, { recursive: true, force: true });
     rmSync('/var/tmp/buildah-cache', { recursive: true, force: true });
   }
   const outDir = values.out;
