@@ -64,6 +64,12 @@ async function main(): Promise<void> {
     } catch {
       // nothing stored yet
     }
+    // containers/storage keeps <root>/overlay bind-mounted on itself; unmount it before removing.
+    try {
+      execFileSync('umount', [join(storageRoot, 'overlay')], { stdio: 'ignore' });
+    } catch {
+      // not mounted
+    }
     rmSync(storageRoot, { recursive: true, force: true });
     rmSync(runRoot, { recursive: true, force: true });
     rmSync('/var/tmp/buildah-cache', { recursive: true, force: true });
