@@ -75,6 +75,13 @@ describe('skaffold.yaml', () => {
 
 describe('services/Dockerfile', () => {
   const dockerfile = readFileSync(join(REPO_ROOT, 'services', 'Dockerfile'), 'utf8');
+  /** The lines of one stage, from its FROM to the next FROM. */
+  const stage = (name: string): string => {
+    const start = dockerfile.search(new RegExp(`^FROM \\S+ AS ${name}$`, 'm'));
+    if (start < 0) return '';
+    const next = dockerfile.slice(start + 1).search(/^FROM /m);
+    return next < 0 ? dockerfile.slice(start) : dockerfile.slice(start, start + 1 + next);
+  };
 
   it('pins its base image by exact tag and runs as a non-root numeric user', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=docker\.io\/library\/node:\d+\.\d+\.\d+-bookworm-slim$/m);
@@ -83,11 +90,37 @@ describe('services/Dockerfile', () => {
     expect(runtime).toContain('CMD ["node", "--enable-source-maps", "/app/main.js"]');
   });
 
-  it('installs only the workspace being built, production dependencies only in the runtime', () => {
+  it('installs production dependencies of the service being built only in the runtime', () => {
     expect(dockerfile).toContain(
-      'npm ci --omit=dev --ignore-scripts --workspace "services/${SERVICE}" --include-workspace-root=false',
+      'npm ci --omit=dev --ignore-scripts --prefer-offline --workspace "services/${SERVICE}" --include-workspace-root=false',
     );
     expect(dockerfile).toContain('PRISMA_SCHEMA_ENGINE_BINARY=');
+  });
+
+  it('runs Node 24 (active LTS), not an end-of-life line', () => {
+    const major = Number(/^ARG NODE_IMAGE=docker\.io\/library\/node:(\d+)\./m.exec(dockerfile)?.[1]);
+    expect(major).toBeGreaterThanOrEqual(24);
+    expect(major % 2).toBe(0);
+  });
+
+  it("keeps the workspaces' bin/ folders in the manifests stage, so npm links quizmesh-prisma-generate and quizmesh-migrate", () => {
+    expect(stage('manifests')).toMatch(/! -name package\.json ! -name bin /);
+  });
+
+  it('puts /app/node_modules/.bin on PATH in the runtime and dev images (the migration Job runs quizmesh-migrate)', () => {
+    for (const name of ['runtime', 'dev'])
+      expect(stage(name)).toMatch(/^ENV .*PATH=\/app\/node_modules\/\.bin:\$\{PATH\}/m);
+  });
+
+  it('shares the expensive stages between services: npm ci and tsc take no SERVICE argument', () => {
+    for (const name of ['manifests', 'deps', 'build']) expect(stage(name)).not.toMatch(/SERVICE\b/);
+    expect(stage('deps')).toMatch(/npm ci --ignore-scripts$/m);
+    expect(stage('build')).toContain('npm run build');
+  });
+
+  it('ships the RDS CA bundle that DATABASE_URL names with sslrootcert on EKS', () => {
+    expect(stage('runtime')).toContain('COPY --from=build /out/certs ./certs');
+    expect(stage('build')).toContain('quizmesh-rds-ca.cjs /out/certs/rds-ca-bundle.pem');
   });
 });
 
@@ -104,7 +137,7 @@ describe('tilt/Tiltfile', () => {
       ?.split(',')
       .map((name) => name.trim().replace(/'/g, ''));
     expect(services?.map((name) => `quizmesh/${name}`).sort()).toEqual(skaffoldImages(REPO_ROOT).sort());
-    expect(readFileSync(join(REPO_ROOT, 'services', 'Dockerfile'), 'utf8')).toMatch(/^FROM base AS dev$/m);
+    expect(readFileSync(join(REPO_ROOT, 'services', 'Dockerfile'), 'utf8')).toMatch(/^FROM \w+ AS dev$/m);
     expect(tiltfile).toContain("target='dev'");
   });
 });

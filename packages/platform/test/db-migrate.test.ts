@@ -1,4 +1,5 @@
 import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@quizmesh/platform/testing';
@@ -99,6 +100,118 @@ describe('quizmesh-migrate on real PostgreSQL', () => {
       databaseUrl: database.url,
     }).catch((e: unknown) => e);
     expect((noSchema as Error).message).toBe('cannot read Prisma schema /nonexistent/schema.prisma: ENOENT');
+  });
+});
+
+/** A port where nothing listens yet; `open()` later forwards it to the real PostgreSQL. */
+async function lateDatabasePort(): Promise<{ port: number; open: () => Promise<void>; close: () => Promise<void> }> {
+  const probe = createServer();
+  await new Promise<void>((resolvePromise) => probe.listen(0, '127.0.0.1', resolvePromise));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolvePromise) => probe.close(() => resolvePromise()));
+  let server: Server | undefined;
+  const sockets = new Set<Socket>();
+  return {
+    port,
+    open: () =>
+      new Promise<void>((resolvePromise) => {
+        server = createServer((client) => {
+          const upstream = connect(5432, '127.0.0.1');
+          for (const socket of [client, upstream]) {
+            sockets.add(socket);
+            socket.on('error', () => undefined);
+          }
+          client.pipe(upstream).pipe(client);
+        });
+        server.listen(port, '127.0.0.1', resolvePromise);
+      }),
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        for (const socket of sockets) socket.destroy();
+        if (server) server.close(() => resolvePromise());
+        else resolvePromise();
+      }),
+  };
+}
+
+describe('quizmesh-migrate waits for its database', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('qm_db_wait');
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('retries while nothing listens, logs each wait, and migrates once the database comes up', async () => {
+    const late = await lateDatabasePort();
+    try {
+      const url = new URL(database.url);
+      url.host = `127.0.0.1:${late.port}`;
+      const waits: string[] = [];
+      const opened = new Promise<void>((resolvePromise) =>
+        setTimeout(() => void late.open().then(resolvePromise), 1_500),
+      );
+      const result = await applyMigrations({
+        schemaPath: fixtureSchema,
+        databaseUrl: url.toString(),
+        waitForDatabaseMs: 30_000,
+        onWait: (line) => waits.push(line),
+      });
+      await opened;
+      expect(result.appliedMigrationNames).toEqual(fixtureMigrations);
+      expect(waits.length).toBeGreaterThanOrEqual(1);
+      expect(waits[0]).toMatch(
+        new RegExp(
+          `^waiting for database 127\\.0\\.0\\.1:${late.port}/qm_db_wait\\S* \\(ECONNREFUSED\\): attempt 1, retrying in 0\\.5 s`,
+        ),
+      );
+    } finally {
+      await late.close();
+    }
+  });
+
+  it('gives up after its bound with the reason and the attempts', async () => {
+    const late = await lateDatabasePort();
+    const started = Date.now();
+    const error = await applyMigrations({
+      schemaPath: fixtureSchema,
+      databaseUrl: `postgresql://postgres@127.0.0.1:${late.port}/nowhere`,
+      waitForDatabaseMs: 2_000,
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^cannot reach database 127\\.0\\.0\\.1:${late.port}/nowhere: ECONNREFUSED \\(gave up after [3-9] attempts in [2-4]\\.\\d s\\)$`,
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(6_000);
+  });
+
+  it('does not wait for a database that answers with a permanent error', async () => {
+    const started = Date.now();
+    const url = new URL(database.url);
+    url.pathname = '/qm_db_wait_does_not_exist';
+    const error = await applyMigrations({
+      schemaPath: fixtureSchema,
+      databaseUrl: url.toString(),
+      waitForDatabaseMs: 30_000,
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('cannot reach database 127.0.0.1:5432/qm_db_wait_does_not_exist: 3D000');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('the CLI logs the wait on stderr and fails after --wait-seconds', async () => {
+    const late = await lateDatabasePort();
+    const result = await runCli('quizmesh-migrate', ['--schema', fixtureSchema, '--wait-seconds', '1'], {
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${late.port}/nowhere`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `quizmesh-migrate: waiting for database 127.0.0.1:${late.port}/nowhere (ECONNREFUSED): attempt 1`,
+    );
+    expect(result.stderr).toMatch(
+      /quizmesh-migrate: error: cannot reach database .*ECONNREFUSED \(gave up after \d+ attempts/,
+    );
   });
 });
 

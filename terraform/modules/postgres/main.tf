@@ -96,6 +96,6 @@ resource "aws_secretsmanager_secret_version" "service_database" {
     username = each.value
     password = random_password.service[each.value].result
     database = each.value
-    url      = "postgresql://${each.value}:${random_password.service[each.value].result}@${aws_db_instance.postgres.address}:${aws_db_instance.postgres.port}/${each.value}?sslmode=require"
+    url      = "postgresql://${each.value}:${random_password.service[each.value].result}@${aws_db_instance.postgres.address}:${aws_db_instance.postgres.port}/${each.value}?sslmode=verify-full&sslrootcert=/app/certs/rds-ca-bundle.pem"
   })
 }

@@ -86,19 +86,70 @@ function describeTarget(databaseUrl: string): string {
   }
 }
 
-/** Fails fast with a one-line reason instead of the engine's long connection error. */
-async function assertReachable(databaseUrl: string): Promise<void> {
-  const target = describeTarget(databaseUrl);
+/**
+ * Reasons a database that is still coming up gives (not listening yet, name not resolvable yet,
+ * "the database system is starting up"): worth waiting for. Anything else (wrong password,
+ * missing database, bad TLS) fails at once.
+ */
+const TRANSIENT_REASONS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '57P03',
+]);
+
+function isTransient(reason: string): boolean {
+  return TRANSIENT_REASONS.has(reason) || /timeout|terminated unexpectedly/i.test(reason);
+}
+
+/** undefined when a connection succeeds, else a short reason (error code or message). */
+async function connectionFailure(databaseUrl: string): Promise<string | undefined> {
   const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
+    return undefined;
   } catch (error) {
     // Duck-typed: errors may come from another realm (jest), where instanceof Error fails.
     const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    const reason = typeof code === 'string' ? code : typeof message === 'string' ? message : String(error);
-    throw new MigrationError(`cannot reach database ${target}: ${reason}`);
+    return typeof code === 'string' ? code : typeof message === 'string' ? message : String(error);
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+
+/**
+ * Waits up to `waitMs` for the database to accept a connection (a migration Job often starts
+ * before its database), retrying with a doubling delay (0.5 s up to 5 s) and reporting each wait
+ * through `onWait`; then fails with a one-line reason instead of the engine's long error.
+ */
+async function assertReachable(
+  databaseUrl: string,
+  waitMs: number,
+  onWait: ((line: string) => void) | undefined,
+): Promise<void> {
+  const target = describeTarget(databaseUrl);
+  const started = Date.now();
+  for (let attempt = 1; ; attempt += 1) {
+    const reason = await connectionFailure(databaseUrl);
+    if (reason === undefined) return;
+    const remaining = started + waitMs - Date.now();
+    if (!isTransient(reason) || remaining <= 0) {
+      const waited =
+        attempt > 1 ? ` (gave up after ${attempt} attempts in ${((Date.now() - started) / 1000).toFixed(1)} s)` : '';
+      throw new MigrationError(`cannot reach database ${target}: ${reason}${waited}`);
+    }
+    const delay = Math.min(500 * 2 ** (attempt - 1), 5_000, remaining);
+    onWait?.(
+      `waiting for database ${target} (${reason}): attempt ${attempt}, retrying in ${(delay / 1000).toFixed(1)} s, ` +
+        `giving up in ${(remaining / 1000).toFixed(0)} s`,
+    );
+    await sleep(delay);
   }
 }
 
@@ -131,6 +182,10 @@ export interface ApplyMigrationsOptions {
   databaseUrl: string;
   /** Receives the engine's log lines (JSON strings), e.g. to forward them to a debug logger. */
   onLog?: (line: string) => void;
+  /** How long to wait for an unreachable database (refused, not resolvable, starting up); default 0. */
+  waitForDatabaseMs?: number;
+  /** Receives one line per wait while the database is unreachable. */
+  onWait?: (line: string) => void;
 }
 
 export interface ApplyMigrationsResult {
@@ -142,7 +197,7 @@ export interface ApplyMigrationsResult {
 export async function applyMigrations(options: ApplyMigrationsOptions): Promise<ApplyMigrationsResult> {
   const schema = await loadSchema(options.schemaPath);
   const migrationsList = await loadMigrationsList(schema.migrationsDir);
-  await assertReachable(options.databaseUrl);
+  await assertReachable(options.databaseUrl, options.waitForDatabaseMs ?? 0, options.onWait);
   try {
     const output = (await runSchemaEngineTask(
       {

@@ -1,9 +1,11 @@
 /**
- * quizmesh-migrate [deploy] --schema services/<svc>/prisma/schema.prisma   (reads DATABASE_URL)
+ * quizmesh-migrate [deploy] --schema services/<svc>/prisma/schema.prisma [--wait-seconds 60]   (reads DATABASE_URL)
  * quizmesh-migrate diff --schema services/<svc>/prisma/schema.prisma --name <migration_name>
  *
  * `deploy` applies pending migrations like `prisma migrate deploy`; `diff` writes a new
  * migration folder from the schema (replaces `prisma migrate dev --create-only`).
+ * `deploy` waits up to --wait-seconds (default 60, or QUIZMESH_MIGRATE_WAIT_SECONDS) for a
+ * database that is not up yet, logging one line per retry: a Kubernetes Job often starts first.
  * Exit codes: 0 success, 1 failure, 2 usage error. Errors are one line on stderr.
  */
 import { parseArgs } from 'node:util';
@@ -16,7 +18,7 @@ function printLine(text: string): void {
 }
 
 const USAGE = `usage:
-  quizmesh-migrate [deploy] --schema <path/to/schema.prisma> [--verbose]     (reads DATABASE_URL)
+  quizmesh-migrate [deploy] --schema <path/to/schema.prisma> [--wait-seconds <s>] [--verbose]     (reads DATABASE_URL)
   quizmesh-migrate diff --schema <path/to/schema.prisma> --name <migration_name> [--verbose]`;
 
 class UsageError extends Error {}
@@ -37,6 +39,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       schema: { type: 'string' },
       name: { type: 'string' },
+      'wait-seconds': { type: 'string', default: process.env.QUIZMESH_MIGRATE_WAIT_SECONDS ?? '60' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -53,9 +56,15 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'deploy') {
     const databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) throw new UsageError('DATABASE_URL is not set');
+    const waitSeconds = Number(values['wait-seconds']);
+    if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
+      throw new UsageError(`--wait-seconds must be a number of seconds >= 0, got "${values['wait-seconds']}"`);
+    }
     const { appliedMigrationNames } = await applyMigrations({
       schemaPath: values.schema,
       databaseUrl,
+      waitForDatabaseMs: waitSeconds * 1000,
+      onWait: (line) => console.error(`quizmesh-migrate: ${line}`),
       ...(onLog ? { onLog } : {}),
     });
     printLine(

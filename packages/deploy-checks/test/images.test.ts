@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderChart, REPO_ROOT } from '../src/helm';
+import type { KubeObject } from '../src/objects';
+import {
+  bundledNpmVersion,
+  containerEnv,
+  dockerfileBaseImage,
+  mapClusterHosts,
+  probePath,
+  type RenderedContainer,
+} from '../src/images';
+
+// The helpers `npm run images:check` uses to turn the rendered chart into `buildah run` arguments;
+// the check itself needs root and buildah and runs in .ci/run after npm test.
+
+describe('images:check helpers', () => {
+  let objects: KubeObject[];
+  beforeAll(async () => {
+    objects = await renderChart();
+  });
+
+  const app = (name: string): RenderedContainer => {
+    const deployment = objects.find(
+      (o) => o.kind === 'Deployment' && o.metadata?.name === `quizmesh-${name}`,
+    ) as unknown as {
+      spec: { template: { spec: { containers: RenderedContainer[] } } };
+    };
+    return deployment.spec.template.spec.containers.find((c) => c.name === 'app') as RenderedContainer;
+  };
+
+  it("reads the Dockerfile's exact base image and its Node version", () => {
+    const base = dockerfileBaseImage(readFileSync(join(REPO_ROOT, 'services', 'Dockerfile'), 'utf8'));
+    expect(base.name).toMatch(/^docker\.io\/library\/node:24\.\d+\.\d+-bookworm-slim$/);
+    expect(base.nodeVersion).toMatch(/^24\.\d+\.\d+$/);
+    expect(base.debianSuite).toBe('bookworm');
+    expect(() => dockerfileBaseImage('ARG NODE_IMAGE=node:24-slim\n')).toThrow(/is not docker\.io\/library\/node/);
+  });
+
+  it("takes npm's version from the first upgrade line of Node's changelog", () => {
+    const changelog =
+      '## 2026-11-11, Version 24.22.3\n* deps: upgrade npm to 11.19.1\n* deps: upgrade npm to 11.19.0\n';
+    expect(bundledNpmVersion(changelog)).toBe('11.19.1');
+  });
+
+  it('resolves env values and secretKeyRefs as the kubelet does', () => {
+    const env = containerEnv(app('quiz'), objects);
+    expect(env.PORT).toBe('3002');
+    expect(env.NODE_ENV).toBe('production');
+    expect(env.DATABASE_URL).toMatch(/^postgresql:\/\/quiz:[^@]+@quizmesh-postgres:5432\/quiz$/);
+    expect(containerEnv(app('gateway'), objects).REDIS_URL).toMatch(/^redis:\/\/:[^@]+@quizmesh-redis:6379$/);
+  });
+
+  it('maps in-cluster host names, in every spelling, to 127.0.0.1 and leaves other hosts alone', () => {
+    const services = ['quizmesh-postgres', 'quizmesh-redis', 'quizmesh-jaeger'];
+    const map = (value: string) => mapClusterHosts(value, services, 'quizmesh');
+    expect(map('postgresql://quiz:pw@quizmesh-postgres:5432/quiz')).toBe('postgresql://quiz:pw@127.0.0.1:5432/quiz');
+    expect(map('redis://:pw@quizmesh-redis.quizmesh.svc.cluster.local:6379')).toBe('redis://:pw@127.0.0.1:6379');
+    expect(map('http://quizmesh-jaeger.quizmesh:4318')).toBe('http://127.0.0.1:4318');
+    expect(map('quizmesh-redis:6379')).toBe('127.0.0.1:6379');
+    expect(map('postgresql://quiz@quizmesh-postgres-replica:5432/quiz')).toBe(
+      'postgresql://quiz@quizmesh-postgres-replica:5432/quiz',
+    );
+    expect(map('production')).toBe('production');
+  });
+
+  it('reads the rendered probe paths', () => {
+    expect(probePath(app('identity'), 'livenessProbe')).toBe('/healthz');
+    expect(probePath(app('identity'), 'readinessProbe')).toBe('/readyz');
+  });
+});
