@@ -2,6 +2,7 @@ export * from './config';
 export * from './logger';
 export * from './errors';
 export * from './validation';
+export * from './cursor';
 export * from './http';
 export * from './shutdown';
 export * from './dapr';

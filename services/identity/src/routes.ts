@@ -3,6 +3,8 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import {
   AppError,
+  decodeCursor,
+  encodeCursor,
   parseBody,
   parseParams,
   parseQuery,
@@ -25,7 +27,7 @@ import {
 } from '@quizmesh/contracts/identity-api';
 import { isRecordNotFound, isUniqueViolation, type PrismaClient, type Role } from './db';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
-import { decodeCursor, encodeCursor, profileSelect, toProfile } from './profiles';
+import { profileSelect, toProfile } from './profiles';
 import type { SigningKeys } from './signing-keys';
 import { familyOf, revokeAllOfUser, revokeFamily, rotateRefreshToken, type TokenIssuer } from './tokens';
 
@@ -212,12 +214,8 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
   const listUsers: RequestHandler = async (req, res) => {
     requireRole(req, 'admin');
     const query = parseQuery(req, listUsersQuerySchema);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !after) {
-      throw AppError.badRequest('query.cursor: must be the nextCursor of a previous page', [
-        { field: 'query.cursor', message: 'must be the nextCursor of a previous page' },
-      ]);
-    }
+    const position = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const after = position && { createdAt: position.at, id: position.id };
     const rows = await prisma.user.findMany({
       where: after
         ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
@@ -228,7 +226,10 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    res.json({ items: page.map(toProfile), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null });
+    res.json({
+      items: page.map(toProfile),
+      nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+    });
   };
 
   const setRoles: RequestHandler = async (req, res) => {
