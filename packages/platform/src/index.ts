@@ -4,6 +4,7 @@ export * from './errors';
 export * from './validation';
 export * from './cursor';
 export * from './http';
+export * from './server';
 export * from './shutdown';
 export * from './dapr';
 export * from './subscriptions';
