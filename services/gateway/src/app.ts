@@ -49,6 +49,7 @@ export function createGatewayApp(runtime: ServiceRuntime, config: GatewayConfig,
           verifier: deps.verifier,
           limits: deps.limits,
           maxBodyBytes: parseSize(config.JSON_BODY_LIMIT),
+          bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
           logger: runtime.logger,
         }),
       );

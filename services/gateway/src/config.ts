@@ -60,12 +60,23 @@ export const gatewayConfigSchema = serviceConfig(
     /** registrations per window per client IP */
     REGISTER_RATE_LIMIT: positiveInt.default(10),
     REGISTER_RATE_LIMIT_WINDOW_S: seconds(3600),
-    /** Express `trust proxy`: which hops may set X-Forwarded-For (e.g. `1` behind one ingress, or CIDRs) */
-    TRUST_PROXY: z.string().min(1).default('loopback'),
+    /**
+     * Express `trust proxy`: which hops may set X-Forwarded-For (e.g. `1` behind one ingress, or
+     * CIDRs). None by default: a client-chosen X-Forwarded-For must not pick its own rate-limit
+     * bucket. The chart sets the ingress controller's hop (docs/decisions/0700).
+     */
+    TRUST_PROXY: z.string().min(1).default('false'),
 
     // --- request limits ---
     /** largest accepted request header block in bytes (beyond: 431) */
     MAX_HEADER_BYTES: positiveInt.min(1024).max(1_048_576).default(16_384),
+    /**
+     * open connections one client address may hold (beyond: 429 and closed); 0 = no cap. Counted
+     * on the TCP peer, so behind an ingress it caps the ingress' own connections: the chart turns it off there.
+     */
+    MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(256),
+    /** time a client has to send a request body once its headers arrived (beyond: 408) */
+    REQUEST_BODY_TIMEOUT_MS: milliseconds(10_000),
     /** upper bound on waiting for an upstream's response headers; Dapr's resiliency timeout should fire first */
     UPSTREAM_TIMEOUT_MS: milliseconds(10_000),
 
@@ -107,6 +118,11 @@ export const gatewayConfigSchema = serviceConfig(
     STREAM_MAX_CONNECTIONS: positiveInt.max(1_000_000).default(10_000),
     /** open streams per user per replica (tabs, devices); beyond: 429 */
     STREAM_MAX_CONNECTIONS_PER_USER: positiveInt.max(1_000).default(5),
+    /**
+     * open streams per client address per replica, whoever signs in (many self-registered
+     * accounts from one address must not hold every slot); beyond: 429
+     */
+    STREAM_MAX_CONNECTIONS_PER_ADDRESS: positiveInt.max(1_000_000).default(50),
     /** bytes a stream may have queued for a client that does not read; beyond, the client is dropped */
     STREAM_MAX_BUFFERED_BYTES: positiveInt
       .min(1_024)

@@ -60,6 +60,7 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     retryMs: config.STREAM_RETRY_MS,
     maxConnections: config.STREAM_MAX_CONNECTIONS,
     maxConnectionsPerUser: config.STREAM_MAX_CONNECTIONS_PER_USER,
+    maxConnectionsPerAddress: config.STREAM_MAX_CONNECTIONS_PER_ADDRESS,
     maxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
     logger: logger.child({ component: 'stream' }),
   });
