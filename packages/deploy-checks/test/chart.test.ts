@@ -259,6 +259,8 @@ describe('default install (minikube)', () => {
     });
     expect(find(objects(), 'Component', 'statestore').scopes).toEqual([
       'evaluation',
+      // the gateway keeps each user's token "not before" (tokens.revoked)
+      'gateway',
       'identity',
       'notification',
       'quiz',

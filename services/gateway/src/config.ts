@@ -44,6 +44,15 @@ export const gatewayConfigSchema = serviceConfig(
     JWKS_CACHE_TTL_MS: milliseconds(300_000),
     /** at most one refetch per interval for tokens with an unknown `kid` (an attacker cannot make us hammer identity) */
     JWKS_REFETCH_INTERVAL_MS: milliseconds(5_000),
+    /** Dapr state store that keeps each user's token "not before" (tokens.revoked) */
+    STATE_STORE_NAME: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'expected a Dapr component name')
+      .default('statestore'),
+    /** how long a user's "not before" read from the state store is reused; events update it at once */
+    REVOCATION_CACHE_TTL_MS: milliseconds(30_000),
+    /** how long a "not before" is kept: longer than any access token lives (identity's ACCESS_TOKEN_TTL) */
+    REVOCATION_RETENTION_S: seconds(86_400),
 
     // --- rate limits (per window; Redis when REDIS_URL is set, else this replica's memory) ---
     REDIS_URL: z.url().optional(),
@@ -63,7 +72,7 @@ export const gatewayConfigSchema = serviceConfig(
     /**
      * Express `trust proxy`: which hops may set X-Forwarded-For (e.g. `1` behind one ingress, or
      * CIDRs). None by default: a client-chosen X-Forwarded-For must not pick its own rate-limit
-     * bucket. The chart sets the ingress controller's hop (docs/decisions/0700).
+     * bucket. The chart sets the ingress controller's hop (docs/decisions/0720).
      */
     TRUST_PROXY: z.string().min(1).default('false'),
 

@@ -16,6 +16,7 @@ import {
   type EventContract,
   type LeaderboardUpdated,
   type NotificationCreated,
+  tokensRevoked,
 } from '@quizmesh/contracts/events';
 import { echo, json, startHarness, type Handler, type Harness } from './support/harness';
 import { ecKey, jwks, signToken } from './support/keys';
@@ -110,6 +111,7 @@ describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () =
   let h: Harness;
   let evaluation: Publisher;
   let notifications: Publisher;
+  let identity: Publisher;
   const open: SseStream[] = [];
   const stream = async (...args: Parameters<typeof openStream>) => {
     const s = await openStream(...args);
@@ -136,10 +138,17 @@ describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () =
       resources: {
         ...rabbitPubsubComponents(vhost.url),
         'subscriptions-gateway.yaml': gatewaySubscriptionsYaml(),
+        // where the gateway keeps each user's token "not before" (tokens.revoked)
+        'statestore.yaml': `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: statestore }
+spec: { type: state.in-memory, version: v1, metadata: [] }
+`,
       },
     });
     evaluation = await startPublisher('evaluation', h.resourcesDir);
     notifications = await startPublisher('notification', h.resourcesDir);
+    identity = await startPublisher('identity', h.resourcesDir);
   });
 
   afterEach(async () => {
@@ -148,6 +157,7 @@ describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () =
   });
 
   afterAll(async () => {
+    await identity?.close();
     await notifications?.close();
     await evaluation?.close();
     await h?.close();
@@ -353,6 +363,40 @@ describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () =
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(h.gateway.streams.size).toBe(0);
+  });
+
+  it('refuses a user’s older access tokens within seconds of tokens.revoked (logout, family revocation, password change)', async () => {
+    const userId = randomUUID();
+    const oldToken = tokenFor(userId);
+    const me = (token: string) => fetch(`${h.url}/api/v1/users/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await me(oldToken)).status).toBe(200);
+    const live = await stream(h.port, { headers: { authorization: `Bearer ${oldToken}` } });
+    expect(live.status).toBe(200);
+
+    // The revocation is a second after the token's iat, as after a logout.
+    const notBeforeS = Math.floor(Date.now() / 1000) + 1;
+    const published = Date.now();
+    await identity.publish(tokensRevoked, randomUUID(), {
+      schemaVersion: 1,
+      userId,
+      notBefore: new Date(notBeforeS * 1000).toISOString(),
+      reason: 'logout',
+    });
+    let answer = await me(oldToken);
+    while (answer.status === 200 && Date.now() - published < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      answer = await me(oldToken);
+    }
+    const effectiveAfterMs = Date.now() - published;
+    expect(answer.status).toBe(401);
+    expect(await answer.json()).toMatchObject({ detail: expect.stringMatching(/token revoked/) });
+    expect(effectiveAfterMs).toBeLessThan(5_000);
+    expect((await stream(h.port, { headers: { authorization: `Bearer ${oldToken}` } })).status).toBe(401);
+
+    // A token issued at or after the revocation (the next login) is accepted.
+    const fresh = signToken(key, { sub: userId, extraClaims: { iat: notBeforeS } });
+    expect((await me(fresh)).status).toBe(200);
+    live.close();
   });
 
   it('drops a client that stops reading instead of buffering for it, and keeps serving the others', async () => {

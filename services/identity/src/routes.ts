@@ -29,7 +29,14 @@ import { isRecordNotFound, isUniqueViolation, type PrismaClient, type Role } fro
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
 import { profileSelect, toProfile } from './profiles';
 import type { SigningKeys } from './signing-keys';
-import { familyOf, revokeAllOfUser, revokeFamily, rotateRefreshToken, type TokenIssuer } from './tokens';
+import {
+  announceRevocation,
+  familyOf,
+  revokeAllOfUser,
+  revokeFamily,
+  rotateRefreshToken,
+  type TokenIssuer,
+} from './tokens';
 
 export interface IdentityDeps {
   prisma: PrismaClient;
@@ -130,6 +137,7 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
     await signingKeysReady();
     const outcome = await prisma.$transaction((tx) => rotateRefreshToken(tx, tokens, body.refreshToken));
     if (outcome.kind === 'reused') {
+      deps.relay?.wake();
       log(req, deps.logger).warn(
         { userId: outcome.userId, familyId: outcome.familyId },
         'refresh token reused: its family has been revoked',
@@ -142,16 +150,24 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
   const logout: RequestHandler = async (req, res) => {
     const body = parseBody(req, logoutRequestSchema);
     // 204 whether or not the token was known: logging out is idempotent and reveals nothing.
-    await prisma.$transaction(async (tx) => {
-      const familyId = await familyOf(tx, body.refreshToken);
-      if (familyId) await revokeFamily(tx, familyId);
+    const revoked = await prisma.$transaction(async (tx) => {
+      const family = await familyOf(tx, body.refreshToken);
+      if (!family) return false;
+      await revokeFamily(tx, family.familyId);
+      await announceRevocation(tx, family.userId, 'logout');
+      return true;
     });
+    if (revoked) deps.relay?.wake();
     res.status(204).end();
   };
 
   const logoutAll: RequestHandler = async (req, res) => {
     const user = requireUser(req);
-    await prisma.$transaction((tx) => revokeAllOfUser(tx, user.id));
+    await prisma.$transaction(async (tx) => {
+      await revokeAllOfUser(tx, user.id);
+      await announceRevocation(tx, user.id, 'logout-all');
+    });
+    deps.relay?.wake();
     res.status(204).end();
   };
 
@@ -199,8 +215,10 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
     const refresh = await prisma.$transaction(async (tx) => {
       await tx.user.update({ where: { id: caller.id }, data: { passwordHash, passwordChangedAt: new Date() } });
       await revokeAllOfUser(tx, caller.id);
+      await announceRevocation(tx, caller.id, 'password-changed');
       return tokens.issueRefreshToken(tx, caller.id);
     });
+    deps.relay?.wake();
     res.json(await tokens.tokenResponse(caller.id, user.roles, refresh));
   };
 
