@@ -132,11 +132,15 @@ export const gatewayConfigSchema = serviceConfig(
      * accounts from one address must not hold every slot); beyond: 429
      */
     STREAM_MAX_CONNECTIONS_PER_ADDRESS: positiveInt.max(1_000_000).default(50),
-    /** bytes a stream may have queued for a client that does not read; beyond, the client is dropped */
+    /**
+     * bytes a stream may have queued for a client that does not read; beyond, the client is
+     * dropped. 64 KiB holds dozens of events (a leaderboard frame is about 1 KiB) and keeps the
+     * worst case bounded: STREAM_MAX_CONNECTIONS × this (bench/gateway/stream-memory.bench.ts).
+     */
     STREAM_MAX_BUFFERED_BYTES: positiveInt
       .min(1_024)
       .max(64 * 1_048_576)
-      .default(1_048_576),
+      .default(65_536),
   },
   { PORT: 8080 },
 );
