@@ -86,13 +86,19 @@ export interface PlatformServerOptions {
   maxHeaderBytes?: number;
   /** open connections one remote address may hold; 0 or unset = no cap (e.g. behind a proxy) */
   maxConnectionsPerAddress?: number;
+  /** time to receive a request's headers (beyond: 408); Node's default (60 s) when unset */
+  headersTimeoutMs?: number;
 }
 
 /** Options for `http.Server`: Host is checked by `rejectRequest` (problem+json), not by Node (empty 400). */
 export function serverOptions(options: PlatformServerOptions = {}): http.ServerOptions {
   return {
     requireHostHeader: false,
+    // Node checks header and request timeouts on this interval (default 30 s): a slow-header
+    // client would otherwise hold its connection up to 30 s past the timeout.
+    connectionsCheckingInterval: 1_000,
     ...(options.maxHeaderBytes !== undefined ? { maxHeaderSize: options.maxHeaderBytes } : {}),
+    ...(options.headersTimeoutMs !== undefined ? { headersTimeout: options.headersTimeoutMs } : {}),
   };
 }
 

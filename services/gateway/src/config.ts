@@ -84,6 +84,8 @@ export const gatewayConfigSchema = serviceConfig(
      * on the TCP peer, so behind an ingress it caps the ingress' own connections: the chart turns it off there.
      */
     MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(256),
+    /** time a client has to send a request's headers (beyond: 408); slow-header clients hold a connection at most this long */
+    HEADERS_TIMEOUT_MS: milliseconds(20_000),
     /** time a client has to send a request body once its headers arrived (beyond: 408) */
     REQUEST_BODY_TIMEOUT_MS: milliseconds(10_000),
     /** upper bound on waiting for an upstream's response headers; Dapr's resiliency timeout should fire first */

@@ -14,6 +14,7 @@ async function main() {
   const server = createGatewayServer(gateway.app, config.MAX_HEADER_BYTES, {
     beforeClose: () => gateway.streams.close(),
     maxConnectionsPerAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
+    headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
   });
   await listenGateway(runtime, server, config.PORT);
 }

@@ -68,7 +68,6 @@ export function listenGateway(
     server.listen(port, host, () => {
       server.off('error', reject);
       server.keepAliveTimeout = 65_000;
-      server.headersTimeout = 66_000;
       runtime.shutdown.addServer(server);
       const address = server.address();
       const bound = typeof address === 'object' && address ? address.port : port;

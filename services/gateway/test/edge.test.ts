@@ -63,6 +63,7 @@ describe('gateway edge checks', () => {
         JWKS_REFETCH_INTERVAL_MS: '1',
         CORS_ALLOWED_ORIGINS: 'https://app.quizmesh.dev,http://localhost:5173',
         REQUEST_BODY_TIMEOUT_MS: '500',
+        HEADERS_TIMEOUT_MS: '1000',
         MAX_CONNECTIONS_PER_ADDRESS: '40',
       },
     });
@@ -331,6 +332,20 @@ describe('gateway edge checks', () => {
         status: 408,
         type: 'https://quizmesh.dev/problems/request-timeout',
       });
+    });
+
+    it('answers headers that do not arrive in time with 408 problem+json (a slow-header client)', async () => {
+      const res = await new Promise<RawAnswer>((resolve, reject) => {
+        const socket = net.connect(h.port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+        socket.on('close', () => resolve(parseRaw(data)));
+        socket.on('error', reject);
+        // Starts a request and never finishes its headers.
+        socket.write('GET /api/v1/quizzes HTTP/1.1\r\nHost: gw\r\nX-Slow: ');
+      });
+      expect(res.status).toBe(408);
+      expect(res.headers).toContain('content-type: application/problem+json');
     });
 
     it.each([
