@@ -61,6 +61,7 @@ export const TOPICS = {
   leaderboardUpdated: 'leaderboard.updated',
   attemptFailed: 'attempt.failed',
   notificationCreated: 'notification.created',
+  tokensRevoked: 'tokens.revoked',
 } as const;
 
 /** identity → evaluation (stats record), notification (welcome message) */
@@ -293,6 +294,27 @@ export const notificationCreated = defineEvent({
     .meta({ id: 'NotificationCreatedV1', description: "A notification was added to a user's inbox." }),
 });
 
+/**
+ * identity → gateway (every replica). Access tokens are stateless JWTs valid until `exp`; this
+ * tells the gateway that tokens of `userId` issued before `notBefore` (their `iat`) are no longer
+ * accepted: after a logout, the revocation of a refresh-token family (reuse detected), or a
+ * password change. The gateway keeps the latest `notBefore` per user in its state store.
+ */
+export const tokensRevoked = defineEvent({
+  topic: TOPICS.tokensRevoked,
+  schemaVersion: 1,
+  publisher: 'identity',
+  schema: z
+    .object({
+      schemaVersion: z.literal(1),
+      userId: id,
+      /** tokens with an earlier `iat` are refused (JWT `iat` has second precision) */
+      notBefore: timestamp,
+      reason: z.enum(['logout', 'logout-all', 'family-revoked', 'password-changed']),
+    })
+    .meta({ id: 'TokensRevokedV1', description: 'Access tokens of a user issued before a time are revoked.' }),
+});
+
 export const EVENTS = [
   userRegistered,
   quizPublished,
@@ -301,6 +323,7 @@ export const EVENTS = [
   leaderboardUpdated,
   attemptFailed,
   notificationCreated,
+  tokensRevoked,
 ] as const;
 
 export type UserRegistered = z.infer<typeof userRegistered.schema>;
@@ -310,4 +333,5 @@ export type ScoreCalculated = z.infer<typeof scoreCalculated.schema>;
 export type LeaderboardUpdated = z.infer<typeof leaderboardUpdated.schema>;
 export type AttemptFailed = z.infer<typeof attemptFailed.schema>;
 export type NotificationCreated = z.infer<typeof notificationCreated.schema>;
+export type TokensRevoked = z.infer<typeof tokensRevoked.schema>;
 export type EventData<C extends EventContract> = z.infer<C['schema']>;

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import type { ApiOperation } from './operations';
 import { roleSchema, scoreCalculated } from './events';
+import { FORBIDDEN_CHARACTERS_MESSAGE, hasForbiddenCharacters } from './text';
 
 export { roleSchema };
 export type Role = z.infer<typeof roleSchema>;
@@ -21,10 +22,9 @@ export const DISPLAY_NAME_MAX_LENGTH = 50;
 export const EMAIL_MAX_LENGTH = 254;
 
 const codePoints = (value: string) => [...value].length;
-// C0/C1 controls (NUL included: PostgreSQL text cannot hold it), lone surrogates (not Unicode
-// text: they would be stored as U+FFFD) and the bidi embedding/override/isolate controls used
-// for "Trojan source" spoofing. Right-to-left text itself is fine.
-const FORBIDDEN_CONTROLS = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
+// Passwords are never shown, so only what cannot be typed or stored is refused (a wider rule
+// would lock out accounts whose passwords hold, say, a zero-width space).
+const PASSWORD_CONTROLS = /[\p{Cc}\p{Cs}]/u;
 // More than three combining marks on one base character is "zalgo" text, not a script's diacritics.
 const COMBINING_PILE = /\p{M}{4,}/u;
 const VISIBLE = /[\p{L}\p{N}\p{S}\p{P}]/u;
@@ -70,7 +70,7 @@ export const displayNameSchema = z
   .string()
   .trim()
   .normalize('NFC')
-  .refine((v) => !FORBIDDEN_CONTROLS.test(v), 'must not contain control or bidirectional-override characters')
+  .refine((v) => !hasForbiddenCharacters(v), FORBIDDEN_CHARACTERS_MESSAGE)
   .refine((v) => codePoints(v) >= 1 && codePoints(v) <= DISPLAY_NAME_MAX_LENGTH, {
     message: `must be 1 to ${DISPLAY_NAME_MAX_LENGTH} characters`,
   })
@@ -90,7 +90,7 @@ export const displayNameSchema = z
 export const passwordSchema = z
   .string()
   .normalize('NFKC')
-  .refine((v) => !FORBIDDEN_CONTROLS.test(v), 'must not contain control characters')
+  .refine((v) => !PASSWORD_CONTROLS.test(v), 'must not contain control characters')
   .refine((v) => codePoints(v) >= PASSWORD_MIN_LENGTH && codePoints(v) <= PASSWORD_MAX_LENGTH, {
     message: `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
   })

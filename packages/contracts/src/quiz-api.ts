@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { ApiOperation } from './operations';
 import { difficultySchema, leaderboardUpdated, questionTypeSchema, quizCompleted, scoreCalculated } from './events';
 import { problemSchema } from './identity-api';
+import { FORBIDDEN_CHARACTERS_MESSAGE, hasForbiddenCharacters } from './text';
 
 export { difficultySchema, questionTypeSchema, problemSchema };
 export type Difficulty = z.infer<typeof difficultySchema>;
@@ -36,20 +37,15 @@ export const QUIZ_LIMITS = {
 } as const;
 
 const codePoints = (value: string) => [...value].length;
-// C0/C1 controls (NUL included: PostgreSQL text cannot hold it), lone surrogates and the bidi
-// embedding/override/isolate controls used for "Trojan source" spoofing. Multi-line fields
-// (descriptions, question texts, explanations) may contain line breaks and tabs.
-const FORBIDDEN_IN_LINE = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
-const FORBIDDEN_IN_TEXT = /(?![\t\n\r])\p{Cc}|[\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
 const VISIBLE = /[\p{L}\p{N}\p{S}\p{P}]/u;
 
 function text(min: number, max: number, options: { multiline?: boolean; description?: string } = {}) {
-  const forbidden = options.multiline ? FORBIDDEN_IN_TEXT : FORBIDDEN_IN_LINE;
+  const multiline = options.multiline === true;
   return z
     .string()
     .trim()
     .normalize('NFC')
-    .refine((v) => !forbidden.test(v), 'must not contain control or bidirectional-override characters')
+    .refine((v) => !hasForbiddenCharacters(v, { multiline }), FORBIDDEN_CHARACTERS_MESSAGE)
     .refine((v) => codePoints(v) >= min && codePoints(v) <= max, {
       message: min === 0 ? `must be at most ${max} characters` : `must be ${min} to ${max} characters`,
     })

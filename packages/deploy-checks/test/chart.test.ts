@@ -90,6 +90,23 @@ describe('default install (minikube)', () => {
   const objects = (): KubeObject[] => objectsOf('minikube');
   const services = ['evaluation', 'gateway', 'identity', 'notification', 'quiz'];
 
+  it('has the gateway trust exactly the ingress controller’s hop, and no per-address cap behind it', async () => {
+    const gatewayEnv = (objects: KubeObject[]) => {
+      const pod = podTemplateOf(find(objects, 'Deployment', 'quizmesh-gateway')) as unknown as {
+        spec: { containers: Array<{ name: string; env?: Array<{ name: string; value?: string }> }> };
+      };
+      const env = pod.spec.containers.find((c) => c.name === 'app')?.env ?? [];
+      return Object.fromEntries(
+        env
+          .filter((e) => ['TRUST_PROXY', 'MAX_CONNECTIONS_PER_ADDRESS'].includes(e.name))
+          .map((e) => [e.name, e.value]),
+      );
+    };
+    expect(gatewayEnv(objects())).toEqual({ TRUST_PROXY: '1', MAX_CONNECTIONS_PER_ADDRESS: '0' });
+    const withoutIngress = await renderChart({ setJson: { 'ingress.enabled': false } });
+    expect(gatewayEnv(withoutIngress)).toEqual({ TRUST_PROXY: 'false', MAX_CONNECTIONS_PER_ADDRESS: '256' });
+  });
+
   it('runs every service with its Dapr sidecar, and the operator only when enabled', () => {
     const appIds = objects()
       .map((object) => podTemplateOf(object))
@@ -254,6 +271,8 @@ describe('default install (minikube)', () => {
     });
     expect(find(objects(), 'Component', 'statestore').scopes).toEqual([
       'evaluation',
+      // the gateway keeps each user's token "not before" (tokens.revoked)
+      'gateway',
       'identity',
       'notification',
       'quiz',

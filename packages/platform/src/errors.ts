@@ -133,6 +133,52 @@ function isOverloadedDatabase(err: unknown): boolean {
   return name === 'PrismaClientKnownRequestError' && typeof code === 'string' && OVERLOADED_PRISMA_CODES.has(code);
 }
 
+/**
+ * Database errors a request's own input causes (a value PostgreSQL cannot store or parse, a row
+ * that is not there) are the client's fault: 400/404/409, never a 500 that would also count
+ * against the service's circuit breaker. Prisma reports them with its own codes, and raw
+ * queries with the PostgreSQL SQLSTATE of the driver adapter's error.
+ */
+const INPUT_PRISMA_CODES: Record<string, { status: number; code: string; detail: string }> = {
+  P2000: { status: 400, code: 'value-too-long', detail: 'a value is too long' },
+  P2007: { status: 400, code: 'invalid-value', detail: 'a value is not valid for its type' },
+  P2020: { status: 400, code: 'value-out-of-range', detail: 'a value is out of range' },
+  P2023: { status: 400, code: 'invalid-value', detail: 'a value is not valid for its type' },
+  P2025: { status: 404, code: 'not-found', detail: 'not found' },
+  P2002: { status: 409, code: 'conflict', detail: 'a record with these values already exists' },
+};
+
+/** The SQLSTATE behind a Prisma error that came through the PostgreSQL driver adapter, if any. */
+function sqlStateOf(err: { meta?: unknown; cause?: unknown }): string | undefined {
+  const adapterError = (err.meta as { driverAdapterError?: { cause?: unknown } } | undefined)?.driverAdapterError;
+  const cause = (adapterError?.cause ?? err.cause) as { originalCode?: unknown; code?: unknown } | undefined;
+  const code = cause?.originalCode ?? cause?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** An AppError for a database error caused by the request's input, or undefined for any other error. */
+export function fromDatabaseError(err: unknown): AppError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { name?: unknown; code?: unknown; meta?: unknown; cause?: unknown };
+  if (e.name === 'PrismaClientValidationError') {
+    // Prisma refused the query before sending it (e.g. an invalid Date reached a filter).
+    return new AppError(400, { code: 'invalid-value', detail: 'a value is not valid for its type', cause: err });
+  }
+  if (e.name !== 'PrismaClientKnownRequestError' && e.name !== 'DriverAdapterError') return undefined;
+  const known = typeof e.code === 'string' ? INPUT_PRISMA_CODES[e.code] : undefined;
+  if (known) return new AppError(known.status, { code: known.code, detail: known.detail, cause: err });
+  const sqlState = sqlStateOf(e);
+  // Class 22 "data exception": invalid text representation (22P02), datetime format (22007) or
+  // overflow (22008), numeric out of range (22003), bad UTF-8 or NUL (22021), bad regex (2201B)…
+  if (sqlState?.startsWith('22')) {
+    return new AppError(400, { code: 'invalid-value', detail: 'a value is not valid for its type', cause: err });
+  }
+  if (sqlState === '23505') {
+    return new AppError(409, { code: 'conflict', detail: 'a record with these values already exists', cause: err });
+  }
+  return undefined;
+}
+
 /** Maps what Express' own middleware throws (body-parser) to AppError; anything else is a 500. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
@@ -152,6 +198,8 @@ export function toAppError(err: unknown): AppError {
       cause: err,
     });
   }
+  const fromDatabase = fromDatabaseError(err);
+  if (fromDatabase) return fromDatabase;
   if (typeof err === 'object' && err !== null) {
     const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; expose?: unknown; message?: unknown };
     const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 0;

@@ -13,6 +13,7 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { sameSecret } from './caller';
 import { AppError, notFoundHandler, problemHandler, sendProblem } from './errors';
+import { createPlatformServer } from './server';
 import { GracefulShutdown } from './shutdown';
 
 export type ReadinessCheck = () => Promise<void>;
@@ -169,11 +170,15 @@ export interface RunningService {
   shutdown: GracefulShutdown;
 }
 
-/** Listens on `port` (0 = any) and returns once accepting connections. */
+/** Listens on `port` (0 = any) with the platform's hardened server, and returns once accepting connections. */
 export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+    const server = createPlatformServer(app);
     server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
 }
 

@@ -1,6 +1,6 @@
 /** Results and statistics of a player, read from the Result table. */
 import type { PlayerStatistics, Result, ResultList } from '@quizmesh/contracts/evaluation-api';
-import { AppError } from '@quizmesh/platform';
+import { decodeCursor, encodeCursor } from '@quizmesh/platform';
 import type { PrismaClient } from './db';
 
 interface ResultRow {
@@ -39,34 +39,12 @@ export function resultOf(row: ResultRow): Result {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Keyset cursor: the (finishedAt, attemptId) of the last item of a page, base64url. */
-function encodeCursor(row: Pick<ResultRow, 'finishedAt' | 'attemptId'>): string {
-  return Buffer.from(`${row.finishedAt.toISOString()}|${row.attemptId}`, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { finishedAt: Date; attemptId: string } {
-  const [iso = '', attemptId = '', ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const finishedAt = new Date(iso);
-  if (
-    rest.length > 0 ||
-    !UUID.test(attemptId) ||
-    Number.isNaN(finishedAt.getTime()) ||
-    finishedAt.toISOString() !== iso
-  ) {
-    throw AppError.badRequest('query.cursor: must be the nextCursor of a previous page', [
-      { field: 'query.cursor', message: 'must be the nextCursor of a previous page' },
-    ]);
-  }
-  return { finishedAt, attemptId };
-}
-
 export class Results {
   constructor(private readonly prisma: PrismaClient) {}
 
   async list(userId: string, limit: number, cursor: string | undefined): Promise<ResultList> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const position = cursor === undefined ? undefined : decodeCursor(cursor);
+    const after = position && { finishedAt: position.at, attemptId: position.id };
     const rows = await this.prisma.result.findMany({
       where: {
         userId,
@@ -84,7 +62,10 @@ export class Results {
     });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { items: page.map(resultOf), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    return {
+      items: page.map(resultOf),
+      nextCursor: rows.length > limit && last ? encodeCursor({ at: last.finishedAt, id: last.attemptId }) : null,
+    };
   }
 
   async get(attemptId: string): Promise<Result | undefined> {

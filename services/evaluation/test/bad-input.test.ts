@@ -32,6 +32,12 @@ interface BadCase {
 
 const USER = randomUUID();
 const QUIZ = randomUUID();
+const FORGED_CURSORS = [
+  // Issue 11: each decoded to a value PostgreSQL refuses, which answered 500.
+  Buffer.from('-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
+  Buffer.from('0000-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
+  Buffer.from(`2026-11-18T08:00:00.000Z|${'-'.repeat(36)}`).toString('base64url'),
+];
 const injection = [
   "' OR '1'='1' --",
   '"; DROP TABLE "Result"; --',
@@ -129,6 +135,7 @@ const CASES: BadCase[] = [
     [`cursor=${Buffer.from('yesterday|00000000-0000-4000-8000-000000000000').toString('base64url')}`, 'query.cursor'],
     [`cursor=${'A'.repeat(201)}`, 'query.cursor'],
     ['cursor=a&cursor=b', 'query.cursor'],
+    ...FORGED_CURSORS.map((cursor) => [`cursor=${cursor}`, 'query.cursor']),
     ['page=2', 'page'],
   ].flatMap(([query = '', field = '']): BadCase[] => [
     {

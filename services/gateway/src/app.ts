@@ -7,6 +7,8 @@ import type { ServiceRuntime } from '@quizmesh/platform';
 import type { GatewayConfig } from './config';
 import { corsMiddleware } from './cors';
 import { forwardMiddleware, ipLimitMiddleware } from './forward';
+import { mountRevocationConsumer } from './auth/revocation-consumer';
+import type { Revocations } from './auth/revocations';
 import type { TokenVerifier } from './auth/tokens';
 import { mountApiDocs } from './openapi/public-api';
 import type { OpenApiDocument } from './openapi/document';
@@ -24,6 +26,7 @@ export interface GatewayDeps {
   limits: GatewayLimits;
   openApi: OpenApiDocument;
   streams: StreamHub;
+  revocations: Pick<Revocations, 'revoke'>;
 }
 
 /** Builds the gateway's Express app (no listening: tests use supertest or port 0). */
@@ -51,13 +54,16 @@ export function createGatewayApp(runtime: ServiceRuntime, config: GatewayConfig,
           verifier: deps.verifier,
           limits: deps.limits,
           maxBodyBytes: parseSize(config.JSON_BODY_LIMIT),
+          bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
           logger: runtime.logger,
         }),
       );
     },
     // Only event deliveries from the sidecar are parsed (JSON CloudEvents); every other route is above.
-    routes: (app) =>
-      mountStreamConsumers(app, runtime, deps.streams, { broadcastPubsub: config.BROADCAST_PUBSUB_NAME }),
+    routes: (app) => {
+      mountStreamConsumers(app, runtime, deps.streams, { broadcastPubsub: config.BROADCAST_PUBSUB_NAME });
+      mountRevocationConsumer(app, runtime, deps.revocations, { broadcastPubsub: config.BROADCAST_PUBSUB_NAME });
+    },
   });
 }
 

@@ -44,6 +44,15 @@ export const gatewayConfigSchema = serviceConfig(
     JWKS_CACHE_TTL_MS: milliseconds(300_000),
     /** at most one refetch per interval for tokens with an unknown `kid` (an attacker cannot make us hammer identity) */
     JWKS_REFETCH_INTERVAL_MS: milliseconds(5_000),
+    /** Dapr state store that keeps each user's token "not before" (tokens.revoked) */
+    STATE_STORE_NAME: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'expected a Dapr component name')
+      .default('statestore'),
+    /** how long a user's "not before" read from the state store is reused; events update it at once */
+    REVOCATION_CACHE_TTL_MS: milliseconds(30_000),
+    /** how long a "not before" is kept: longer than any access token lives (identity's ACCESS_TOKEN_TTL) */
+    REVOCATION_RETENTION_S: seconds(86_400),
 
     // --- rate limits (per window; Redis when REDIS_URL is set, else this replica's memory) ---
     REDIS_URL: z.url().optional(),
@@ -60,12 +69,25 @@ export const gatewayConfigSchema = serviceConfig(
     /** registrations per window per client IP */
     REGISTER_RATE_LIMIT: positiveInt.default(10),
     REGISTER_RATE_LIMIT_WINDOW_S: seconds(3600),
-    /** Express `trust proxy`: which hops may set X-Forwarded-For (e.g. `1` behind one ingress, or CIDRs) */
-    TRUST_PROXY: z.string().min(1).default('loopback'),
+    /**
+     * Express `trust proxy`: which hops may set X-Forwarded-For (e.g. `1` behind one ingress, or
+     * CIDRs). None by default: a client-chosen X-Forwarded-For must not pick its own rate-limit
+     * bucket. The chart sets the ingress controller's hop (docs/decisions/0730).
+     */
+    TRUST_PROXY: z.string().min(1).default('false'),
 
     // --- request limits ---
     /** largest accepted request header block in bytes (beyond: 431) */
     MAX_HEADER_BYTES: positiveInt.min(1024).max(1_048_576).default(16_384),
+    /**
+     * open connections one client address may hold (beyond: 429 and closed); 0 = no cap. Counted
+     * on the TCP peer, so behind an ingress it caps the ingress' own connections: the chart turns it off there.
+     */
+    MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(256),
+    /** time a client has to send a request's headers (beyond: 408); slow-header clients hold a connection at most this long */
+    HEADERS_TIMEOUT_MS: milliseconds(20_000),
+    /** time a client has to send a request body once its headers arrived (beyond: 408) */
+    REQUEST_BODY_TIMEOUT_MS: milliseconds(10_000),
     /** upper bound on waiting for an upstream's response headers; Dapr's resiliency timeout should fire first */
     UPSTREAM_TIMEOUT_MS: milliseconds(10_000),
 
@@ -117,11 +139,20 @@ export const gatewayConfigSchema = serviceConfig(
     STREAM_MAX_CONNECTIONS: positiveInt.max(1_000_000).default(10_000),
     /** open streams per user per replica (tabs, devices); beyond: 429 */
     STREAM_MAX_CONNECTIONS_PER_USER: positiveInt.max(1_000).default(5),
-    /** bytes a stream may have queued for a client that does not read; beyond, the client is dropped */
+    /**
+     * open streams per client address per replica, whoever signs in (many self-registered
+     * accounts from one address must not hold every slot); beyond: 429
+     */
+    STREAM_MAX_CONNECTIONS_PER_ADDRESS: positiveInt.max(1_000_000).default(50),
+    /**
+     * bytes a stream may have queued for a client that does not read; beyond, the client is
+     * dropped. 64 KiB holds dozens of events (a leaderboard frame is about 1 KiB) and keeps the
+     * worst case bounded: STREAM_MAX_CONNECTIONS × this (bench/gateway/stream-memory.bench.ts).
+     */
     STREAM_MAX_BUFFERED_BYTES: positiveInt
       .min(1_024)
       .max(64 * 1_048_576)
-      .default(1_048_576),
+      .default(65_536),
   },
   { PORT: 8080 },
 );

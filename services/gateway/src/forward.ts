@@ -1,14 +1,15 @@
 /**
  * The middleware every proxied request goes through, in this order (cheap checks first, so
  * that abuse costs the gateway little and the services nothing), after the per-IP limit:
- *   route table (404) → path sanity (400) → framing (400) → body size/type (413/415) → token (401) and
- *   role (403) → per-user limit (429) → login/register limits (429) → forward through the sidecar.
+ *   route table (404) → path sanity (400) → framing (400) → body size/type (413/415) → token (401)
+ *   and role (403) → per-user limit (429) → body read whole (413/408) → login/register limits (429)
+ *   → forward through the sidecar.
  */
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { AppError, type CallerUser } from '@quizmesh/platform';
 import { bearerToken, missingToken, type TokenVerifier } from './auth/tokens';
-import type { SidecarProxy } from './proxy';
+import { hasBody, type SidecarProxy } from './proxy';
 import { enforce, type GatewayLimits } from './rate-limit/limits';
 import { checkFraming, checkRequestBody, emailOf, readBody } from './request-limits';
 import { isAmbiguousPath, resolveRoute, type Access } from './routes';
@@ -18,6 +19,8 @@ export interface ForwardDeps {
   verifier: TokenVerifier;
   limits: GatewayLimits;
   maxBodyBytes: number;
+  /** time a client has to send its body (beyond: 408) */
+  bodyTimeoutMs: number;
   logger: Logger;
 }
 
@@ -66,11 +69,11 @@ export function forwardMiddleware(deps: ForwardDeps): RequestHandler {
     const user = await authenticate(req, route.access, deps.verifier);
     if (user) await enforce(limits.user, user.id, 'requests per user');
 
-    let body: Buffer | undefined;
+    // Bodies are read whole (size and time limits) before anything is forwarded: request-limits.ts.
+    const body = hasBody(req) ? await readBody(req, maxBodyBytes, deps.bodyTimeoutMs) : undefined;
     let loginKey: string | undefined;
     if (route.limit === 'login') {
-      body = await readBody(req, maxBodyBytes);
-      loginKey = `${ip}|${emailOf(body) ?? ''}`;
+      loginKey = `${ip}|${emailOf(body ?? Buffer.alloc(0)) ?? ''}`;
       await enforce(limits.login, loginKey, 'login attempts per address and account');
     } else if (route.limit === 'register') {
       await enforce(limits.register, ip, 'registrations per client address');

@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import type { ServiceRuntime } from '@quizmesh/platform';
 import { createGatewayApp } from './app';
 import { JwksCache } from './auth/jwks';
+import { daprNotBeforeStore, Revocations } from './auth/revocations';
 import { TokenVerifier } from './auth/tokens';
 import type { GatewayConfig } from './config';
 import { publicApiDocument } from './openapi/public-api';
@@ -39,8 +40,14 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     refetchIntervalMs: config.JWKS_REFETCH_INTERVAL_MS,
     logger,
   });
+  const revocations = new Revocations({
+    store: daprNotBeforeStore(runtime.dapr, config.STATE_STORE_NAME, config.REVOCATION_RETENTION_S),
+    cacheTtlMs: config.REVOCATION_CACHE_TTL_MS,
+    logger,
+  });
   const verifier = new TokenVerifier({
     jwks,
+    revocations,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     algorithms: config.JWT_ALGORITHMS,
@@ -68,6 +75,7 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     retryMs: config.STREAM_RETRY_MS,
     maxConnections: config.STREAM_MAX_CONNECTIONS,
     maxConnectionsPerUser: config.STREAM_MAX_CONNECTIONS_PER_USER,
+    maxConnectionsPerAddress: config.STREAM_MAX_CONNECTIONS_PER_ADDRESS,
     maxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
     logger: logger.child({ component: 'stream' }),
   });
@@ -77,6 +85,7 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     limits: createGatewayLimits(rateLimitStore, config),
     openApi,
     streams,
+    revocations,
   });
   return {
     app,

@@ -13,6 +13,8 @@ async function main() {
   void gateway.jwks.refresh();
   const server = createGatewayServer(gateway.app, config.MAX_HEADER_BYTES, {
     beforeClose: () => gateway.streams.close(),
+    maxConnectionsPerAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
+    headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
   });
   await listenGateway(runtime, server, config.PORT);
 }

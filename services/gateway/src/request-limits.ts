@@ -50,25 +50,50 @@ export function checkRequestBody(req: IncomingMessage, maxBodyBytes: number): vo
   }
 }
 
-/** Reads a (small) body completely, with the same limit; for the few routes the gateway must look into. */
-export function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
+/** 408 for a body that did not arrive in time: the client's fault, not the service's (never a 504). */
+export function bodyTimedOut(timeoutMs: number): AppError {
+  return new AppError(408, {
+    code: 'request-timeout',
+    detail: `the request body was not received within ${timeoutMs} ms`,
+    // The rest of the body will not be read: the connection cannot carry another request.
+    headers: { connection: 'close' },
+  });
+}
+
+/**
+ * Reads a body completely before anything is forwarded, within the size limit (413) and the
+ * time limit (408). Every forwarded body goes through here: a chunked or oversized upload is
+ * answered by the gateway itself, never by a half-written upstream request (EPIPE, 503), and
+ * a slow upload costs the gateway a timer, not a service's connection (no 504 blaming it).
+ */
+export function readBody(req: IncomingMessage, maxBodyBytes: number, timeoutMs = 10_000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (error: AppError) => {
+      clearTimeout(timer);
+      req.removeAllListeners('data');
+      // Discard what is still coming, so the 4xx answer can be written.
+      req.resume();
+      reject(error);
+    };
+    const timer = setTimeout(() => stop(bodyTimedOut(timeoutMs)), timeoutMs);
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBodyBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(bodyTooLarge(maxBodyBytes));
+        stop(bodyTooLarge(maxBodyBytes));
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', (err) =>
-      reject(new AppError(400, { code: 'body-unreadable', detail: 'request body could not be read', cause: err })),
-    );
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new AppError(400, { code: 'body-unreadable', detail: 'request body could not be read', cause: err }));
+    });
   });
 }
 

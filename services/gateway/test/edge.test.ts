@@ -4,7 +4,27 @@ import { Redis } from 'ioredis';
 import { backendUrls, redisKeyPrefix } from '@quizmesh/platform/testing';
 import { ecKey, handmadeToken, jwks, signToken, standardClaims } from './support/keys';
 import { echo, json, startHarness, type Handler, type Harness } from './support/harness';
+import net from 'node:net';
 import { rawRequest } from './support/raw';
+
+interface RawAnswer {
+  status: number;
+  headers: string;
+  body: string;
+}
+
+function parseRaw(data: string): RawAnswer {
+  const [head = '', body = ''] = data.split('\r\n\r\n');
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), headers: head.toLowerCase(), body };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 const key = ecKey();
 let publishedKeys = [key];
@@ -42,6 +62,9 @@ describe('gateway edge checks', () => {
         RATE_LIMIT_PER_USER: '3',
         JWKS_REFETCH_INTERVAL_MS: '1',
         CORS_ALLOWED_ORIGINS: 'https://app.quizmesh.dev,http://localhost:5173',
+        REQUEST_BODY_TIMEOUT_MS: '500',
+        HEADERS_TIMEOUT_MS: '1000',
+        MAX_CONNECTIONS_PER_ADDRESS: '40',
       },
     });
   });
@@ -268,6 +291,102 @@ describe('gateway edge checks', () => {
       const res = await fetch(`${h.url}/api/v1/quizzes`, { headers: client() });
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
+    });
+  });
+
+  describe('what the HTTP server and the body limits answer themselves (issue 11)', () => {
+    const token = () => bearer(signToken(key, { roles: ['author'] }));
+
+    // The attack seen was a large chunked body on GET, answered 503/EPIPE. A GET carries no body
+    // at all (decision 0720), so it is refused before any byte is read: 400, never 5xx.
+    it('refuses an oversized chunked body on a GET route with 400 problem+json, without calling the service', async () => {
+      const before = h.upstreams.quiz?.requests.length;
+      const res = await rawRequest(h.port, {
+        method: 'GET',
+        path: '/api/v1/quizzes',
+        headers: { ...client(), 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        // Like the attack seen: a large body, sent as fast as the socket takes it.
+        chunks: Array.from({ length: 64 }, () => Buffer.alloc(16 * 1024, 'x')),
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(h.upstreams.quiz?.requests.length).toBe(before);
+    });
+
+    it('answers a body that does not arrive in time with 408 (the client), not 504 (the service)', async () => {
+      const res = await new Promise<RawAnswer>((resolve, reject) => {
+        const socket = net.connect(h.port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+        socket.on('close', () => resolve(parseRaw(data)));
+        socket.on('error', reject);
+        const headers = Object.entries({ ...client(), ...token() })
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('');
+        // Declares 100 bytes, sends 10, then nothing.
+        socket.write(
+          `POST /api/v1/quizzes HTTP/1.1\r\nHost: gw\r\n${headers}content-type: application/json\r\ncontent-length: 100\r\n\r\n{"title":`,
+        );
+      });
+      expect(res.status).toBe(408);
+      expect(res.headers).toContain('content-type: application/problem+json');
+      expect(JSON.parse(res.body)).toMatchObject({
+        status: 408,
+        type: 'https://quizmesh.dev/problems/request-timeout',
+      });
+    });
+
+    it('answers headers that do not arrive in time with 408 problem+json (a slow-header client)', async () => {
+      const res = await new Promise<RawAnswer>((resolve, reject) => {
+        const socket = net.connect(h.port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+        socket.on('close', () => resolve(parseRaw(data)));
+        socket.on('error', reject);
+        // Starts a request and never finishes its headers.
+        socket.write('GET /api/v1/quizzes HTTP/1.1\r\nHost: gw\r\nX-Slow: ');
+      });
+      expect(res.status).toBe(408);
+      expect(res.headers).toContain('content-type: application/problem+json');
+    });
+
+    it.each([
+      ['an absolute-form target', 'GET http://quiz.internal/api/v1/quizzes HTTP/1.1\r\nHost: gw\r\n\r\n', 400],
+      ['a request without Host', 'GET /api/v1/quizzes HTTP/1.1\r\n\r\n', 400],
+      ['CONNECT', 'CONNECT quiz.internal:3002 HTTP/1.1\r\nHost: quiz.internal:3002\r\n\r\n', 405],
+    ])('answers %s with problem+json', async (_name, request, status) => {
+      const res = await new Promise<RawAnswer>((resolve, reject) => {
+        const socket = net.connect(h.port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+        socket.on('close', () => resolve(parseRaw(data)));
+        socket.on('error', reject);
+        socket.setTimeout(3_000, () => socket.destroy());
+        socket.write(request);
+      });
+      expect(res.status).toBe(status);
+      expect(res.headers).toContain('content-type: application/problem+json');
+      expect(JSON.parse(res.body)).toMatchObject({ status });
+    });
+
+    it('caps open connections per client address (429 problem+json), and serves again once they close', async () => {
+      const sockets: net.Socket[] = [];
+      const answers: string[] = [];
+      try {
+        for (let i = 0; i < 41; i += 1) {
+          const socket = net.connect(h.port, '127.0.0.1');
+          socket.on('data', (chunk: Buffer) => answers.push(chunk.toString('utf8')));
+          socket.on('error', () => undefined);
+          sockets.push(socket);
+        }
+        await until(() => answers.some((a) => a.startsWith('HTTP/1.1 429')));
+        const refused = parseRaw(answers.find((a) => a.startsWith('HTTP/1.1 429')) ?? '');
+        expect(refused.headers).toContain('content-type: application/problem+json');
+        expect(JSON.parse(refused.body)).toMatchObject({ status: 429 });
+      } finally {
+        for (const socket of sockets) socket.destroy();
+      }
+      await until(async () => (await fetch(`${h.url}/healthz`).catch(() => undefined))?.status === 200);
     });
   });
 

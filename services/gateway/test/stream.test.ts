@@ -16,6 +16,7 @@ import {
   type EventContract,
   type LeaderboardUpdated,
   type NotificationCreated,
+  tokensRevoked,
 } from '@quizmesh/contracts/events';
 import { echo, json, startHarness, type Handler, type Harness } from './support/harness';
 import { ecKey, jwks, signToken } from './support/keys';
@@ -110,6 +111,7 @@ describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () =
   let h: Harness;
   let evaluation: Publisher;
   let notifications: Publisher;
+  let identity: Publisher;
   const open: SseStream[] = [];
   const stream = async (...args: Parameters<typeof openStream>) => {
     const s = await openStream(...args);
@@ -127,16 +129,26 @@ describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () =
         STREAM_RETRY_MS: '3000',
         STREAM_MAX_CONNECTIONS: '4',
         STREAM_MAX_CONNECTIONS_PER_USER: '2',
+        STREAM_MAX_CONNECTIONS_PER_ADDRESS: '3',
         STREAM_MAX_BUFFERED_BYTES: '65536',
+        // Tests act from several client addresses through X-Forwarded-For from loopback.
+        TRUST_PROXY: 'loopback',
       },
       gatewaySidecarEnv: { APP_API_TOKEN, POD_NAME: 'gateway-pod-0' },
       resources: {
         ...rabbitPubsubComponents(vhost.url),
         'subscriptions-gateway.yaml': gatewaySubscriptionsYaml(),
+        // where the gateway keeps each user's token "not before" (tokens.revoked)
+        'statestore.yaml': `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: statestore }
+spec: { type: state.in-memory, version: v1, metadata: [] }
+`,
       },
     });
     evaluation = await startPublisher('evaluation', h.resourcesDir);
     notifications = await startPublisher('notification', h.resourcesDir);
+    identity = await startPublisher('identity', h.resourcesDir);
   });
 
   afterEach(async () => {
@@ -145,6 +157,7 @@ describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () =
   });
 
   afterAll(async () => {
+    await identity?.close();
     await notifications?.close();
     await evaluation?.close();
     await h?.close();
@@ -310,8 +323,11 @@ describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () =
 
   it('caps streams per user (429) and per replica (503)', async () => {
     const [userX, userY, userZ] = [randomUUID(), randomUUID(), randomUUID()];
-    for (const user of [userX, userX]) expect((await stream(h.port, { headers: bearer(user) })).status).toBe(200);
-    const third = await stream(h.port, { headers: bearer(userX) });
+    // Each user from its own address, so only the per-user and per-replica caps are in play.
+    const from = (n: number) => ({ 'x-forwarded-for': `198.51.100.${n}` });
+    for (const user of [userX, userX])
+      expect((await stream(h.port, { headers: { ...bearer(user), ...from(1) } })).status).toBe(200);
+    const third = await stream(h.port, { headers: { ...bearer(userX), ...from(1) } });
     expect(third.status).toBe(429);
     expect(third.headers['retry-after']).toBe('3');
     expect(JSON.parse(third.body)).toMatchObject({
@@ -319,10 +335,67 @@ describe('live stream on one gateway (production Subscriptions, RabbitMQ)', () =
       type: 'https://quizmesh.dev/problems/too-many-streams',
     });
 
-    for (const user of [userY, userZ]) expect((await stream(h.port, { headers: bearer(user) })).status).toBe(200);
-    const full = await stream(h.port, { headers: bearer(randomUUID()) });
+    for (const [user, n] of [
+      [userY, 2],
+      [userZ, 3],
+    ] as const)
+      expect((await stream(h.port, { headers: { ...bearer(user), ...from(n) } })).status).toBe(200);
+    const full = await stream(h.port, { headers: { ...bearer(randomUUID()), ...from(4) } });
     expect(full.status).toBe(503);
     expect(JSON.parse(full.body)).toMatchObject({ status: 503, type: 'https://quizmesh.dev/problems/stream-capacity' });
+  });
+
+  it('caps streams per client address, however many accounts it signs in with (429)', async () => {
+    const address = { 'x-forwarded-for': '203.0.113.7' };
+    for (let i = 0; i < 3; i += 1)
+      expect((await stream(h.port, { headers: { ...bearer(randomUUID()), ...address } })).status).toBe(200);
+    const fourth = await stream(h.port, { headers: { ...bearer(randomUUID()), ...address } });
+    expect(fourth.status).toBe(429);
+    expect(fourth.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(fourth.body)).toMatchObject({ status: 429, detail: expect.stringMatching(/client address/) });
+    // Another address still gets a stream (the replica has room for one more).
+    const other = await stream(h.port, { headers: { ...bearer(randomUUID()), 'x-forwarded-for': '203.0.113.8' } });
+    expect(other.status).toBe(200);
+  });
+
+  it('answers HEAD with the stream headers and ends, instead of holding the request open', async () => {
+    const res = await rawRequest(h.port, { method: 'HEAD', path: '/api/v1/stream', headers: bearer(randomUUID()) });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(h.gateway.streams.size).toBe(0);
+  });
+
+  it('refuses a user’s older access tokens within seconds of tokens.revoked (logout, family revocation, password change)', async () => {
+    const userId = randomUUID();
+    const oldToken = tokenFor(userId);
+    const me = (token: string) => fetch(`${h.url}/api/v1/users/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await me(oldToken)).status).toBe(200);
+    const live = await stream(h.port, { headers: { authorization: `Bearer ${oldToken}` } });
+    expect(live.status).toBe(200);
+
+    // The revocation is a second after the token's iat, as after a logout.
+    const notBeforeS = Math.floor(Date.now() / 1000) + 1;
+    const published = Date.now();
+    await identity.publish(tokensRevoked, randomUUID(), {
+      schemaVersion: 1,
+      userId,
+      notBefore: new Date(notBeforeS * 1000).toISOString(),
+      reason: 'logout',
+    });
+    // Retried until refused; the deadline bounds the wait (no timed assertion: speed is not asserted in tests).
+    let answer = await me(oldToken);
+    while (answer.status === 200 && Date.now() - published < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      answer = await me(oldToken);
+    }
+    expect(answer.status).toBe(401);
+    expect(await answer.json()).toMatchObject({ detail: expect.stringMatching(/token revoked/) });
+    expect((await stream(h.port, { headers: { authorization: `Bearer ${oldToken}` } })).status).toBe(401);
+
+    // A token issued at or after the revocation (the next login) is accepted.
+    const fresh = signToken(key, { sub: userId, extraClaims: { iat: notBeforeS } });
+    expect((await me(fresh)).status).toBe(200);
+    live.close();
   });
 
   it('drops a client that stops reading instead of buffering for it, and keeps serving the others', async () => {

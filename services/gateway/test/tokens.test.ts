@@ -1,8 +1,10 @@
 /** Access-token verification: every way a token can be bad is a 401 naming the reason. */
 import { createHmac } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import pino from 'pino';
 import { AppError } from '@quizmesh/platform';
 import { JwksCache } from '../src/auth/jwks';
+import { Revocations } from '../src/auth/revocations';
 import { bearerToken, TokenVerifier } from '../src/auth/tokens';
 import type { JwtAlgorithm } from '../src/config';
 import {
@@ -194,5 +196,97 @@ describe('bearerToken', () => {
 
   it.each(['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b', 'Token abc'])('rejects %j with invalid_token', (header) => {
     expect(() => bearerToken(header)).toThrow(expect.objectContaining({ status: 401, code: 'invalid-token' }));
+  });
+});
+
+describe('TokenVerifier: header and issue-time checks, revocations (issue 11)', () => {
+  it('rejects a token with a crit header parameter it does not understand', async () => {
+    const token = jwt.sign(standardClaims(), es.privateKey, {
+      algorithm: 'ES256',
+      keyid: es.kid,
+      header: { alg: 'ES256', kid: es.kid, crit: ['urn:example:must-understand'], 'urn:example:must-understand': 1 },
+    } as jwt.SignOptions);
+    await expectInvalid(token, /critical header parameters/);
+  });
+
+  it('rejects a token issued in the future beyond the clock tolerance, and accepts one within it', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectInvalid(signToken(es, { extraClaims: { iat: now + 3600 } }), /issued in the future/);
+    await expect(verifierFor([es]).verify(signToken(es, { extraClaims: { iat: now + 3 } }))).resolves.toBeDefined();
+  });
+
+  it("rejects the user's tokens issued before their revocation, and accepts later ones", async () => {
+    const notBefore = new Map<string, number>();
+    const verifier = new TokenVerifier({
+      jwks: new JwksCache({ fetchJwks: async () => jwks(es), ttlMs: 60_000, refetchIntervalMs: 60_000, logger }),
+      revocations: { notBefore: async (userId) => notBefore.get(userId) },
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      algorithms: ['ES256'],
+      clockToleranceS: 5,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const old = signToken(es, { sub: 'user-r', extraClaims: { iat: now - 60 } });
+    const other = signToken(es, { sub: 'user-s', extraClaims: { iat: now - 60 } });
+    notBefore.set('user-r', now - 10);
+    await expectInvalid(old, /token revoked/, verifier);
+    await expect(verifier.verify(other)).resolves.toMatchObject({ id: 'user-s' });
+    await expect(verifier.verify(signToken(es, { sub: 'user-r' }))).resolves.toMatchObject({ id: 'user-r' });
+  });
+});
+
+describe('Revocations', () => {
+  const store = () => {
+    const values = new Map<string, number>();
+    let reads = 0;
+    return {
+      values,
+      reads: () => reads,
+      get: async (userId: string) => {
+        reads += 1;
+        return values.get(userId);
+      },
+      set: async (userId: string, value: number) => {
+        values.set(userId, value);
+      },
+    };
+  };
+
+  it('applies an event at once, stores it, and never lowers a later value', async () => {
+    const s = store();
+    const revocations = new Revocations({ store: s, cacheTtlMs: 60_000, logger });
+    expect(await revocations.notBefore('u')).toBeUndefined();
+    await revocations.revoke('u', 200);
+    expect(await revocations.notBefore('u')).toBe(200);
+    await revocations.revoke('u', 100);
+    expect(await revocations.notBefore('u')).toBe(200);
+    expect(s.values.get('u')).toBe(200);
+  });
+
+  it('reads a revocation another replica stored once the cached value is older than the TTL', async () => {
+    const s = store();
+    let now = 0;
+    const revocations = new Revocations({ store: s, cacheTtlMs: 1_000, logger, now: () => now });
+    expect(await revocations.notBefore('u')).toBeUndefined();
+    s.values.set('u', 300);
+    expect(await revocations.notBefore('u')).toBeUndefined();
+    now = 1_000;
+    expect(await revocations.notBefore('u')).toBe(300);
+    expect(s.reads()).toBe(2);
+  });
+
+  it('keeps the last known value when the store cannot be read', async () => {
+    let now = 0;
+    const failing = {
+      get: async () => {
+        if (now > 0) throw new Error('state store down');
+        return 50;
+      },
+      set: async () => undefined,
+    };
+    const revocations = new Revocations({ store: failing, cacheTtlMs: 10, logger, now: () => now });
+    expect(await revocations.notBefore('u')).toBe(50);
+    now = 100;
+    expect(await revocations.notBefore('u')).toBe(50);
   });
 });

@@ -29,15 +29,3 @@ export function toProfile(user: ProfileRow): UserProfile {
     },
   };
 }
-
-/** Opaque keyset cursor over (createdAt, id), newest first. */
-export function encodeCursor(user: Pick<User, 'createdAt' | 'id'>): string {
-  return Buffer.from(`${user.createdAt.toISOString()}|${user.id}`, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefined {
-  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(time ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
-  return { createdAt, id };
-}

@@ -3,6 +3,8 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import {
   AppError,
+  decodeCursor,
+  encodeCursor,
   parseBody,
   parseParams,
   parseQuery,
@@ -25,9 +27,16 @@ import {
 } from '@quizmesh/contracts/identity-api';
 import { isRecordNotFound, isUniqueViolation, type PrismaClient, type Role } from './db';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
-import { decodeCursor, encodeCursor, profileSelect, toProfile } from './profiles';
+import { profileSelect, toProfile } from './profiles';
 import type { SigningKeys } from './signing-keys';
-import { familyOf, revokeAllOfUser, revokeFamily, rotateRefreshToken, type TokenIssuer } from './tokens';
+import {
+  announceRevocation,
+  familyOf,
+  revokeAllOfUser,
+  revokeFamily,
+  rotateRefreshToken,
+  type TokenIssuer,
+} from './tokens';
 
 export interface IdentityDeps {
   prisma: PrismaClient;
@@ -128,6 +137,7 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
     await signingKeysReady();
     const outcome = await prisma.$transaction((tx) => rotateRefreshToken(tx, tokens, body.refreshToken));
     if (outcome.kind === 'reused') {
+      deps.relay?.wake();
       log(req, deps.logger).warn(
         { userId: outcome.userId, familyId: outcome.familyId },
         'refresh token reused: its family has been revoked',
@@ -140,16 +150,24 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
   const logout: RequestHandler = async (req, res) => {
     const body = parseBody(req, logoutRequestSchema);
     // 204 whether or not the token was known: logging out is idempotent and reveals nothing.
-    await prisma.$transaction(async (tx) => {
-      const familyId = await familyOf(tx, body.refreshToken);
-      if (familyId) await revokeFamily(tx, familyId);
+    const revoked = await prisma.$transaction(async (tx) => {
+      const family = await familyOf(tx, body.refreshToken);
+      if (!family) return false;
+      await revokeFamily(tx, family.familyId);
+      await announceRevocation(tx, family.userId, 'logout');
+      return true;
     });
+    if (revoked) deps.relay?.wake();
     res.status(204).end();
   };
 
   const logoutAll: RequestHandler = async (req, res) => {
     const user = requireUser(req);
-    await prisma.$transaction((tx) => revokeAllOfUser(tx, user.id));
+    await prisma.$transaction(async (tx) => {
+      await revokeAllOfUser(tx, user.id);
+      await announceRevocation(tx, user.id, 'logout-all');
+    });
+    deps.relay?.wake();
     res.status(204).end();
   };
 
@@ -197,8 +215,10 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
     const refresh = await prisma.$transaction(async (tx) => {
       await tx.user.update({ where: { id: caller.id }, data: { passwordHash, passwordChangedAt: new Date() } });
       await revokeAllOfUser(tx, caller.id);
+      await announceRevocation(tx, caller.id, 'password-changed');
       return tokens.issueRefreshToken(tx, caller.id);
     });
+    deps.relay?.wake();
     res.json(await tokens.tokenResponse(caller.id, user.roles, refresh));
   };
 
@@ -212,12 +232,8 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
   const listUsers: RequestHandler = async (req, res) => {
     requireRole(req, 'admin');
     const query = parseQuery(req, listUsersQuerySchema);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !after) {
-      throw AppError.badRequest('query.cursor: must be the nextCursor of a previous page', [
-        { field: 'query.cursor', message: 'must be the nextCursor of a previous page' },
-      ]);
-    }
+    const position = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const after = position && { createdAt: position.at, id: position.id };
     const rows = await prisma.user.findMany({
       where: after
         ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
@@ -228,7 +244,10 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    res.json({ items: page.map(toProfile), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null });
+    res.json({
+      items: page.map(toProfile),
+      nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+    });
   };
 
   const setRoles: RequestHandler = async (req, res) => {

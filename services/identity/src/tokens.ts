@@ -5,6 +5,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { TokenResponse } from '@quizmesh/contracts/identity-api';
+import { tokensRevoked, type TokensRevoked } from '@quizmesh/contracts/events';
+import { enqueue } from '@quizmesh/platform/outbox';
 import type { PrismaClient, Role, Tx } from './db';
 import type { SigningKeys } from './signing-keys';
 
@@ -98,6 +100,7 @@ export async function rotateRefreshToken(tx: Tx, issuer: TokenIssuer, token: str
   });
   if (current.rotatedAt !== null) {
     await revokeFamily(tx, stored.familyId);
+    await announceRevocation(tx, stored.userId, 'family-revoked');
     return { kind: 'reused', userId: stored.userId, familyId: stored.familyId };
   }
   return { kind: current.revokedAt !== null ? 'revoked' : 'expired' };
@@ -119,13 +122,29 @@ export async function revokeAllOfUser(tx: Tx, userId: string): Promise<number> {
   return count;
 }
 
-/** The family of a token, whatever its state (logout with an old token still ends the session). */
-export async function familyOf(tx: Tx, token: string): Promise<string | undefined> {
+/** The family (and its user) of a token, whatever its state (logout with an old token still ends the session). */
+export async function familyOf(tx: Tx, token: string): Promise<{ familyId: string; userId: string } | undefined> {
   const stored = await tx.refreshToken.findUnique({
     where: { tokenHash: hashRefreshToken(token) },
-    select: { familyId: true },
+    select: { familyId: true, userId: true },
   });
-  return stored?.familyId;
+  return stored ?? undefined;
+}
+
+/**
+ * Tells the gateway, through the outbox in the same transaction, that the user's access tokens
+ * issued until now are revoked (tokens.revoked): refresh tokens end in the database, but
+ * access tokens are stateless and would otherwise stay valid until they expire. The access
+ * tokens issued in this request (a password change) carry an `iat` of this same second or
+ * later, so they stay valid. Callers wake the relay after the commit.
+ */
+export async function announceRevocation(tx: Tx, userId: string, reason: TokensRevoked['reason']): Promise<void> {
+  await enqueue(tx, tokensRevoked, {
+    schemaVersion: 1,
+    userId,
+    notBefore: new Date().toISOString(),
+    reason,
+  });
 }
 
 /** The cron binding (components/common/schedules.yaml, the chart's `schedules`) that triggers the purge. */

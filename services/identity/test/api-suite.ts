@@ -218,6 +218,41 @@ export function identityApiSuite(backend: Backend): void {
       expectProblem(await refresh(laptopNext.refreshToken), 401);
       expectProblem(await refresh(tablet.refreshToken), 401);
     });
+    it('announces tokens.revoked (so the gateway refuses older access tokens) on logout, logout-all, reuse and password change', async () => {
+      const revocations = (userId: string) =>
+        identity.published
+          .filter((p) => p.topic === 'tokens.revoked' && (p.event.data as { userId?: string }).userId === userId)
+          .map((p) => p.event.data as { reason: string; notBefore: string });
+      const email = uniqueEmail('revoke');
+      const { user, tokens: first } = await register(email);
+      const before = Date.now();
+
+      expect((await api().post('/api/v1/auth/logout').send({ refreshToken: first.refreshToken })).status).toBe(204);
+      await eventually(() => revocations(user.id).some((r) => r.reason === 'logout'));
+      const logout = revocations(user.id).find((r) => r.reason === 'logout');
+      expect(Date.parse(logout?.notBefore ?? '')).toBeGreaterThanOrEqual(before - 1_000);
+
+      const second = tokenResponseSchema.parse(
+        (await api().post('/api/v1/auth/login').send({ email, password: PASSWORD })).body,
+      );
+      expect((await refresh(second.refreshToken)).status).toBe(200);
+      expectProblem(await refresh(second.refreshToken), 401); // reuse: the family is revoked
+      await eventually(() => revocations(user.id).some((r) => r.reason === 'family-revoked'));
+
+      const third = tokenResponseSchema.parse(
+        (await api().post('/api/v1/auth/login').send({ email, password: PASSWORD })).body,
+      );
+      const headers = await identity.asGateway(third.accessToken);
+      const changed = await api()
+        .post('/api/v1/users/me/password')
+        .set(headers)
+        .send({ currentPassword: PASSWORD, newPassword: 'another horse battery staple' });
+      expect(changed.status).toBe(200);
+      await eventually(() => revocations(user.id).some((r) => r.reason === 'password-changed'));
+
+      expect((await api().post('/api/v1/auth/logout-all').set(headers)).status).toBe(204);
+      await eventually(() => revocations(user.id).some((r) => r.reason === 'logout-all'));
+    });
   });
 
   describe('housekeeping', () => {

@@ -24,6 +24,12 @@ interface BadCase {
   field?: string;
 }
 
+const FORGED_CURSORS = [
+  // Issue 11: each decoded to a value PostgreSQL refuses, which answered 500.
+  Buffer.from('-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
+  Buffer.from('0000-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
+  Buffer.from(`2026-11-18T08:00:00.000Z|${'-'.repeat(36)}`).toString('base64url'),
+];
 const injection = [
   "' OR '1'='1' --",
   'ada@example.com\'; DROP TABLE "User"; --',
@@ -308,6 +314,7 @@ const CASES: BadCase[] = [
       ['limit=1&limit=2', 'query.limit'],
       ['cursor=%27%20OR%201%3D1', 'query.cursor'],
       ['cursor=bm90LWEtY3Vyc29y', 'query.cursor'],
+      ...FORGED_CURSORS.map((cursor) => [`cursor=${cursor}`, 'query.cursor']),
       ['sort=email', 'sort'],
     ] as Array<[string, string]>
   ).map(([query, field]) => ({

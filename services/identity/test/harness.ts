@@ -128,6 +128,15 @@ spec:
   topic: user.registered
   routes: { default: ${TEST_SUBSCRIBER_PATH} }
 scopes: [identity]
+---
+apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata: { name: test-tokens-revoked }
+spec:
+  pubsubname: pubsub
+  topic: tokens.revoked
+  routes: { default: ${TEST_SUBSCRIBER_PATH} }
+scopes: [identity]
 `,
   );
   return resDir;

@@ -4,32 +4,10 @@
  * search on the listed version's generated `searchVector` (GIN index), tags use the GIN index
  * on the tag array. Filters narrow the list; they do not change its order (decision 0503).
  */
-import { AppError, type CallerUser } from '@quizmesh/platform';
+import { AppError, decodeCursor, encodeCursor, type CallerUser } from '@quizmesh/platform';
 import type { ListQuizzesQuery, QuizList } from '@quizmesh/contracts/quiz-api';
 import { Prisma, type PrismaClient } from './db';
 import { toSummary } from './views';
-
-interface Cursor {
-  createdAt: Date;
-  id: string;
-}
-
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(`${cursor.createdAt.toISOString()}|${cursor.id}`, 'utf8').toString('base64url');
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-export function decodeCursor(cursor: string): Cursor {
-  const [time = '', id = ''] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(time);
-  if (Number.isNaN(createdAt.getTime()) || !UUID.test(id)) {
-    throw AppError.badRequest('query.cursor: must be the nextCursor of a previous page', [
-      { field: 'query.cursor', message: 'must be the nextCursor of a previous page' },
-    ]);
-  }
-  return { createdAt, id };
-}
 
 /** Which quizzes and which of their versions a status lists, and who may ask. */
 function scope(query: ListQuizzesQuery, user: CallerUser | undefined): Prisma.Sql {
@@ -58,7 +36,7 @@ export async function listQuizzes(
     conditions.push(Prisma.sql`v."searchVector" @@ websearch_to_tsquery('english', ${query.q})`);
   if (query.cursor !== undefined) {
     const after = decodeCursor(query.cursor);
-    conditions.push(Prisma.sql`(q."createdAt", q."id") < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+    conditions.push(Prisma.sql`(q."createdAt", q."id") < (${after.at}::timestamptz, ${after.id}::uuid)`);
   }
   const rows = await prisma.$queryRaw<Array<{ versionId: string }>>`
     SELECT v."id" AS "versionId"
@@ -80,6 +58,6 @@ export async function listQuizzes(
   });
   const last = page.at(-1) === undefined ? undefined : byId.get(page.at(-1)?.versionId ?? '');
   const nextCursor =
-    rows.length > query.limit && last ? encodeCursor({ createdAt: last.quiz.createdAt, id: last.quiz.id }) : null;
+    rows.length > query.limit && last ? encodeCursor({ at: last.quiz.createdAt, id: last.quiz.id }) : null;
   return { items, nextCursor };
 }

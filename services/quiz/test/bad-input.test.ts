@@ -23,6 +23,12 @@ interface BadCase {
   field?: string;
 }
 
+const FORGED_CURSORS = [
+  // Issue 11: each decoded to a value PostgreSQL refuses, which answered 500.
+  Buffer.from('-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
+  Buffer.from('0000-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
+  Buffer.from(`2026-11-18T08:00:00.000Z|${'-'.repeat(36)}`).toString('base64url'),
+];
 const author = newUser('author');
 const player = newUser('player');
 const wrongTypes: unknown[] = [42, 'text', true, null, ['x'], { $gt: '' }];
@@ -224,6 +230,7 @@ function queryCases(path: string): BadCase[] {
     get('limit abc', 'limit=abc', 'query.limit'),
     get('a cursor that is not one', `cursor=${encodeURIComponent("' OR 1=1 --")}`, 'query.cursor'),
     get('a well-formed cursor that decodes to garbage', 'cursor=Zm9vYmFy', 'query.cursor'),
+    ...FORGED_CURSORS.map((cursor, i) => get(`forged cursor ${i + 1}`, `cursor=${cursor}`, 'query.cursor')),
     get('an unknown difficulty', 'difficulty=extreme', 'query.difficulty'),
     get('an unknown status', 'status=deleted', 'query.status'),
     get('a tag with markup', `tag=${encodeURIComponent('<script>')}`, 'query.tag'),

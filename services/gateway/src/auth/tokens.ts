@@ -9,9 +9,12 @@ import { z } from 'zod';
 import { AppError, ROLES, type CallerUser } from '@quizmesh/platform';
 import type { JwtAlgorithm } from '../config';
 import type { JwksCache, SigningKey } from './jwks';
+import type { Revocations } from './revocations';
 
 export interface TokenVerifierOptions {
   jwks: Pick<JwksCache, 'getKey'>;
+  /** per-user "not before" (tokens.revoked); none = no revocation check */
+  revocations?: Pick<Revocations, 'notBefore'>;
   issuer: string;
   audience: string;
   algorithms: readonly JwtAlgorithm[];
@@ -50,6 +53,8 @@ const claimsSchema = z.object({
     ),
   // Tokens without an expiry would be valid forever.
   exp: z.number(),
+  // Issue time: compared with the user's revocations (identity always sets it).
+  iat: z.number(),
 });
 
 const KEY_TYPE_OF: Record<JwtAlgorithm, { kty: string; curve?: string }> = {
@@ -85,6 +90,9 @@ export class TokenVerifier {
     const decoded = decodeUnverified(token);
     if (decoded === null || typeof decoded.payload === 'string') throw invalidToken('malformed token');
     const { alg, kid } = decoded.header;
+    // RFC 7515 §4.1.11: a `crit` header names extensions the verifier must understand; we
+    // understand none, so any `crit` (even an empty or malformed one) is refused.
+    if ('crit' in decoded.header) throw invalidToken('critical header parameters are not supported');
     const algorithm = this.options.algorithms.find((a) => a === alg);
     if (!algorithm) throw invalidToken(`algorithm ${alg} is not accepted`);
     if (typeof kid !== 'string' || kid === '') throw invalidToken('token has no key id (kid)');
@@ -109,6 +117,12 @@ export class TokenVerifier {
         `claims: ${claims.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join(', ')}`,
       );
     }
+    // jsonwebtoken checks exp and nbf but not iat: a token "issued" in the future would outlive
+    // revocations and signing-key rotations made before that time.
+    const nowS = Math.floor(Date.now() / 1000);
+    if (claims.data.iat > nowS + this.options.clockToleranceS) throw invalidToken('token issued in the future (iat)');
+    const notBefore = await this.options.revocations?.notBefore(claims.data.sub);
+    if (notBefore !== undefined && claims.data.iat < notBefore) throw invalidToken('token revoked');
     return { user: { id: claims.data.sub, roles: claims.data.roles }, expiresAtMs: claims.data.exp * 1000 };
   }
 }

@@ -15,6 +15,8 @@ export interface StreamHubOptions {
   retryMs: number;
   maxConnections: number;
   maxConnectionsPerUser: number;
+  /** open streams per client address, whichever accounts they use */
+  maxConnectionsPerAddress: number;
   /** bytes queued in the process for one client (beyond the kernel's socket buffer) before it is dropped */
   maxBufferedBytes: number;
   logger: Logger;
@@ -31,6 +33,8 @@ export interface StreamEvent {
 interface Connection {
   readonly id: string;
   readonly userId: string;
+  /** the client address that opened it (as trusted proxies report it) */
+  readonly address: string;
   readonly res: ServerResponse;
   /** epoch ms after which the access token that opened the stream is no longer valid */
   readonly expiresAtMs: number;
@@ -39,7 +43,8 @@ interface Connection {
 }
 
 /** Why a new stream was refused. */
-export type Admission = { admitted: true } | { admitted: false; reason: 'user-limit' | 'replica-limit' };
+export type Admission =
+  { admitted: true } | { admitted: false; reason: 'user-limit' | 'address-limit' | 'replica-limit' };
 
 /** An SSE id line must be one line of printable characters (a CR/LF would start a new field). */
 const SAFE_ID = /^[\x20-\x7e]{1,200}$/;
@@ -55,6 +60,7 @@ const HEARTBEAT = ': heartbeat\n\n';
 export class StreamHub {
   private readonly connections = new Set<Connection>();
   private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly byAddress = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -70,11 +76,20 @@ export class StreamHub {
     return this.byUser.get(userId)?.size ?? 0;
   }
 
-  /** Whether a new stream of `userId` fits under the caps (checked before the response starts). */
-  admit(userId: string): Admission {
+  /** Open streams from one client address on this replica. */
+  sizeOfAddress(address: string): number {
+    return this.byAddress.get(address) ?? 0;
+  }
+
+  /** Whether a new stream of `userId` from `address` fits under the caps (checked before the response starts). */
+  admit(userId: string, address: string): Admission {
     if (this.closed || this.connections.size >= this.options.maxConnections)
       return { admitted: false, reason: 'replica-limit' };
     if (this.sizeOf(userId) >= this.options.maxConnectionsPerUser) return { admitted: false, reason: 'user-limit' };
+    // Checked per address too: thousands of self-registered accounts from one address would
+    // otherwise hold every slot of the replica (issue 11).
+    if (this.sizeOfAddress(address) >= this.options.maxConnectionsPerAddress)
+      return { admitted: false, reason: 'address-limit' };
     return { admitted: true };
   }
 
@@ -82,10 +97,16 @@ export class StreamHub {
    * Starts the event stream on `res` (headers, retry hint, `ready`) and keeps it until the client
    * goes away, its token expires, it is too slow, or the hub closes. Call `admit` first.
    */
-  open(res: ServerResponse, user: { id: string; expiresAtMs: number }, lastEventId: string | undefined): void {
+  open(
+    res: ServerResponse,
+    user: { id: string; expiresAtMs: number },
+    lastEventId: string | undefined,
+    address: string,
+  ): void {
     const connection: Connection = {
       id: randomUUID(),
       userId: user.id,
+      address,
       res,
       expiresAtMs: user.expiresAtMs,
       congestedSinceMs: undefined,
@@ -104,6 +125,7 @@ export class StreamHub {
     let forUser = this.byUser.get(user.id);
     if (!forUser) this.byUser.set(user.id, (forUser = new Set()));
     forUser.add(connection);
+    this.byAddress.set(address, this.sizeOfAddress(address) + 1);
     res.on('drain', () => {
       connection.congestedSinceMs = undefined;
     });
@@ -195,6 +217,9 @@ export class StreamHub {
     const forUser = this.byUser.get(connection.userId);
     forUser?.delete(connection);
     if (forUser?.size === 0) this.byUser.delete(connection.userId);
+    const fromAddress = this.sizeOfAddress(connection.address) - 1;
+    if (fromAddress > 0) this.byAddress.set(connection.address, fromAddress);
+    else this.byAddress.delete(connection.address);
     if (this.connections.size === 0) this.stopTimer();
   }
 

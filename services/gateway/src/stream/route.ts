@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Express, Request } from 'express';
 import { AppError } from '@quizmesh/platform';
 import { bearerToken, type TokenVerifier, type VerifiedToken } from '../auth/tokens';
+import { clientIp } from '../forward';
 import { enforce, type GatewayLimits } from '../rate-limit/limits';
 import type { StreamHub } from './hub';
 
@@ -96,10 +97,21 @@ export interface StreamRouteDeps {
 /** Mounts GET /api/v1/stream (the per-address limit already applies to every /api request). */
 export function mountStream(app: Express, deps: StreamRouteDeps): void {
   const retryAfterSeconds = Math.max(1, Math.ceil(deps.retryMs / 1000));
+  // Express answers HEAD with the GET handler, which would open a stream that sends nothing and
+  // never ends: HEAD gets the stream's headers (after the same token check) and no body.
+  app.head(STREAM_PATH, async (req, res) => {
+    await authenticateStream(req, deps.verifier);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+    });
+    res.end();
+  });
   app.get(STREAM_PATH, async (req, res) => {
     const { user, expiresAtMs } = await authenticateStream(req, deps.verifier);
     await enforce(deps.limits.user, user.id, 'requests per user');
-    const admission = deps.hub.admit(user.id);
+    const address = clientIp(req);
+    const admission = deps.hub.admit(user.id, address);
     if (!admission.admitted) {
       throw admission.reason === 'user-limit'
         ? new AppError(429, {
@@ -108,15 +120,22 @@ export function mountStream(app: Express, deps: StreamRouteDeps): void {
             headers: { 'retry-after': String(retryAfterSeconds) },
             extensions: { retryAfterSeconds },
           })
-        : new AppError(503, {
-            code: 'stream-capacity',
-            detail: 'this gateway has as many live streams open as it accepts; retry shortly',
-            headers: { 'retry-after': String(retryAfterSeconds) },
-            extensions: { retryAfterSeconds },
-          });
+        : admission.reason === 'address-limit'
+          ? new AppError(429, {
+              code: 'too-many-streams',
+              detail: 'this client address has as many live streams open as allowed; close one first',
+              headers: { 'retry-after': String(retryAfterSeconds) },
+              extensions: { retryAfterSeconds },
+            })
+          : new AppError(503, {
+              code: 'stream-capacity',
+              detail: 'this gateway has as many live streams open as it accepts; retry shortly',
+              headers: { 'retry-after': String(retryAfterSeconds) },
+              extensions: { retryAfterSeconds },
+            });
     }
     // A stream is idle between events by design: no socket timeout (heartbeats detect dead peers).
     req.socket.setTimeout(0);
-    deps.hub.open(res, { id: user.id, expiresAtMs }, req.header('last-event-id'));
+    deps.hub.open(res, { id: user.id, expiresAtMs }, req.header('last-event-id'), address);
   });
 }

@@ -203,6 +203,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     const started: { gateway?: Gateway } = {};
     const server = createGatewayServer((req, res) => serve(req, res), baseConfig.MAX_HEADER_BYTES, {
       beforeClose: () => started.gateway?.streams.close(),
+      maxConnectionsPerAddress: baseConfig.MAX_CONNECTIONS_PER_ADDRESS,
+      headersTimeoutMs: baseConfig.HEADERS_TIMEOUT_MS,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(async () => {

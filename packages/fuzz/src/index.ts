@@ -1,0 +1,3 @@
+export * from './fuzz';
+export * from './schema';
+export * from './target';
