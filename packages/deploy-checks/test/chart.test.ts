@@ -165,6 +165,25 @@ describe('default install (minikube)', () => {
     }
   });
 
+  it('turns on daprd app health checks for every app, so consumers that are down pause their subscriptions', () => {
+    const annotationsOf = (object: KubeObject) =>
+      (pathGet(object, 'spec.template.metadata.annotations') ?? {}) as Record<string, string>;
+    const deployments = objects().filter(
+      (object) => object.kind === 'Deployment' && annotationsOf(object)['dapr.io/enabled'] === 'true',
+    );
+    expect(deployments.length).toBeGreaterThan(0);
+    for (const deployment of deployments) {
+      expect({ name: deployment.metadata.name, ...annotationsOf(deployment) }).toMatchObject({
+        name: deployment.metadata.name,
+        'dapr.io/enable-app-health-check': 'true',
+        'dapr.io/app-health-check-path': '/healthz',
+        'dapr.io/app-health-probe-interval': '1',
+        'dapr.io/app-health-probe-timeout': '500',
+        'dapr.io/app-health-threshold': '2',
+      });
+    }
+  });
+
   it('subscribes each consumer to its topics and their dead-letter topics', () => {
     const subscriptions = objects()
       .filter((object) => object.kind === 'Subscription')
