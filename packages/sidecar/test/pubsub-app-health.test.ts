@@ -5,13 +5,16 @@
  *
  * The outage lasts QUIZMESH_APP_DOWN_SECONDS (default 20; the issue's 60 s by hand).
  */
+import { execFile } from 'node:child_process';
 import http from 'node:http';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { createTestVhost, uniqueName, type TestVhost } from '@quizmesh/platform/testing';
 import type { RunningSidecar } from '../src';
 import { eventually, raw, removeDir, resourcesDir, startTestSidecar, tempDir } from './helpers';
 
 const DOWN_SECONDS = Number(process.env.QUIZMESH_APP_DOWN_SECONDS ?? '20');
+const run = promisify(execFile);
 jest.setTimeout((DOWN_SECONDS + 90) * 1000);
 
 let vhost: TestVhost;
@@ -21,6 +24,24 @@ beforeAll(async () => {
 afterAll(async () => {
   await vhost.drop();
 });
+
+/** [messages ready, consumers] of one queue of the test's vhost. */
+async function queueState(queue: string): Promise<[number, number]> {
+  const { stdout } = await run('rabbitmqctl', [
+    '-q',
+    'list_queues',
+    '-p',
+    vhost.name,
+    'name',
+    'messages_ready',
+    'consumers',
+    '--no-table-headers',
+  ]);
+  const line = stdout.split('\n').find((l) => l.trim().split(/\s+/)[0] === queue);
+  if (!line) throw new Error(`no queue ${queue}`);
+  const [, ready, consumers] = line.trim().split(/\s+/);
+  return [Number(ready), Number(consumers)];
+}
 
 /** A consumer app that can be taken down and brought back on the same port. */
 class ConsumerApp {
@@ -159,6 +180,13 @@ describe.each(['in-memory', 'rabbitmq'] as const)('a consumer down for a while o
     }
     // Nothing could be delivered while the app was down.
     expect(app.delivered.size).toBe(20);
+    const queue = `${appId}-${topic}`;
+    if (kind === 'rabbitmq') {
+      // Paused as daprd does (basic.cancel): no consumer, the messages wait in the broker.
+      const [ready, consumers] = await queueState(queue);
+      expect(consumers).toBe(0);
+      expect(ready).toBeGreaterThan(0);
+    }
     await app.up();
 
     await eventually(() => app.delivered.size === n, 30_000);
@@ -166,5 +194,6 @@ describe.each(['in-memory', 'rabbitmq'] as const)('a consumer down for a while o
     // A dead letter would have been delivered to the (healthy) app by now; give it a moment.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(app.deadLettered).toEqual([]);
+    if (kind === 'rabbitmq') expect(await queueState(queue)).toEqual([0, 1]);
   });
 });

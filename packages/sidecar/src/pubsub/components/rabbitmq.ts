@@ -283,6 +283,11 @@ class RabbitMqConsumer {
       { pubsub: this.pubsubName, topic: this.request.topic, queue: this.queueName },
       'rabbitmq pub/sub: consuming',
     );
+    // Paused while basic.consume was on its way: cancel what was just started.
+    if (this.paused) {
+      this.paused = false;
+      this.pause();
+    }
   }
 
   /**
