@@ -13,9 +13,10 @@ import { findSecretValues } from '../src/values-secrets';
 /** `<app> <topic> -> <route> dlq=<dead-letter topic>`: what a Subscription does, whatever its pubsub or name. */
 function subscriptionSummary(object: KubeObject): string {
   const deadLetter = pathGet(object, 'spec.deadLetterTopic');
+  const rawPayload = pathGet(object, 'spec.metadata.rawPayload');
   return `${asArray(object.scopes).join(',')} ${String(pathGet(object, 'spec.topic'))} -> ${String(
     pathGet(object, 'spec.routes.default'),
-  )} dlq=${typeof deadLetter === 'string' ? deadLetter : '-'}`;
+  )} dlq=${typeof deadLetter === 'string' ? deadLetter : '-'}${rawPayload === undefined ? '' : ` rawPayload=${String(rawPayload)}`}`;
 }
 
 /** Each variant CI renders: every ci/*-values.yaml, plus values-eks.yaml completed by the Terraform outputs example. */
@@ -181,6 +182,25 @@ describe('default install (minikube)', () => {
     }
   });
 
+  it('turns on daprd app health checks for every app, so consumers that are down pause their subscriptions', () => {
+    const annotationsOf = (object: KubeObject) =>
+      (pathGet(object, 'spec.template.metadata.annotations') ?? {}) as Record<string, string>;
+    const deployments = objects().filter(
+      (object) => object.kind === 'Deployment' && annotationsOf(object)['dapr.io/enabled'] === 'true',
+    );
+    expect(deployments.length).toBeGreaterThan(0);
+    for (const deployment of deployments) {
+      expect({ name: deployment.metadata.name, ...annotationsOf(deployment) }).toMatchObject({
+        name: deployment.metadata.name,
+        'dapr.io/enable-app-health-check': 'true',
+        'dapr.io/app-health-check-path': '/healthz',
+        'dapr.io/app-health-probe-interval': '1',
+        'dapr.io/app-health-probe-timeout': '500',
+        'dapr.io/app-health-threshold': '2',
+      });
+    }
+  });
+
   it('subscribes each consumer to its topics and their dead-letter topics', () => {
     const subscriptions = objects()
       .filter((object) => object.kind === 'Subscription')
@@ -188,9 +208,10 @@ describe('default install (minikube)', () => {
     expect(subscriptions).toEqual(
       expect.arrayContaining([
         'evaluation quiz.completed -> /events/quiz.completed dlq=quiz.completed.deadletter',
-        'evaluation quiz.completed.deadletter -> /events/quiz.completed.deadletter dlq=-',
+        // rawPayload: poison that is not a CloudEvent reaches the admin API, parked (decision 0751).
+        'evaluation quiz.completed.deadletter -> /events/quiz.completed.deadletter dlq=- rawPayload=true',
         // quiz compensates a scoring that dead-lettered (attempt FAILED, attempt.failed).
-        'quiz quiz.completed.deadletter -> /events/quiz.completed.deadletter dlq=-',
+        'quiz quiz.completed.deadletter -> /events/quiz.completed.deadletter dlq=- rawPayload=true',
         'gateway leaderboard.updated -> /events/leaderboard.updated dlq=leaderboard.updated.deadletter',
         'notification attempt.failed -> /events/attempt.failed dlq=attempt.failed.deadletter',
       ]),

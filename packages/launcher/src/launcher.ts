@@ -280,6 +280,9 @@ export class Launcher {
         configFor(def.appId),
         '--app-protocol',
         'http',
+        // As the chart's dapr.io/app-health-* annotations: pause consuming while the app is down.
+        ...['--enable-app-health-check', '--app-health-check-path', '/healthz', '--app-health-probe-interval', '1'],
+        ...['--app-health-probe-timeout', '500', '--app-health-threshold', '2'],
       ]);
       const spawnSidecar = () =>
         this.spawn(

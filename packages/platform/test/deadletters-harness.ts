@@ -1,12 +1,13 @@
 /**
  * A consuming service under test, as in production minus the gateway: the real local sidecar
- * (in-process, port 0) with in-memory pub/sub, a state store (in-memory or Redis with a key
+ * (in-process, port 0) with in-memory pub/sub (or components/local's RabbitMQ component on a vhost), a state store (in-memory or Redis with a key
  * prefix of its own), Subscriptions with dead-letter topics and a fast Resiliency inbound
  * policy; the app built by ServiceRuntime with a test consumer and the dead-letter helper.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -94,6 +95,7 @@ spec:
   pubsubname: pubsub
   topic: ${topic}.deadletter
   routes: { default: /events/${topic}.deadletter }
+  metadata: { rawPayload: 'true' }
 scopes: [${appId}]
 `,
   ]).join('---\n');
@@ -113,7 +115,21 @@ spec:
         inbound: { retry: fast }
 `;
 
-export async function startService(backend: StateBackend): Promise<ServiceUnderTest> {
+export interface ServiceOptions {
+  /** use components/local/pubsub.yaml (the local platform's RabbitMQ component) on this amqp URL */
+  rabbitmqUrl?: string;
+  /** the sidecar's logger (default: silent) */
+  sidecarLogger?: Logger;
+}
+
+function pubsubYaml(rabbitmqUrl: string | undefined): string {
+  if (rabbitmqUrl === undefined)
+    return 'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: { name: pubsub }\nspec: { type: pubsub.in-memory, version: v1, metadata: [] }\n';
+  const local = readFileSync(join(__dirname, '../../../components/local/pubsub.yaml'), 'utf8');
+  return local.replace(/amqp:\/\/[^\s'"]+/, rabbitmqUrl);
+}
+
+export async function startService(backend: StateBackend, options: ServiceOptions = {}): Promise<ServiceUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'qm-deadletters-'));
   const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
   const stop = async () => {
@@ -124,10 +140,7 @@ export async function startService(backend: StateBackend): Promise<ServiceUnderT
     const appId = uniqueName('dl').replace(/_/g, '-');
     const resources = join(dir, 'resources');
     mkdirSync(resources);
-    writeFileSync(
-      join(resources, 'pubsub.yaml'),
-      'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: { name: pubsub }\nspec: { type: pubsub.in-memory, version: v1, metadata: [] }\n',
-    );
+    writeFileSync(join(resources, 'pubsub.yaml'), pubsubYaml(options.rabbitmqUrl));
     writeFileSync(join(resources, 'statestore.yaml'), stateStoreYaml(backend, appId));
     writeFileSync(join(resources, 'subscriptions.yaml'), subscriptionsYaml(appId));
     writeFileSync(join(resources, 'resiliency.yaml'), RESILIENCY);
@@ -152,6 +165,7 @@ export async function startService(backend: StateBackend): Promise<ServiceUnderT
       resourcesPaths: [resources],
       registryDir: join(dir, 'registry'),
       logLevel: 'silent',
+      logger: options.sidecarLogger,
       env: {},
     });
     cleanups.push(() => sidecar.close());

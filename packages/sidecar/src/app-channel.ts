@@ -36,6 +36,8 @@ export class LocalAppChannel implements AppChannel {
   private probeTimer: NodeJS.Timeout | undefined;
   private waitTimer: NodeJS.Timeout | undefined;
   private cancelWait: (() => void) | undefined;
+  private readonly listeners: Array<(healthy: boolean) => void> = [];
+  readonly healthChecksEnabled: boolean;
 
   constructor(
     readonly appId: string,
@@ -47,6 +49,50 @@ export class LocalAppChannel implements AppChannel {
   ) {
     this.baseUrl = port === undefined ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.healthy = health === undefined;
+    this.healthChecksEnabled = health !== undefined;
+  }
+
+  onHealthChange(listener: (healthy: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  whenHealthy(signal: AbortSignal): Promise<void> {
+    if (this.healthy) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        const i = this.listeners.indexOf(listener);
+        if (i >= 0) this.listeners.splice(i, 1);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const listener = (healthy: boolean): void => {
+        if (!healthy) return;
+        done();
+        resolve();
+      };
+      const onAbort = (): void => {
+        done();
+        reject(new Error('sidecar is shutting down'));
+      };
+      if (signal.aborted) return onAbort();
+      this.listeners.push(listener);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  reportUnreachable(reason: string): void {
+    if (!this.health || !this.healthy) return;
+    // daprd waits for `threshold` failed probes; a refused connection is already certain, and
+    // waiting would burn the retry budget of every delivery meanwhile (decision 0750).
+    this.failures = this.health.threshold;
+    this.setHealthy(false, reason);
+  }
+
+  private setHealthy(healthy: boolean, reason: string): void {
+    if (this.healthy === healthy) return;
+    this.healthy = healthy;
+    if (healthy) this.logger.info('app is healthy');
+    else this.logger.warn({ path: this.health?.path, reason }, 'app is unhealthy');
+    for (const listener of [...this.listeners]) listener(healthy);
   }
 
   /** false while app health checks report the app as unhealthy */
@@ -101,14 +147,10 @@ export class LocalAppChannel implements AppChannel {
     }
     if (ok) {
       this.failures = 0;
-      if (!this.healthy) this.logger.info('app is healthy');
-      this.healthy = true;
+      this.setHealthy(true, 'probe succeeded');
     } else {
       this.failures += 1;
-      if (this.healthy && this.failures >= health.threshold) {
-        this.healthy = false;
-        this.logger.warn({ path: health.path }, 'app is unhealthy');
-      }
+      if (this.failures >= health.threshold) this.setHealthy(false, 'probes failed');
     }
   }
 
@@ -135,3 +177,15 @@ export class LocalAppChannel implements AppChannel {
     this.agent.destroy();
   }
 }
+
+/** The health members of an AppChannel without health checks (always healthy), for channels built by hand. */
+export const withoutHealthChecks: Pick<
+  AppChannel,
+  'healthChecksEnabled' | 'isHealthy' | 'onHealthChange' | 'whenHealthy' | 'reportUnreachable'
+> = {
+  healthChecksEnabled: false,
+  isHealthy: () => true,
+  onHealthChange: () => undefined,
+  whenHealthy: () => Promise.resolve(),
+  reportUnreachable: () => undefined,
+};

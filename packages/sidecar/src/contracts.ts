@@ -67,6 +67,16 @@ export interface AppChannel {
   appApiToken: string | undefined;
   /** resolves once the app port accepts connections (and app health is OK, if enabled) */
   waitUntilReady(): Promise<void>;
+  /** true when `--enable-app-health-check` is on */
+  readonly healthChecksEnabled: boolean;
+  /** false while app health checks report the app as unhealthy */
+  isHealthy(): boolean;
+  /** Calls `listener` on every change of app health (only with health checks on). */
+  onHealthChange(listener: (healthy: boolean) => void): void;
+  /** Resolves once the app is healthy again; rejects when `signal` aborts. */
+  whenHealthy(signal: AbortSignal): Promise<void>;
+  /** A delivery found nothing listening on the app port: unhealthy at once (decision 0750). */
+  reportUnreachable(reason: string): void;
 }
 
 /** A Dapr-style answer: status, optional JSON error body `{errorCode, message}` or raw body. */

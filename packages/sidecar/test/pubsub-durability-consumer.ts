@@ -6,6 +6,7 @@
 import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withoutHealthChecks } from '../src/app-channel';
 import { createPubSubRuntime } from '../src/pubsub';
 import { FixedRetryResiliency, silentLogger } from './pubsub-fixtures';
 
@@ -52,7 +53,13 @@ async function main(): Promise<void> {
       },
     ],
     declarativeSubscriptions: [],
-    app: { appId: 'durable-consumer', baseUrl, appApiToken: undefined, waitUntilReady: async () => undefined },
+    app: {
+      ...withoutHealthChecks,
+      appId: 'durable-consumer',
+      baseUrl,
+      appApiToken: undefined,
+      waitUntilReady: async () => undefined,
+    },
     resiliency: new FixedRetryResiliency(1),
     logger: silentLogger,
   });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createTestVhost, uniqueName, type TestVhost } from '@quizmesh/platform/testing';
+import { withoutHealthChecks } from '../src/app-channel';
 import type { PubSubRuntime } from '../src/contracts';
 import { createPubSubRuntime } from '../src/pubsub';
 import { FixedRetryResiliency, silentLogger, waitUntil } from './pubsub-fixtures';
@@ -91,6 +92,7 @@ async function createPublisher(): Promise<PubSubRuntime> {
     ],
     declarativeSubscriptions: [],
     app: {
+      ...withoutHealthChecks,
       appId: 'durable-publisher',
       baseUrl: undefined,
       appApiToken: undefined,

@@ -2,6 +2,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import { withoutHealthChecks } from '../src/app-channel';
 import type { AppChannel, PolicyRunner, ResiliencyLookup } from '../src/contracts';
 
 export const silentLogger = pino({ level: process.env.PUBSUB_TEST_LOG ?? 'silent' });
@@ -102,7 +103,7 @@ export class TestApp {
   }
 
   channel(appId: string, appApiToken?: string): AppChannel {
-    return { appId, baseUrl: this.baseUrl, appApiToken, waitUntilReady: async () => undefined };
+    return { ...withoutHealthChecks, appId, baseUrl: this.baseUrl, appApiToken, waitUntilReady: async () => undefined };
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { createTestVhost, uniqueName, type TestVhost } from '@quizmesh/platform/testing';
+import { withoutHealthChecks } from '../src/app-channel';
 import type { ComponentSpec, PubSubRuntime, SubscriptionSpec } from '../src/contracts';
 import { createPubSubRuntime } from '../src/pubsub';
 import { FixedRetryResiliency, silentLogger, TestApp, waitUntil } from './pubsub-fixtures';
@@ -392,6 +393,7 @@ describe.each<Backend>(['in-memory', 'rabbitmq'])('pub/sub over %s', (backend) =
         components: [component('rabbitmq')],
         declarativeSubscriptions: [],
         app: {
+          ...withoutHealthChecks,
           appId: 'publisher-app',
           baseUrl: undefined,
           appApiToken: undefined,
@@ -532,7 +534,13 @@ describe.each<Backend>(['in-memory', 'rabbitmq'])('pub/sub over %s', (backend) =
           appId: APP_ID,
           components: [component('rabbitmq', { exchangeKind: 'fan-out' })],
           declarativeSubscriptions: [],
-          app: { appId: APP_ID, baseUrl: undefined, appApiToken: undefined, waitUntilReady: async () => undefined },
+          app: {
+            ...withoutHealthChecks,
+            appId: APP_ID,
+            baseUrl: undefined,
+            appApiToken: undefined,
+            waitUntilReady: async () => undefined,
+          },
           resiliency: new FixedRetryResiliency(1),
           logger: silentLogger,
         }),

@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const DEAD_LETTERS_PATH = '/api/v1/admin/dead-letters';
 export const DEAD_LETTER_SUFFIX = '.deadletter';
 export const MAX_REPLAY_ALL = 500;
+/** `event[PARKED_RAW_MARKER] === true`: the dead letter's bytes were not a CloudEvent; they are in `event.data_base64`. */
+export const PARKED_RAW_MARKER = 'quizmeshUnparsable';
 
 /** Dead-letter ids are derived from (topic, event id): 22 base64url characters. */
 export const deadLetterIdSchema = z
@@ -59,7 +61,11 @@ export const deadLetterSchema = z
     lastSeenAt: z.iso.datetime(),
     /** how often it arrived on the dead-letter topic (again after a failed replay, or a redelivery) */
     deliveryCount: z.number().int().positive(),
-    /** the original CloudEvent as Dapr dead-lettered it */
+    /**
+     * the original CloudEvent as Dapr dead-lettered it; for bytes that are not a CloudEvent,
+     * `{quizmeshUnparsable: true, datacontenttype: 'application/octet-stream', data_base64}`
+     * (such a dead letter can be inspected and discarded, not replayed: 409)
+     */
     event: z.record(z.string(), z.unknown()),
   })
   .meta({ id: 'DeadLetter', description: 'An event a consumer of this service could not handle.' });
@@ -132,7 +138,7 @@ export function deadLetterOperations(appId: string, topics: readonly [string, ..
       access: 'admin',
       params: deadLetterParamsSchema,
       response: { status: 200, schema: deadLetterReplayResultSchema },
-      errors: [...errors, 404, 503],
+      errors: [...errors, 404, 409, 503],
     },
     {
       operationId: `${appId}ReplayAllDeadLetters`,

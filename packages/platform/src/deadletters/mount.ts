@@ -3,6 +3,7 @@
  * for every topic it consumes, keeps each dead letter in the Dapr state store, and serves the
  * admin API to list, replay and discard them.
  */
+import { createHash } from 'node:crypto';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -15,6 +16,7 @@ import {
   DEAD_LETTER_SUFFIX,
   DEAD_LETTERS_PATH,
   MAX_REPLAY_ALL,
+  PARKED_RAW_MARKER,
   deadLetterEnvelopeSchema,
   deadLetterListQuerySchema,
   deadLetterParamsSchema,
@@ -110,6 +112,56 @@ function replayable(event: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
+/** contrib `FromRawPayload`'s envelope: what a `rawPayload` subscription delivers. */
+function isRawPayloadEnvelope(raw: Record<string, unknown>): raw is Record<string, unknown> & { data_base64: string } {
+  return (
+    typeof raw.data_base64 === 'string' && raw.source === 'Dapr' && raw.datacontenttype === 'application/octet-stream'
+  );
+}
+
+/** A parked dead letter whose bytes are not a CloudEvent. */
+function isParkedRaw(event: Record<string, unknown>): boolean {
+  return event[PARKED_RAW_MARKER] === true;
+}
+
+/**
+ * What arrived on a dead-letter topic: the dead-letter subscriptions are `rawPayload`
+ * (docs/decisions/0751), so the sidecar hands over the broker's bytes whatever they are.
+ * A CloudEvent with an id is kept as before; anything else is parked under a digest of its
+ * bytes (a redelivery is the same dead letter), with the bytes in `data_base64`.
+ */
+export function unwrapDeadLetter(raw: Record<string, unknown>): {
+  eventId: string;
+  event: Record<string, unknown>;
+  unparsable: boolean;
+} {
+  let bytes: Buffer;
+  let candidate: unknown = raw;
+  if (isRawPayloadEnvelope(raw)) {
+    bytes = Buffer.from(raw.data_base64, 'base64');
+    try {
+      candidate = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      candidate = undefined;
+    }
+  } else {
+    bytes = Buffer.from(JSON.stringify(raw));
+  }
+  const parsed = deadLetterEnvelopeSchema.safeParse(candidate);
+  if (parsed.success)
+    return { eventId: parsed.data.id, event: candidate as Record<string, unknown>, unparsable: false };
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  return {
+    eventId: `raw-sha256:${digest}`,
+    event: {
+      [PARKED_RAW_MARKER]: true,
+      datacontenttype: 'application/octet-stream',
+      data_base64: bytes.toString('base64'),
+    },
+    unparsable: true,
+  };
+}
+
 /** Subscribes to the dead-letter topics and mounts the admin API on `app`. */
 export function mountDeadLetters(app: Express, options: DeadLettersOptions): DeadLetters {
   const { runtime } = options;
@@ -131,20 +183,15 @@ export function mountDeadLetters(app: Express, options: DeadLettersOptions): Dea
   const log = runtime.logger.child({ component: 'dead-letters' });
 
   const receive = async (topic: string, envelope: EventEnvelope): Promise<DeliveryOutcome> => {
-    const parsed = deadLetterEnvelopeSchema.safeParse(envelope.raw);
-    if (!parsed.success) {
-      // Not DROP: that would acknowledge and lose it. A retry ends, after the inbound policy,
-      // in the broker's own dead-letter queue (RabbitMQ enableDeadLetter), where it is kept.
-      log.error(
-        { topic, issues: parsed.error.issues.slice(0, 5) },
-        'dead letter without a CloudEvent id cannot be stored',
-      );
-      return 'RETRY';
+    const { eventId, event, unparsable } = unwrapDeadLetter(envelope.raw);
+    if (unparsable) {
+      // Parked, not RETRY: a retry can never make these bytes parse, and a retried dead letter
+      // without a bounded path is what looped (issue 12). The raw bytes stay for an admin.
+      log.error({ topic, eventId }, 'dead letter is not a CloudEvent; parked with its raw bytes');
     }
-    const event = envelope.raw;
-    const { id, firstTime } = await store.record(topic, parsed.data.id, event, now());
-    log.warn({ topic, eventId: parsed.data.id, deadLetterId: id, firstTime }, 'dead letter stored');
-    await options.onDeadLetter?.(topic, { id, eventId: parsed.data.id, event, firstTime });
+    const { id, firstTime } = await store.record(topic, eventId, event, now());
+    log.warn({ topic, eventId, deadLetterId: id, firstTime }, 'dead letter stored');
+    if (!unparsable) await options.onDeadLetter?.(topic, { id, eventId, event, firstTime });
     return 'SUCCESS';
   };
 
@@ -152,7 +199,7 @@ export function mountDeadLetters(app: Express, options: DeadLettersOptions): Dea
     runtime.subscriptions.add(app, {
       pubsub,
       topic: `${topic}${DEAD_LETTER_SUFFIX}`,
-      // Any payload: the consumer's contract is what failed; only the envelope is checked.
+      // Any payload: the consumer's contract is what failed; the envelope is checked in receive().
       schema: z.unknown(),
       handler: (_data, envelope) => receive(topic, envelope),
     });
@@ -176,6 +223,8 @@ export function mountDeadLetters(app: Express, options: DeadLettersOptions): Dea
       const found = await store.get(id);
       if (!found) throw AppError.notFound(`no dead letter ${id}`);
       const deadLetter: DeadLetter = found.value;
+      if (isParkedRaw(deadLetter.event))
+        throw AppError.conflict(`dead letter ${id} is not a CloudEvent (raw bytes in event.data_base64): discard it`);
       await runtime.dapr.publish(pubsub, deadLetter.topic, replayable(deadLetter.event), {
         contentType: 'application/cloudevents+json',
       });

@@ -6,7 +6,10 @@ import { createKeepAliveAgent, httpRequest } from '../http/client';
 const appAgent = createKeepAliveAgent();
 
 export type DeliveryOutcome =
-  { kind: 'success' } | { kind: 'drop'; reason: string } | { kind: 'retry'; reason: string };
+  { kind: 'success' } | { kind: 'drop'; reason: string } | { kind: 'retry'; reason: string; unreachable?: boolean };
+
+/** Transport errors that mean nothing is listening on the app port (the app is down, not failing). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** Headers never copied from message metadata: they are set by the sidecar or are hop-by-hop. */
 const reservedHeaders = new Set([
@@ -88,6 +91,7 @@ export async function postEvent(
     return {
       kind: 'retry',
       reason: `error returned from app channel while sending pub/sub event to app: ${(err as Error).message}`,
+      unreachable: UNREACHABLE_CODES.has((err as NodeJS.ErrnoException).code ?? ''),
     };
   }
   return interpretAppResponse(response.status, response.body.toString('utf8'));

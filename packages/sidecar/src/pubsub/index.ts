@@ -4,6 +4,7 @@
  * semantics, Resiliency-driven retries and dead-letter topics.
  * See docs/sidecar.md ("Pub/sub") for what is implemented and every divergence.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type {
   ApiResult,
@@ -33,6 +34,7 @@ import { TopicScopes } from './scopes';
 import { fetchProgrammaticSubscriptions, mergeSubscriptions } from './subscriptions';
 import { childTraceparent } from './trace';
 import { defaultRegistryDir } from '../invoke/registry';
+import { PermanentOutcome } from '../resiliency/policy';
 
 export { InMemoryPubSub } from './components/in-memory';
 export { RabbitMqPubSub } from './components/rabbitmq';
@@ -50,6 +52,13 @@ interface LoadedPubSub {
 }
 
 class RawPayloadError extends Error {}
+
+/** The app was not there: with health checks on, the delivery waits for it instead of retrying (decision 0750). */
+class AppUnreachableError extends PermanentOutcome {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
 
 function parseRawPayload(metadata: Record<string, string>): boolean {
   const raw = metadata.rawPayload;
@@ -107,7 +116,10 @@ class LocalPubSubRuntime implements PubSubRuntime {
     private readonly options: PubSubRuntimeOptions,
     private readonly pubsubs: Map<string, LoadedPubSub>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // Every delivery waiting for the app to be healthy listens for shutdown.
+    setMaxListeners(0, this.shutdown.signal);
+  }
 
   private lookup(pubsubName: string, topic: string): LoadedPubSub | ApiResult {
     if (pubsubName === '') return daprError(404, 'ERR_PUBSUB_EMPTY', 'pubsub name is empty');
@@ -228,6 +240,14 @@ class LocalPubSubRuntime implements PubSubRuntime {
       return;
     }
     await app.waitUntilReady();
+    // daprd appHealthChanged: stop consuming while the app is unhealthy, start again when healthy.
+    app.onHealthChange((healthy) => {
+      for (const { component } of this.pubsubs.values()) {
+        if (healthy) component.resume?.();
+        else component.pause?.();
+      }
+      this.logger.info({ healthy }, healthy ? 'subscriptions resumed' : 'subscriptions paused: app is unhealthy');
+    });
     const programmatic = await fetchProgrammaticSubscriptions(app, app.baseUrl, this.logger);
     const candidates = mergeSubscriptions(programmatic, declarativeSubscriptions, this.logger);
     const active: SubscriptionSpec[] = [];
@@ -334,8 +354,8 @@ class LocalPubSubRuntime implements PubSubRuntime {
     const url = `${app.baseUrl ?? ''}${path}`;
 
     const policy = this.options.resiliency.componentInbound(name, pubsub.spec.type);
-    try {
-      await policy.run(async (signal) => {
+    const attempt = (): Promise<void> =>
+      policy.run(async (signal) => {
         if (this.shutdown.signal.aborted) throw new DeliveryInterruptedError('sidecar is shutting down');
         let outcome;
         try {
@@ -345,6 +365,8 @@ class LocalPubSubRuntime implements PubSubRuntime {
           throw err;
         }
         if (outcome.kind === 'success') return;
+        if (outcome.kind === 'retry' && outcome.unreachable && app.healthChecksEnabled)
+          throw new AppUnreachableError(outcome.reason);
         if (outcome.kind === 'drop') {
           log.warn({ id: event.id }, outcome.reason);
           if (spec.deadLetterTopic && !(await this.sendToDeadLetter(pubsub, spec.deadLetterTopic, message, log))) {
@@ -355,11 +377,34 @@ class LocalPubSubRuntime implements PubSubRuntime {
         log.warn({ id: event.id }, outcome.reason);
         throw new Error(outcome.reason);
       });
+    try {
+      for (;;) {
+        await this.untilAppHealthy();
+        try {
+          await attempt();
+          break;
+        } catch (err) {
+          if (!(err instanceof AppUnreachableError)) throw err;
+          // Not a failed attempt: the message stays unacknowledged until the app is back.
+          app.reportUnreachable(err.reason);
+        }
+      }
     } catch (err) {
       if (err instanceof DeliveryInterruptedError || this.shutdown.signal.aborted) {
         throw new DeliveryInterruptedError('sidecar is shutting down');
       }
       await deadLetterOr(err as Error);
+    }
+  }
+
+  /** Waits while app health checks report the app unhealthy (the delivery is paused, not failed). */
+  private async untilAppHealthy(): Promise<void> {
+    const { app } = this.options;
+    if (app.isHealthy()) return;
+    try {
+      await app.whenHealthy(this.shutdown.signal);
+    } catch {
+      throw new DeliveryInterruptedError('sidecar is shutting down');
     }
   }
 

@@ -210,6 +210,14 @@ export class RabbitMqPubSub implements PubSubComponent {
     this.consumers.push(consumer);
   }
 
+  pause(): void {
+    for (const consumer of this.consumers) consumer.pause();
+  }
+
+  resume(): void {
+    for (const consumer of this.consumers) consumer.resume();
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -223,6 +231,7 @@ class RabbitMqConsumer {
   private channel: Channel | undefined;
   private consumerTag: string | undefined;
   private stopped = false;
+  private paused = false;
   private readonly inFlight = new Set<Promise<void>>();
   private sequential: Promise<void> = Promise.resolve();
   private reopenTimer: NodeJS.Timeout | undefined;
@@ -256,20 +265,64 @@ class RabbitMqConsumer {
       if (this.metadata.prefetchCount > 0) await channel.prefetch(this.metadata.prefetchCount, false);
       // Set before consuming: deliveries may arrive before consume() resolves.
       this.channel = channel;
-      const reply = await channel.consume(this.queueName, (message) => this.onMessage(channel, message), {
-        noAck: this.metadata.autoAck,
-        consumerTag: `${this.queueName}-${Math.random().toString(36).slice(2, 10)}`,
-      });
-      this.consumerTag = reply.consumerTag;
-      this.logger.info(
-        { pubsub: this.pubsubName, topic: this.request.topic, queue: this.queueName },
-        'rabbitmq pub/sub: consuming',
-      );
+      if (!this.paused) await this.consume(channel);
     } catch (err) {
       if (this.channel === channel) this.channel = undefined;
       await channel.close().catch(() => undefined);
       throw err;
     }
+  }
+
+  private async consume(channel: Channel): Promise<void> {
+    const reply = await channel.consume(this.queueName, (message) => this.onMessage(channel, message), {
+      noAck: this.metadata.autoAck,
+      consumerTag: `${this.queueName}-${Math.random().toString(36).slice(2, 10)}`,
+    });
+    this.consumerTag = reply.consumerTag;
+    this.logger.info(
+      { pubsub: this.pubsubName, topic: this.request.topic, queue: this.queueName },
+      'rabbitmq pub/sub: consuming',
+    );
+    // Paused while basic.consume was on its way: cancel what was just started.
+    if (this.paused) {
+      this.paused = false;
+      this.pause();
+    }
+  }
+
+  /**
+   * basic.cancel, as daprd's StopAppSubscriptions: the broker keeps every message not yet sent
+   * to us; those already received stay unacknowledged and wait for the app in the runtime.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    const { channel, consumerTag } = this;
+    if (!channel || !consumerTag) return;
+    this.consumerTag = undefined;
+    channel.cancel(consumerTag).then(
+      () => this.logger.info({ pubsub: this.pubsubName, queue: this.queueName }, 'rabbitmq pub/sub: consumer paused'),
+      (err: unknown) =>
+        this.logger.warn(
+          { pubsub: this.pubsubName, queue: this.queueName, err: (err as Error).message },
+          'rabbitmq pub/sub: pause failed',
+        ),
+    );
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const channel = this.channel;
+    // Without a channel the reopen in progress consumes once it is open.
+    if (!channel || this.consumerTag || this.stopped) return;
+    this.consume(channel).catch((err: unknown) => {
+      this.logger.warn(
+        { pubsub: this.pubsubName, queue: this.queueName, err: (err as Error).message },
+        'rabbitmq pub/sub: resume failed, reopening the channel',
+      );
+      void channel.close().catch(() => undefined);
+    });
   }
 
   private async declareTopology(channel: Channel): Promise<void> {

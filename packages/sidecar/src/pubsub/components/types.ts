@@ -32,6 +32,10 @@ export interface PubSubComponent {
   publish(request: PublishRequest): Promise<void>;
   /** Resolves once the subscription is consuming. */
   subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<void>;
+  /** Stops consuming while the app is unhealthy; messages stay in the broker (RabbitMQ basic.cancel). */
+  pause?(): void;
+  /** Consumes again after pause(). */
+  resume?(): void;
   /** Stops consuming, waits for in-flight handlers, releases connections. */
   close(): Promise<void>;
 }
