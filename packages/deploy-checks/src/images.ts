@@ -18,6 +18,27 @@ import type { KubeObject } from './objects';
 // ---------------------------------------------------------------------------------------------
 // Pure helpers
 
+/**
+ * `buildah run` arguments that start `command` in `container` as the pod's user (uid 1000, as
+ * the chart's securityContext) with `env`, on the host network (chroot isolation: see decision 0740).
+ */
+function runAsAppUser(container: string, env: Record<string, string>, command: string[]): string[] {
+  const envArgs = Object.entries(env).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
+  return [
+    'run',
+    '--isolation',
+    'chroot',
+    '--network',
+    'host',
+    '--user',
+    '1000:1000',
+    ...envArgs,
+    container,
+    '--',
+    ...command,
+  ];
+}
+
 export interface BaseImage {
   /** the exact FROM name, e.g. docker.io/library/node:24.22.3-bookworm-slim */
   name: string;
@@ -403,23 +424,7 @@ export async function runImageCheck(options: ImageCheckOptions): Promise<ImageCh
       const log = logs(`inspect-${image.split('/').pop()?.replace(':', '-')}`);
       const container = (await buildah(['from', '--pull=never', image], log)).trim();
       try {
-        const output = await buildah(
-          [
-            'run',
-            '--isolation',
-            'chroot',
-            '--network',
-            'host',
-            '--user',
-            '1000:1000',
-            container,
-            '--',
-            'sh',
-            '-c',
-            script,
-          ],
-          log,
-        );
+        const output = await buildah(runAsAppUser(container, {}, ['sh', '-c', script]), log);
         imageChecks.push({ image, check, ok: true, detail: output.trim() });
         out(`image: ${image}: ${check}: ${output.trim()}`);
       } catch {
@@ -637,8 +642,6 @@ async function checkService(check: ServiceCheck): Promise<void> {
     Object.fromEntries(
       Object.entries(env).map(([key, value]) => [key, mapClusterHosts(value, check.serviceNames, check.namespace)]),
     );
-  const envArgs = (env: Record<string, string>) =>
-    Object.entries(env).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
   let databaseUrl: string | undefined;
 
   // The migration Job: same command, uid 1000, env from the rendered Secret, a fresh database.
@@ -651,22 +654,7 @@ async function checkService(check: ServiceCheck): Promise<void> {
     const container = (await buildah(['from', '--pull=never', image], log)).trim();
     const started = performance.now();
     try {
-      const output = await buildah(
-        [
-          'run',
-          '--isolation',
-          'chroot',
-          '--network',
-          'host',
-          '--user',
-          '1000:1000',
-          ...envArgs(env),
-          container,
-          '--',
-          ...command,
-        ],
-        log,
-      );
+      const output = await buildah(runAsAppUser(container, env, command), log);
       const seconds = (performance.now() - started) / 1000;
       result.migration = { seconds, output: output.trim() };
       out(`migrate: ${service}: \`${command.join(' ')}\` as 1000:1000 took ${seconds.toFixed(1)} s: ${output.trim()}`);
@@ -715,7 +703,17 @@ async function checkService(check: ServiceCheck): Promise<void> {
       'http',
     ],
     sidecarLog,
-    { cwd: check.stateDir, env: { ...process.env, QUIZMESH_SIDECAR_REGISTRY: join(check.stateDir, 'sidecars') } },
+    {
+      cwd: check.stateDir,
+      env: {
+        ...process.env,
+        QUIZMESH_SIDECAR_REGISTRY: join(check.stateDir, 'sidecars'),
+        // The tokens daprd gets from the pod's dapr.io/api-token-secret and app-token-secret,
+        // which the chart also hands the app: the pair must agree, as in the pod.
+        ...(env.DAPR_API_TOKEN ? { DAPR_API_TOKEN: env.DAPR_API_TOKEN } : {}),
+        ...(env.APP_API_TOKEN ? { APP_API_TOKEN: env.APP_API_TOKEN } : {}),
+      },
+    },
   );
   const appLog = logs(`app-${service}`);
   const container = (await buildah(['from', '--pull=never', image], appLog)).trim();
@@ -730,20 +728,7 @@ async function checkService(check: ServiceCheck): Promise<void> {
   const started = performance.now();
   const appProcess = new Background(
     'buildah',
-    [
-      ...check.buildahArgs,
-      'run',
-      '--isolation',
-      'chroot',
-      '--network',
-      'host',
-      '--user',
-      '1000:1000',
-      ...envArgs(env),
-      container,
-      '--',
-      ...command,
-    ],
+    [...check.buildahArgs, ...runAsAppUser(container, env, command)],
     appLog,
     {},
   );
