@@ -5,18 +5,7 @@ import { backendUrls, redisKeyPrefix } from '@quizmesh/platform/testing';
 import { ecKey, handmadeToken, jwks, signToken, standardClaims } from './support/keys';
 import { echo, json, startHarness, type Handler, type Harness } from './support/harness';
 import net from 'node:net';
-import { rawRequest } from './support/raw';
-
-interface RawAnswer {
-  status: number;
-  headers: string;
-  body: string;
-}
-
-function parseRaw(data: string): RawAnswer {
-  const [head = '', body = ''] = data.split('\r\n\r\n');
-  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), headers: head.toLowerCase(), body };
-}
+import { parseRaw, rawExchange, rawRequest } from './support/raw';
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -314,20 +303,14 @@ describe('gateway edge checks', () => {
     });
 
     it('answers a body that does not arrive in time with 408 (the client), not 504 (the service)', async () => {
-      const res = await new Promise<RawAnswer>((resolve, reject) => {
-        const socket = net.connect(h.port, '127.0.0.1');
-        let data = '';
-        socket.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
-        socket.on('close', () => resolve(parseRaw(data)));
-        socket.on('error', reject);
-        const headers = Object.entries({ ...client(), ...token() })
-          .map(([name, value]) => `${name}: ${value}\r\n`)
-          .join('');
-        // Declares 100 bytes, sends 10, then nothing.
-        socket.write(
-          `POST /api/v1/quizzes HTTP/1.1\r\nHost: gw\r\n${headers}content-type: application/json\r\ncontent-length: 100\r\n\r\n{"title":`,
-        );
-      });
+      const headers = Object.entries({ ...client(), ...token() })
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
+      // Declares 100 bytes, sends 10, then nothing.
+      const res = await rawExchange(
+        h.port,
+        `POST /api/v1/quizzes HTTP/1.1\r\nHost: gw\r\n${headers}content-type: application/json\r\ncontent-length: 100\r\n\r\n{"title":`,
+      );
       expect(res.status).toBe(408);
       expect(res.headers).toContain('content-type: application/problem+json');
       expect(JSON.parse(res.body)).toMatchObject({
@@ -337,15 +320,8 @@ describe('gateway edge checks', () => {
     });
 
     it('answers headers that do not arrive in time with 408 problem+json (a slow-header client)', async () => {
-      const res = await new Promise<RawAnswer>((resolve, reject) => {
-        const socket = net.connect(h.port, '127.0.0.1');
-        let data = '';
-        socket.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
-        socket.on('close', () => resolve(parseRaw(data)));
-        socket.on('error', reject);
-        // Starts a request and never finishes its headers.
-        socket.write('GET /api/v1/quizzes HTTP/1.1\r\nHost: gw\r\nX-Slow: ');
-      });
+      // Starts a request and never finishes its headers.
+      const res = await rawExchange(h.port, 'GET /api/v1/quizzes HTTP/1.1\r\nHost: gw\r\nX-Slow: ');
       expect(res.status).toBe(408);
       expect(res.headers).toContain('content-type: application/problem+json');
     });
@@ -355,15 +331,7 @@ describe('gateway edge checks', () => {
       ['a request without Host', 'GET /api/v1/quizzes HTTP/1.1\r\n\r\n', 400],
       ['CONNECT', 'CONNECT quiz.internal:3002 HTTP/1.1\r\nHost: quiz.internal:3002\r\n\r\n', 405],
     ])('answers %s with problem+json', async (_name, request, status) => {
-      const res = await new Promise<RawAnswer>((resolve, reject) => {
-        const socket = net.connect(h.port, '127.0.0.1');
-        let data = '';
-        socket.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
-        socket.on('close', () => resolve(parseRaw(data)));
-        socket.on('error', reject);
-        socket.setTimeout(3_000, () => socket.destroy());
-        socket.write(request);
-      });
+      const res = await rawExchange(h.port, request, 3_000);
       expect(res.status).toBe(status);
       expect(res.headers).toContain('content-type: application/problem+json');
       expect(JSON.parse(res.body)).toMatchObject({ status });
