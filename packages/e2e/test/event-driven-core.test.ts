@@ -94,6 +94,8 @@ describe.each(variants)('event-driven core on %s backends', (_name, backends, da
         'pubsub-broadcast: pubsub.rabbitmq',
         'pubsub: pubsub.rabbitmq',
         'secretstore: secretstores.local.file',
+        // token revocations are kept in the state store (decision 0731)
+        'statestore: state.redis',
       ]);
       expect(metadata.subscriptions).toContainEqual(
         expect.objectContaining({

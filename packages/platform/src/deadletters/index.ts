@@ -1,6 +1,7 @@
 export * from './api';
 export {
   mountDeadLetters,
+  unwrapDeadLetter,
   type DeadLetters,
   type DeadLettersOptions,
   type DeadLetterEvent,

@@ -6,6 +6,7 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { ServiceRuntime } from '@quizmesh/platform';
+import { unwrapDeadLetter } from '@quizmesh/platform/deadletters';
 import { PUBSUB_NAME, tokensRevoked } from '@quizmesh/contracts/events';
 import type { Revocations } from './revocations';
 
@@ -31,9 +32,11 @@ export function mountRevocationConsumer(
     pubsub: PUBSUB_NAME,
     topic: `${tokensRevoked.topic}.deadletter`,
     schema: z.unknown(),
-    handler: async (data, envelope) => {
+    handler: async (_data, envelope) => {
+      // Dead-letter subscriptions take the broker's raw bytes (decision 0751): log the event inside.
+      const { eventId, event } = unwrapDeadLetter(envelope.raw);
       runtime.logger.error(
-        { topic: tokensRevoked.topic, eventId: envelope.id, data },
+        { topic: tokensRevoked.topic, eventId, data: event.data },
         'token revocation dead-lettered: older access tokens of this user stay valid until they expire',
       );
       return 'SUCCESS';

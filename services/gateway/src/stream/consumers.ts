@@ -11,6 +11,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, type ServiceRuntime } from '@quizmesh/platform';
+import { unwrapDeadLetter } from '@quizmesh/platform/deadletters';
 import { leaderboardUpdated, notificationCreated, PUBSUB_NAME } from '@quizmesh/contracts/events';
 import type { StreamHub } from './hub';
 
@@ -76,8 +77,10 @@ export function mountStreamConsumers(
       topic: `${topic}.deadletter`,
       schema: z.unknown(),
       handler: async (_data, envelope) => {
+        // Dead-letter subscriptions take the broker's raw bytes (decision 0751): name the event inside.
+        const { eventId, event } = unwrapDeadLetter(envelope.raw);
         runtime.logger.warn(
-          { topic, eventId: envelope.id, type: envelope.type, source: envelope.source },
+          { topic, eventId, type: event.type, source: event.source },
           'live-stream event dead-lettered; discarded (nothing to replay)',
         );
         return 'SUCCESS';
