@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { backendUrls, createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
-import { Launcher, type Backends, type DaprResourceSet } from './launcher';
+import { Launcher, type Backends, type DaprResourceSet, type RestartPolicy } from './launcher';
 
 export { Launcher, LaunchError } from './launcher';
-export type { Backends, DaprResourceSet, LaunchOptions, RunIsolation } from './launcher';
+export type { Backends, DaprResourceSet, LaunchOptions, RestartPolicy, RunIsolation } from './launcher';
 export { ensureLocalSecrets, rotateSigningKeys, JWT_SIGNING_KEYS } from './secrets';
 
 export interface StartedPlatform {
@@ -39,6 +39,10 @@ export async function startPlatform(options: {
   /** keep the state dir (logs) after stop, for debugging */
   keepState?: boolean;
   serviceEnv?: Record<string, Record<string, string>>;
+  /** restart back-off for processes that exit on their own, or false to leave them down (see Launcher) */
+  restart?: Partial<RestartPolicy> | false;
+  /** every line the launcher prints (restarts, giving up), as they come */
+  out?: (line: string) => void;
   /**
    * Local backends only: the Dapr resources every sidecar loads instead of components/, made for
    * this run (its Dapr namespace, RabbitMQ vhost URL and a folder inside its state dir).
@@ -72,7 +76,11 @@ export async function startPlatform(options: {
     ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
     ...(vhost ? { isolation: { runId: vhost.name, rabbitmqUrl: vhost.url } } : {}),
     ...(daprResources ? { daprResources } : {}),
-    out: (line) => lines.push(line),
+    ...(options.restart !== undefined ? { restart: options.restart } : {}),
+    out: (line) => {
+      lines.push(line);
+      options.out?.(line);
+    },
   });
   const stop = async () => {
     await launcher.stop();

@@ -41,7 +41,25 @@ export interface LaunchOptions {
    * `configPaths[<id>]`.
    */
   daprResources?: DaprResourceSet;
+  /**
+   * What to do when an app or sidecar exits on its own after start (crash, SIGKILL, SIGTERM from
+   * outside): restart it with back-off, as a kubelet does (default), or `false` to leave it down.
+   */
+  restart?: Partial<RestartPolicy> | false;
 }
+
+/**
+ * Restart back-off: `firstDelayMs`, doubling per crash inside `windowMs`, at most `maxDelayMs`;
+ * the `maxCrashes`-th crash inside `windowMs` gives up (the process stays down, loudly).
+ */
+export interface RestartPolicy {
+  firstDelayMs: number;
+  maxDelayMs: number;
+  maxCrashes: number;
+  windowMs: number;
+}
+
+const DEFAULT_RESTART: RestartPolicy = { firstDelayMs: 1_000, maxDelayMs: 30_000, maxCrashes: 5, windowMs: 60_000 };
 
 export interface DaprResourceSet {
   resourcesPaths: string[];
@@ -86,6 +104,13 @@ export class Launcher {
   private readonly running = new Map<string, RunningService>();
   private readonly createdDatabases: string[] = [];
   private stopping: Promise<void> | undefined;
+  /** set when start() has succeeded: from then on an exit nobody asked for means a restart */
+  private supervising = false;
+  /** processes stopped on purpose (stopService, stop): their exit is not a crash */
+  private readonly deliberate = new WeakSet<ManagedProcess>();
+  /** per process name: when it crashed, for back-off and giving up */
+  private readonly crashes = new Map<string, number[]>();
+  private readonly pendingRestarts = new Map<string, NodeJS.Timeout>();
   /** set once no other live launcher uses the state dir; only then is its pid file ours to write */
   private ownsStateDir = false;
   /** after start(): where each app and its sidecar listen */
@@ -323,10 +348,12 @@ export class Launcher {
         appPort: p.appPort,
         sidecarPort: p.sidecarPort,
         databaseUrl,
-        processes: [spawnSidecar(), spawnApp()],
+        processes: [],
         spawnSidecar,
         spawnApp,
       };
+      this.launch(service, 0);
+      this.launch(service, 1);
       running.push(service);
       this.running.set(def.name, service);
     }
@@ -357,6 +384,7 @@ export class Launcher {
     out(`Gateway: ${gatewayUrl}`);
     out(`  try:  curl ${gatewayUrl}/api/v1/status`);
     out(`Logs:   ${relative(process.cwd(), this.logsDir) || this.logsDir}/   Ctrl-C stops everything.`);
+    this.supervising = this.options.restart !== false;
     return { gatewayUrl };
   }
 
@@ -419,6 +447,10 @@ export class Launcher {
   async stopService(name: string, options: { signal?: 'SIGTERM' | 'SIGKILL' } = {}): Promise<void> {
     const service = this.runningService(name);
     const [sidecar, app] = service.processes as [ManagedProcess, ManagedProcess];
+    for (const proc of [sidecar, app]) {
+      this.deliberate.add(proc);
+      this.cancelRestart(proc.spec.name);
+    }
     if (options.signal === 'SIGKILL') await app.kill();
     else await app.stop(STOP_GRACE_MS);
     await sidecar.stop(STOP_GRACE_MS);
@@ -429,8 +461,61 @@ export class Launcher {
   async startService(name: string): Promise<void> {
     const service = this.runningService(name);
     if (service.processes.some((p) => !p.exitInfo)) throw new Error(`${name} is running; stop it first`);
-    service.processes = [service.spawnSidecar(), service.spawnApp()];
+    for (const proc of service.processes) this.crashes.delete(proc.spec.name);
+    this.launch(service, 0);
+    this.launch(service, 1);
     await this.waitReady(service);
+  }
+
+  /** Starts a service's sidecar (slot 0) or app (slot 1) and supervises it. */
+  private launch(service: RunningService, slot: 0 | 1): ManagedProcess {
+    const proc = slot === 0 ? service.spawnSidecar() : service.spawnApp();
+    service.processes[slot] = proc;
+    void proc.exited.then((info) => this.onExit(service, slot, proc, info));
+    return proc;
+  }
+
+  /**
+   * Like a kubelet with restartPolicy Always: any exit after start that nobody asked for (a
+   * clean exit included) restarts the process with the same command, environment, ports and
+   * tokens, after a back-off; too many crashes in the window and it stays down, with a line.
+   */
+  private onExit(
+    service: RunningService,
+    slot: 0 | 1,
+    proc: ManagedProcess,
+    info: { code: number | null; signal: NodeJS.Signals | null },
+  ) {
+    if (!this.supervising || this.stopping || this.deliberate.has(proc) || service.processes[slot] !== proc) return;
+    const policy = { ...DEFAULT_RESTART, ...(this.options.restart || {}) };
+    const name = proc.spec.name;
+    const now = Date.now();
+    const recent = [...(this.crashes.get(name) ?? []).filter((t) => now - t < policy.windowMs), now];
+    this.crashes.set(name, recent);
+    this.forget(proc);
+    const how = info.signal ?? `code ${String(info.code)}`;
+    if (recent.length >= policy.maxCrashes) {
+      const log = relative(process.cwd(), proc.spec.logFile) || proc.spec.logFile;
+      this.options.out(
+        `✗ ${name} exited (${how}), ${recent.length} times within ${policy.windowMs / 1000} s; giving up, it stays down (log: ${log})`,
+      );
+      return;
+    }
+    const delay = Math.min(policy.firstDelayMs * 2 ** (recent.length - 1), policy.maxDelayMs);
+    this.options.out(`${name} exited (${how}); restarting in ${delay / 1000} s`);
+    this.pendingRestarts.set(
+      name,
+      setTimeout(() => {
+        this.pendingRestarts.delete(name);
+        if (this.stopping || service.processes[slot] !== proc) return;
+        this.launch(service, slot);
+      }, delay),
+    );
+  }
+
+  private cancelRestart(name: string) {
+    clearTimeout(this.pendingRestarts.get(name));
+    this.pendingRestarts.delete(name);
   }
 
   private runningService(name: string): RunningService {
@@ -523,6 +608,7 @@ export class Launcher {
   /** Stops apps first (they drain and flush), then sidecars, then databases. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      for (const name of [...this.pendingRestarts.keys()]) this.cancelRestart(name);
       const tiers = [
         this.processes.filter((p) => !/-(sidecar|postgres|migrate)$/.test(p.spec.name)),
         this.processes.filter((p) => p.spec.name.endsWith('-sidecar')),
