@@ -130,7 +130,8 @@ describe('launcher supervision', () => {
         'port taken',
         () =>
           new Promise<Server | undefined>((resolve) => {
-            const server = createServer();
+            // Connections (the sidecar's health probes) are dropped, so close() does not wait on them.
+            const server = createServer((socket) => socket.destroy());
             server.once('error', () => resolve(undefined));
             server.listen({ port: appPort, host: '127.0.0.1', exclusive: true }, () => resolve(server));
           }),
