@@ -42,6 +42,8 @@ export async function startE2EPlatform(options: {
    * @quizmesh/deploy-checks chartDaprResourcesForLocalRun).
    */
   daprResources?: 'components' | 'chart';
+  /** false: a process that dies stays down (an outage a test controls); default the launcher's supervision */
+  restart?: false;
 }): Promise<E2EPlatform> {
   const extra = options.serviceEnv ?? {};
   const serviceEnv: Record<string, Record<string, string>> = {};
@@ -57,6 +59,7 @@ export async function startE2EPlatform(options: {
     backends: options.backends,
     serviceEnv,
     readyTimeoutMs: 120_000,
+    ...(options.restart === false ? { restart: false as const } : {}),
     ...(options.daprResources === 'chart'
       ? {
           daprResources: async (run: LocalRun) => {

@@ -27,7 +27,8 @@ let players: Account[];
 let quiz: AuthorQuiz;
 
 beforeAll(async () => {
-  e2e = await startE2EPlatform({ backends: 'local' });
+  // Without supervision: the launcher would bring evaluation back after 1 s, not after the outage.
+  e2e = await startE2EPlatform({ backends: 'local', restart: false });
   const cast = await createCast(e2e.gateway, PLAYERS + 2, 'outage');
   players = cast.players;
   quiz = await e2e.gateway.publishQuiz(cast.author, quizBody('Consumer outage'));
