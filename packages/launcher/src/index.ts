@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { backendUrls, createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
 import { Launcher, type Backends, type DaprResourceSet, type RestartPolicy } from './launcher';
 
-export { Launcher, LaunchError } from './launcher';
+export { Launcher, LaunchError, isAlive } from './launcher';
 export type { Backends, DaprResourceSet, LaunchOptions, RestartPolicy, RunIsolation } from './launcher';
 export { ensureLocalSecrets, rotateSigningKeys, JWT_SIGNING_KEYS } from './secrets';
 

@@ -8,18 +8,9 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { backendUrls } from '@quizmesh/platform/testing';
-import { startPlatform, type StartedPlatform } from '../src';
+import { isAlive, startPlatform, type StartedPlatform } from '../src';
 
 const run = promisify(execFile);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function databasesNamed(pattern: string): Promise<string[]> {
   const client = new Client({ connectionString: backendUrls.postgresAdmin });
@@ -73,10 +64,10 @@ describe('startPlatform on local backends', () => {
       expect(await vhosts()).toContain(runId);
       expect((await register(platform, 'before@example.com')).status).toBe(201);
 
-      const before = platform.pids.filter(alive);
+      const before = platform.pids.filter(isAlive);
       await platform.stopService('identity', { signal: 'SIGKILL' });
       // identity's app and sidecar are gone, the gateway and its sidecar are not.
-      expect(platform.pids.filter(alive)).toHaveLength(before.length - 2);
+      expect(platform.pids.filter(isAlive)).toHaveLength(before.length - 2);
       expect((await register(platform, 'while-down@example.com')).status).toBe(503);
 
       await platform.startService('identity');

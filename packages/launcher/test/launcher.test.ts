@@ -2,16 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Launcher, LaunchError, startPlatform } from '../src';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive, Launcher, LaunchError, startPlatform } from '../src';
 
 describe('launcher', () => {
   it('starts the gateway with its sidecar, reports status, and leaves nothing behind', async () => {
@@ -41,11 +32,11 @@ describe('launcher', () => {
           await expect(fetch(`http://${external}:${port}/healthz`)).rejects.toThrow();
       }
       // gateway app + its sidecar
-      expect(platform.pids.filter(alive)).toHaveLength(2);
+      expect(platform.pids.filter(isAlive)).toHaveLength(2);
     } finally {
       await platform.stop();
     }
-    expect(platform.pids.filter(alive)).toEqual([]);
+    expect(platform.pids.filter(isAlive)).toEqual([]);
   });
 
   it('names the service that failed to start and shows its last log lines', async () => {
@@ -113,7 +104,7 @@ describe('launcher', () => {
       writeFileSync(join(stateDir, 'launcher.pids.json'), JSON.stringify({ launcher: process.ppid, pids: running }));
       await expect(second.start()).rejects.toThrow(/another Quizmesh \(pid \d+\) is running from .*--state-dir/);
       await second.stop();
-      expect(running.filter(alive)).toEqual(running);
+      expect(running.filter(isAlive)).toEqual(running);
       expect(JSON.parse(readFileSync(join(stateDir, 'launcher.pids.json'), 'utf8'))).toEqual({
         launcher: process.ppid,
         pids: running,

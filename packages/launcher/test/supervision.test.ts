@@ -8,18 +8,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startPlatform, type StartedPlatform } from '../src';
+import { isAlive, startPlatform, type StartedPlatform } from '../src';
 
 const run = promisify(execFile);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The pid listening on a loopback port, or undefined. */
 async function listener(port: number): Promise<number | undefined> {
@@ -110,7 +101,7 @@ describe('launcher supervision', () => {
       await platform.stop();
     }
     // Every process of the run, restarted ones included, is gone.
-    expect([...seen].filter(alive)).toEqual([]);
+    expect([...seen].filter(isAlive)).toEqual([]);
   }, 120_000);
 
   it('gives up on an app that crashes at once repeatedly, with a line naming it and its log', async () => {
