@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   AppError,
+  mountOperations,
   parseBody,
   parseParams,
   parseQuery,
@@ -13,6 +14,7 @@ import {
   type CallerUser,
 } from '@quizmesh/platform';
 import type { EnqueueOptions, OutboxRelay } from '@quizmesh/platform/outbox';
+import { quizApp } from '@quizmesh/contracts/registry';
 import {
   attemptIdParamsSchema,
   createQuizRequestSchema,
@@ -224,21 +226,19 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     res.json(body);
   };
 
-  app.get('/api/v1/quizzes', list);
-  app.post('/api/v1/quizzes', create);
-  app.get('/api/v1/quizzes/:id', getOne);
-  app.put('/api/v1/quizzes/:id', replace);
-  app.patch('/api/v1/quizzes/:id', update);
-  app.post('/api/v1/quizzes/:id/publish', publish);
-  app.post('/api/v1/quizzes/:id/archive', archive);
-  app.get('/api/v1/quizzes/:id/versions', versions);
-  app.get('/api/v1/quizzes/:id/versions/:version', oneVersion);
-  app.post('/api/v1/quizzes/:id/attempts', start);
-  app.post('/api/v1/attempts/:id/submit', submit);
-  app.get('/api/v1/attempts/:id', getAttempt);
-  app.get('/api/v1/attempts/:id/history', history);
-  // Seed-compatible paths (quizSeedAliases), served directly; the gateway passes them through.
-  app.get('/api/quizzes', list);
-  app.get('/api/quizzes/:id', getOne);
-  app.post('/api/quizzes', create);
+  mountOperations(app, quizApp, {
+    listQuizzes: list,
+    createQuiz: create,
+    getQuiz: getOne,
+    replaceQuizDraft: replace,
+    updateQuizDraft: update,
+    publishQuiz: publish,
+    archiveQuiz: archive,
+    listQuizVersions: versions,
+    getQuizVersion: oneVersion,
+    startAttempt: start,
+    submitAttempt: submit,
+    getAttempt,
+    getAttemptHistory: history,
+  });
 }
