@@ -83,7 +83,9 @@ export function deadLetterAdminApps(
 ): Array<{ appId: string; topics: [string, ...string[]] }> {
   return system.flatMap((app) => {
     const [first, ...rest] = deadLetterTopicsOf(app);
-    return app.deadLetters === 'admin-api' && first !== undefined ? [{ appId: app.appId, topics: [first, ...rest] }] : [];
+    return app.deadLetters === 'admin-api' && first !== undefined
+      ? [{ appId: app.appId, topics: [first, ...rest] }]
+      : [];
   });
 }
 
@@ -114,18 +116,16 @@ export interface SubscriptionSpec {
 /** The app's Subscriptions: each consumed topic, then each dead-letter topic it receives. */
 export function subscriptionsOf(app: AppRegistration): SubscriptionSpec[] {
   const name = (topic: string) => `${app.appId}-${topic.replace(/\./g, '-')}`;
-  const topics = app.consumes.map(
-    ({ event, everyReplica }): SubscriptionSpec => ({
-      name: name(event.topic),
-      appId: app.appId,
-      pubsubname: SUBSCRIPTION_PUBSUB,
-      topic: event.topic,
-      route: `/events/${event.topic}`,
-      deadLetterTopic: event.deadLetterTopic,
-      rawPayload: false,
-      everyReplica: everyReplica === true,
-    }),
-  );
+  const topics = app.consumes.map(({ event, everyReplica }): SubscriptionSpec => ({
+    name: name(event.topic),
+    appId: app.appId,
+    pubsubname: SUBSCRIPTION_PUBSUB,
+    topic: event.topic,
+    route: `/events/${event.topic}`,
+    deadLetterTopic: event.deadLetterTopic,
+    rawPayload: false,
+    everyReplica: everyReplica === true,
+  }));
   const deadLetters = deadLetterTopicsOf(app).map((topic): SubscriptionSpec => {
     const deadLetterTopic = deadLetterTopicOf(topic);
     return {
@@ -156,7 +156,9 @@ export function chartEvents(
   events: readonly EventContract[] = EVENTS,
 ): ChartEvent[] {
   return events.flatMap((event) => {
-    const consumers = system.filter((app) => app.consumes.some((c) => c.event.topic === event.topic)).map((a) => a.appId);
+    const consumers = system
+      .filter((app) => app.consumes.some((c) => c.event.topic === event.topic))
+      .map((a) => a.appId);
     const compensating = system
       .filter((app) => app.compensates.some((e) => e.topic === event.topic) && !consumers.includes(app.appId))
       .map((a) => a.appId);

@@ -8,3 +8,4 @@ export { computeFootprint, footprintTable, parseCpu, parseMemory, type Footprint
 export { findYamlFiles, loadObjects } from './yaml-files';
 export { findSecretValues } from './values-secrets';
 export { chartDaprResourcesForLocalRun, type LocalRun, type LocalDaprResources } from './local-dapr-resources';
+export { chartRegistryMismatches } from './registry';

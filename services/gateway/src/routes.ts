@@ -88,7 +88,9 @@ export function createRouteTable(system: readonly AppRegistration[]): RouteTable
   };
 
   return {
-    appIds: system.filter((app) => entries.some((e) => e.appId === app.appId) || deadLetterApps.has(app.appId)).map((a) => a.appId),
+    appIds: system
+      .filter((app) => entries.some((e) => e.appId === app.appId) || deadLetterApps.has(app.appId))
+      .map((a) => a.appId),
     resolve(method, path) {
       const verb = method === 'HEAD' ? 'GET' : method;
       const deadLetters = resolveDeadLetters(path);

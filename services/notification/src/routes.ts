@@ -38,25 +38,25 @@ export function mountNotificationRoutes(
 ): void {
   mountOperations(app, notificationApp, {
     listNotifications: async (req, res) => {
-    const user = requireUser(req);
-    const query = parseQuery(req, listNotificationsQuerySchema);
-    const page = await store.page(user.id, query.limit, query.cursor ? decodeCursor(query.cursor) : undefined);
-    const body: NotificationList = {
-      items: page.items.map(toNotification),
-      unreadCount: page.unreadCount,
-      nextCursor: page.next ? encodeCursor(page.next) : null,
-    };
-    res.json(body);
+      const user = requireUser(req);
+      const query = parseQuery(req, listNotificationsQuerySchema);
+      const page = await store.page(user.id, query.limit, query.cursor ? decodeCursor(query.cursor) : undefined);
+      const body: NotificationList = {
+        items: page.items.map(toNotification),
+        unreadCount: page.unreadCount,
+        nextCursor: page.next ? encodeCursor(page.next) : null,
+      };
+      res.json(body);
     },
     markAllNotificationsRead: async (req, res) => {
-    const user = requireUser(req);
-    const body: ReadAllResult = { marked: await store.markAllRead(user.id, now()) };
-    res.json(body);
+      const user = requireUser(req);
+      const body: ReadAllResult = { marked: await store.markAllRead(user.id, now()) };
+      res.json(body);
     },
     markNotificationRead: async (req, res) => {
-    const user = requireUser(req);
-    const { id } = parseParams(req, notificationParamsSchema);
-    res.json(toNotification(await store.markRead(user.id, id, now())));
+      const user = requireUser(req);
+      const { id } = parseParams(req, notificationParamsSchema);
+      res.json(toNotification(await store.markRead(user.id, id, now())));
     },
   });
 }
