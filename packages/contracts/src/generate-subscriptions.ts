@@ -9,4 +9,4 @@ const files = renderAllSubscriptions();
 for (const stale of readdirSync(dir).filter((f) => /^subscriptions-.*\.yaml$/.test(f) && !files.has(f)))
   rmSync(join(dir, stale));
 for (const [file, text] of files) writeFileSync(join(dir, file), text);
-console.log(`${SUBSCRIPTIONS_DIR}: ${[...files.keys()].join(', ')}`);
+process.stdout.write(`${SUBSCRIPTIONS_DIR}: ${[...files.keys()].join(', ')}\n`);
