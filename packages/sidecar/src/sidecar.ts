@@ -21,7 +21,7 @@ import {
 import { getBulkSecrets, getSecret, invokeOutputBinding } from './http/misc-api';
 import { daprError, sendResult } from './http/respond';
 import { bulkGetState, deleteState, getState, saveState, transactState } from './http/state-api';
-import { defaultRegistryDir, SidecarRegistry, type RegistryEntry } from './invoke/registry';
+import { defaultRegistryDir, InstancePicker, SidecarRegistry, type RegistryEntry } from './invoke/registry';
 import { createLogger } from './logger';
 import { createPubSubRuntime } from './pubsub';
 import { Resiliency } from './resiliency/lookup';
@@ -181,6 +181,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     appId,
     namespace,
     registry,
+    instances: new InstancePicker(registry),
     self: () => registration,
     app,
     agent,
@@ -393,7 +394,12 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   }
   const httpPort = (server.address() as AddressInfo).port;
   try {
-    registration = registry.register(appId, httpPort);
+    // Replicas of one app id register side by side, one entry per pod (POD_NAME, as injected).
+    registration = registry.register(appId, httpPort, env.POD_NAME || appId, app.isHealthy());
+    const entry = registration;
+    app.onHealthChange((healthy) => {
+      if (!closing) registry.setAppHealthy(entry, healthy);
+    });
   } catch (err) {
     server.close();
     app.close();
