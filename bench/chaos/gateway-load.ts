@@ -8,6 +8,8 @@
 import { answersFor, type Account, type AuthorQuiz, type GatewayClient } from '@quizmesh/e2e';
 
 export interface RequestRecord {
+  /** sent as x-request-id: the services log it with the request */
+  requestId: string;
   op: 'start-attempt' | 'submit' | 'leaderboard' | 'profile' | 'notifications';
   startedAt: number;
   endedAt: number;
@@ -33,6 +35,7 @@ export class GatewayLoad {
   /** attempt ids whose submission the gateway accepted (202) */
   readonly accepted: string[] = [];
   private stopped = false;
+  private sent = 0;
   private workers: Array<Promise<void>> = [];
 
   constructor(
@@ -78,6 +81,7 @@ export class GatewayLoad {
     player: Account,
     body?: unknown,
   ): Promise<unknown> {
+    const requestId = `chaos-load-${(this.sent += 1)}`;
     const startedAt = Date.now();
     let status = 0;
     let text: string;
@@ -86,6 +90,7 @@ export class GatewayLoad {
         method,
         headers: {
           authorization: `Bearer ${player.token}`,
+          'x-request-id': requestId,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -99,6 +104,7 @@ export class GatewayLoad {
     }
     const ok = EXPECTED[op].includes(status);
     this.records.push({
+      requestId,
       op,
       startedAt,
       endedAt: Date.now(),
