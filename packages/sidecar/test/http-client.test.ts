@@ -4,7 +4,7 @@
  */
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createKeepAliveAgent, httpRequest } from '../src/http/client';
+import { createKeepAliveAgent, httpRequest } from '../src/app-channel/http-client';
 
 it('goes past every dead pooled socket to a fresh connection', async () => {
   // Answers the first request on a connection and keeps it alive; a second request on the same

@@ -6,16 +6,17 @@
  */
 import type http from 'node:http';
 import type { Logger } from 'pino';
-import type { ApiResult, ResiliencyLookup } from '../contracts';
-import type { LocalAppChannel } from '../app-channel';
+import type { ApiResult } from '../api/types';
+import type { ResiliencyLookup } from '../resiliency/types';
+import type { LocalAppChannel } from '../app-channel/channel';
 import { errorMessage } from '../errors';
-import { isInvocationAllowed } from '../invoke/acl';
-import type { InstancePicker, RegistryEntry, SidecarRegistry } from '../invoke/registry';
-import { childTraceparent } from '../invoke/trace';
+import { isInvocationAllowed } from './acl';
+import type { InstancePicker, RegistryEntry, SidecarRegistry } from './registry';
+import { childTraceparent } from './trace';
 import { StatusFailure } from '../resiliency/policy';
 import type { AccessControlSpec } from '../resources/types';
-import { HOP_BY_HOP, httpRequest, type HttpResponseData } from './client';
-import { daprError } from './respond';
+import { HOP_BY_HOP, httpRequest, type HttpResponseData } from '../app-channel/http-client';
+import { daprError } from '../api/respond';
 
 export const INTERNAL_INVOKE_PREFIX = '/_quizmesh/v1/invoke/';
 /** The sidecars' own sidecar-to-sidecar headers; anything else (the app's headers) is passed on. */
