@@ -60,6 +60,11 @@ export default {
       const quizKilledAt = Date.now();
       process.kill(quizPid, 'SIGKILL');
       out(`R2: SIGKILL quiz replica 1 (app pid ${quizPid}) at +${quizKilledAt - loadStart} ms`);
+      // Watched from the kill on, so the figure is the time to come back, not to the end of the load.
+      const quizBack = waitForRestart(e2e, 'quiz', 1, quizPid, quizKilledAt).catch((err: Error) => {
+        failures.push(err.message);
+        return undefined;
+      });
 
       await new Promise((r) => setTimeout(r, durationMs / 3));
       const evalReplica = e2e.platform.instances('evaluation')[1];
@@ -67,6 +72,10 @@ export default {
       const evalKilledAt = Date.now();
       process.kill(evalPid, 'SIGKILL');
       if (evalReplica?.sidecarPid) process.kill(evalReplica.sidecarPid, 'SIGKILL');
+      const evalBack = waitForRestart(e2e, 'evaluation', 1, evalPid, evalKilledAt).catch((err: Error) => {
+        failures.push(err.message);
+        return undefined;
+      });
       out(
         `R2: SIGKILL evaluation replica 1 (app pid ${evalPid}, sidecar pid ${evalReplica?.sidecarPid}) at +${evalKilledAt - loadStart} ms`,
       );
@@ -74,14 +83,8 @@ export default {
       await new Promise((r) => setTimeout(r, loadStart + durationMs - Date.now()));
       await load.stop();
 
-      const quizBackMs = await waitForRestart(e2e, 'quiz', 1, quizPid, quizKilledAt).catch((err: Error) => {
-        failures.push(err.message);
-        return undefined;
-      });
-      const evalBackMs = await waitForRestart(e2e, 'evaluation', 1, evalPid, evalKilledAt).catch((err: Error) => {
-        failures.push(err.message);
-        return undefined;
-      });
+      const quizBackMs = await quizBack;
+      const evalBackMs = await evalBack;
       const viewer = players[0];
       const quizRejoin = await servesAgain(e2e, 'quiz-1', (id) =>
         fetch(`${e2e.gateway.baseUrl}/api/v1/quizzes`, { headers: { 'x-request-id': id } }),
