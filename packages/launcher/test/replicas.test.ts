@@ -47,8 +47,15 @@ describe('launcher --replicas', () => {
         (await fetch(`${platform.gatewayUrl}/api/v1/quizzes`, { headers: { 'x-request-id': requestId } })).status;
 
       for (let i = 0; i < 10; i += 1) expect(await list(`spread-${i}`)).toBe(200);
-      const served = Array.from({ length: 10 }, (_, i) => servedBy(`spread-${i}`));
-      expect(served.every((s) => s.length === 1)).toBe(true);
+      // Log lines reach the files a moment after the answer.
+      const served = await eventually(
+        'every request in one replica log',
+        async () => {
+          const found = Array.from({ length: 10 }, (_, i) => servedBy(`spread-${i}`));
+          return found.every((s) => s.length === 1) ? found : undefined;
+        },
+        5_000,
+      );
       expect(served.filter((s) => s[0] === 0).length).toBe(5);
       expect(served.filter((s) => s[0] === 1).length).toBe(5);
 
@@ -78,6 +85,7 @@ describe('launcher --replicas', () => {
         async () => {
           const id = `rejoin-${(n += 1)}`;
           expect(await list(id)).toBe(200);
+          await new Promise((r) => setTimeout(r, 200));
           return servedBy(id).includes(1) ? true : undefined;
         },
         15_000,
