@@ -4,7 +4,7 @@
  * while one is SIGKILLed, reach it again once the supervisor has restarted it, and stop() ends
  * every instance.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isAlive, Launcher, parseReplicas, startPlatform } from '../src';
@@ -35,6 +35,15 @@ describe('launcher --replicas', () => {
       expect(instances.map((i) => i.replica)).toEqual([0, 1]);
       expect(platform.endpoints.quiz?.replicas).toHaveLength(2);
       expect(lines).toContainEqual(expect.stringMatching(/^ {2}✓ quiz-1 +http:\/\/127\.0\.0\.1:\d+ {2}sidecar :\d+/));
+      // Each replica's sidecar has its own pod name ({podName} queues stay per instance) and its
+      // own entry in the local name resolution.
+      const entries = readdirSync(join(platform.stateDir, 'sidecars')).filter((f) => f.startsWith('quiz'));
+      expect(entries.sort()).toEqual(['quiz.json', 'quiz@quiz-1.json']);
+      const second = JSON.parse(readFileSync(join(platform.stateDir, 'sidecars', 'quiz@quiz-1.json'), 'utf8')) as {
+        appId: string;
+        instance: string;
+      };
+      expect(second).toMatchObject({ appId: 'quiz', instance: 'quiz-1' });
 
       /** which replica's log shows the request with this id */
       const servedBy = (requestId: string): number[] =>
