@@ -44,6 +44,8 @@ export async function startE2EPlatform(options: {
   daprResources?: 'components' | 'chart';
   /** false: a process that dies stays down (an outage a test controls); default the launcher's supervision */
   restart?: false;
+  /** instances per service (local backends only), as `npm start -- --replicas` */
+  replicas?: Partial<Record<(typeof E2E_SERVICES)[number], number>>;
 }): Promise<E2EPlatform> {
   const extra = options.serviceEnv ?? {};
   const serviceEnv: Record<string, Record<string, string>> = {};
@@ -60,6 +62,7 @@ export async function startE2EPlatform(options: {
     serviceEnv,
     readyTimeoutMs: 120_000,
     ...(options.restart === false ? { restart: false as const } : {}),
+    ...(options.replicas ? { replicas: options.replicas as Record<string, number> } : {}),
     ...(options.daprResources === 'chart'
       ? {
           daprResources: async (run: LocalRun) => {
