@@ -7,4 +7,5 @@ export { checkPolicies, formatViolation, type Violation } from './policies';
 export { computeFootprint, footprintTable, parseCpu, parseMemory, type Footprint } from './footprint';
 export { findYamlFiles, loadObjects } from './yaml-files';
 export { findSecretValues } from './values-secrets';
+export { createAjv, strictStructuralSchema, validateWith } from './json-schema';
 export { chartDaprResourcesForLocalRun, type LocalRun, type LocalDaprResources } from './local-dapr-resources';
