@@ -28,7 +28,7 @@ export function crdTemplate(): string {
   return [
     '# Generated from packages/contracts/src/quiz-resource.ts by `npm run crd -w @quizmesh/operator`; do not edit.',
     '# Templated (not crds/) so upgrades update it and `helm template` shows it; kept on uninstall.',
-    '{{- if (index .Values.services "operator").enabled }}',
+    '{{- if has "operator" (include "quizmesh.enabledServices" . | fromYamlArray) }}',
     stringify(withPolicy, { lineWidth: 0 }).trimEnd(),
     '{{- end }}',
     '',
