@@ -105,9 +105,13 @@ it('publishes the quiz of a new file; the gateway status includes the operator',
   expect(resource.publishedVersion).toBe(1);
   expect(await playable(quizId)).toMatchObject({ version: 1, title: 'Capitals', status: 'published' });
   const status = (await (await fetch(`${e2e.platform.gatewayUrl}/api/v1/status`)).json()) as {
-    services: Array<{ appId: string; status: string }>;
+    services: Array<{ appId: string; status: string; details?: OperatorStatus }>;
   };
-  expect(status.services).toContainEqual(expect.objectContaining({ appId: 'operator', status: 'ready' }));
+  const operator = status.services.find((s) => s.appId === 'operator');
+  expect(operator?.status).toBe('ready');
+  expect(operator?.details?.resources).toContainEqual(
+    expect.objectContaining({ key: 'default/capitals', ready: 'True', quizId }),
+  );
 });
 
 it('publishes an edited file as the next version within seconds', async () => {

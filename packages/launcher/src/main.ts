@@ -1,5 +1,6 @@
 /**
  * npm start [-- --backends=embedded|local] [--port-offset=N] [--only=identity,quiz] [--state-dir=.quizmesh]
+ *           [--quizzes=DIR]
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,7 +10,8 @@ const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N]
   --backends=embedded  (default) PGlite per service, in-memory state and pub/sub: no external servers
   --backends=local     PostgreSQL, Redis and RabbitMQ on 127.0.0.1 (components/local)
   --port-offset=N      add N to every port, to run beside another copy
-  --only=a,b           start only these services (plus the gateway)`;
+  --only=a,b           start only these services (plus the gateway)
+  --quizzes=DIR        the folder of Quiz YAML the operator reconciles (default services/operator/examples)`;
 
 async function main() {
   const { values } = parseArgs({
@@ -19,6 +21,7 @@ async function main() {
       only: { type: 'string' },
       'state-dir': { type: 'string' },
       'ready-timeout': { type: 'string', default: '120' },
+      quizzes: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -45,6 +48,7 @@ async function main() {
     stateDir: resolve(values['state-dir'] ?? resolve(repoRoot, '.quizmesh')),
     readyTimeoutMs: readySeconds * 1000,
     ...(values.only ? { only: values.only.split(',') } : {}),
+    ...(values.quizzes ? { serviceEnv: { operator: { QUIZ_DIR: resolve(values.quizzes) } } } : {}),
     out: (line) => console.log(line),
   });
 
