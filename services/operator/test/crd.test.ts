@@ -21,10 +21,10 @@ const schema = crd.spec.versions[0]?.schema.openAPIV3Schema;
  * of type set refuses duplicates (structural schemas may not say uniqueItems themselves).
  */
 function unicodePatterns(input: unknown): unknown {
-  let node = input;
-  if (Array.isArray(node)) return node.map(unicodePatterns);
-  if (!node || typeof node !== 'object') return node;
-  if ((node as Record<string, unknown>)['x-kubernetes-list-type'] === 'set') node = { ...node, uniqueItems: true };
+  if (Array.isArray(input)) return input.map(unicodePatterns);
+  if (!input || typeof input !== 'object') return input;
+  let node = input as Record<string, unknown>;
+  if (node['x-kubernetes-list-type'] === 'set') node = { ...node, uniqueItems: true };
   return Object.fromEntries(
     Object.entries(node).map(([key, value]) =>
       key === 'pattern'
