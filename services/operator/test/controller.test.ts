@@ -180,6 +180,29 @@ it('informer: resumes from a bookmark without re-listing, and re-lists after 410
   expect(source.counters.lists).toBeGreaterThan(listsBefore);
 });
 
+it('retries an unreachable quiz service with back-off, never in a hot loop, and says so once', async () => {
+  const namespace = 'quiz-down';
+  const cut = world.replica('operator-cut-off', { namespace, quizAppId: 'quiz-unreachable' });
+  await eventually(() => expect(cut.elector.isLeader()).toBe(true));
+  world.api.put(QUIZZES, namespace, { ...quizObject('waiting', quizSpec()), metadata: { name: 'waiting', namespace } });
+  await eventually(() => {
+    const status = quizResourceStatusSchema.parse(world.api.get(QUIZZES, namespace, 'waiting')?.status ?? {});
+    expect(status.conditions?.find((c) => c.type === 'Synced')).toMatchObject({
+      status: 'False',
+      reason: 'QuizServiceUnavailable',
+    });
+  });
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  // Back-off 0.1 s doubling to 1 s (this replica's queue): about 6 attempts in 3 s, not hundreds.
+  expect(cut.controller.counters.failures).toBeGreaterThanOrEqual(3);
+  expect(cut.controller.counters.failures).toBeLessThanOrEqual(10);
+  const warnings = world.api
+    .list(EVENTS, namespace)
+    .filter((e) => e.reason === 'QuizServiceUnavailable' && e.type === 'Warning');
+  expect(warnings).toHaveLength(1);
+  await cut.stop();
+});
+
 it('two replicas: only the Lease holder reconciles; the standby takes over when the leader stops', async () => {
   const standby = world.replica('operator-b');
   await new Promise((resolve) => setTimeout(resolve, 1_000));

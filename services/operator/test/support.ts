@@ -43,12 +43,20 @@ export interface Replica {
   stop(): Promise<void>;
 }
 
+export interface ReplicaOptions {
+  leaseDurationSeconds?: number;
+  /** the namespace it watches (and holds its Lease in) */
+  namespace?: string;
+  /** the quiz service's app id: a wrong one is a quiz service that is down */
+  quizAppId?: string;
+}
+
 export interface OperatorWorld {
   api: FakeKubeApi;
   quiz: QuizUnderTest;
   dapr: Dapr;
   logLines: string[];
-  replica(name: string, options?: { leaseDurationSeconds?: number }): Replica;
+  replica(name: string, options?: ReplicaOptions): Replica;
   stop(): Promise<void>;
 }
 
@@ -84,13 +92,14 @@ export async function startOperatorWorld(): Promise<OperatorWorld> {
     const logger = createLogger({ service: 'operator', level: 'debug', destination });
     const dapr = new Dapr({ host: '127.0.0.1', httpPort: sidecar.httpPort, logger });
     cleanups.push(() => dapr.close());
-    const client = new DaprQuizClient(dapr, { quiz: 'quiz', evaluation: 'evaluation' });
     const kubeConfig = kubeConfigFor(api);
 
-    const replica = (name: string, options: { leaseDurationSeconds?: number } = {}): Replica => {
+    const replica = (name: string, options: ReplicaOptions = {}): Replica => {
+      const namespace = options.namespace ?? NAMESPACE;
+      const client = new DaprQuizClient(dapr, { quiz: options.quizAppId ?? 'quiz', evaluation: 'evaluation' });
       const source = new KubeQuizSource({
         kubeConfig,
-        namespace: NAMESPACE,
+        namespace,
         logger: logger.child({ replica: name }),
         reportingInstance: name,
       });
@@ -105,7 +114,7 @@ export async function startOperatorWorld(): Promise<OperatorWorld> {
       const leaseDurationSeconds = options.leaseDurationSeconds ?? 3;
       const elector = new LeaderElector({
         kubeConfig,
-        namespace: NAMESPACE,
+        namespace,
         leaseName: 'quizmesh-operator',
         identity: name,
         logger: logger.child({ replica: name }),
