@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { E2E_SERVICES, eventually, missing, startE2EPlatform, type E2EPlatform } from '../src';
+import { authorQuizSchema } from '@quizmesh/contracts/quiz-api';
+import { E2E_SERVICES, createCast, eventually, missing, startE2EPlatform, type E2EPlatform } from '../src';
 
 jest.setTimeout(300_000);
 
@@ -46,7 +47,15 @@ function writeQuiz(title: string, publish = true): void {
 }
 
 interface OperatorStatus {
-  resources: Array<{ key: string; quizId?: string; publishedVersion?: number; ready: string; reason?: string }>;
+  resources: Array<{
+    key: string;
+    quizId?: string;
+    publishedVersion?: number;
+    players?: number;
+    topScore?: number;
+    ready: string;
+    reason?: string;
+  }>;
   events?: Array<{ resource: string; type: string; reason: string }>;
 }
 
@@ -87,7 +96,7 @@ beforeAll(async () => {
   e2e = await startE2EPlatform({
     backends: 'embedded',
     services: [...E2E_SERVICES, 'operator'],
-    serviceEnv: { operator: { QUIZ_DIR: dir, QUIZ_POLL_MS: '200', RESYNC_SECONDS: '1' } },
+    serviceEnv: { operator: { QUIZ_DIR: dir, QUIZ_POLL_MS: '200', RESYNC_SECONDS: '1', STATS_REFRESH_SECONDS: '1' } },
   });
 });
 afterAll(async () => {
@@ -112,6 +121,27 @@ it('publishes the quiz of a new file; the gateway status includes the operator',
   expect(operator?.details?.resources).toContainEqual(
     expect.objectContaining({ key: 'default/capitals', ready: 'True', quizId }),
   );
+});
+
+it('refuses a public edit of the managed quiz with 409 naming the resource; players and top score come from evaluation', async () => {
+  const { admin, players } = await createCast(e2e.gateway, 1, 'operator');
+  const headers = { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' };
+  const edit = await fetch(`${e2e.platform.gatewayUrl}/api/v1/quizzes/${quizId}`, {
+    method: 'PATCH',
+    headers,
+    body: JSON.stringify({ title: 'Edited by hand' }),
+  });
+  expect(edit.status).toBe(409);
+  expect(edit.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(((await edit.json()) as { detail: string }).detail).toContain('default/capitals');
+
+  const keys = await fetch(`${e2e.platform.gatewayUrl}/api/v1/quizzes/${quizId}/versions/1`, { headers });
+  const quiz = authorQuizSchema.parse(await keys.json());
+  await e2e.gateway.play(players[0] ?? admin, quiz, 1);
+  await eventually('players and top score in the status', async () => {
+    const found = await capitals();
+    if (found.players !== 1 || found.topScore !== 1) throw missing(`players ${found.players} top ${found.topScore}`);
+  });
 });
 
 it('publishes an edited file as the next version within seconds', async () => {

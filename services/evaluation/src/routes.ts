@@ -4,7 +4,14 @@
  * readable by their player or an admin. The seed design's paths are served as aliases.
  */
 import type { Express, Request } from 'express';
-import { AppError, parseParams, parseQuery, requireSelfOrAdmin, requireUser } from '@quizmesh/platform';
+import {
+  AppError,
+  parseParams,
+  parseQuery,
+  requireSelfOrAdmin,
+  requireUser,
+  trustedServiceCaller,
+} from '@quizmesh/platform';
 import {
   aroundQuerySchema,
   attemptIdParamsSchema,
@@ -22,7 +29,12 @@ import type { Results } from './results';
 export interface RouteDeps {
   leaderboards: Leaderboards;
   results: Results;
+  /** APP_API_TOKEN, which a trusted service caller must present (as the gateway must) */
+  appApiToken?: string | undefined;
 }
+
+/** Services that read per-quiz leaderboards for themselves, not for a user: the operator (Quiz status). */
+const BOARD_READER_APPS = ['operator'];
 
 const BOARDS: Array<{ path: string; ref(req: Request): BoardRef }> = [
   { path: '/api/v1/leaderboards/global', ref: () => ({ kind: 'global' }) },
@@ -41,7 +53,10 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
 
   for (const board of BOARDS) {
     app.get(board.path, async (req, res) => {
-      requireUser(req);
+      const serviceReader =
+        board.path === '/api/v1/leaderboards/quiz/:quizId' &&
+        trustedServiceCaller(req, BOARD_READER_APPS, deps.appApiToken) !== undefined;
+      if (!serviceReader) requireUser(req);
       const ref = board.ref(req);
       const { limit, offset } = parseQuery(req, leaderboardQuerySchema);
       res.json(await leaderboards.page(ref, offset, limit));

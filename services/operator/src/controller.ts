@@ -17,6 +17,8 @@ export interface ResourceReport {
   key: string;
   quizId?: string | undefined;
   publishedVersion?: number | undefined;
+  players?: number | undefined;
+  topScore?: number | undefined;
   ready: string;
   reason?: string | undefined;
   message?: string | undefined;
@@ -100,6 +102,8 @@ export class QuizController {
           key,
           quizId: resource?.status?.quizId,
           publishedVersion: resource?.status?.publishedVersion,
+          players: resource?.status?.players,
+          topScore: resource?.status?.topScore,
           ready: ready?.status ?? 'Unknown',
           reason: ready?.reason,
           message: ready?.message,
