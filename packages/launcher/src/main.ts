@@ -1,6 +1,6 @@
 /**
  * npm start [-- --backends=embedded|local] [--port-offset=N] [--only=identity,quiz] [--replicas=quiz=2,evaluation=2]
- *           [--state-dir=.quizmesh]
+ *           [--state-dir=.quizmesh] [--quizzes=DIR]
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,8 @@ const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N]
   --port-offset=N      add N to every port, to run beside another copy
   --only=a,b           start only these services (plus the gateway)
   --replicas=quiz=2    run N instances of a service (1..${MAX_REPLICAS}, not the gateway), each with its own
-                       sidecar, behind one app id; needs --backends=local`;
+                       sidecar, behind one app id; needs --backends=local
+  --quizzes=DIR        the folder of Quiz YAML the operator reconciles (default services/operator/examples)`;
 
 async function main() {
   const { values } = parseArgs({
@@ -24,6 +25,7 @@ async function main() {
       replicas: { type: 'string' },
       'state-dir': { type: 'string' },
       'ready-timeout': { type: 'string', default: '120' },
+      quizzes: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -56,6 +58,7 @@ async function main() {
     readyTimeoutMs: readySeconds * 1000,
     ...(values.only ? { only: values.only.split(',') } : {}),
     ...(replicas ? { replicas } : {}),
+    ...(values.quizzes ? { serviceEnv: { operator: { QUIZ_DIR: resolve(values.quizzes) } } } : {}),
     out: (line) => console.log(line),
   });
 

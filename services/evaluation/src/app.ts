@@ -33,7 +33,11 @@ export function createEvaluationApp(runtime: ServiceRuntime, config: EvaluationC
         pubsub: config.PUBSUB_NAME,
         stateStore: config.STATE_STORE_NAME,
       });
-      mountRoutes(app, { leaderboards: new Leaderboards(deps.prisma, deps.store), results: new Results(deps.prisma) });
+      mountRoutes(app, {
+        leaderboards: new Leaderboards(deps.prisma, deps.store),
+        results: new Results(deps.prisma),
+        appApiToken: config.APP_API_TOKEN,
+      });
     },
   });
 }

@@ -12,6 +12,7 @@ import {
   parseQuery,
   requireSelfOrAdmin,
   requireUser,
+  trustedServiceCaller,
 } from '@quizmesh/platform';
 import { evaluationApp } from '@quizmesh/contracts/registry';
 import {
@@ -31,7 +32,12 @@ import type { Results } from './results';
 export interface RouteDeps {
   leaderboards: Leaderboards;
   results: Results;
+  /** APP_API_TOKEN, which a trusted service caller must present (as the gateway must) */
+  appApiToken?: string | undefined;
 }
+
+/** Services that read per-quiz leaderboards for themselves, not for a user: the operator (Quiz status). */
+const BOARD_READER_APPS = ['operator'];
 
 /** The three boards' operations share their handlers; only how the board is named differs. */
 const BOARDS: Array<{ name: 'Global' | 'Quiz' | 'Weekly'; ref(req: Request): BoardRef }> = [
@@ -54,7 +60,9 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       [
         `get${board.name}Leaderboard`,
         async (req, res) => {
-          requireUser(req);
+          const serviceReader =
+            board.name === 'Quiz' && trustedServiceCaller(req, BOARD_READER_APPS, deps.appApiToken) !== undefined;
+          if (!serviceReader) requireUser(req);
           const ref = board.ref(req);
           const { limit, offset } = parseQuery(req, leaderboardQuerySchema);
           res.json(await leaderboards.page(ref, offset, limit));
