@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { checkDatabase } from '@quizmesh/platform/db';
+import { databaseReadiness } from '@quizmesh/platform/db';
 import { mountScheduledJob, type ServiceRuntime } from '@quizmesh/platform';
 import { mountDeadLetters } from '@quizmesh/platform/deadletters';
 import { identityApp } from '@quizmesh/contracts/registry';
@@ -13,10 +13,7 @@ import { purgeEndedRefreshTokenFamilies, REFRESH_TOKEN_PURGE_BINDING } from './t
 export function createIdentityApp(runtime: ServiceRuntime, config: IdentityConfig, deps: IdentityDeps): Express {
   return runtime.createApp({
     readiness: {
-      database: async () => {
-        const check = await checkDatabase(deps.prisma);
-        if (!check.ok) throw new Error(check.error);
-      },
+      database: databaseReadiness(deps.prisma),
       'signing-keys': () => deps.keys.check(),
     },
     routes: (app) => {

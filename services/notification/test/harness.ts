@@ -13,7 +13,7 @@ import { CALLER_APP_HEADER, loadConfig, ServiceRuntime, USER_ID_HEADER, USER_ROL
 import { backendUrls, captureLogLines, Cleanups, startAppPort, uniqueName } from '@quizmesh/platform/testing';
 import type { EventContract } from '@quizmesh/contracts/events';
 import { notificationConfigSchema, type NotificationConfig } from '../src/config';
-import { createNotificationApp, type NotificationApp } from '../src/app';
+import { createNotification, type Notification } from '../src/notification';
 
 const TEST_SUBSCRIBER_PATH = '/__test/notification-created';
 
@@ -42,7 +42,7 @@ export interface NotificationUnderTest {
   runtime: ServiceRuntime;
   config: NotificationConfig;
   sidecar: RunningSidecar;
-  service: NotificationApp;
+  service: Notification;
   logLines: string[];
   /** notification.created events notification published, as a subscriber receives them */
   pushed: Array<Record<string, unknown>>;
@@ -185,7 +185,7 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
     const { lines: logLines, destination: logDestination } = captureLogLines();
     const runtime = new ServiceRuntime({ service: 'notification', config, logDestination, exit: () => undefined });
     cleanups.push(() => runtime.dapr.close());
-    const service = createNotificationApp(runtime, config);
+    const service = createNotification(runtime, config);
     appPort.setHandler(service.app);
     // Leave nothing behind in the state store (Redis): every key this run can have written.
     const userIds = new Set<string>();

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { checkDatabase } from '@quizmesh/platform/db';
+import { databaseReadiness } from '@quizmesh/platform/db';
 import type { ServiceRuntime } from '@quizmesh/platform';
 import type { QuizConfig } from './config';
 import { mountConsumers } from './consumers';
@@ -9,10 +9,7 @@ import { mountQuizRoutes, type QuizDeps } from './routes';
 export function createQuizApp(runtime: ServiceRuntime, config: QuizConfig, deps: QuizDeps): Express {
   return runtime.createApp({
     readiness: {
-      database: async () => {
-        const check = await checkDatabase(deps.prisma);
-        if (!check.ok) throw new Error(check.error);
-      },
+      database: databaseReadiness(deps.prisma),
     },
     routes: (app) => {
       mountQuizRoutes(app, deps);

@@ -96,6 +96,14 @@ export async function checkDatabase(client: PrismaClientLike, timeoutMs = 2_000)
   }
 }
 
+/** The readiness check of a service with a database (`/readyz` names it `database`). */
+export function databaseReadiness(client: PrismaClientLike): () => Promise<void> {
+  return async () => {
+    const check = await checkDatabase(client);
+    if (!check.ok) throw new Error(check.error);
+  };
+}
+
 /** Graceful shutdown: waits for in-flight queries, then closes the pool. */
 export async function disconnectPrismaClient(client: PrismaClientLike): Promise<void> {
   await client.$disconnect();

@@ -1,4 +1,10 @@
-export { createPrismaClient, checkDatabase, disconnectPrismaClient, DatabaseConfigError } from './client';
+export {
+  createPrismaClient,
+  checkDatabase,
+  databaseReadiness,
+  disconnectPrismaClient,
+  DatabaseConfigError,
+} from './client';
 export type { PrismaClientConfig, PrismaClientLike, DatabaseCheck, DatabaseLogger } from './client';
 export { applyMigrations, createMigration, loadMigrationsList, MigrationError } from './migrations';
 export type {

@@ -67,6 +67,26 @@ interface ClaimedRow {
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 
+/** What a service's composition root may tune about its relay (test harnesses poll faster). */
+export type OutboxRelayTuning = Pick<OutboxRelayOptions, 'intervalMs' | 'backoff'>;
+
+/**
+ * A service's relay: publishes as the service (CloudEvent `source` = its app id) through its
+ * sidecar and is stopped by the service's graceful shutdown.
+ */
+export function startServiceOutboxRelay(
+  runtime: { service: string; dapr: OutboxRelayOptions['dapr']; logger: Logger; shutdown: GracefulShutdown },
+  options: { prisma: OutboxSql; pubsub: string } & OutboxRelayTuning,
+): OutboxRelay {
+  return startOutboxRelay({
+    ...options,
+    dapr: runtime.dapr,
+    logger: runtime.logger,
+    source: runtime.service,
+    shutdown: runtime.shutdown,
+  });
+}
+
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const intervalMs = options.intervalMs ?? 1_000;
   const batchSize = options.batchSize ?? 50;
