@@ -10,8 +10,8 @@ import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
-import { createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
-import { eventually, startService, type ServiceUnderTest } from './deadletters-harness';
+import { createTestVhost, eventually, type TestVhost } from '@quizmesh/platform/testing';
+import { startService, type ServiceUnderTest } from './deadletters-harness';
 
 jest.setTimeout(60_000);
 const run = promisify(execFile);

@@ -248,11 +248,6 @@ export function asUser(userId: string, ...roles: Role[]): Record<string, string>
   };
 }
 
-/** Polls `condition` (no timing assertion: jest's timeout is the only bound). */
-export async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((r) => setTimeout(r, 25));
-}
-
 // ------------------------------------------------------------------------------ event builders
 
 export interface QuizFixture {

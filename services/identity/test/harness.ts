@@ -274,11 +274,6 @@ export async function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
   return { users, refreshTokens, outbox, processed };
 }
 
-/** Polls `condition` (no timing assertion: jest's timeout is the only bound). */
-export async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((r) => setTimeout(r, 25));
-}
-
 let counter = 0;
 export function uniqueEmail(prefix = 'player'): string {
   counter += 1;

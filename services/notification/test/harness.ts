@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 import { CALLER_APP_HEADER, loadConfig, ServiceRuntime, USER_ID_HEADER, USER_ROLES_HEADER } from '@quizmesh/platform';
-import { backendUrls, captureLogLines, Cleanups, startAppPort, uniqueName } from '@quizmesh/platform/testing';
+import {
+  backendUrls,
+  captureLogLines,
+  Cleanups,
+  eventually,
+  startAppPort,
+  uniqueName,
+} from '@quizmesh/platform/testing';
 import type { EventContract } from '@quizmesh/contracts/events';
 import { notificationConfigSchema, type NotificationConfig } from '../src/config';
 import { createNotification, type Notification } from '../src/notification';
@@ -259,9 +266,4 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
     await stop();
     throw err;
   }
-}
-
-/** Polls `condition`; jest's test timeout is the only bound (no timing assertion). */
-export async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
 }

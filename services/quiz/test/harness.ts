@@ -233,11 +233,6 @@ export function handledDeliveries(quiz: Pick<QuizUnderTest, 'logLines'>, topic: 
   return quiz.logLines.filter((line) => line.includes(route) && line.includes('request completed')).length;
 }
 
-/** Polls `condition` (no timing assertion: jest's timeout is the only bound). */
-export async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((r) => setTimeout(r, 25));
-}
-
 /** A valid quiz body: `n` single-choice questions worth 1..n points, the first option correct. */
 export function quizBody(overrides: Record<string, unknown> = {}, n = 2) {
   return {

@@ -1,2 +1,4 @@
 export * from './backends';
 export * from './service-harness';
+export * from './eventually';
+export * from './problems';
