@@ -13,3 +13,5 @@ export type { Telemetry } from './telemetry';
 export * from './caller';
 export * from './schedules';
 export * from './operations';
+export * from './timeout';
+export * from './trace-context';

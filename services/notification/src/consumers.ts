@@ -43,10 +43,6 @@ async function notify(
   contact: Contact | undefined,
   message: Message,
 ): Promise<DeliveryOutcome> {
-  if (envelope.id === '') {
-    log.warn({ topic: envelope.topic }, 'event without an id cannot be deduplicated; dropped');
-    return 'DROP';
-  }
   const now = deps.now?.() ?? new Date();
   const { entry, added } = await deps.store.add(userId, {
     id: notificationIdOf(envelope.topic, envelope.id),
@@ -141,6 +137,7 @@ export function mountConsumers(app: Express, deps: Notifier): void {
     pubsub: config.PUBSUB_NAME,
     topic: userRegistered.topic,
     schema: userRegistered.schema,
+    requireEventId: true,
     handler: async (event, envelope) => {
       const contact = { email: event.email, displayName: event.displayName, updatedAt: event.registeredAt };
       await store.saveContact(event.userId, contact);
@@ -152,6 +149,7 @@ export function mountConsumers(app: Express, deps: Notifier): void {
     pubsub: config.PUBSUB_NAME,
     topic: scoreCalculated.topic,
     schema: scoreCalculated.schema,
+    requireEventId: true,
     handler: async (event, envelope) => {
       const contact = await store.contact(event.userId);
       const message = resultMessage(event, contact?.displayName);
@@ -163,6 +161,7 @@ export function mountConsumers(app: Express, deps: Notifier): void {
     pubsub: config.PUBSUB_NAME,
     topic: attemptFailed.topic,
     schema: attemptFailed.schema,
+    requireEventId: true,
     handler: async (event, envelope) => {
       const contact = await store.contact(event.userId);
       log.info(

@@ -41,17 +41,11 @@ export interface ConsumerDeps {
   relay?: Pick<OutboxRelay, 'wake'> | undefined;
 }
 
-function withoutId(topic: string, logger: Logger): DeliveryOutcome {
-  logger.warn({ topic }, 'event without an id cannot be deduplicated; dropped');
-  return 'DROP';
-}
-
 export async function applyScore(
   deps: ConsumerDeps,
   event: ScoreCalculated,
   envelope: Pick<EventEnvelope, 'id'>,
 ): Promise<DeliveryOutcome> {
-  if (envelope.id === '') return withoutId(scoreCalculated.topic, deps.logger);
   await deps.prisma.$transaction(async (tx) => {
     if (!(await consumeOnce(tx, SCORE_CONSUMER, envelope.id))) return;
     if (!(await lockAttempt(tx, event.attemptId))) {
@@ -197,6 +191,7 @@ export function mountConsumers(
     pubsub,
     topic: scoreCalculated.topic,
     schema: scoreCalculated.schema,
+    requireEventId: true,
     handler: (event, envelope) => applyScore(deps, event, envelope),
   });
   subscriptions.add(app, {

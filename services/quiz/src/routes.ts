@@ -11,6 +11,7 @@ import {
   requireRole,
   requireSelfOrAdmin,
   requireUser,
+  requestTraceContext,
   type CallerUser,
 } from '@quizmesh/platform';
 import type { EnqueueOptions, OutboxRelay } from '@quizmesh/platform/outbox';
@@ -70,10 +71,7 @@ function author(req: Request): CallerUser {
   return requireRole(req, 'author', 'admin');
 }
 
-const trace = (req: Request): EnqueueOptions => ({
-  traceparent: req.header('traceparent'),
-  tracestate: req.header('tracestate'),
-});
+const trace = (req: Request): EnqueueOptions => requestTraceContext(req);
 const quizPath = (id: string) => `/api/v1/quizzes/${id}`;
 const attemptPath = (id: string) => `/api/v1/attempts/${id}`;
 

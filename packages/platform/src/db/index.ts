@@ -2,6 +2,8 @@ export {
   createPrismaClient,
   checkDatabase,
   databaseReadiness,
+  isRecordNotFound,
+  isUniqueViolation,
   disconnectPrismaClient,
   DatabaseConfigError,
 } from './client';

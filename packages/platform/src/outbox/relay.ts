@@ -14,6 +14,7 @@
 import type { Logger } from 'pino';
 import type { Dapr } from '../dapr';
 import type { GracefulShutdown } from '../shutdown';
+import { withTimeout } from '../timeout';
 import type { OutboxSql } from './outbox';
 
 export const CLOUDEVENT_CONTENT_TYPE = 'application/cloudevents+json';
@@ -138,18 +139,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function publish(row: ClaimedRow): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`publish timed out after ${publishTimeoutMs} ms`)), publishTimeoutMs);
-    });
-    try {
-      await Promise.race([
-        options.dapr.publish(options.pubsub, row.topic, cloudEvent(row), { contentType: CLOUDEVENT_CONTENT_TYPE }),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(
+      options.dapr.publish(options.pubsub, row.topic, cloudEvent(row), { contentType: CLOUDEVENT_CONTENT_TYPE }),
+      publishTimeoutMs,
+      `publish timed out after ${publishTimeoutMs} ms`,
+    );
   }
 
   /** One statement for the whole batch: the database round trip per row was the bottleneck. */
