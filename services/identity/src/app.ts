@@ -6,7 +6,7 @@ import { identityApp } from '@quizmesh/contracts/registry';
 import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import type { IdentityConfig } from './config';
 import { mountIdentityRoutes, type IdentityDeps } from './routes';
-import { mountStatsConsumer } from './stats';
+import { mountConsumers } from './stats';
 import { purgeEndedRefreshTokenFamilies, REFRESH_TOKEN_PURGE_BINDING } from './tokens';
 
 /** Builds identity's Express app (no listening: tests use supertest or port 0). */
@@ -18,7 +18,7 @@ export function createIdentityApp(runtime: ServiceRuntime, config: IdentityConfi
     },
     routes: (app) => {
       mountIdentityRoutes(app, deps);
-      mountStatsConsumer(app, runtime, deps.prisma, config.PUBSUB_NAME);
+      mountConsumers(app, runtime, deps, config.PUBSUB_NAME);
       // score.calculated messages the consumer dropped or gave up on: listed and replayed by an
       // admin at /api/v1/admin/dead-letters (platform/deadletters).
       mountDeadLetters(app, {

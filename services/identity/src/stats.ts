@@ -41,7 +41,14 @@ export async function applyScore(
   return 'SUCCESS';
 }
 
-export function mountStatsConsumer(app: Express, runtime: ServiceRuntime, prisma: PrismaClient, pubsub: string): void {
+/** Mounts identity's consumers (the one shape every service's `mountConsumers` has). */
+export function mountConsumers(
+  app: Express,
+  runtime: ServiceRuntime,
+  deps: { prisma: PrismaClient },
+  pubsub: string,
+): void {
+  const { prisma } = deps;
   runtime.subscriptions.add(app, {
     pubsub,
     topic: scoreCalculated.topic,

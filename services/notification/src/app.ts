@@ -25,7 +25,7 @@ export function createNotificationApp(
   const app = runtime.createApp({
     routes: (router) => {
       mountNotificationRoutes(router, store, now);
-      mountConsumers(router, { runtime, store, config, ...(now ? { now } : {}) });
+      mountConsumers(router, runtime, { store, config, ...(now ? { now } : {}) }, config.PUBSUB_NAME);
       deadLetters = mountDeadLetters(router, {
         runtime,
         topics: deadLetterTopicsOf(notificationApp),

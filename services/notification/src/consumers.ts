@@ -127,14 +127,21 @@ async function announce(
   }
 }
 
-export function mountConsumers(app: Express, deps: Notifier): void {
-  const { runtime, store, config } = deps;
+/** Mounts notification's consumers (the one shape every service's `mountConsumers` has). */
+export function mountConsumers(
+  app: Express,
+  runtime: ServiceRuntime,
+  consumerDeps: Omit<Notifier, 'runtime'>,
+  pubsub: string,
+): void {
+  const deps: Notifier = { ...consumerDeps, runtime };
+  const { store } = deps;
   const log = runtime.logger;
   // Declared topics (components/common/subscriptions-notification.yaml), whatever the envelope says.
   const as = (envelope: EventEnvelope, topic: string): EventEnvelope => ({ ...envelope, topic });
 
   runtime.subscriptions.add(app, {
-    pubsub: config.PUBSUB_NAME,
+    pubsub,
     topic: userRegistered.topic,
     schema: userRegistered.schema,
     requireEventId: true,
@@ -146,7 +153,7 @@ export function mountConsumers(app: Express, deps: Notifier): void {
   });
 
   runtime.subscriptions.add(app, {
-    pubsub: config.PUBSUB_NAME,
+    pubsub,
     topic: scoreCalculated.topic,
     schema: scoreCalculated.schema,
     requireEventId: true,
@@ -158,7 +165,7 @@ export function mountConsumers(app: Express, deps: Notifier): void {
   });
 
   runtime.subscriptions.add(app, {
-    pubsub: config.PUBSUB_NAME,
+    pubsub,
     topic: attemptFailed.topic,
     schema: attemptFailed.schema,
     requireEventId: true,
