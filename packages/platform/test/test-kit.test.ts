@@ -7,6 +7,7 @@ import {
   eventually,
   expectProblem,
   missing,
+  parseQueueList,
   StillMissingError,
   WakeSignal,
 } from '@quizmesh/platform/testing';
@@ -136,5 +137,21 @@ describe('badJsonBodyCases', () => {
     expect(names).not.toContain('email = "text"');
     expect(names).not.toContain('age = 42');
     expect(names.filter((n) => n.startsWith('missing'))).toEqual([]);
+  });
+});
+
+describe('parseQueueList', () => {
+  it('reads rabbitmqctl list_queues rows (name, ready, unacknowledged, consumers) by queue name', () => {
+    const stdout = 'quiz-test.happened\t3\t1\t0\ndlq-quiz-test.happened\t0\t0\t1\n\n';
+    expect(parseQueueList(stdout)).toEqual(
+      new Map([
+        ['quiz-test.happened', { ready: 3, unacknowledged: 1, consumers: 0 }],
+        ['dlq-quiz-test.happened', { ready: 0, unacknowledged: 0, consumers: 1 }],
+      ]),
+    );
+  });
+
+  it('refuses a row it cannot read rather than reporting zero', () => {
+    expect(() => parseQueueList('quiz-test.happened\t3\n')).toThrow(/unexpected rabbitmqctl list_queues line/);
   });
 });
