@@ -8,6 +8,7 @@ import {
   expectProblem,
   missing,
   parseQueueList,
+  SseParser,
   StillMissingError,
   WakeSignal,
 } from '@quizmesh/platform/testing';
@@ -153,5 +154,18 @@ describe('parseQueueList', () => {
 
   it('refuses a row it cannot read rather than reporting zero', () => {
     expect(() => parseQueueList('quiz-test.happened\t3\n')).toThrow(/unexpected rabbitmqctl list_queues line/);
+  });
+});
+
+describe('SseParser', () => {
+  it('parses frames split anywhere across chunks, with comments, retry, ids and multi-line data', () => {
+    const parser = new SseParser();
+    const wire = ': hello\nretry: 3000\n\nevent: ready\ndata: {}\n\r\nid: 7\nevent: score\ndata: a\ndata:b\n\n';
+    const frames = [...wire].flatMap((char) => parser.feed(char));
+    expect(frames).toEqual([
+      { event: 'message', id: undefined, data: undefined, comments: ['hello'], retry: 3000 },
+      { event: 'ready', id: undefined, data: '{}', comments: [], retry: undefined },
+      { event: 'score', id: '7', data: 'a\nb', comments: [], retry: undefined },
+    ]);
   });
 });

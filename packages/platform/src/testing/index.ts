@@ -2,3 +2,4 @@ export * from './backends';
 export * from './service-harness';
 export * from './eventually';
 export * from './problems';
+export * from './sse';
