@@ -13,7 +13,7 @@ const UNIT_TESTS = [
   'packages/deploy-checks/test/!(lockfile).test.ts',
   'packages/platform/test/{config,cursor,errors,operations,schedules,server,shutdown,subscriptions,test-kit,trace-timeout}.test.ts',
   'packages/sidecar/test/resiliency-policy.test.ts',
-  'services/evaluation/test/{scoring,board-store.memory}.test.ts',
+  'services/evaluation/test/{scoring,leaderboard-store.memory}.test.ts',
   'services/gateway/test/{jwks,openapi,registry,routes,tokens,trust-proxy}.test.ts',
   'services/identity/test/signing-keys.test.ts',
 ];

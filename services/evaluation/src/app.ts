@@ -5,7 +5,7 @@ import { mountDeadLetters } from '@quizmesh/platform/deadletters';
 import { evaluationApp } from '@quizmesh/contracts/registry';
 import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import type { EvaluationConfig } from './config';
-import { Leaderboards } from './boards';
+import { Leaderboards } from './leaderboard';
 import { mountConsumers, type ConsumerDeps } from './consumers';
 import { Results } from './results';
 import { mountRoutes } from './routes';

@@ -22,7 +22,7 @@ import {
   type QuizPublished,
   type UserRegistered,
 } from '@quizmesh/contracts/events';
-import { boardKey } from './board-score';
+import { boardKey } from './leaderboard/score';
 import {
   boardScoreOf,
   raiseBoardEntries,
@@ -30,7 +30,7 @@ import {
   storeUpdatesOf,
   topFromDatabase,
   type RankedAttempt,
-} from './boards';
+} from './leaderboard/leaderboards';
 import type { PrismaClient } from './db';
 import type { LeaderboardStore } from './leaderboard';
 import { answerKeyOf, keyedQuestionsSchema, scoreAttempt } from './scoring';

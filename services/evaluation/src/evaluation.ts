@@ -8,10 +8,9 @@ import type { ServiceRuntime } from '@quizmesh/platform';
 import { disconnectPrismaClient } from '@quizmesh/platform/db';
 import { startServiceOutboxRelay, type OutboxRelay, type OutboxRelayTuning } from '@quizmesh/platform/outbox';
 import { createEvaluationApp } from './app';
-import { rebuildBoards } from './boards';
 import type { EvaluationConfig } from './config';
 import { createEvaluationPrisma, type PrismaClient } from './db';
-import { createLeaderboardStore, type LeaderboardStore } from './leaderboard';
+import { createLeaderboardStore, rebuildBoards, type LeaderboardStore } from './leaderboard';
 
 export interface Evaluation {
   app: Express;

@@ -14,7 +14,7 @@ import {
   resultListSchema,
   resultSchema,
 } from '@quizmesh/contracts/evaluation-api';
-import { rebuildBoards } from '../src/boards';
+import { rebuildBoards } from '../src/leaderboard';
 import { SCORING_CONSUMER } from '../src/consumers';
 import {
   asUser,
