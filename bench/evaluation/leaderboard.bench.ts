@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import pino from 'pino';
-import { encodeBoardScore } from '../../services/evaluation/src/board-score';
+import { encodeBoardScore } from '../../services/evaluation/src/leaderboard/score';
 import {
   MemoryLeaderboardStore,
   RedisLeaderboardStore,

@@ -4,6 +4,7 @@
  * waits for the first one matching a predicate, bounded by a deadline that names what was missing.
  */
 import http from 'node:http';
+import { SseParser } from '@quizmesh/platform/testing';
 
 export interface SseEvent {
   event: string;
@@ -19,7 +20,7 @@ export class SseClient {
   readonly events: SseEvent[] = [];
   private readonly waiters = new Set<Waiter>();
   private readonly listeners = new Set<(e: SseEvent) => void>();
-  private buffer = '';
+  private readonly parser = new SseParser();
   private closedReason: string | undefined;
 
   private constructor(private readonly request: http.ClientRequest) {}
@@ -63,30 +64,11 @@ export class SseClient {
   }
 
   private feed(chunk: string) {
-    this.buffer += chunk.replace(/\r\n?/g, '\n');
-    let end: number;
-    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
-      const frame = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-      this.parseFrame(frame);
-    }
+    // Frames without data (heartbeat comments) dispatch nothing.
+    for (const { event, id, data } of this.parser.feed(chunk)) if (data !== undefined) this.dispatch(event, id, data);
   }
 
-  private parseFrame(frame: string) {
-    let event = 'message';
-    let id: string | undefined;
-    const data: string[] = [];
-    for (const line of frame.split('\n')) {
-      if (line === '' || line.startsWith(':')) continue; // heartbeat comments
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') event = value;
-      else if (field === 'id') id = value;
-      else if (field === 'data') data.push(value);
-    }
-    if (data.length === 0) return;
-    const text = data.join('\n');
+  private dispatch(event: string, id: string | undefined, text: string) {
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);

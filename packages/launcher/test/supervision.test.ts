@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { eventually, missing } from '@quizmesh/platform/testing';
 import { isAlive, startPlatform, type StartedPlatform } from '../src';
 
 const run = promisify(execFile);
@@ -19,14 +20,17 @@ async function listener(port: number): Promise<number | undefined> {
   return pid === undefined ? undefined : Number(pid);
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Waits until `check` answers something other than undefined (a failed check counts as not yet). */
+function eventuallyDefined<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  return eventually(
+    what,
+    async () => {
+      const value = await check();
+      if (value === undefined) throw missing('not yet');
+      return value;
+    },
+    { timeoutMs },
+  );
 }
 
 const pidFile = (platform: StartedPlatform) =>
@@ -49,7 +53,7 @@ describe('launcher supervision', () => {
       const first = (await listener(appPort)) ?? -1;
       process.kill(first, 'SIGKILL');
       const started = Date.now();
-      const second = await eventually(
+      const second = await eventuallyDefined(
         'gateway back after SIGKILL',
         async () => {
           const pid = await listener(appPort);
@@ -68,7 +72,7 @@ describe('launcher supervision', () => {
       // SIGTERM from outside: the app drains and exits 0, and is restarted all the same (second
       // exit within the window: twice the delay).
       process.kill(second, 'SIGTERM');
-      const third = await eventually(
+      const third = await eventuallyDefined(
         'gateway back after SIGTERM',
         async () => {
           const pid = await listener(appPort);
@@ -82,7 +86,7 @@ describe('launcher supervision', () => {
       // The sidecar: back on the same port, answering the same token.
       const sidecar = (await listener(sidecarPort)) ?? -1;
       process.kill(sidecar, 'SIGKILL');
-      const newSidecar = await eventually(
+      const newSidecar = await eventuallyDefined(
         'sidecar back',
         async () => {
           const pid = await listener(sidecarPort);
@@ -117,7 +121,7 @@ describe('launcher supervision', () => {
       const app = (await listener(appPort)) ?? -1;
       process.kill(app, 'SIGKILL');
       // Take its port as soon as it is free: every restart now fails to listen and exits at once.
-      blocker = await eventually(
+      blocker = await eventuallyDefined(
         'port taken',
         () =>
           new Promise<Server | undefined>((resolve) => {
@@ -128,7 +132,11 @@ describe('launcher supervision', () => {
           }),
         5_000,
       );
-      const givenUp = await eventually('give-up line', async () => lines.find((l) => l.includes('giving up')), 60_000);
+      const givenUp = await eventuallyDefined(
+        'give-up line',
+        async () => lines.find((l) => l.includes('giving up')),
+        60_000,
+      );
       expect(givenUp).toMatch(
         /^✗ gateway exited \(code 1\), 3 times within 60 s; giving up, it stays down \(log: .*logs\/gateway\.log\)$/,
       );

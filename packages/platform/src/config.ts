@@ -3,6 +3,7 @@
  * with one line naming the variable (`loadConfigOrExit`); tests use `loadConfig`, which throws.
  */
 import { z } from 'zod';
+import { PUBSUB_NAME } from '@quizmesh/contracts/events';
 
 export class ConfigError extends Error {
   constructor(readonly issues: Array<{ variable: string; message: string }>) {
@@ -12,6 +13,26 @@ export class ConfigError extends Error {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * The variables several services read, validated one way wherever they appear. Each is a
+ * function so a service can document its own use with a comment at the key.
+ */
+const daprComponentName = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'expected a Dapr component name (lower-case letters, digits, . and -)');
+/** a Dapr component name (pub/sub, state store, binding), defaulting to `fallback` */
+export const componentNameConfig = (fallback: string) => daprComponentName.default(fallback);
+/** PUBSUB_NAME: the pub/sub component the system's events go through */
+export const pubsubNameConfig = () => componentNameConfig(PUBSUB_NAME);
+/** STATE_STORE_NAME: the service's Dapr state store */
+export const stateStoreNameConfig = () => componentNameConfig('statestore');
+/** REDIS_URL: direct Redis (leaderboards, rate limits); unset → in-process */
+export const redisUrlConfig = () =>
+  z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port or rediss://…')
+    .optional();
 
 /** Environment every service reads; extend it with `serviceConfig(shape)`. */
 export const baseConfigShape = {

@@ -12,6 +12,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { sameSecret } from './caller';
+import { withTimeout } from './timeout';
 import { AppError, notFoundHandler, problemHandler, sendProblem } from './errors';
 import { createPlatformServer } from './server';
 import { GracefulShutdown } from './shutdown';
@@ -154,14 +155,6 @@ async function runReadiness(checks: Record<string, ReadinessCheck>): Promise<Rec
     }),
   );
   return Object.fromEntries(entries) as Record<string, CheckResult>;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Listens on `port` (0 = any) with the platform's hardened server, and returns once accepting connections. */

@@ -13,3 +13,6 @@ export type { Telemetry } from './telemetry';
 export * from './caller';
 export * from './schedules';
 export * from './operations';
+export * from './optimistic-state';
+export * from './timeout';
+export * from './trace-context';

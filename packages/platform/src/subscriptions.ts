@@ -34,6 +34,11 @@ export interface SubscriptionOptions<S extends z.ZodType> {
   /** validates `data`; a message that does not match is dropped to the dead-letter topic */
   schema: S;
   handler: (data: z.infer<S>, event: EventEnvelope) => Promise<DeliveryOutcome>;
+  /**
+   * true when the handler deduplicates by event id: an event without one cannot be deduplicated,
+   * so it is dropped (to the dead-letter topic) before the handler runs.
+   */
+  requireEventId?: boolean;
 }
 
 export interface DeclaredSubscription {
@@ -88,6 +93,10 @@ export class Subscriptions {
       traceparent: typeof event.traceparent === 'string' ? event.traceparent : undefined,
       raw: event,
     };
+    if (options.requireEventId && envelope.id === '') {
+      log.warn({ topic: options.topic }, 'event without an id cannot be deduplicated; dropped');
+      return 'DROP';
+    }
     const parsed = options.schema.safeParse(event.data);
     if (!parsed.success) {
       log.warn(

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { ConfigError, loadConfig, serviceConfig } from '../src/config';
+import {
+  componentNameConfig,
+  ConfigError,
+  loadConfig,
+  pubsubNameConfig,
+  redisUrlConfig,
+  serviceConfig,
+  stateStoreNameConfig,
+} from '../src/config';
 
 const schema = serviceConfig({ DATABASE_URL: z.url() }, { PORT: 3001 });
 
@@ -56,5 +64,49 @@ describe('loadConfigOrExit (as a process)', () => {
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^demo: invalid configuration: .*PORT: .*DATABASE_URL: is required/);
+  });
+});
+
+describe('the shared variables (one validation wherever a service reads them)', () => {
+  const shared = serviceConfig(
+    {
+      PUBSUB_NAME: pubsubNameConfig(),
+      STATE_STORE_NAME: stateStoreNameConfig(),
+      BROADCAST_PUBSUB_NAME: componentNameConfig('pubsub'),
+      REDIS_URL: redisUrlConfig(),
+    },
+    { PORT: 3001 },
+  );
+
+  it('defaults the component names and leaves Redis unset', () => {
+    const config = loadConfig(shared, {});
+    expect(config).toMatchObject({
+      PUBSUB_NAME: 'pubsub',
+      STATE_STORE_NAME: 'statestore',
+      BROADCAST_PUBSUB_NAME: 'pubsub',
+    });
+    expect(config.REDIS_URL).toBeUndefined();
+  });
+
+  it('accepts Dapr component names and redis:// or rediss:// URLs', () => {
+    const config = loadConfig(shared, {
+      PUBSUB_NAME: 'pubsub-broadcast',
+      STATE_STORE_NAME: 'state.v2',
+      REDIS_URL: 'rediss://cache.internal:6380/0',
+    });
+    expect(config).toMatchObject({ PUBSUB_NAME: 'pubsub-broadcast', STATE_STORE_NAME: 'state.v2' });
+  });
+
+  it.each([
+    ['PUBSUB_NAME', 'PubSub'],
+    ['PUBSUB_NAME', 'pubsub-'],
+    ['STATE_STORE_NAME', 'state store'],
+    ['BROADCAST_PUBSUB_NAME', '../pubsub'],
+    ['REDIS_URL', 'http://cache:6379'],
+    ['REDIS_URL', 'redis://'],
+  ])('refuses %s=%p, naming the variable', (variable, value) => {
+    expect(() => loadConfig(shared, { [variable]: value })).toThrow(
+      expect.objectContaining({ issues: [expect.objectContaining({ variable })] }),
+    );
   });
 });

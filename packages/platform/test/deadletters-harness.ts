@@ -254,8 +254,3 @@ export async function startService(backend: StateBackend, options: ServiceOption
     throw err;
   }
 }
-
-/** Polls `condition`; jest's test timeout is the only bound (no timing assertion). */
-export async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
-}

@@ -5,16 +5,13 @@
  * to the admin API, which parks them with their raw bytes; an admin lists and discards them.
  * Before, the dead-letter subscription failed to parse them and requeued them without bound.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
-import { createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
-import { eventually, startService, type ServiceUnderTest } from './deadletters-harness';
+import { createTestVhost, eventually, type TestVhost } from '@quizmesh/platform/testing';
+import { startService, type ServiceUnderTest } from './deadletters-harness';
 
 jest.setTimeout(60_000);
-const run = promisify(execFile);
 const PATH = '/api/v1/admin/dead-letters';
 const ADMIN = 'player,admin';
 // Not UTF-8, not JSON: what a broken producer might send.
@@ -43,26 +40,6 @@ afterAll(async () => {
   await vhost?.drop();
 });
 
-/** name → [ready, unacknowledged] of every queue in the test's vhost. */
-async function queueDepths(): Promise<Map<string, [number, number]>> {
-  const { stdout } = await run('rabbitmqctl', [
-    '-q',
-    'list_queues',
-    '-p',
-    vhost.name,
-    'name',
-    'messages_ready',
-    'messages_unacknowledged',
-    '--no-table-headers',
-  ]);
-  const depths = new Map<string, [number, number]>();
-  for (const line of stdout.split('\n')) {
-    const [name, ready, unacked] = line.trim().split(/\s+/);
-    if (name) depths.set(name, [Number(ready), Number(unacked)]);
-  }
-  return depths;
-}
-
 it('parks a non-JSON raw message within the retry budget, visible and discardable through the admin API', async () => {
   const logLinesBefore = sidecarLogLines;
   const res = await fetch(
@@ -88,7 +65,7 @@ it('parks a non-JSON raw message within the retry budget, visible and discardabl
   expect(service.hookCalls).toEqual([]);
 
   // Acknowledged everywhere: nothing ready or unacknowledged in any queue, nothing in dlq-*.
-  for (const [name, [ready, unacked]] of await queueDepths()) {
+  for (const [name, { ready, unacknowledged: unacked }] of await vhost.queues()) {
     expect({ name, ready, unacked }).toEqual({ name, ready: 0, unacked: 0 });
   }
   // Bounded log: a handful of lines for the whole story (the loop wrote hundreds of thousands).

@@ -10,7 +10,8 @@ import {
   deadLetterReplayResultSchema,
   type DeadLetter,
 } from '@quizmesh/platform/deadletters';
-import { eventually, startService, type ServiceUnderTest, type StateBackend } from './deadletters-harness';
+import { startService, type ServiceUnderTest, type StateBackend } from './deadletters-harness';
+import { eventually } from '@quizmesh/platform/testing';
 
 const PATH = '/api/v1/admin/dead-letters';
 const ADMIN = 'player,admin';

@@ -1,11 +1,11 @@
 import type { Express } from 'express';
-import { checkDatabase } from '@quizmesh/platform/db';
+import { databaseReadiness } from '@quizmesh/platform/db';
 import type { ServiceRuntime } from '@quizmesh/platform';
 import { mountDeadLetters } from '@quizmesh/platform/deadletters';
 import { evaluationApp } from '@quizmesh/contracts/registry';
 import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import type { EvaluationConfig } from './config';
-import { Leaderboards } from './boards';
+import { Leaderboards } from './leaderboard';
 import { mountConsumers, type ConsumerDeps } from './consumers';
 import { Results } from './results';
 import { mountRoutes } from './routes';
@@ -17,10 +17,7 @@ export function createEvaluationApp(runtime: ServiceRuntime, config: EvaluationC
   const consumerDeps: ConsumerDeps = { ...deps, eventTop: config.LEADERBOARD_EVENT_TOP };
   return runtime.createApp({
     readiness: {
-      database: async () => {
-        const check = await checkDatabase(deps.prisma);
-        if (!check.ok) throw new Error(check.error);
-      },
+      database: databaseReadiness(deps.prisma),
       leaderboards: () => deps.store.check(),
     },
     routes: (app) => {

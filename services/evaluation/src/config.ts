@@ -1,15 +1,11 @@
 import { z } from 'zod';
-import { serviceConfig } from '@quizmesh/platform';
-import { PUBSUB_NAME } from '@quizmesh/contracts/events';
+import { pubsubNameConfig, redisUrlConfig, serviceConfig, stateStoreNameConfig } from '@quizmesh/platform';
 
 export const evaluationConfigSchema = serviceConfig(
   {
     DATABASE_URL: z.string().min(1),
     /** leaderboards in Redis sorted sets; unset → the in-process board (embedded runs) */
-    REDIS_URL: z
-      .string()
-      .regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port or rediss://…')
-      .optional(),
+    REDIS_URL: redisUrlConfig(),
     /** prefix of every Redis key evaluation writes (one Redis can serve several installations) */
     LEADERBOARD_KEY_PREFIX: z
       .string()
@@ -17,9 +13,9 @@ export const evaluationConfigSchema = serviceConfig(
       .default('quizmesh:evaluation:'),
     /** how many entries leaderboard.updated carries, and how deep a change must reach to publish it */
     LEADERBOARD_EVENT_TOP: z.coerce.number().int().min(1).max(100).default(10),
-    PUBSUB_NAME: z.string().min(1).default(PUBSUB_NAME),
+    PUBSUB_NAME: pubsubNameConfig(),
     /** Dapr state store keeping dead letters of the topics evaluation consumes */
-    STATE_STORE_NAME: z.string().min(1).default('statestore'),
+    STATE_STORE_NAME: stateStoreNameConfig(),
     OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   },
   { PORT: 3003 },

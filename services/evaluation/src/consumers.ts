@@ -22,7 +22,7 @@ import {
   type QuizPublished,
   type UserRegistered,
 } from '@quizmesh/contracts/events';
-import { boardKey } from './board-score';
+import { boardKey } from './leaderboard/score';
 import {
   boardScoreOf,
   raiseBoardEntries,
@@ -30,7 +30,7 @@ import {
   storeUpdatesOf,
   topFromDatabase,
   type RankedAttempt,
-} from './boards';
+} from './leaderboard/leaderboards';
 import type { PrismaClient } from './db';
 import type { LeaderboardStore } from './leaderboard';
 import { answerKeyOf, keyedQuestionsSchema, scoreAttempt } from './scoring';
@@ -91,10 +91,6 @@ export async function scoreCompletedAttempt(
   envelope: Pick<EventEnvelope, 'id' | 'traceparent'>,
 ): Promise<DeliveryOutcome> {
   const { prisma, logger } = deps;
-  if (envelope.id === '') {
-    logger.warn({ topic: quizCompleted.topic }, 'quiz.completed without an event id cannot be deduplicated; dropped');
-    return 'DROP';
-  }
   const attemptId = event.attemptId.toLowerCase();
   const quizId = event.quizId.toLowerCase();
   const userId = event.userId.toLowerCase();
@@ -230,6 +226,7 @@ export function mountConsumers(app: Express, runtime: ServiceRuntime, deps: Cons
     pubsub,
     topic: quizCompleted.topic,
     schema: quizCompleted.schema,
+    requireEventId: true,
     handler: (event, envelope) => scoreCompletedAttempt(deps, event, envelope),
   });
 }

@@ -25,8 +25,7 @@ import {
   userIdParamsSchema,
   weeklyBoardParamsSchema,
 } from '@quizmesh/contracts/evaluation-api';
-import type { BoardRef } from './board-score';
-import type { Leaderboards } from './boards';
+import type { BoardRef, Leaderboards } from './leaderboard';
 import type { Results } from './results';
 
 export interface RouteDeps {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { leaderboardUpdated, scoreCalculated } from '@quizmesh/contracts/events';
 import { deadLetterListSchema, deadLetterReplayResultSchema } from '@quizmesh/platform/deadletters';
+import { eventually, expectProblem } from '@quizmesh/platform/testing';
 import {
   leaderboardPageSchema,
   playerRankSchema,
@@ -13,11 +14,10 @@ import {
   resultListSchema,
   resultSchema,
 } from '@quizmesh/contracts/evaluation-api';
-import { rebuildBoards } from '../src/boards';
+import { rebuildBoards } from '../src/leaderboard';
 import { SCORING_CONSUMER } from '../src/consumers';
 import {
   asUser,
-  eventually,
   makeAttempt,
   makeQuiz,
   makeRegistration,
@@ -40,12 +40,6 @@ export function evaluationApiSuite(backend: Backend): void {
   const api = () => request(evaluation.url);
   const publishedFor = (topic: string, match: (data: Record<string, unknown>) => boolean) =>
     evaluation.published.filter((p) => p.topic === topic && match(p.event.data as Record<string, unknown>));
-
-  function expectProblem(res: request.Response, status: number) {
-    expect(res.status).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status, type: expect.stringMatching(/^https:\/\/quizmesh\.dev\/problems\//) });
-  }
 
   async function publishQuiz() {
     const quiz = makeQuiz();

@@ -15,7 +15,6 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import {
   loadConfig,
   ServiceRuntime,
@@ -32,15 +31,16 @@ import {
   createServiceTestDatabase,
   redisKeyPrefix,
   startAppPort,
+  TEST_RELAY_TUNING,
   uniqueName,
 } from '@quizmesh/platform/testing';
-import { startOutboxRelay, type OutboxRelay } from '@quizmesh/platform/outbox';
+import type { OutboxRelay } from '@quizmesh/platform/outbox';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 import type { QuizCompleted, QuizPublished, UserRegistered } from '@quizmesh/contracts/events';
 import { evaluationConfigSchema, type EvaluationConfig } from '../src/config';
-import { createEvaluationApp } from '../src/app';
-import { createEvaluationPrisma, type PrismaClient } from '../src/db';
-import { MemoryLeaderboardStore, RedisLeaderboardStore, type LeaderboardStore } from '../src/leaderboard';
+import type { PrismaClient } from '../src/db';
+import { createEvaluation } from '../src/evaluation';
+import type { LeaderboardStore } from '../src/leaderboard';
 import { deleteKeys } from './redis-cleanup';
 
 export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
@@ -125,22 +125,6 @@ scopes: [evaluation]
   return resDir;
 }
 
-async function leaderboardStore(backend: Backend): Promise<{ store: LeaderboardStore; close(): Promise<void> }> {
-  if (backend === 'embedded') {
-    const store = new MemoryLeaderboardStore();
-    return { store, close: () => store.close() };
-  }
-  const keyPrefix = redisKeyPrefix('qm_eval');
-  const store = new RedisLeaderboardStore({ url: backendUrls.redis, keyPrefix, logger: pino({ level: 'silent' }) });
-  return {
-    store,
-    async close() {
-      await store.close();
-      await deleteKeys(keyPrefix);
-    },
-  };
-}
-
 export async function startEvaluation(options: {
   backend: Backend;
   env?: Record<string, string>;
@@ -156,8 +140,16 @@ export async function startEvaluation(options: {
     });
     cleanups.push(() => db.close());
     await applyMigrations({ schemaPath, databaseUrl: db.url });
-    const boards = await leaderboardStore(options.backend);
-    cleanups.push(() => boards.close());
+    // Leaderboards in Redis under this run's own key prefix (deleted at the end), or in process.
+    const boardsEnv: Record<string, string> = {};
+    if (options.backend === 'postgres+redis') {
+      const keyPrefix = redisKeyPrefix('qm_eval');
+      boardsEnv.REDIS_URL = backendUrls.redis;
+      boardsEnv.LEADERBOARD_KEY_PREFIX = keyPrefix;
+      cleanups.push(async () => {
+        await deleteKeys(keyPrefix);
+      });
+    }
 
     const published: CapturedEvent[] = [];
     const appPort = await startAppPort({
@@ -190,33 +182,24 @@ export async function startEvaluation(options: {
       LOG_LEVEL: 'debug',
       PORT: '0',
       LEADERBOARD_EVENT_TOP: '3',
+      ...boardsEnv,
       ...options.env,
     });
     const { lines: logLines, destination: logDestination } = captureLogLines();
     const runtime = new ServiceRuntime({ service: 'evaluation', config, logDestination, exit: () => undefined });
-    cleanups.push(() => runtime.dapr.close());
-    const prisma = createEvaluationPrisma(config.DATABASE_URL, runtime.logger);
-    cleanups.push(() => prisma.$disconnect());
-    const relay = startOutboxRelay({
-      prisma,
-      dapr: runtime.dapr,
-      pubsub: config.PUBSUB_NAME,
-      logger: runtime.logger,
-      source: 'evaluation',
-      intervalMs: 50,
-      backoff: { baseMs: 50, maxMs: 500 },
+    // The relay, the leaderboards, the database and the Dapr client close as in production.
+    cleanups.push(async () => {
+      await runtime.shutdown.shutdown();
     });
-    cleanups.push(() => relay.stop());
-    appPort.setHandler(
-      createEvaluationApp(runtime, config, { prisma, store: boards.store, relay, logger: runtime.logger }),
-    );
+    const { app, prisma, store, relay } = await createEvaluation(runtime, config, { relay: TEST_RELAY_TUNING });
+    appPort.setHandler(app);
     await sidecar.ready;
     const { url } = appPort;
 
     return {
       url,
       prisma,
-      store: boards.store,
+      store,
       config,
       sidecar,
       relay,
@@ -263,11 +246,6 @@ export function asUser(userId: string, ...roles: Role[]): Record<string, string>
     [USER_ID_HEADER]: userId,
     [USER_ROLES_HEADER]: (roles.length ? roles : ['player']).join(','),
   };
-}
-
-/** Polls `condition` (no timing assertion: jest's timeout is the only bound). */
-export async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((r) => setTimeout(r, 25));
 }
 
 // ------------------------------------------------------------------------------ event builders

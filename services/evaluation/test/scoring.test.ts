@@ -6,7 +6,7 @@ import {
   isoWeekOf,
   MAX_BOARD_POINTS,
   MAX_FINISHED_SECONDS,
-} from '../src/board-score';
+} from '../src/leaderboard/score';
 import { scoreAttempt, type KeyedQuestion } from '../src/scoring';
 
 const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(() => randomUUID()) as [string, string, string, string];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { serviceConfig } from '@quizmesh/platform';
+import { componentNameConfig, redisUrlConfig, serviceConfig, stateStoreNameConfig } from '@quizmesh/platform';
 import { ROUTE_TABLE } from './routes';
 
 /** Comma-separated app ids, or "none" (a gateway alone, as `npm start -- --only=` runs it). */
@@ -46,17 +46,14 @@ export const gatewayConfigSchema = serviceConfig(
     /** at most one refetch per interval for tokens with an unknown `kid` (an attacker cannot make us hammer identity) */
     JWKS_REFETCH_INTERVAL_MS: milliseconds(5_000),
     /** Dapr state store that keeps each user's token "not before" (tokens.revoked) */
-    STATE_STORE_NAME: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'expected a Dapr component name')
-      .default('statestore'),
+    STATE_STORE_NAME: stateStoreNameConfig(),
     /** how long a user's "not before" read from the state store is reused; events update it at once */
     REVOCATION_CACHE_TTL_MS: milliseconds(30_000),
     /** how long a "not before" is kept: longer than any access token lives (identity's ACCESS_TOKEN_TTL) */
     REVOCATION_RETENTION_S: seconds(86_400),
 
     // --- rate limits (per window; Redis when REDIS_URL is set, else this replica's memory) ---
-    REDIS_URL: z.url().optional(),
+    REDIS_URL: redisUrlConfig(),
     /** Redis key prefix, so several deployments (or test runs) can share one Redis */
     RATE_LIMIT_KEY_PREFIX: z.string().min(1).default('quizmesh:gateway:rl'),
     RATE_LIMIT_WINDOW_S: seconds(60),
@@ -128,10 +125,7 @@ export const gatewayConfigSchema = serviceConfig(
      * (a user's stream may be on any replica): the chart names its per-pod `pubsub-broadcast`;
      * locally one gateway runs and `pubsub` is enough.
      */
-    BROADCAST_PUBSUB_NAME: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'expected a Dapr component name')
-      .default('pubsub'),
+    BROADCAST_PUBSUB_NAME: componentNameConfig('pubsub'),
     /** comment line written to every stream this often, so proxies and load balancers keep idle streams open */
     STREAM_HEARTBEAT_MS: positiveInt.min(100).max(300_000).default(15_000),
     /** the `retry:` hint: how long EventSource waits before reconnecting */

@@ -20,7 +20,7 @@ import { trace } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
-import { AppError, USER_ID_HEADER, USER_ROLES_HEADER, type CallerUser } from '@quizmesh/platform';
+import { AppError, TRACEPARENT, USER_ID_HEADER, USER_ROLES_HEADER, type CallerUser } from '@quizmesh/platform';
 
 export interface BreakerOptions {
   errorPercent: number;
@@ -83,7 +83,6 @@ export function isReservedHeader(name: string): boolean {
   );
 }
 
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 /** Dapr error bodies are small JSON documents; anything bigger is an app's own answer. */
 const MAX_DAPR_ERROR_BYTES = 16 * 1024;
 

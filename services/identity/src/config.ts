@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { serviceConfig } from '@quizmesh/platform';
+import { pubsubNameConfig, serviceConfig, stateStoreNameConfig } from '@quizmesh/platform';
 import { emailSchema } from '@quizmesh/contracts/identity-api';
-import { PUBSUB_NAME } from '@quizmesh/contracts/events';
 
 const seconds = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -22,9 +21,9 @@ export const identityConfigSchema = serviceConfig(
     JWT_SIGNING_KEYS_SECRET: z.string().min(1).default('jwt-signing-keys'),
     /** how often the signing keys are re-read, so a rotation needs no restart */
     SIGNING_KEYS_REFRESH_SECONDS: seconds(5, 3_600, 60),
-    PUBSUB_NAME: z.string().min(1).default(PUBSUB_NAME),
+    PUBSUB_NAME: pubsubNameConfig(),
     /** Dapr state store keeping dead letters of the topics identity consumes */
-    STATE_STORE_NAME: z.string().min(1).default('statestore'),
+    STATE_STORE_NAME: stateStoreNameConfig(),
     OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
     /** this account gets the admin role when it registers; unset (the default) disables it */
     IDENTITY_BOOTSTRAP_ADMIN_EMAIL: emailSchema.optional(),

@@ -9,13 +9,3 @@ export type Tx = Prisma.TransactionClient;
 export function createIdentityPrisma(databaseUrl: string, logger?: DatabaseLogger): PrismaClient {
   return createPrismaClient(PrismaClient, { databaseUrl, ...(logger ? { logger } : {}) });
 }
-
-/** A unique-constraint violation (P2002), e.g. two registrations of one email racing. */
-export function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
-}
-
-/** "Record to update not found" (P2025). */
-export function isRecordNotFound(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025';
-}

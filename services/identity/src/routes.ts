@@ -12,6 +12,7 @@ import {
   requireRole,
   requireSelfOrAdmin,
   requireUser,
+  requestTraceContext,
 } from '@quizmesh/platform';
 import { enqueue, type OutboxRelay } from '@quizmesh/platform/outbox';
 import { userRegistered } from '@quizmesh/contracts/events';
@@ -27,7 +28,8 @@ import {
   updateProfileRequestSchema,
   userIdParamsSchema,
 } from '@quizmesh/contracts/identity-api';
-import { isRecordNotFound, isUniqueViolation, type PrismaClient, type Role } from './db';
+import { isRecordNotFound, isUniqueViolation } from '@quizmesh/platform/db';
+import type { PrismaClient, Role } from './db';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords';
 import { profileSelect, toProfile } from './profiles';
 import type { SigningKeys } from './signing-keys';
@@ -88,7 +90,7 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
             roles: user.roles,
             registeredAt: user.createdAt.toISOString(),
           },
-          { traceparent: req.header('traceparent'), tracestate: req.header('tracestate') },
+          requestTraceContext(req),
         );
         const refresh = await tokens.issueRefreshToken(tx, user.id);
         return { user, refresh };

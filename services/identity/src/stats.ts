@@ -18,13 +18,6 @@ export async function applyScore(
   event: ScoreCalculated,
   envelope: Pick<EventEnvelope, 'id'>,
 ): Promise<DeliveryOutcome> {
-  if (envelope.id === '') {
-    logger.warn(
-      { topic: scoreCalculated.topic },
-      'score.calculated without an event id cannot be deduplicated; dropped',
-    );
-    return 'DROP';
-  }
   const percent = Math.round((event.score / event.maxScore) * 10_000) / 100;
   await prisma.$transaction(async (tx) => {
     if (!(await consumeOnce(tx, STATS_CONSUMER, envelope.id))) {
@@ -48,11 +41,19 @@ export async function applyScore(
   return 'SUCCESS';
 }
 
-export function mountStatsConsumer(app: Express, runtime: ServiceRuntime, prisma: PrismaClient, pubsub: string): void {
+/** Mounts identity's consumers (the one shape every service's `mountConsumers` has). */
+export function mountConsumers(
+  app: Express,
+  runtime: ServiceRuntime,
+  deps: { prisma: PrismaClient },
+  pubsub: string,
+): void {
+  const { prisma } = deps;
   runtime.subscriptions.add(app, {
     pubsub,
     topic: scoreCalculated.topic,
     schema: scoreCalculated.schema,
+    requireEventId: true,
     handler: (event, envelope) => applyScore(prisma, runtime.logger, event, envelope),
   });
 }

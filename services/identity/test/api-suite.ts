@@ -14,7 +14,8 @@ import {
 } from '@quizmesh/contracts/identity-api';
 import { CALLER_APP_HEADER, USER_ID_HEADER, USER_ROLES_HEADER } from '@quizmesh/platform';
 import { CLOUDEVENT_CONTENT_TYPE } from '@quizmesh/platform/outbox';
-import { eventually, rowCounts, startIdentity, uniqueEmail, type Backend, type IdentityUnderTest } from './harness';
+import { eventually, expectProblem } from '@quizmesh/platform/testing';
+import { rowCounts, startIdentity, uniqueEmail, type Backend, type IdentityUnderTest } from './harness';
 
 const PASSWORD = 'correct horse battery staple';
 const ADMIN_EMAIL = 'root.admin@example.com';
@@ -39,12 +40,6 @@ export function identityApiSuite(backend: Backend): void {
 
   async function refresh(refreshToken: string) {
     return api().post('/api/v1/auth/refresh').send({ refreshToken });
-  }
-
-  function expectProblem(res: request.Response, status: number) {
-    expect(res.status).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status, type: expect.stringMatching(/^https:\/\/quizmesh\.dev\/problems\//) });
   }
 
   describe('registration and tokens', () => {

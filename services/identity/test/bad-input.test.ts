@@ -5,6 +5,7 @@
  * database must hold exactly the rows it held before (nothing half-written).
  */
 import request from 'supertest';
+import { badJsonBodyCases } from '@quizmesh/platform/testing';
 import { registerResponseSchema } from '@quizmesh/contracts/identity-api';
 import { rowCounts, startIdentity, uniqueEmail, type IdentityUnderTest, type RowCounts } from './harness';
 
@@ -55,47 +56,7 @@ function jsonBodyCases(
   as?: BadCase['as'],
 ): BadCase[] {
   const base = { method, path, ...(as ? { as } : {}) };
-  const cases: BadCase[] = [
-    {
-      ...base,
-      name: 'malformed JSON',
-      raw: { text: '{"email": "a@example.com",', contentType: 'application/json' },
-      status: 400,
-    },
-    { ...base, name: 'a JSON array', body: [valid], status: 400, field: 'body' },
-    {
-      ...base,
-      name: 'a JSON string',
-      raw: { text: '"hello"', contentType: 'application/json' },
-      status: 400,
-      field: 'body',
-    },
-    { ...base, name: 'JSON null', raw: { text: 'null', contentType: 'application/json' }, status: 400, field: 'body' },
-    {
-      ...base,
-      name: 'form encoding',
-      raw: { text: 'email=a%40example.com', contentType: 'application/x-www-form-urlencoded' },
-      status: 415,
-    },
-    { ...base, name: 'text/plain', raw: { text: JSON.stringify(valid), contentType: 'text/plain' }, status: 415 },
-    { ...base, name: 'an oversized body', body: { ...valid, padding: 'x'.repeat(200 * 1024) }, status: 413 },
-    { ...base, name: 'an unknown field', body: { ...valid, isAdmin: true }, status: 400, field: 'isAdmin' },
-  ];
-  for (const field of Object.keys(valid)) {
-    const without = { ...valid };
-    delete without[field];
-    cases.push({ ...base, name: `missing ${field}`, body: without, status: 400, field: `body.${field}` });
-    for (const value of wrongTypes) {
-      cases.push({
-        ...base,
-        name: `${field} = ${JSON.stringify(value)}`,
-        body: { ...valid, [field]: value },
-        status: 400,
-        field: `body.${field}`,
-      });
-    }
-  }
-  return cases;
+  return badJsonBodyCases(valid, { wrongTypes, unknownField: { isAdmin: true } }).map((c) => ({ ...base, ...c }));
 }
 
 function stringFieldCases(

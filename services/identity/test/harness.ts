@@ -20,19 +20,18 @@ import {
   Cleanups,
   createServiceTestDatabase,
   startAppPort,
+  TEST_RELAY_TUNING,
   type TestBackend,
 } from '@quizmesh/platform/testing';
-import { startOutboxRelay, type OutboxRelay } from '@quizmesh/platform/outbox';
+import type { OutboxRelay } from '@quizmesh/platform/outbox';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 // The launcher's own generator, so the tests read exactly the secret format `npm start` writes.
 // (@quizmesh/launcher does not export it yet: the integrator may add it to its index.)
 import { ensureLocalSecrets } from '@quizmesh/launcher';
 import { accessTokenClaimsSchema, jwksSchema, type AccessTokenClaims } from '@quizmesh/contracts/identity-api';
 import { identityConfigSchema, type IdentityConfig } from '../src/config';
-import { createIdentityApp } from '../src/app';
-import { createIdentityPrisma, type PrismaClient } from '../src/db';
-import { daprKeySource, SigningKeys } from '../src/signing-keys';
-import { TokenIssuer } from '../src/tokens';
+import type { PrismaClient } from '../src/db';
+import { createIdentity } from '../src/identity';
 
 export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
 export type Backend = TestBackend;
@@ -197,38 +196,11 @@ export async function startIdentity(
     });
     const { lines: logLines, destination: logDestination } = captureLogLines();
     const runtime = new ServiceRuntime({ service: 'identity', config, logDestination, exit: () => undefined });
-    cleanups.push(() => runtime.dapr.close());
-    const prisma = createIdentityPrisma(config.DATABASE_URL, runtime.logger);
-    cleanups.push(() => prisma.$disconnect());
-    const relay = startOutboxRelay({
-      prisma,
-      dapr: runtime.dapr,
-      pubsub: config.PUBSUB_NAME,
-      logger: runtime.logger,
-      source: 'identity',
-      intervalMs: 50,
-      backoff: { baseMs: 50, maxMs: 500 },
+    // The relay, the database and the Dapr client close as in production: through the runtime's shutdown.
+    cleanups.push(async () => {
+      await runtime.shutdown.shutdown();
     });
-    cleanups.push(() => relay.stop());
-    const keys = new SigningKeys(
-      daprKeySource(runtime.dapr, config.SECRET_STORE_NAME, config.JWT_SIGNING_KEYS_SECRET),
-      config.SIGNING_KEYS_REFRESH_SECONDS * 1000,
-      runtime.logger,
-    );
-    const tokens = new TokenIssuer(keys, {
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-      refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-    });
-    const app = createIdentityApp(runtime, config, {
-      prisma,
-      tokens,
-      keys,
-      relay,
-      logger: runtime.logger,
-      bootstrapAdminEmail: config.IDENTITY_BOOTSTRAP_ADMIN_EMAIL,
-    });
+    const { app, prisma, relay } = createIdentity(runtime, config, { relay: TEST_RELAY_TUNING });
     appPort.setHandler(app);
     await sidecar.ready;
     const currentSidecar = () => {
@@ -300,11 +272,6 @@ export async function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
     prisma.processedEvent.count(),
   ]);
   return { users, refreshTokens, outbox, processed };
-}
-
-/** Polls `condition` (no timing assertion: jest's timeout is the only bound). */
-export async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((r) => setTimeout(r, 25));
 }
 
 let counter = 0;

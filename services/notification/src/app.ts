@@ -5,27 +5,27 @@ import { notificationApp } from '@quizmesh/contracts/registry';
 import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import type { NotificationConfig } from './config';
 import { mountConsumers } from './consumers';
-import { NotificationStore } from './inbox';
+import type { NotificationStore } from './inbox';
 import { mountNotificationRoutes } from './routes';
 
-export interface NotificationApp {
-  app: Express;
+export interface NotificationDeps {
   store: NotificationStore;
-  deadLetters: DeadLetters;
+  /** the clock of the inbox and the consumers (tests pin it) */
+  now?: (() => Date) | undefined;
 }
 
 /** Builds notification's Express app (no listening: tests use port 0). Readiness: the sidecar (no database). */
 export function createNotificationApp(
   runtime: ServiceRuntime,
   config: NotificationConfig,
-  options: { now?: () => Date } = {},
-): NotificationApp {
-  const store = new NotificationStore(runtime.dapr, config.STATE_STORE_NAME, config.INBOX_LIMIT);
+  deps: NotificationDeps,
+): { app: Express; deadLetters: DeadLetters } {
+  const { store, now } = deps;
   let deadLetters: DeadLetters | undefined;
   const app = runtime.createApp({
     routes: (router) => {
-      mountNotificationRoutes(router, store, options.now);
-      mountConsumers(router, { runtime, store, config, ...(options.now ? { now: options.now } : {}) });
+      mountNotificationRoutes(router, store, now);
+      mountConsumers(router, runtime, { store, config, ...(now ? { now } : {}) }, config.PUBSUB_NAME);
       deadLetters = mountDeadLetters(router, {
         runtime,
         topics: deadLetterTopicsOf(notificationApp),
@@ -35,5 +35,5 @@ export function createNotificationApp(
     },
   });
   if (!deadLetters) throw new Error('notification: dead letters were not mounted');
-  return { app, store, deadLetters };
+  return { app, deadLetters };
 }

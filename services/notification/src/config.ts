@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { serviceConfig } from '@quizmesh/platform';
-import { PUBSUB_NAME } from '@quizmesh/contracts/events';
+import { pubsubNameConfig, serviceConfig, stateStoreNameConfig } from '@quizmesh/platform';
 import { INBOX_LIMIT } from '@quizmesh/contracts/notification-api';
 
 export const notificationConfigSchema = serviceConfig(
   {
-    PUBSUB_NAME: z.string().min(1).default(PUBSUB_NAME),
+    PUBSUB_NAME: pubsubNameConfig(),
     /** Dapr state store holding inboxes, contacts and dead letters (the service has no database) */
-    STATE_STORE_NAME: z.string().min(1).default('statestore'),
+    STATE_STORE_NAME: stateStoreNameConfig(),
     /** Dapr output binding (bindings.smtp) that sends the mail */
     MAIL_BINDING_NAME: z.string().min(1).default('mail'),
     /** messages kept per inbox, newest first */

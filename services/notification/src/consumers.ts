@@ -43,10 +43,6 @@ async function notify(
   contact: Contact | undefined,
   message: Message,
 ): Promise<DeliveryOutcome> {
-  if (envelope.id === '') {
-    log.warn({ topic: envelope.topic }, 'event without an id cannot be deduplicated; dropped');
-    return 'DROP';
-  }
   const now = deps.now?.() ?? new Date();
   const { entry, added } = await deps.store.add(userId, {
     id: notificationIdOf(envelope.topic, envelope.id),
@@ -131,16 +127,24 @@ async function announce(
   }
 }
 
-export function mountConsumers(app: Express, deps: Notifier): void {
-  const { runtime, store, config } = deps;
+/** Mounts notification's consumers (the one shape every service's `mountConsumers` has). */
+export function mountConsumers(
+  app: Express,
+  runtime: ServiceRuntime,
+  consumerDeps: Omit<Notifier, 'runtime'>,
+  pubsub: string,
+): void {
+  const deps: Notifier = { ...consumerDeps, runtime };
+  const { store } = deps;
   const log = runtime.logger;
   // Declared topics (components/common/subscriptions-notification.yaml), whatever the envelope says.
   const as = (envelope: EventEnvelope, topic: string): EventEnvelope => ({ ...envelope, topic });
 
   runtime.subscriptions.add(app, {
-    pubsub: config.PUBSUB_NAME,
+    pubsub,
     topic: userRegistered.topic,
     schema: userRegistered.schema,
+    requireEventId: true,
     handler: async (event, envelope) => {
       const contact = { email: event.email, displayName: event.displayName, updatedAt: event.registeredAt };
       await store.saveContact(event.userId, contact);
@@ -149,9 +153,10 @@ export function mountConsumers(app: Express, deps: Notifier): void {
   });
 
   runtime.subscriptions.add(app, {
-    pubsub: config.PUBSUB_NAME,
+    pubsub,
     topic: scoreCalculated.topic,
     schema: scoreCalculated.schema,
+    requireEventId: true,
     handler: async (event, envelope) => {
       const contact = await store.contact(event.userId);
       const message = resultMessage(event, contact?.displayName);
@@ -160,9 +165,10 @@ export function mountConsumers(app: Express, deps: Notifier): void {
   });
 
   runtime.subscriptions.add(app, {
-    pubsub: config.PUBSUB_NAME,
+    pubsub,
     topic: attemptFailed.topic,
     schema: attemptFailed.schema,
+    requireEventId: true,
     handler: async (event, envelope) => {
       const contact = await store.contact(event.userId);
       log.info(

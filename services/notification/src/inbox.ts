@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, type Dapr } from '@quizmesh/platform';
-import { OptimisticState } from '@quizmesh/platform/deadletters';
+import { OptimisticState } from '@quizmesh/platform';
 import { notificationKindSchema, type Notification } from '@quizmesh/contracts/notification-api';
 
 /**

@@ -1,12 +1,12 @@
 import { telemetry } from './instrumentation';
 import { loadConfigOrExit, ServiceRuntime } from '@quizmesh/platform';
 import { notificationConfigSchema } from './config';
-import { createNotificationApp } from './app';
+import { createNotification } from './notification';
 
 async function main() {
   const config = loadConfigOrExit('notification', notificationConfigSchema);
   const runtime = new ServiceRuntime({ service: 'notification', config, telemetry }).handleSignals();
-  const { app } = createNotificationApp(runtime, config);
+  const { app } = createNotification(runtime, config);
   await runtime.listen(app);
 }
 

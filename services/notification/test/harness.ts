@@ -10,10 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 import { CALLER_APP_HEADER, loadConfig, ServiceRuntime, USER_ID_HEADER, USER_ROLES_HEADER } from '@quizmesh/platform';
-import { backendUrls, captureLogLines, Cleanups, startAppPort, uniqueName } from '@quizmesh/platform/testing';
+import {
+  backendUrls,
+  captureLogLines,
+  Cleanups,
+  eventually,
+  startAppPort,
+  uniqueName,
+} from '@quizmesh/platform/testing';
 import type { EventContract } from '@quizmesh/contracts/events';
 import { notificationConfigSchema, type NotificationConfig } from '../src/config';
-import { createNotificationApp, type NotificationApp } from '../src/app';
+import { createNotification, type Notification } from '../src/notification';
 
 const TEST_SUBSCRIBER_PATH = '/__test/notification-created';
 
@@ -42,7 +49,7 @@ export interface NotificationUnderTest {
   runtime: ServiceRuntime;
   config: NotificationConfig;
   sidecar: RunningSidecar;
-  service: NotificationApp;
+  service: Notification;
   logLines: string[];
   /** notification.created events notification published, as a subscriber receives them */
   pushed: Array<Record<string, unknown>>;
@@ -185,7 +192,7 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
     const { lines: logLines, destination: logDestination } = captureLogLines();
     const runtime = new ServiceRuntime({ service: 'notification', config, logDestination, exit: () => undefined });
     cleanups.push(() => runtime.dapr.close());
-    const service = createNotificationApp(runtime, config);
+    const service = createNotification(runtime, config);
     appPort.setHandler(service.app);
     // Leave nothing behind in the state store (Redis): every key this run can have written.
     const userIds = new Set<string>();
@@ -259,9 +266,4 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
     await stop();
     throw err;
   }
-}
-
-/** Polls `condition`; jest's test timeout is the only bound (no timing assertion). */
-export async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
 }

@@ -9,13 +9,8 @@ import { z } from 'zod';
 import { attemptFailed, notificationCreated, scoreCalculated, userRegistered } from '@quizmesh/contracts/events';
 import { notificationListSchema, notificationSchema, readAllResultSchema } from '@quizmesh/contracts/notification-api';
 import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
-import {
-  eventually,
-  startNotification,
-  SUBSCRIPTIONS_FILE,
-  type NotificationUnderTest,
-  type StateBackend,
-} from './harness';
+import { eventually } from '@quizmesh/platform/testing';
+import { startNotification, SUBSCRIPTIONS_FILE, type NotificationUnderTest, type StateBackend } from './harness';
 
 const problemSchema = z.object({
   status: z.number(),

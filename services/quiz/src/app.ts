@@ -1,22 +1,31 @@
 import type { Express } from 'express';
-import { checkDatabase } from '@quizmesh/platform/db';
+import { databaseReadiness } from '@quizmesh/platform/db';
 import type { ServiceRuntime } from '@quizmesh/platform';
+import { mountDeadLetters } from '@quizmesh/platform/deadletters';
+import { quizApp } from '@quizmesh/contracts/registry';
+import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import type { QuizConfig } from './config';
-import { mountConsumers } from './consumers';
+import { compensateDeadLetter, mountConsumers } from './consumers';
 import { mountQuizRoutes, type QuizDeps } from './routes';
 
 /** Builds quiz's Express app (no listening: tests use supertest or port 0). */
 export function createQuizApp(runtime: ServiceRuntime, config: QuizConfig, deps: QuizDeps): Express {
   return runtime.createApp({
     readiness: {
-      database: async () => {
-        const check = await checkDatabase(deps.prisma);
-        if (!check.ok) throw new Error(check.error);
-      },
+      database: databaseReadiness(deps.prisma),
     },
     routes: (app) => {
       mountQuizRoutes(app, deps);
-      mountConsumers(app, runtime, deps, { pubsub: config.PUBSUB_NAME, stateStore: config.STATE_STORE_NAME });
+      mountConsumers(app, runtime, deps, config.PUBSUB_NAME);
+      // Dead letters of what quiz consumes, and of quiz.completed (evaluation's to consume, quiz's to
+      // compensate): listed and replayed by an admin at /api/v1/admin/dead-letters (platform/deadletters).
+      mountDeadLetters(app, {
+        runtime,
+        topics: deadLetterTopicsOf(quizApp),
+        pubsub: config.PUBSUB_NAME,
+        stateStore: config.STATE_STORE_NAME,
+        onDeadLetter: compensateDeadLetter(deps),
+      });
     },
   });
 }

@@ -4,12 +4,12 @@
  * state, so the history is exactly the states the attempt went through.
  */
 import { AppError, type CallerUser } from '@quizmesh/platform';
+import { isUniqueViolation } from '@quizmesh/platform/db';
 import { enqueue, type EnqueueOptions } from '@quizmesh/platform/outbox';
 import { quizCompleted } from '@quizmesh/contracts/events';
 import type { SubmitAttemptRequest } from '@quizmesh/contracts/quiz-api';
 import {
   databaseNow,
-  isUniqueViolation,
   lockAttempt,
   type Attempt,
   type AttemptStatus,

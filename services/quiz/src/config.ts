@@ -1,15 +1,12 @@
 import { z } from 'zod';
-import { serviceConfig } from '@quizmesh/platform';
-import { PUBSUB_NAME } from '@quizmesh/contracts/events';
-
-const componentName = z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'expected a Dapr component name');
+import { pubsubNameConfig, serviceConfig, stateStoreNameConfig } from '@quizmesh/platform';
 
 export const quizConfigSchema = serviceConfig(
   {
     DATABASE_URL: z.string().min(1),
-    PUBSUB_NAME: componentName.default(PUBSUB_NAME),
+    PUBSUB_NAME: pubsubNameConfig(),
     /** the Dapr state store caching published quizzes (player view) */
-    STATE_STORE_NAME: componentName.default('statestore'),
+    STATE_STORE_NAME: stateStoreNameConfig(),
     /** bounds how long a cached view can be stale if an invalidation is lost */
     QUIZ_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
     /** a submission later than deadline + grace is recorded as late (network and clock slack) */

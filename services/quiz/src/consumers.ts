@@ -11,7 +11,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { DeliveryOutcome, EventEnvelope, ServiceRuntime } from '@quizmesh/platform';
-import { mountDeadLetters, type DeadLetterEvent, type DeadLetters } from '@quizmesh/platform/deadletters';
+import type { DeadLetterEvent } from '@quizmesh/platform/deadletters';
 import { consumeOnce, enqueue, type OutboxRelay } from '@quizmesh/platform/outbox';
 import {
   attemptFailed,
@@ -21,8 +21,6 @@ import {
   type LeaderboardUpdated,
   type ScoreCalculated,
 } from '@quizmesh/contracts/events';
-import { quizApp } from '@quizmesh/contracts/registry';
-import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import { recordTransition } from './attempts';
 import type { QuizCache } from './cache';
 import { lockAttempt, type PrismaClient } from './db';
@@ -41,17 +39,11 @@ export interface ConsumerDeps {
   relay?: Pick<OutboxRelay, 'wake'> | undefined;
 }
 
-function withoutId(topic: string, logger: Logger): DeliveryOutcome {
-  logger.warn({ topic }, 'event without an id cannot be deduplicated; dropped');
-  return 'DROP';
-}
-
 export async function applyScore(
   deps: ConsumerDeps,
   event: ScoreCalculated,
   envelope: Pick<EventEnvelope, 'id'>,
 ): Promise<DeliveryOutcome> {
-  if (envelope.id === '') return withoutId(scoreCalculated.topic, deps.logger);
   await deps.prisma.$transaction(async (tx) => {
     if (!(await consumeOnce(tx, SCORE_CONSUMER, envelope.id))) return;
     if (!(await lockAttempt(tx, event.attemptId))) {
@@ -185,18 +177,14 @@ export async function applyLeaderboard(deps: ConsumerDeps, event: LeaderboardUpd
   return 'SUCCESS';
 }
 
-export function mountConsumers(
-  app: Express,
-  runtime: ServiceRuntime,
-  deps: ConsumerDeps,
-  components: { pubsub: string; stateStore: string },
-): DeadLetters {
+/** Mounts quiz's consumers (the one shape every service's `mountConsumers` has). */
+export function mountConsumers(app: Express, runtime: ServiceRuntime, deps: ConsumerDeps, pubsub: string): void {
   const { subscriptions } = runtime;
-  const { pubsub } = components;
   subscriptions.add(app, {
     pubsub,
     topic: scoreCalculated.topic,
     schema: scoreCalculated.schema,
+    requireEventId: true,
     handler: (event, envelope) => applyScore(deps, event, envelope),
   });
   subscriptions.add(app, {
@@ -205,14 +193,16 @@ export function mountConsumers(
     schema: leaderboardUpdated.schema,
     handler: (event) => applyLeaderboard(deps, event),
   });
-  return mountDeadLetters(app, {
-    runtime,
-    pubsub,
-    stateStore: components.stateStore,
-    // quiz.completed is evaluation's to consume; its dead letters are quiz's to compensate.
-    topics: deadLetterTopicsOf(quizApp),
-    onDeadLetter: async (topic, deadLetter) => {
-      if (topic === quizCompleted.topic) await compensateUnscoredAttempt(deps, deadLetter);
-    },
-  });
+}
+
+/**
+ * What quiz does with a dead letter as it is stored: quiz.completed is evaluation's to consume,
+ * its dead letters are quiz's to compensate (the attempt is marked failed).
+ */
+export function compensateDeadLetter(
+  deps: ConsumerDeps,
+): (topic: string, deadLetter: DeadLetterEvent) => Promise<void> {
+  return async (topic, deadLetter) => {
+    if (topic === quizCompleted.topic) await compensateUnscoredAttempt(deps, deadLetter);
+  };
 }

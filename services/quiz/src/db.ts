@@ -11,11 +11,6 @@ export function createQuizPrisma(databaseUrl: string, logger?: DatabaseLogger): 
   return createPrismaClient(PrismaClient, { databaseUrl, ...(logger ? { logger } : {}) });
 }
 
-/** A unique-constraint violation (P2002), e.g. two starts of one attempt racing. */
-export function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
-}
-
 /** The database's clock inside `tx` (one clock for every replica: start, deadline, submission). */
 export async function databaseNow(tx: Tx): Promise<Date> {
   const [row] = await tx.$queryRaw<Array<{ now: Date }>>`SELECT now() AS now`;

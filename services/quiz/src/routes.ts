@@ -12,6 +12,7 @@ import {
   requireSelfOrAdmin,
   requireUser,
   trustedServiceCaller,
+  requestTraceContext,
   type CallerUser,
 } from '@quizmesh/platform';
 import { MANAGED_BY_HEADER, OPERATOR_AUTHOR_ID } from '@quizmesh/contracts/quiz-resource';
@@ -96,10 +97,7 @@ function managerActor(req: Request, deps: QuizDeps): Required<QuizActor> | undef
   return { user: { id: OPERATOR_AUTHOR_ID, roles: ['author'] }, managedBy };
 }
 
-const trace = (req: Request): EnqueueOptions => ({
-  traceparent: req.header('traceparent'),
-  tracestate: req.header('tracestate'),
-});
+const trace = (req: Request): EnqueueOptions => requestTraceContext(req);
 const quizPath = (id: string) => `/api/v1/quizzes/${id}`;
 const attemptPath = (id: string) => `/api/v1/attempts/${id}`;
 

@@ -22,19 +22,11 @@ import {
   type AuthorQuiz,
 } from '@quizmesh/contracts/quiz-api';
 import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
+import { eventually, expectProblem } from '@quizmesh/platform/testing';
 import { cacheKey, QuizCache } from '../src/cache';
 import { COMPENSATION_REASON } from '../src/consumers';
 import { mountQuizRoutes } from '../src/routes';
-import {
-  as,
-  eventually,
-  handledDeliveries,
-  newUser,
-  quizBody,
-  startQuiz,
-  type Backend,
-  type QuizUnderTest,
-} from './harness';
+import { as, handledDeliveries, newUser, quizBody, startQuiz, type Backend, type QuizUnderTest } from './harness';
 
 export function quizApiSuite(backend: Backend): void {
   let quiz: QuizUnderTest;
@@ -50,13 +42,6 @@ export function quizApiSuite(backend: Backend): void {
   });
 
   const api = () => request(quiz.url);
-
-  function expectProblem(res: request.Response, status: number, field?: string) {
-    expect(res.status).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status, type: expect.stringMatching(/^https:\/\/quizmesh\.dev\/problems\//) });
-    if (field) expect(JSON.stringify(res.body)).toContain(field);
-  }
 
   async function createDraft(owner = author, body: Record<string, unknown> = quizBody()): Promise<AuthorQuiz> {
     const res = await api().post('/api/v1/quizzes').set(as(owner)).send(body);

@@ -5,6 +5,7 @@
  * a 5xx, and the database must hold exactly the rows it held before (nothing half-written).
  */
 import request from 'supertest';
+import { badJsonBodyCases } from '@quizmesh/platform/testing';
 import { authorQuizSchema, startAttemptResponseSchema } from '@quizmesh/contracts/quiz-api';
 import { as, newUser, quizBody, rowCounts, startQuiz, type QuizUnderTest } from './harness';
 
@@ -32,7 +33,6 @@ const FORGED_CURSORS = [
 const author = newUser('author');
 const player = newUser('player');
 const wrongTypes: unknown[] = [42, 'text', true, null, ['x'], { $gt: '' }];
-const kind = (value: unknown) => (Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value);
 const injection = [
   "' OR '1'='1' --",
   '"; DROP TABLE "Quiz"; --',
@@ -49,44 +49,12 @@ function jsonBodyCases(
   required = true,
 ): BadCase[] {
   const base = { method, path, as: who };
-  const cases: BadCase[] = [
-    { ...base, name: 'malformed JSON', raw: { text: '{"title": "x",', contentType: 'application/json' }, status: 400 },
-    { ...base, name: 'a JSON array', body: [valid], status: 400, field: 'body' },
-    {
-      ...base,
-      name: 'a JSON string',
-      raw: { text: '"hello"', contentType: 'application/json' },
-      status: 400,
-      field: 'body',
-    },
-    { ...base, name: 'JSON null', raw: { text: 'null', contentType: 'application/json' }, status: 400, field: 'body' },
-    {
-      ...base,
-      name: 'form encoding',
-      raw: { text: 'title=x', contentType: 'application/x-www-form-urlencoded' },
-      status: 415,
-    },
-    { ...base, name: 'text/plain', raw: { text: JSON.stringify(valid), contentType: 'text/plain' }, status: 415 },
-    { ...base, name: 'an oversized body', body: { ...valid, padding: 'x'.repeat(200 * 1024) }, status: 413 },
-    { ...base, name: 'an unknown field', body: { ...valid, authorId: newUser().id }, status: 400, field: 'authorId' },
-  ];
-  for (const field of Object.keys(valid)) {
-    if (required) {
-      const without = { ...valid };
-      delete without[field];
-      cases.push({ ...base, name: `missing ${field}`, body: without, status: 400, field: `body.${field}` });
-    }
-    for (const value of wrongTypes.filter((v) => kind(v) !== kind(valid[field]))) {
-      cases.push({
-        ...base,
-        name: `${field} = ${JSON.stringify(value)}`,
-        body: { ...valid, [field]: value },
-        status: 400,
-        field: `body.${field}`,
-      });
-    }
-  }
-  return cases;
+  return badJsonBodyCases(valid, {
+    wrongTypes,
+    skipSameKind: true,
+    unknownField: { authorId: newUser().id },
+    required,
+  }).map((c) => ({ ...base, ...c }));
 }
 
 function quizContentCases(method: Method, path: string): BadCase[] {

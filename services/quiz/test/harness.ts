@@ -27,15 +27,15 @@ import {
   Cleanups,
   createServiceTestDatabase,
   startAppPort,
+  TEST_RELAY_TUNING,
   type TestBackend,
 } from '@quizmesh/platform/testing';
-import { CLOUDEVENT_CONTENT_TYPE, startOutboxRelay, type OutboxRelay } from '@quizmesh/platform/outbox';
+import { CLOUDEVENT_CONTENT_TYPE, type OutboxRelay } from '@quizmesh/platform/outbox';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 import type { EventContract } from '@quizmesh/contracts/events';
 import { quizConfigSchema, type QuizConfig } from '../src/config';
-import { createQuizApp } from '../src/app';
-import { QuizCache } from '../src/cache';
-import { createQuizPrisma, type PrismaClient } from '../src/db';
+import type { PrismaClient } from '../src/db';
+import { createQuiz } from '../src/quiz';
 import type { QuizDeps } from '../src/routes';
 
 export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
@@ -165,27 +165,12 @@ export async function startQuiz(
     });
     const { lines: logLines, destination: logDestination } = captureLogLines();
     const runtime = new ServiceRuntime({ service: 'quiz', config, logDestination, exit: () => undefined });
-    cleanups.push(() => runtime.dapr.close());
-    const prisma = createQuizPrisma(config.DATABASE_URL, runtime.logger);
-    cleanups.push(() => prisma.$disconnect());
-    const relay = startOutboxRelay({
-      prisma,
-      dapr: runtime.dapr,
-      pubsub: config.PUBSUB_NAME,
-      logger: runtime.logger,
-      source: 'quiz',
-      intervalMs: 50,
-      backoff: { baseMs: 50, maxMs: 500 },
+    // The relay, the database and the Dapr client close as in production: through the runtime's shutdown.
+    cleanups.push(async () => {
+      await runtime.shutdown.shutdown();
     });
-    cleanups.push(() => relay.stop());
-    const deps: QuizDeps = {
-      prisma,
-      cache: new QuizCache(runtime.dapr, config.STATE_STORE_NAME, config.QUIZ_CACHE_TTL_SECONDS, runtime.logger),
-      relay,
-      logger: runtime.logger,
-      graceSeconds: config.SUBMIT_GRACE_SECONDS,
-    };
-    appPort.setHandler(createQuizApp(runtime, config, deps));
+    const { app, prisma, relay, deps } = createQuiz(runtime, config, { relay: TEST_RELAY_TUNING });
+    appPort.setHandler(app);
     await sidecar.ready;
 
     return {
@@ -249,11 +234,6 @@ export async function rowCounts(prisma: PrismaClient) {
 export function handledDeliveries(quiz: Pick<QuizUnderTest, 'logLines'>, topic: string): number {
   const route = `"url":"/events/${topic}"`;
   return quiz.logLines.filter((line) => line.includes(route) && line.includes('request completed')).length;
-}
-
-/** Polls `condition` (no timing assertion: jest's timeout is the only bound). */
-export async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((r) => setTimeout(r, 25));
 }
 
 /** A valid quiz body: `n` single-choice questions worth 1..n points, the first option correct. */

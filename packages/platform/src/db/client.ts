@@ -4,6 +4,9 @@
  * check and the shutdown the HTTP server wires up.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
+// Every service's generated client throws this one runtime class (one @prisma/client in the tree).
+import { PrismaClientKnownRequestError } from '@prisma/client/runtime/client';
+import { withTimeout } from '../timeout';
 
 /** The pino-compatible subset we log through. */
 export interface DatabaseLogger {
@@ -78,12 +81,8 @@ export type DatabaseCheck = { ok: true; latencyMs: number } | { ok: false; laten
 /** Readiness probe: `SELECT 1` within `timeoutMs` (default 2000). Never throws. */
 export async function checkDatabase(client: PrismaClientLike, timeoutMs = 2_000): Promise<DatabaseCheck> {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
   try {
-    await Promise.race([client.$queryRawUnsafe('SELECT 1'), timeout]);
+    await withTimeout(client.$queryRawUnsafe('SELECT 1'), timeoutMs, `no answer within ${timeoutMs} ms`);
     return { ok: true, latencyMs: performance.now() - started };
   } catch (error) {
     return {
@@ -91,9 +90,25 @@ export async function checkDatabase(client: PrismaClientLike, timeoutMs = 2_000)
       latencyMs: performance.now() - started,
       error: error instanceof Error ? error.message : String(error),
     };
-  } finally {
-    clearTimeout(timer);
   }
+}
+
+/** A unique-constraint violation (P2002), e.g. two registrations of one email racing. */
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof PrismaClientKnownRequestError && err.code === 'P2002';
+}
+
+/** "Record to update not found" (P2025). */
+export function isRecordNotFound(err: unknown): boolean {
+  return err instanceof PrismaClientKnownRequestError && err.code === 'P2025';
+}
+
+/** The readiness check of a service with a database (`/readyz` names it `database`). */
+export function databaseReadiness(client: PrismaClientLike): () => Promise<void> {
+  return async () => {
+    const check = await checkDatabase(client);
+    if (!check.ok) throw new Error(check.error);
+  };
 }
 
 /** Graceful shutdown: waits for in-flight queries, then closes the pool. */

@@ -1,4 +1,12 @@
-export { createPrismaClient, checkDatabase, disconnectPrismaClient, DatabaseConfigError } from './client';
+export {
+  createPrismaClient,
+  checkDatabase,
+  databaseReadiness,
+  isRecordNotFound,
+  isUniqueViolation,
+  disconnectPrismaClient,
+  DatabaseConfigError,
+} from './client';
 export type { PrismaClientConfig, PrismaClientLike, DatabaseCheck, DatabaseLogger } from './client';
 export { applyMigrations, createMigration, loadMigrationsList, MigrationError } from './migrations';
 export type {

@@ -14,11 +14,3 @@ export {
   type DeadLetterPage,
   type ListOptions,
 } from './store';
-export {
-  OptimisticState,
-  ContentionError,
-  type ConditionalWrite,
-  type MutationPlan,
-  type Versioned,
-  type OptimisticStateOptions,
-} from './state';

@@ -27,7 +27,7 @@ import {
   type DeadLetterReplayResult,
 } from './api';
 import { DeadLetterStore } from './store';
-import { OptimisticState } from './state';
+import { OptimisticState } from '../optimistic-state';
 
 /** The parts of a ServiceRuntime the helper needs (a ServiceRuntime fits). */
 export interface DeadLetterRuntime {

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors';
-import { OptimisticState, type ConditionalWrite, type Versioned } from './state';
+import { OptimisticState, type ConditionalWrite, type Versioned } from '../optimistic-state';
 import type { DeadLetter, ReplayOutcome } from './api';
 
 const indexEntrySchema = z.object({ id: z.string(), topic: z.string(), firstSeenAt: z.string() });

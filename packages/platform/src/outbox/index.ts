@@ -1,4 +1,4 @@
 export { enqueue, consumeOnce, currentTraceContext, OutboxContractError } from './outbox';
 export type { OutboxSql, EnqueueOptions } from './outbox';
-export { startOutboxRelay, CLOUDEVENT_CONTENT_TYPE } from './relay';
-export type { OutboxRelay, OutboxRelayOptions } from './relay';
+export { startOutboxRelay, startServiceOutboxRelay, CLOUDEVENT_CONTENT_TYPE } from './relay';
+export type { OutboxRelay, OutboxRelayOptions, OutboxRelayTuning } from './relay';

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { z } from 'zod';
 import type { EventContract } from '@quizmesh/contracts/events';
+import { validTraceparent } from '../trace-context';
 
 /** What the outbox needs of a Prisma client or interactive-transaction client. */
 export interface OutboxSql {
@@ -33,8 +34,6 @@ export interface EnqueueOptions {
   traceparent?: string | undefined;
   tracestate?: string | undefined;
 }
-
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** W3C traceparent of the active span, or undefined when tracing is off or nothing is traced. */
 export function currentTraceContext(): { traceparent: string; tracestate: string | undefined } | undefined {
@@ -82,11 +81,6 @@ export async function enqueue<C extends EventContract>(
     tracestate ?? null,
   );
   return id;
-}
-
-function validTraceparent(value: string | undefined): string | undefined {
-  const lower = value?.trim().toLowerCase();
-  return lower && TRACEPARENT.test(lower) ? lower : undefined;
 }
 
 /**

@@ -14,6 +14,7 @@
 import type { Logger } from 'pino';
 import type { Dapr } from '../dapr';
 import type { GracefulShutdown } from '../shutdown';
+import { withTimeout } from '../timeout';
 import type { OutboxSql } from './outbox';
 
 export const CLOUDEVENT_CONTENT_TYPE = 'application/cloudevents+json';
@@ -67,6 +68,26 @@ interface ClaimedRow {
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 
+/** What a service's composition root may tune about its relay (test harnesses poll faster). */
+export type OutboxRelayTuning = Pick<OutboxRelayOptions, 'intervalMs' | 'backoff'>;
+
+/**
+ * A service's relay: publishes as the service (CloudEvent `source` = its app id) through its
+ * sidecar and is stopped by the service's graceful shutdown.
+ */
+export function startServiceOutboxRelay(
+  runtime: { service: string; dapr: OutboxRelayOptions['dapr']; logger: Logger; shutdown: GracefulShutdown },
+  options: { prisma: OutboxSql; pubsub: string } & OutboxRelayTuning,
+): OutboxRelay {
+  return startOutboxRelay({
+    ...options,
+    dapr: runtime.dapr,
+    logger: runtime.logger,
+    source: runtime.service,
+    shutdown: runtime.shutdown,
+  });
+}
+
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const intervalMs = options.intervalMs ?? 1_000;
   const batchSize = options.batchSize ?? 50;
@@ -118,18 +139,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function publish(row: ClaimedRow): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`publish timed out after ${publishTimeoutMs} ms`)), publishTimeoutMs);
-    });
-    try {
-      await Promise.race([
-        options.dapr.publish(options.pubsub, row.topic, cloudEvent(row), { contentType: CLOUDEVENT_CONTENT_TYPE }),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(
+      options.dapr.publish(options.pubsub, row.topic, cloudEvent(row), { contentType: CLOUDEVENT_CONTENT_TYPE }),
+      publishTimeoutMs,
+      `publish timed out after ${publishTimeoutMs} ms`,
+    );
   }
 
   /** One statement for the whole batch: the database round trip per row was the bottleneck. */

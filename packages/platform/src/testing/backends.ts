@@ -27,6 +27,31 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+export interface QueueState {
+  /** messages waiting for a consumer */
+  ready: number;
+  /** messages delivered and not yet acknowledged */
+  unacknowledged: number;
+  consumers: number;
+}
+
+/** The columns `queues()` asks `rabbitmqctl list_queues` for, in this order. */
+export const QUEUE_LIST_COLUMNS = ['name', 'messages_ready', 'messages_unacknowledged', 'consumers'] as const;
+
+/** Parses `rabbitmqctl -q list_queues <QUEUE_LIST_COLUMNS> --no-table-headers` (whitespace-separated rows). */
+export function parseQueueList(stdout: string): Map<string, QueueState> {
+  const queues = new Map<string, QueueState>();
+  for (const line of stdout.split('\n')) {
+    const [name, ready, unacknowledged, consumers] = line.trim().split(/\s+/);
+    if (!name) continue;
+    const state = { ready: Number(ready), unacknowledged: Number(unacknowledged), consumers: Number(consumers) };
+    if (Object.values(state).some((n) => !Number.isInteger(n)))
+      throw new Error(`unexpected rabbitmqctl list_queues line: ${JSON.stringify(line)}`);
+    queues.set(name, state);
+  }
+  return queues;
+}
+
 /** Creates an empty PostgreSQL database; `drop()` removes it (terminating leftover sessions). */
 export async function createTestDatabase(prefix = 'qm_test'): Promise<TestDatabase> {
   const name = uniqueName(prefix);
@@ -58,6 +83,8 @@ export interface TestVhost {
   name: string;
   /** amqp URL pointing at the vhost */
   url: string;
+  /** every queue of the vhost with its depths and consumers, by name */
+  queues(): Promise<Map<string, QueueState>>;
   drop(): Promise<void>;
 }
 
@@ -70,6 +97,10 @@ export async function createTestVhost(prefix = 'qm_test'): Promise<TestVhost> {
   return {
     name,
     url: `${base.protocol}//${base.username}:${base.password}@${base.host}/${encodeURIComponent(name)}`,
+    async queues() {
+      const args = ['-q', 'list_queues', '-p', name, ...QUEUE_LIST_COLUMNS, '--no-table-headers'];
+      return parseQueueList((await run('rabbitmqctl', args)).stdout);
+    },
     async drop() {
       await run('rabbitmqctl', ['-q', 'delete_vhost', name]).catch(() => undefined);
     },

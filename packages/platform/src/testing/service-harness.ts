@@ -1,8 +1,9 @@
 /**
  * The pieces every service's in-process test harness needs (services/<svc>/test/harness.ts):
  * its database on either backend, an app port that also captures what the service publishes,
- * its log lines, and cleanups that run in reverse order. The sidecar and the service itself are
- * the harness's own: they differ per service.
+ * its log lines, and cleanups that run in reverse order. The sidecar is the harness's own (it
+ * differs per service); the service is built by its composition root (`create<Service>`), as in
+ * production, with `TEST_RELAY_TUNING`.
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -10,7 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import type { OutboxRelayTuning } from '../outbox';
 import { createTestDatabase } from './backends';
+
+/** The outbox relay of a service under test: polls and retries fast, so tests wait milliseconds. */
+export const TEST_RELAY_TUNING: OutboxRelayTuning = { intervalMs: 50, backoff: { baseMs: 50, maxMs: 500 } };
 
 export type TestBackend = 'postgres' | 'embedded';
 

@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { Dapr, GracefulShutdown } from '@quizmesh/platform';
 import { applyMigrations } from '@quizmesh/platform/db';
-import { createTestDatabase, type TestDatabase } from '@quizmesh/platform/testing';
+import { createTestDatabase, eventually, type TestDatabase } from '@quizmesh/platform/testing';
 import { consumeOnce, enqueue, startOutboxRelay, type OutboxRelay } from '@quizmesh/platform/outbox';
 import { scoreCalculated, userRegistered } from '@quizmesh/contracts/events';
 import { createFixtureClient, fixtureSchema, type FixtureClient } from './fixture';
@@ -52,11 +52,6 @@ async function pendingCount(): Promise<number> {
     `SELECT count(*)::int AS n FROM "OutboxEvent" WHERE "sentAt" IS NULL`,
   );
   return row?.n ?? -1;
-}
-
-/** Polls `condition` (no timing assertion: jest's timeout is the only bound). */
-async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((r) => setTimeout(r, 20));
 }
 
 beforeAll(async () => {

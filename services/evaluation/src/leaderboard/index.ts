@@ -4,6 +4,8 @@ import { RedisLeaderboardStore } from './redis-store';
 import type { LeaderboardStore } from './store';
 
 export * from './store';
+export * from './leaderboards';
+export * from './score';
 export { MemoryLeaderboardStore } from './memory-store';
 export { RedisLeaderboardStore } from './redis-store';
 

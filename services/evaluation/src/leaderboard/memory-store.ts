@@ -3,7 +3,7 @@
  * order statistics (data-structure-typed's RedBlackTree with `enableOrderStatistic`: subtree
  * sizes give rank and position lookups in O(log n)) plus a map from player to their current
  * key, so raising a score is delete + insert. Lost on restart: the service rebuilds it from the
- * BoardEntry table at start (boards.ts). Single process only; replicas need Redis.
+ * BoardEntry table at start (leaderboards.ts). Single process only; replicas need Redis.
  */
 import { RedBlackTree } from 'data-structure-typed';
 import type { BoardUpdate, LeaderboardStore, Neighbourhood, RankedMember, TopPage } from './store';

@@ -1,7 +1,7 @@
 /**
  * The leaderboard store: one sorted set per board, members are user ids, scores are composite
- * board scores (board-score.ts). Two implementations pass the same contract tests
- * (test/board-store-contract.ts): Redis sorted sets for real runs (REDIS_URL set) and an
+ * board scores (score.ts). Two implementations pass the same contract tests
+ * (test/leaderboard-store-contract.ts): Redis sorted sets for real runs (REDIS_URL set) and an
  * in-process order-statistic tree for the embedded default (ARCHITECTURE.md "Direct Redis").
  *
  * Order, identical in both: higher board score first; equal board scores: greater user id first

@@ -7,10 +7,9 @@
  * The gateway is the public entry, so `/events/*` answers only its own sidecar: a forged
  * delivery would otherwise push made-up notifications to any user.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
-import { AppError, type ServiceRuntime } from '@quizmesh/platform';
+import { AppError, sameSecret, type ServiceRuntime } from '@quizmesh/platform';
 import { unwrapDeadLetter } from '@quizmesh/platform/deadletters';
 import { leaderboardUpdated, notificationCreated, PUBSUB_NAME } from '@quizmesh/contracts/events';
 import type { StreamHub } from './hub';
@@ -21,12 +20,6 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
   const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
   return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**

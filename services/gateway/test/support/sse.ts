@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SseParser } from '@quizmesh/platform/testing';
 
 export interface SseEvent {
   event: string;
@@ -59,7 +60,7 @@ export function openStream(port: number, options: OpenStreamOptions = {}): Promi
         const notify = () => {
           for (const waiter of waiters.splice(0)) waiter();
         };
-        let buffer = '';
+        const parser = new SseParser();
         let endedResolve: () => void = () => undefined;
         const ended = new Promise<void>((r) => (endedResolve = r));
         const stream: SseStream = {
@@ -107,27 +108,10 @@ export function openStream(port: number, options: OpenStreamOptions = {}): Promi
             stream.body += chunk;
             return;
           }
-          buffer += chunk;
-          let split: number;
-          while ((split = buffer.indexOf('\n\n')) >= 0) {
-            const frame = buffer.slice(0, split);
-            buffer = buffer.slice(split + 2);
-            const event: SseEvent = { event: 'message', id: undefined, data: '' };
-            let hasData = false;
-            for (const line of frame.split('\n')) {
-              if (line.startsWith(':')) comments.push(line.slice(1).trim());
-              const colon = line.indexOf(':');
-              const field = colon < 0 ? line : line.slice(0, colon);
-              const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-              if (field === 'event') event.event = value;
-              else if (field === 'id') event.id = value;
-              else if (field === 'retry') stream.retry = Number(value);
-              else if (field === 'data') {
-                event.data = hasData ? `${event.data}\n${value}` : value;
-                hasData = true;
-              }
-            }
-            if (hasData) events.push(event);
+          for (const frame of parser.feed(chunk)) {
+            comments.push(...frame.comments);
+            if (frame.retry !== undefined) stream.retry = frame.retry;
+            if (frame.data !== undefined) events.push({ event: frame.event, id: frame.id, data: frame.data });
           }
           notify();
         });

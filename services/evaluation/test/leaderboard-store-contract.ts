@@ -1,9 +1,9 @@
 /**
  * The behaviour every LeaderboardStore must have, run against the in-process board and against
- * real Redis (board-store.memory.test.ts, board-store.redis.test.ts).
+ * real Redis (leaderboard-store.memory.test.ts, leaderboard-store.redis.test.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { encodeBoardScore } from '../src/board-score';
+import { encodeBoardScore } from '../src/leaderboard/score';
 import type { LeaderboardStore } from '../src/leaderboard';
 
 const at = (iso: string) => new Date(iso);

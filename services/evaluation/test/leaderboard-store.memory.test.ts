@@ -1,5 +1,5 @@
 import { MemoryLeaderboardStore } from '../src/leaderboard';
-import { leaderboardStoreContract } from './board-store-contract';
+import { leaderboardStoreContract } from './leaderboard-store-contract';
 
 describe('in-process leaderboard store', () => {
   leaderboardStoreContract(async () => {

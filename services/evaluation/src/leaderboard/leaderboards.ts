@@ -7,9 +7,9 @@
  */
 import type { Logger } from 'pino';
 import type { Board, LeaderboardEntry, LeaderboardPage, PlayerRank } from '@quizmesh/contracts/evaluation-api';
-import { boardKey, boardsOf, decodeBoardScore, encodeBoardScore, MAX_BOARD_POINTS, type BoardRef } from './board-score';
-import type { LeaderboardStore, RankedMember } from './leaderboard';
-import type { PrismaClient, Tx } from './db';
+import { boardKey, boardsOf, decodeBoardScore, encodeBoardScore, MAX_BOARD_POINTS, type BoardRef } from './score';
+import type { LeaderboardStore, RankedMember } from './store';
+import type { PrismaClient, Tx } from '../db';
 
 export function boardOf(ref: BoardRef): Board {
   switch (ref.kind) {

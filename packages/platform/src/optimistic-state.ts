@@ -15,8 +15,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StateConcurrencyEnum, StateConsistencyEnum, type DaprClient } from '@dapr/dapr';
 import type { z } from 'zod';
-import { AppError } from '../errors';
-import { DaprCallError, parseSdkError, type Dapr } from '../dapr';
+import { AppError } from './errors';
+import { DaprCallError, parseSdkError, type Dapr } from './dapr';
 
 export interface Versioned<T> {
   value: T;

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { Redis } from 'ioredis';
 import { backendUrls, redisKeyPrefix } from '@quizmesh/platform/testing';
 import { RedisLeaderboardStore } from '../src/leaderboard';
-import { leaderboardStoreContract } from './board-store-contract';
+import { leaderboardStoreContract } from './leaderboard-store-contract';
 import { deleteKeys } from './redis-cleanup';
 
 describe('Redis leaderboard store', () => {
