@@ -1,11 +1,13 @@
 /**
- * Evaluation's HTTP API (schemas: @quizmesh/contracts/evaluation-api). Every route needs a user
- * forwarded by the gateway (defence in depth: the gateway checks the token too); results are
- * readable by their player or an admin. The seed design's paths are served as aliases.
+ * Evaluation's HTTP API (schemas: @quizmesh/contracts/evaluation-api). Leaderboard pages are
+ * public; every other route needs a user forwarded by the gateway (defence in depth: the gateway
+ * checks the token too); results are readable by their player or an admin. The seed design's
+ * paths are served as aliases.
  */
 import type { Express, Request } from 'express';
 import { AppError, parseParams, parseQuery, requireSelfOrAdmin, requireUser } from '@quizmesh/platform';
 import {
+  CURRENT_WEEK,
   aroundQuerySchema,
   attemptIdParamsSchema,
   leaderboardQuerySchema,
@@ -15,7 +17,7 @@ import {
   userIdParamsSchema,
   weeklyBoardParamsSchema,
 } from '@quizmesh/contracts/evaluation-api';
-import type { BoardRef } from './board-score';
+import { isoWeekOf, type BoardRef } from './board-score';
 import type { Leaderboards } from './boards';
 import type { Results } from './results';
 
@@ -30,6 +32,11 @@ const BOARDS: Array<{ path: string; ref(req: Request): BoardRef }> = [
     path: '/api/v1/leaderboards/quiz/:quizId',
     ref: (req) => ({ kind: 'quiz', quizId: parseParams(req, quizBoardParamsSchema.loose()).quizId }),
   },
+  // Before `weekly/:isoWeek`, which would refuse `current` as an ISO week.
+  {
+    path: `/api/v1/leaderboards/weekly/${CURRENT_WEEK}`,
+    ref: () => ({ kind: 'weekly', isoWeek: isoWeekOf(new Date()) }),
+  },
   {
     path: '/api/v1/leaderboards/weekly/:isoWeek',
     ref: (req) => ({ kind: 'weekly', isoWeek: parseParams(req, weeklyBoardParamsSchema.loose()).isoWeek }),
@@ -40,8 +47,8 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   const { leaderboards, results } = deps;
 
   for (const board of BOARDS) {
+    // Public through the gateway (like a quiz's top 10); the rank lookup below needs a user.
     app.get(board.path, async (req, res) => {
-      requireUser(req);
       const ref = board.ref(req);
       const { limit, offset } = parseQuery(req, leaderboardQuerySchema);
       res.json(await leaderboards.page(ref, offset, limit));
@@ -82,7 +89,6 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   // ------------------------------------------------------------------ seed-compatible paths
 
   app.get('/api/leaderboard', async (req, res) => {
-    requireUser(req);
     const { limit, offset } = parseQuery(req, leaderboardQuerySchema);
     res.json(await leaderboards.page({ kind: 'global' }, offset, limit));
   });

@@ -13,6 +13,7 @@ import {
   resultListSchema,
   resultSchema,
 } from '@quizmesh/contracts/evaluation-api';
+import { isoWeekOf } from '../src/board-score';
 import { rebuildBoards } from '../src/boards';
 import { SCORING_CONSUMER } from '../src/consumers';
 import {
@@ -432,15 +433,53 @@ export function evaluationApiSuite(backend: Backend): void {
           401,
         );
       }
+      // A player's rank ("around me") needs a user; the pages are public (next test).
+      const rankPath = `/api/v1/leaderboards/global/players/${attempt.userId}`;
+      expectProblem(await api().get(rankPath), 401);
+      expect((await api().get(rankPath).set(asUser(other))).status).toBe(200);
+      expectProblem(await api().get(`/api/v1/results/${randomUUID()}`).set(asUser(other)), 404);
+    });
+
+    it('answers every leaderboard page without a user, as with one: global, quiz, weekly, current week, seed path', async () => {
+      const quiz = await publishQuiz();
+      const attempt = makeAttempt(quiz, { submittedAt: new Date().toISOString() });
+      await evaluation.deliver('quiz.completed', attempt);
       for (const path of [
         '/api/v1/leaderboards/global',
-        `/api/v1/leaderboards/global/players/${attempt.userId}`,
+        `/api/v1/leaderboards/quiz/${quiz.quizId}`,
+        '/api/v1/leaderboards/weekly/2026-W47',
+        '/api/v1/leaderboards/weekly/current',
         '/api/leaderboard',
       ]) {
-        expectProblem(await api().get(path), 401);
-        expect((await api().get(path).set(asUser(other))).status).toBe(200);
+        const anonymous = await api().get(path).query({ limit: 100 });
+        expect([path, anonymous.status]).toEqual([path, 200]);
+        leaderboardPageSchema.parse(anonymous.body);
+        const signedIn = await api().get(path).query({ limit: 100 }).set(asUser(attempt.userId));
+        expect(anonymous.body).toEqual(signedIn.body);
       }
-      expectProblem(await api().get(`/api/v1/results/${randomUUID()}`).set(asUser(other)), 404);
+      const quizBoard = await api().get(`/api/v1/leaderboards/quiz/${quiz.quizId}`);
+      expect(quizBoard.body.entries.map((e: { userId: string }) => e.userId)).toEqual([attempt.userId]);
+    });
+
+    it('serves the current ISO week at weekly/current, computed by the server, with the rank lookup under it', async () => {
+      const quiz = await publishQuiz();
+      const attempt = makeAttempt(quiz, { submittedAt: new Date().toISOString() });
+      await evaluation.deliver('quiz.completed', attempt);
+      const current = await api().get('/api/v1/leaderboards/weekly/current').query({ limit: 100 });
+      expect(current.status).toBe(200);
+      const page = leaderboardPageSchema.parse(current.body);
+      expect(page.board).toEqual({ kind: 'weekly', isoWeek: isoWeekOf(new Date()) });
+      expect(page.entries.map((e) => e.userId)).toContain(attempt.userId);
+      const named = await api()
+        .get(`/api/v1/leaderboards/weekly/${isoWeekOf(new Date())}`)
+        .query({ limit: 100 });
+      expect(named.body).toEqual(current.body);
+
+      const rankPath = `/api/v1/leaderboards/weekly/current/players/${attempt.userId}`;
+      expectProblem(await api().get(rankPath), 401);
+      const rank = await api().get(rankPath).set(asUser(attempt.userId));
+      expect(rank.status).toBe(200);
+      expect(playerRankSchema.parse(rank.body).player.userId).toBe(attempt.userId);
     });
 
     it('serves the seed paths: global top at /api/leaderboard, and 410 for client-submitted results', async () => {

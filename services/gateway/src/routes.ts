@@ -66,6 +66,11 @@ export const EXACT_ROUTES: readonly ExactRoute[] = [
   { method: 'GET', path: '/.well-known/jwks.json', appId: 'identity', access: PUBLIC },
   { method: 'GET', path: '/api/v1/quizzes', appId: 'quiz', access: PUBLIC },
   { method: 'GET', path: '/api/v1/quizzes/:id', appId: 'quiz', access: PUBLIC },
+  // Leaderboard pages are as public as the top 10 inside a quiz; a player's rank ("around me",
+  // …/players/:userId) stays under the prefix and needs a token.
+  { method: 'GET', path: '/api/v1/leaderboards/global', appId: 'evaluation', access: PUBLIC },
+  { method: 'GET', path: '/api/v1/leaderboards/quiz/:quizId', appId: 'evaluation', access: PUBLIC },
+  { method: 'GET', path: '/api/v1/leaderboards/weekly/:isoWeek', appId: 'evaluation', access: PUBLIC },
   // Seed-compatible paths (the original monolith's API), kept for existing clients.
   { method: 'POST', path: '/api/users/register', appId: 'identity', access: PUBLIC, limit: 'register' },
   { method: 'POST', path: '/api/users/login', appId: 'identity', access: PUBLIC, limit: 'login' },
@@ -74,7 +79,7 @@ export const EXACT_ROUTES: readonly ExactRoute[] = [
   { method: 'GET', path: '/api/quizzes/:id', appId: 'quiz', access: PUBLIC },
   { method: 'POST', path: '/api/quizzes', appId: 'quiz', access: USER },
   { method: 'POST', path: '/api/results/submit', appId: 'evaluation', access: USER },
-  { method: 'GET', path: '/api/leaderboard', appId: 'evaluation', access: USER },
+  { method: 'GET', path: '/api/leaderboard', appId: 'evaluation', access: PUBLIC },
   { method: 'GET', path: '/api/results/user/:id', appId: 'evaluation', access: USER },
 ];
 
