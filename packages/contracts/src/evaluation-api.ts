@@ -8,7 +8,7 @@
  * finish (to the second) first, then the greater user id. See services/evaluation/README.md.
  */
 import { z } from 'zod';
-import { quizCompleted, quizPublished, userRegistered } from './events';
+import { quizCompleted, quizPublished, userRenamed, userRegistered } from './events';
 import type { ApiOperation } from './operations';
 import { problemSchema } from './identity-api';
 
@@ -302,4 +302,9 @@ export type PlayerStatistics = z.infer<typeof playerStatisticsSchema>;
  * dead-letter admin API (platform/deadletters, public at /api/v1/admin/dead-letters/{appId})
  * lists and replays. The service mounts its dead letters with this list and the gateway documents them from it.
  */
-export const evaluationDeadLetterTopics = [quizPublished.topic, userRegistered.topic, quizCompleted.topic] as const;
+export const evaluationDeadLetterTopics = [
+  quizPublished.topic,
+  userRegistered.topic,
+  quizCompleted.topic,
+  userRenamed.topic,
+] as const;

@@ -482,6 +482,66 @@ export function evaluationApiSuite(backend: Backend): void {
       expect(playerRankSchema.parse(rank.body).player.userId).toBe(attempt.userId);
     });
 
+    it('renames a player on every board from user.renamed, keeps the latest name, and re-announces the tops that show them', async () => {
+      const quiz = await publishQuiz();
+      const player = randomUUID();
+      await evaluation.deliver('user.registered', makeRegistration(player, 'player 121947'));
+      await evaluation.deliver('quiz.completed', makeAttempt(quiz, { userId: player }));
+      const nameOn = async (path: string) =>
+        leaderboardPageSchema
+          .parse((await api().get(path).query({ limit: 100 })).body)
+          .entries.find((e) => e.userId === player)?.displayName;
+      const announced = () =>
+        publishedFor(leaderboardUpdated.topic, (d) =>
+          ((d.top as Array<{ userId: string; displayName?: string }>) ?? []).some(
+            (e) => e.userId === player && e.displayName === 'Ada',
+          ),
+        );
+      const renamed = { schemaVersion: 1, userId: player, displayName: 'Ada', changedAt: '2026-11-20T10:00:00.000Z' };
+      await expect(evaluation.deliver('user.renamed', renamed)).resolves.toBe('SUCCESS');
+      expect(await nameOn(`/api/v1/leaderboards/quiz/${quiz.quizId}`)).toBe('Ada');
+      expect(await nameOn('/api/v1/leaderboards/weekly/2026-W47')).toBe('Ada');
+      // The quiz board's top shows them: quiz (its snapshot) and the gateway (live boards) hear of it.
+      await eventually(() => announced().some((p) => (p.event.data as { quizId?: string }).quizId === quiz.quizId));
+      const announcements = announced().length;
+
+      // An older rename arriving late, and a repeat, change nothing and publish nothing.
+      const older = { ...renamed, displayName: 'A. L.', changedAt: '2026-11-19T10:00:00.000Z' };
+      await expect(evaluation.deliver('user.renamed', older)).resolves.toBe('SUCCESS');
+      await expect(evaluation.deliver('user.renamed', renamed)).resolves.toBe('SUCCESS');
+      expect(await nameOn(`/api/v1/leaderboards/quiz/${quiz.quizId}`)).toBe('Ada');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(announced()).toHaveLength(announcements);
+    });
+
+    it('keeps a rename that arrives before the registration', async () => {
+      const player = randomUUID();
+      const renamed = { schemaVersion: 1, userId: player, displayName: 'Grace', changedAt: '2026-11-20T10:00:00.000Z' };
+      await expect(evaluation.deliver('user.renamed', renamed)).resolves.toBe('SUCCESS');
+      await expect(evaluation.deliver('user.registered', makeRegistration(player, 'player 5'))).resolves.toBe(
+        'SUCCESS',
+      );
+      expect(await evaluation.prisma.player.findUnique({ where: { userId: player } })).toMatchObject({
+        displayName: 'Grace',
+      });
+    });
+
+    it('drops a user.renamed that does not match the contract, writing nothing', async () => {
+      const player = randomUUID();
+      await evaluation.deliver('user.registered', makeRegistration(player, 'Hedy'));
+      const before = await rowCounts(evaluation.prisma);
+      for (const bad of [
+        { schemaVersion: 1, userId: player, displayName: '', changedAt: '2026-11-20T10:00:00.000Z' },
+        { schemaVersion: 1, userId: 'not-a-uuid', displayName: 'X', changedAt: '2026-11-20T10:00:00.000Z' },
+        { schemaVersion: 1, userId: player, displayName: 'X', changedAt: 'yesterday' },
+        { schemaVersion: 2, userId: player, displayName: 'X', changedAt: '2026-11-20T10:00:00.000Z' },
+      ]) {
+        await expect(evaluation.deliver('user.renamed', bad)).resolves.toBe('DROP');
+      }
+      expect(await rowCounts(evaluation.prisma)).toEqual(before);
+      expect((await evaluation.prisma.player.findUnique({ where: { userId: player } }))?.displayName).toBe('Hedy');
+    });
+
     it('serves the seed paths: global top at /api/leaderboard, and 410 for client-submitted results', async () => {
       const user = randomUUID();
       const top = await api().get('/api/leaderboard').query({ limit: 3 }).set(asUser(user));
