@@ -227,6 +227,23 @@ export const scoreCalculated = defineEvent({
       calculatedAt: timestamp,
       /** submitted after the deadline: scored 0 and kept off the leaderboards */
       late: z.boolean().optional(),
+      /** the title of the version played, for messages (optional: added after v1 shipped) */
+      quizTitle: z.string().min(1).max(200).optional(),
+      /**
+       * each question of the version and what it earned (optional: added after v1 shipped); quiz
+       * keeps it for the player's review, so the scoring rules stay evaluation's alone
+       */
+      questions: z
+        .array(
+          z.object({
+            questionId: id,
+            /** the chosen options equal the correct ones (also for a late attempt, which earns 0) */
+            correct: z.boolean(),
+            pointsAwarded: z.number().int().nonnegative(),
+          }),
+        )
+        .max(500)
+        .optional(),
     })
     .refine((e) => e.score <= e.maxScore, { path: ['score'], message: 'score exceeds maxScore' })
     .refine((e) => e.correctCount <= e.questionCount, {

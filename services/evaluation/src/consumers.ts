@@ -222,6 +222,12 @@ export async function scoreCompletedAttempt(
         finishedAt: finishedAt.toISOString(),
         calculatedAt: calculatedAt.toISOString(),
         late: scored.late,
+        quizTitle: key.title,
+        questions: scored.breakdown.map((q) => ({
+          questionId: q.questionId,
+          correct: q.correct,
+          pointsAwarded: q.earned,
+        })),
       },
       trace,
     );

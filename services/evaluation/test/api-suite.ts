@@ -94,6 +94,12 @@ export function evaluationApiSuite(backend: Backend): void {
         quizVersion: 1,
         late: false,
         finishedAt: attempt.submittedAt,
+        // For the player's review (quiz) and the result message (notification).
+        quizTitle: 'Capitals of Europe',
+        questions: [
+          { questionId: single?.questionId, correct: true, pointsAwarded: 2 },
+          { questionId: multiple?.questionId, correct: false, pointsAwarded: 0 },
+        ],
       });
     });
 

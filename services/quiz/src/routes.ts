@@ -24,7 +24,7 @@ import {
   updateQuizRequestSchema,
   type AttemptHistory,
 } from '@quizmesh/contracts/quiz-api';
-import { startAttempt, submitAttempt, visibleAttempt } from './attempts';
+import { reviewAttempt, startAttempt, submitAttempt, visibleAttempt } from './attempts';
 import type { QuizCache } from './cache';
 import type { PrismaClient } from './db';
 import { listQuizzes } from './listing';
@@ -173,7 +173,8 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
   const start: RequestHandler = async (req, res) => {
     const user = caller(req);
     const { id } = parseParams(req, quizIdParamsSchema);
-    const started = await startAttempt(prisma, user, id);
+    const started = await startAttempt(prisma, user, id, { graceSeconds: deps.graceSeconds, trace: trace(req) });
+    if (started.expiredAttemptId) deps.relay?.wake();
     res
       .status(started.created ? 201 : 200)
       .location(attemptPath(started.attempt.id))
@@ -207,6 +208,11 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     res.json(toAttemptView(await visibleAttempt(prisma, caller(req), id)));
   };
 
+  const review: RequestHandler = async (req, res) => {
+    const { id } = parseParams(req, attemptIdParamsSchema);
+    res.json(await reviewAttempt(prisma, caller(req), id));
+  };
+
   const history: RequestHandler = async (req, res) => {
     const { id } = parseParams(req, attemptIdParamsSchema);
     await visibleAttempt(prisma, caller(req), id);
@@ -237,6 +243,7 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
   app.post('/api/v1/attempts/:id/submit', submit);
   app.get('/api/v1/attempts/:id', getAttempt);
   app.get('/api/v1/attempts/:id/history', history);
+  app.get('/api/v1/attempts/:id/review', review);
   // Seed-compatible paths (quizSeedAliases), served directly; the gateway passes them through.
   app.get('/api/quizzes', list);
   app.get('/api/quizzes/:id', getOne);
