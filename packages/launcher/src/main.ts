@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { Launcher, LaunchError, type Backends } from './launcher';
 
 const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N] [--only=svc,svc] [--state-dir=DIR]
-  --backends=embedded  (default) PGlite per service, in-memory state and pub/sub: no external servers
+  --backends=embedded  (default) PGlite per service, state in files, in-memory pub/sub: no external servers
   --backends=local     PostgreSQL, Redis and RabbitMQ on 127.0.0.1 (components/local)
   --port-offset=N      add N to every port, to run beside another copy
   --only=a,b           start only these services (plus the gateway)`;
