@@ -872,6 +872,8 @@ export function quizApiSuite(backend: Backend): void {
         expect(await quiz.prisma.outboxEvent.count()).toBe(before);
         expect((await quiz.prisma.attempt.findUniqueOrThrow({ where: { id: attempt.id } })).answers).toBeNull();
 
+        // Nothing to review before it is scored.
+        expectProblem(await api().get(`/api/v1/attempts/${attempt.id}/review`).set(as(player)), 409);
         // Evaluation scores the expired attempt as a late one without answers: 0.
         const eventId = `${attempt.id}-expired-score`;
         await quiz.deliver(scoreCalculated, eventId, scoreFor(attempt.id, player.id, [], true));
