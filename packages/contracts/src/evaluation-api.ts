@@ -173,6 +173,9 @@ export const playerStatisticsSchema = z
 export type { Access } from './operations';
 export type EvaluationOperation = ApiOperation<'get' | 'post'>;
 
+/** The path segment that names the ISO week the server is in (`/api/v1/leaderboards/weekly/current`). */
+export const CURRENT_WEEK = 'current';
+
 const boards = [
   { name: 'Global', path: '/api/v1/leaderboards/global', params: undefined, what: 'every quiz' },
   { name: 'Quiz', path: '/api/v1/leaderboards/quiz/{quizId}', params: quizBoardParamsSchema, what: 'one quiz' },
@@ -181,6 +184,12 @@ const boards = [
     path: '/api/v1/leaderboards/weekly/{isoWeek}',
     params: weeklyBoardParamsSchema,
     what: 'one ISO week',
+  },
+  {
+    name: 'CurrentWeek',
+    path: `/api/v1/leaderboards/weekly/${CURRENT_WEEK}`,
+    params: undefined,
+    what: 'the current ISO week (UTC, computed by the server; the answer names it in `board.isoWeek`)',
   },
 ] as const;
 
@@ -191,11 +200,12 @@ export const evaluationOperations: readonly EvaluationOperation[] = [
       method: 'get',
       path,
       summary: `Top players of ${what}`,
-      access: 'user',
+      // As public as the top 10 shown with a quiz; a token, when sent, must still be valid.
+      access: 'public',
       ...(params ? { params } : {}),
       query: leaderboardQuerySchema,
       response: { status: 200, schema: leaderboardPageSchema },
-      errors: [401],
+      errors: [],
     },
     {
       operationId: `get${name}LeaderboardRank`,

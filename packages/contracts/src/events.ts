@@ -62,6 +62,7 @@ export const TOPICS = {
   attemptFailed: 'attempt.failed',
   notificationCreated: 'notification.created',
   tokensRevoked: 'tokens.revoked',
+  userRenamed: 'user.renamed',
 } as const;
 
 /** identity → evaluation (stats record), notification (welcome message) */
@@ -80,6 +81,26 @@ export const userRegistered = defineEvent({
       registeredAt: timestamp,
     })
     .meta({ id: 'UserRegisteredV1', description: 'A new account exists.' }),
+});
+
+/**
+ * identity → evaluation (renames the player on the leaderboards). Published in the transaction
+ * that changes a public profile field; carries the profile as it now is, so the latest
+ * `changedAt` wins whatever order deliveries arrive in.
+ */
+export const userRenamed = defineEvent({
+  topic: TOPICS.userRenamed,
+  schemaVersion: 1,
+  publisher: 'identity',
+  schema: z
+    .object({
+      schemaVersion: z.literal(1),
+      userId: id,
+      displayName: z.string().min(1).max(200),
+      /** when the change was committed: a consumer keeps the profile with the latest */
+      changedAt: timestamp,
+    })
+    .meta({ id: 'UserRenamedV1', description: "A user's display name changed." }),
 });
 
 /** The answer-key shape of one question in quiz.published (quiz's question types). */
@@ -206,6 +227,23 @@ export const scoreCalculated = defineEvent({
       calculatedAt: timestamp,
       /** submitted after the deadline: scored 0 and kept off the leaderboards */
       late: z.boolean().optional(),
+      /** the title of the version played, for messages (optional: added after v1 shipped) */
+      quizTitle: z.string().min(1).max(200).optional(),
+      /**
+       * each question of the version and what it earned (optional: added after v1 shipped); quiz
+       * keeps it for the player's review, so the scoring rules stay evaluation's alone
+       */
+      questions: z
+        .array(
+          z.object({
+            questionId: id,
+            /** the chosen options equal the correct ones (also for a late attempt, which earns 0) */
+            correct: z.boolean(),
+            pointsAwarded: z.number().int().nonnegative(),
+          }),
+        )
+        .max(500)
+        .optional(),
     })
     .refine((e) => e.score <= e.maxScore, { path: ['score'], message: 'score exceeds maxScore' })
     .refine((e) => e.correctCount <= e.questionCount, {
@@ -324,6 +362,7 @@ export const EVENTS = [
   attemptFailed,
   notificationCreated,
   tokensRevoked,
+  userRenamed,
 ] as const;
 
 export type UserRegistered = z.infer<typeof userRegistered.schema>;
@@ -334,4 +373,5 @@ export type LeaderboardUpdated = z.infer<typeof leaderboardUpdated.schema>;
 export type AttemptFailed = z.infer<typeof attemptFailed.schema>;
 export type NotificationCreated = z.infer<typeof notificationCreated.schema>;
 export type TokensRevoked = z.infer<typeof tokensRevoked.schema>;
+export type UserRenamed = z.infer<typeof userRenamed.schema>;
 export type EventData<C extends EventContract> = z.infer<C['schema']>;

@@ -213,7 +213,7 @@ export const listQuizzesQuerySchema = z
 
 export const QUIZ_STATUSES = ['draft', 'published', 'archived'] as const;
 export const VERSION_STATUSES = ['draft', 'published', 'superseded', 'archived'] as const;
-export const ATTEMPT_STATUSES = ['IN_PROGRESS', 'SUBMITTED', 'SCORED', 'FAILED'] as const;
+export const ATTEMPT_STATUSES = ['IN_PROGRESS', 'SUBMITTED', 'SCORED', 'FAILED', 'EXPIRED'] as const;
 export const quizStatusSchema = z.enum(QUIZ_STATUSES);
 export const versionStatusSchema = z.enum(VERSION_STATUSES);
 export const attemptStatusSchema = z.enum(ATTEMPT_STATUSES);
@@ -353,12 +353,17 @@ export const attemptSchema = z
     /** submitted after the deadline plus the grace period: evaluation scores it 0 */
     late: z.boolean(),
     answers: z.array(z.strictObject({ questionId: z.uuid(), optionIds: z.array(z.uuid()) })).nullable(),
-    /** set once SCORED */
+    /** set once SCORED, or once an EXPIRED attempt is scored (0, like a late one) */
     score: attemptScoreSchema.nullable(),
     /** set once FAILED */
     failureReason: z.string().nullable(),
   })
-  .meta({ id: 'Attempt', description: 'IN_PROGRESS → SUBMITTED → SCORED, or FAILED when it cannot be scored.' });
+  .meta({
+    id: 'Attempt',
+    description:
+      'IN_PROGRESS → SUBMITTED → SCORED, or FAILED when it cannot be scored; IN_PROGRESS → EXPIRED when nobody ' +
+      'submitted it by its deadline plus the grace period (scored 0, not ranked).',
+  });
 
 export const startAttemptResponseSchema = z
   .object({ attempt: attemptSchema, quiz: playerQuizSchema })
@@ -390,6 +395,35 @@ export const attemptHistorySchema = z
     ),
   })
   .meta({ id: 'AttemptHistory', description: "The attempt's state transitions, oldest first." });
+
+export const reviewedQuestionSchema = z
+  .object({
+    ...authorQuestionSchema.shape,
+    /** what the player chose; empty when the question was left unanswered */
+    selectedOptionIds: z.array(z.uuid()),
+    /** the chosen options are exactly the correct ones */
+    correct: z.boolean(),
+    /** 0 for a wrong answer, and for every question of a late or expired attempt */
+    pointsAwarded: z.number().int().nonnegative(),
+  })
+  .meta({ id: 'ReviewedQuestion', description: 'A question as the author wrote it, with the player’s answer.' });
+
+export const attemptReviewSchema = z
+  .object({
+    attemptId: z.uuid(),
+    quizId: z.uuid(),
+    quizVersion: z.number().int().positive(),
+    title: z.string(),
+    status: z.enum(['SCORED', 'EXPIRED']),
+    late: z.boolean(),
+    score: attemptScoreSchema,
+    /** in the order the player saw them */
+    questions: z.array(reviewedQuestionSchema),
+  })
+  .meta({
+    id: 'AttemptReview',
+    description: 'A scored attempt question by question: correct options and explanations (its player only).',
+  });
 
 // -------------------------------------------------------------------------------- operations
 
@@ -506,7 +540,9 @@ export const quizOperations: readonly QuizOperation[] = [
     params: quizIdParamsSchema,
     response: { status: 201, schema: startAttemptResponseSchema },
     errors: [401, 404, 409],
-    description: 'Answers 200 with the open attempt when the caller already has one for this version.',
+    description:
+      'Answers 200 with the open attempt when the caller already has one for this version. An open attempt past ' +
+      'its deadline plus the grace period is closed as EXPIRED first, and a new one starts (201).',
   },
   {
     operationId: 'submitAttempt',
@@ -517,8 +553,10 @@ export const quizOperations: readonly QuizOperation[] = [
     params: attemptIdParamsSchema,
     body: submitAttemptRequestSchema,
     response: { status: 202, schema: attemptAcceptedSchema },
-    errors: [401, 403, 404],
-    description: 'Idempotent: submitting again answers the same 202 and changes nothing.',
+    errors: [401, 403, 404, 409],
+    description:
+      'Idempotent: submitting again answers the same 202 and changes nothing. 409 `attempt-expired` once the ' +
+      'attempt was closed for passing its deadline plus the grace period unsubmitted (its answers are not recorded).',
   },
   {
     operationId: 'getAttempt',
@@ -529,6 +567,19 @@ export const quizOperations: readonly QuizOperation[] = [
     params: attemptIdParamsSchema,
     response: { status: 200, schema: attemptSchema },
     errors: [401, 403, 404],
+  },
+  {
+    operationId: 'getAttemptReview',
+    method: 'get',
+    path: '/api/v1/attempts/{id}/review',
+    summary: 'A scored attempt with the correct options and the explanations (its player only)',
+    access: 'user',
+    params: attemptIdParamsSchema,
+    response: { status: 200, schema: attemptReviewSchema },
+    errors: [401, 403, 404, 409],
+    description:
+      'Only the player who made the attempt may read it (403 for everyone else, admins included). ' +
+      '409 `attempt-not-scored` until the attempt is scored: answer keys and explanations are never shown before.',
   },
   {
     operationId: 'getAttemptHistory',
@@ -562,4 +613,6 @@ export type QuizList = z.infer<typeof quizListSchema>;
 export type Attempt = z.infer<typeof attemptSchema>;
 export type AttemptStatus = z.infer<typeof attemptStatusSchema>;
 export type AttemptHistory = z.infer<typeof attemptHistorySchema>;
+export type AttemptReview = z.infer<typeof attemptReviewSchema>;
+export type ReviewedQuestion = z.infer<typeof reviewedQuestionSchema>;
 export type LeaderboardSnapshot = z.infer<typeof leaderboardSnapshotSchema>;

@@ -26,6 +26,7 @@ import {
   scoreCalculated,
   tokensRevoked,
   userRegistered,
+  userRenamed,
   type EventContract,
 } from './events';
 import { evaluationOperations, evaluationSeedAliases } from './evaluation-api';
@@ -100,7 +101,7 @@ export const evaluationApp = defineApp({
   description: 'Scores, results, leaderboards and player statistics.',
   operations: evaluationOperations,
   seedAliases: evaluationSeedAliases,
-  consumes: [{ event: quizPublished }, { event: userRegistered }, { event: quizCompleted }],
+  consumes: [{ event: quizPublished }, { event: userRegistered }, { event: quizCompleted }, { event: userRenamed }],
   compensates: [],
   deadLetters: 'admin-api',
 });

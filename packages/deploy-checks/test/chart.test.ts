@@ -284,7 +284,10 @@ describe('default install (minikube)', () => {
       .map(summary)
       .sort();
     expect(rendered).toEqual(local);
-    expect(rendered).toEqual([expect.stringMatching(/^refresh-token-purge .*scopes=\["identity"\]$/)]);
+    expect(rendered).toEqual([
+      expect.stringMatching(/^attempt-expiry .*scopes=\["quiz"\]$/),
+      expect.stringMatching(/^refresh-token-purge .*scopes=\["identity"\]$/),
+    ]);
   });
 
   it('delivers leaderboard updates to every gateway replica, other events once per app', () => {
@@ -319,6 +322,7 @@ describe('default install (minikube)', () => {
     expect(
       components.map((component) => `${component.metadata.name}: ${String(pathGet(component, 'spec.type'))}`).sort(),
     ).toEqual([
+      'attempt-expiry: bindings.cron',
       'mail: bindings.smtp',
       'pubsub-broadcast: pubsub.rabbitmq',
       'pubsub: pubsub.rabbitmq',

@@ -6,10 +6,14 @@
  *   quiz.completed → evaluation → score.calculated → identity (stats), quiz (SCORED), notification (result)
  *                              → leaderboard.updated → gateway (SSE), quiz (cached top)
  *   user.registered → notification (welcome), evaluation (display names)
+ *   user.renamed → evaluation (display names) → leaderboard.updated → quiz (cached top), gateway (SSE)
  * becomes visible through the public API. Every wait is `eventually` (bounded, names what is missing).
  */
 import { leaderboardUpdated, notificationCreated } from '@quizmesh/contracts/events';
+import { leaderboardPageSchema } from '@quizmesh/contracts/evaluation-api';
+import { userProfileSchema } from '@quizmesh/contracts/identity-api';
 import { notificationListSchema } from '@quizmesh/contracts/notification-api';
+import { playerQuizSchema } from '@quizmesh/contracts/quiz-api';
 import type { Backends } from '@quizmesh/launcher';
 import {
   SseClient,
@@ -202,5 +206,33 @@ describe.each(variants)('event-driven core on %s backends', (_name, backends, da
       .filter((e) => e.event === 'notification')
       .map((e) => notificationEventSchema.parse(e.data).userId);
     expect(new Set(recipients)).toEqual(new Set([best.id]));
+  });
+
+  // Last: it changes a display name the tests above compare.
+  it('renames a player on every board, the quiz page and the live stream after a display-name change (user.renamed)', async () => {
+    const { gateway } = e2e;
+    const renamed = `${low.displayName} renamed`;
+    await gateway.expect(200, userProfileSchema, 'PATCH', '/api/v1/users/me', {
+      token: low.token,
+      body: { displayName: renamed },
+    });
+    // identity → user.renamed → evaluation (Player) → leaderboard.updated → quiz (snapshot), gateway (stream)
+    for (const board of [`quiz/${quiz.id}`, 'global', 'weekly/current']) {
+      await eventually(`the new name on the ${board} board`, async () => {
+        const page = await gateway.expect(200, leaderboardPageSchema, 'GET', `/api/v1/leaderboards/${board}?limit=100`);
+        const entry = page.entries.find((e) => e.userId === low.id);
+        if (entry?.displayName !== renamed) throw missing(`${board}: ${String(entry?.displayName)}`);
+      });
+    }
+    await eventually("the new name in the quiz page's top 10", async () => {
+      const page = await gateway.expect(200, playerQuizSchema, 'GET', `/api/v1/quizzes/${quiz.id}`);
+      const entry = page.leaderboard?.top.find((e) => e.userId === low.id);
+      if (entry?.displayName !== renamed) throw missing(`quiz page: ${String(entry?.displayName)}`);
+    });
+    if (!stream) throw streamError instanceof Error ? streamError : new Error(`no stream: ${String(streamError)}`);
+    await stream.next((e) => {
+      const parsed = leaderboardEventSchema.safeParse(e.data);
+      return parsed.success && parsed.data.top.some((t) => t.userId === low.id && t.displayName === renamed);
+    }, 'a leaderboard event with the new name');
   });
 });

@@ -268,7 +268,7 @@ export class Launcher {
 
     out(
       backends === 'embedded'
-        ? 'Quizmesh: embedded backends (PGlite per service, in-memory state and pub/sub, local file secrets)'
+        ? 'Quizmesh: embedded backends (PGlite per service, state kept in files, in-memory pub/sub, local file secrets)'
         : 'Quizmesh: local backends (PostgreSQL, Redis and RabbitMQ on 127.0.0.1)',
     );
     // Dynamic ports are reserved all at once (so no two services get the same one) and below

@@ -8,7 +8,7 @@ import { Launcher, LaunchError, MAX_REPLICAS, parseReplicas, type Backends } fro
 
 const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N] [--only=svc,svc] [--replicas=svc=N,…]
                     [--state-dir=DIR]
-  --backends=embedded  (default) PGlite per service, in-memory state and pub/sub: no external servers
+  --backends=embedded  (default) PGlite per service, state in files, in-memory pub/sub: no external servers
   --backends=local     PostgreSQL, Redis and RabbitMQ on 127.0.0.1 (components/local)
   --port-offset=N      add N to every port, to run beside another copy
   --only=a,b           start only these services (plus the gateway)

@@ -5,6 +5,7 @@
  * `ignoreErrors: true`, becomes a warning and the component is skipped, like daprd.
  */
 import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { ComponentSpec } from './resources/types';
 import { SidecarStartupError, errorMessage } from './errors';
@@ -244,7 +245,18 @@ async function initOne(raw: RawComponent, ctx: ComponentContext, set: ComponentS
       }
       let store: StateStore;
       if (raw.type === 'state.in-memory') {
-        store = new InMemoryStateStore();
+        // persistPath: a local extension (daprd ignores it) that keeps the store in a file per
+        // app and component, so `npm start` keeps inboxes and dead letters across restarts.
+        const persistPath = metadata.persistPath || undefined;
+        const owner = ctx.namespace ? `${ctx.namespace}.${ctx.appId}` : ctx.appId;
+        try {
+          store = new InMemoryStateStore({
+            persistFile:
+              persistPath === undefined ? undefined : join(resolve(persistPath), `${owner}.${raw.name}.json`),
+          });
+        } catch (err) {
+          return fail(raw, 'spec.metadata[persistPath]', errorMessage(err));
+        }
       } else {
         const hostPort = metadata.redisHost ?? '';
         const colon = hostPort.lastIndexOf(':');

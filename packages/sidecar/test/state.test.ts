@@ -20,11 +20,19 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+const persistRoot = tempDir('persist');
+
 const backends = [
   {
     kind: 'in-memory',
     component: (name: string) =>
       `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: ${name}}\nspec: {type: state.in-memory, version: v1}\n`,
+  },
+  {
+    // npm start's store (components/embedded/statestore.yaml): the same behaviour, kept in a file.
+    kind: 'in-memory with persistPath',
+    component: (name: string) =>
+      `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: ${name}}\nspec:\n  type: state.in-memory\n  version: v1\n  metadata:\n  - {name: persistPath, value: ${JSON.stringify(persistRoot)}}\n`,
   },
   {
     kind: 'redis',
@@ -34,7 +42,7 @@ const backends = [
 ] as const;
 
 describe.each(backends)('state API on state.$kind', ({ kind, component }) => {
-  const appId = uniqueName(`st${kind === 'redis' ? 'r' : 'm'}`);
+  const appId = uniqueName(`st${kind === 'redis' ? 'r' : kind === 'in-memory' ? 'm' : 'p'}`);
   const registryDir = tempDir('reg');
   const resources = resourcesDir({ 'state.yaml': component('statestore') });
   let sidecar: RunningSidecar;
@@ -281,5 +289,79 @@ describe('state key prefixes on real Redis', () => {
     const [item] = await client.state.getBulk('bycustom', ['k']);
     expect(item).toMatchObject({ key: 'k', data: 3 });
     await client.stop();
+  });
+});
+
+describe('state.in-memory with persistPath (npm start keeps its state across restarts)', () => {
+  const registryDir = tempDir('reg');
+  const dir = tempDir('persisted');
+  const component = `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: statestore}\nspec:\n  type: state.in-memory\n  version: v1\n  metadata:\n  - {name: persistPath, value: ${JSON.stringify(dir)}}\n`;
+  const resources = resourcesDir({ 'state.yaml': component });
+
+  afterAll(() => {
+    removeDir(registryDir);
+    removeDir(resources);
+    removeDir(dir);
+    removeDir(persistRoot);
+  });
+
+  it('answers after a restart what it had saved: values, ETags, deletions; expired items stay gone', async () => {
+    const appId = uniqueName('stpr');
+    const first = await startTestSidecar({ appId, registryDir, resourcesPaths: [resources] });
+    const client = sdkClient(first);
+    await client.state.save('statestore', [
+      { key: 'inbox', value: { items: ['welcome'] } },
+      { key: 'gone', value: 1 },
+      { key: 'brief', value: 'x', metadata: { ttlInSeconds: '1' } },
+    ]);
+    await client.state.transaction('statestore', [
+      { operation: 'upsert', request: { key: 'dead-letter', value: { topic: 'score.calculated' } } },
+      { operation: 'delete', request: { key: 'gone' } },
+    ]);
+    const etag = (await raw(first, '/v1.0/state/statestore/inbox')).headers.get('etag');
+    await client.stop();
+    await first.close();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    const second = await startTestSidecar({ appId, registryDir, resourcesPaths: [resources] });
+    const again = sdkClient(second);
+    try {
+      expect(await again.state.get('statestore', 'inbox')).toEqual({ items: ['welcome'] });
+      expect(await again.state.get('statestore', 'dead-letter')).toEqual({ topic: 'score.calculated' });
+      expect(await again.state.get('statestore', 'gone')).toBe('');
+      expect(await again.state.get('statestore', 'brief')).toBe('');
+      // Optimistic concurrency carries over: the ETag read before the restart still matches.
+      expect((await raw(second, '/v1.0/state/statestore/inbox')).headers.get('etag')).toBe(etag);
+      const stale = await raw(second, '/v1.0/state/statestore', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([
+          { key: 'inbox', value: 1, etag: 'not-the-etag', options: { concurrency: 'first-write' } },
+        ]),
+      });
+      expect(stale.status).toBe(409);
+    } finally {
+      await again.stop();
+      await second.close();
+    }
+  });
+
+  it('keeps each app’s data apart, and refuses a second sidecar of the same app on the same file', async () => {
+    const [one, two] = [uniqueName('stpa'), uniqueName('stpb')];
+    const a = await startTestSidecar({ appId: one, registryDir, resourcesPaths: [resources] });
+    const b = await startTestSidecar({ appId: two, registryDir, resourcesPaths: [resources] });
+    try {
+      await sdkClient(a).state.save('statestore', [{ key: 'k', value: 'from a' }]);
+      expect(await sdkClient(b).state.get('statestore', 'k')).toBe('');
+      // Its own registry: the file lock, not the app-id registry, must refuse it.
+      const otherRegistry = tempDir('reg2');
+      await expect(
+        startTestSidecar({ appId: one, registryDir: otherRegistry, resourcesPaths: [resources] }),
+      ).rejects.toThrow(/persistPath.*in use by process/);
+      removeDir(otherRegistry);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });

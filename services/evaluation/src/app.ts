@@ -33,7 +33,6 @@ export function createEvaluationApp(runtime: ServiceRuntime, config: EvaluationC
       mountRoutes(app, {
         leaderboards: new Leaderboards(deps.prisma, deps.store),
         results: new Results(deps.prisma),
-        appApiToken: config.APP_API_TOKEN,
       });
     },
   });

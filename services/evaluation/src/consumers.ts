@@ -2,6 +2,7 @@
  * Evaluation's event consumers (declared in components/common/subscriptions-evaluation.yaml):
  *  - quiz.published → keep the version's answer key (immutable once stored);
  *  - user.registered → keep the display name for leaderboards;
+ *  - user.renamed → rename the player, re-announce the tops that show them;
  *  - quiz.completed → score the attempt once, store the result, raise the boards, publish
  *    score.calculated and (when a top changed) leaderboard.updated through the outbox, all in
  *    one transaction; then update the sorted sets. No answer key yet → RETRY.
@@ -11,18 +12,20 @@
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { DeliveryOutcome, EventEnvelope, ServiceRuntime } from '@quizmesh/platform';
-import { consumeOnce, enqueue } from '@quizmesh/platform/outbox';
+import { consumeOnce, enqueue, type EnqueueOptions } from '@quizmesh/platform/outbox';
 import {
   leaderboardUpdated,
   quizCompleted,
   quizPublished,
   scoreCalculated,
+  userRenamed,
   userRegistered,
   type QuizCompleted,
   type QuizPublished,
+  type UserRenamed,
   type UserRegistered,
 } from '@quizmesh/contracts/events';
-import { boardKey } from './leaderboard/score';
+import { boardKey, boardRefOf, type BoardRef } from './leaderboard/score';
 import {
   boardScoreOf,
   raiseBoardEntries,
@@ -31,7 +34,7 @@ import {
   topFromDatabase,
   type RankedAttempt,
 } from './leaderboard/leaderboards';
-import type { PrismaClient } from './db';
+import type { PrismaClient, Tx } from './db';
 import type { LeaderboardStore } from './leaderboard';
 import { answerKeyOf, keyedQuestionsSchema, scoreAttempt } from './scoring';
 
@@ -70,11 +73,79 @@ export async function keepAnswerKey(deps: ConsumerDeps, event: QuizPublished): P
 export async function keepDisplayName(deps: ConsumerDeps, event: UserRegistered): Promise<DeliveryOutcome> {
   const userId = event.userId.toLowerCase();
   const registeredAt = new Date(event.registeredAt);
+  // A rename that arrived first holds a newer name: the registration then changes nothing.
   await deps.prisma.player.upsert({
     where: { userId },
-    create: { userId, displayName: event.displayName, registeredAt },
+    create: { userId, displayName: event.displayName, registeredAt, nameChangedAt: registeredAt },
     update: {},
   });
+  return 'SUCCESS';
+}
+
+/** Writes leaderboard.updated with the board's current top to the outbox (inside the caller's transaction). */
+async function announceTop(
+  tx: Tx,
+  ref: BoardRef,
+  depth: number,
+  updatedAt: Date,
+  trace: EnqueueOptions,
+): Promise<void> {
+  await enqueue(
+    tx,
+    leaderboardUpdated,
+    {
+      schemaVersion: 1,
+      board: ref.kind,
+      ...(ref.kind === 'quiz' ? { quizId: ref.quizId } : {}),
+      ...(ref.kind === 'weekly' ? { period: ref.isoWeek } : {}),
+      top: (await topFromDatabase(tx, boardKey(ref), depth)).map((e) => ({
+        rank: e.rank,
+        userId: e.userId,
+        ...(e.displayName !== null ? { displayName: e.displayName } : {}),
+        score: e.score,
+        finishedAt: e.finishedAt,
+      })),
+      updatedAt: updatedAt.toISOString(),
+    },
+    trace,
+  );
+}
+
+/**
+ * Renames the player when the event's name is newer than the one held (deliveries may arrive
+ * late, twice or out of order: the conditional write makes each harmless), and re-announces
+ * every board whose published top shows them, so the quiz pages and live boards show the new
+ * name too. A rename of a player evaluation has not seen yet creates them (user.registered,
+ * arriving later, keeps the newer name).
+ */
+export async function renamePlayer(
+  deps: ConsumerDeps,
+  event: UserRenamed,
+  envelope: Pick<EventEnvelope, 'traceparent'>,
+): Promise<DeliveryOutcome> {
+  const userId = event.userId.toLowerCase();
+  const changedAt = new Date(event.changedAt);
+  const announced = await deps.prisma.$transaction(async (tx) => {
+    const renamed = await tx.$queryRaw<Array<{ userId: string }>>`
+      INSERT INTO "Player" ("userId", "displayName", "registeredAt", "nameChangedAt", "updatedAt")
+      VALUES (${userId}::uuid, ${event.displayName}, ${changedAt}, ${changedAt}, now())
+      ON CONFLICT ("userId") DO UPDATE
+        SET "displayName" = EXCLUDED."displayName", "nameChangedAt" = EXCLUDED."nameChangedAt", "updatedAt" = now()
+        WHERE "Player"."nameChangedAt" < EXCLUDED."nameChangedAt"
+      RETURNING "userId"::text AS "userId"`;
+    if (renamed.length === 0) return 0;
+    const entries = await tx.boardEntry.findMany({ where: { userId }, select: { board: true, boardScore: true } });
+    const now = new Date();
+    let count = 0;
+    for (const entry of entries) {
+      if (!(await ranksWithin(tx, entry.board, userId, Number(entry.boardScore), deps.eventTop))) continue;
+      await announceTop(tx, boardRefOf(entry.board), deps.eventTop, now, { traceparent: envelope.traceparent });
+      count += 1;
+    }
+    return count;
+  });
+  if (announced > 0) deps.relay?.wake();
+  deps.logger.info({ userId, boardsAnnounced: announced }, 'user.renamed handled');
   return 'SUCCESS';
 }
 
@@ -145,6 +216,12 @@ export async function scoreCompletedAttempt(
         finishedAt: finishedAt.toISOString(),
         calculatedAt: calculatedAt.toISOString(),
         late: scored.late,
+        quizTitle: key.title,
+        questions: scored.breakdown.map((q) => ({
+          questionId: q.questionId,
+          correct: q.correct,
+          pointsAwarded: q.earned,
+        })),
       },
       trace,
     );
@@ -154,27 +231,8 @@ export async function scoreCompletedAttempt(
     const attempt: RankedAttempt = { attemptId, quizId, userId, score: scored.score, finishedAt };
     const boardScore = boardScoreOf(attempt, logger);
     for (const ref of await raiseBoardEntries(tx, attempt, boardScore)) {
-      const board = boardKey(ref);
-      if (!(await ranksWithin(tx, board, userId, boardScore, deps.eventTop))) continue;
-      await enqueue(
-        tx,
-        leaderboardUpdated,
-        {
-          schemaVersion: 1,
-          board: ref.kind,
-          ...(ref.kind === 'quiz' ? { quizId: ref.quizId } : {}),
-          ...(ref.kind === 'weekly' ? { period: ref.isoWeek } : {}),
-          top: (await topFromDatabase(tx, board, deps.eventTop)).map((e) => ({
-            rank: e.rank,
-            userId: e.userId,
-            ...(e.displayName !== null ? { displayName: e.displayName } : {}),
-            score: e.score,
-            finishedAt: e.finishedAt,
-          })),
-          updatedAt: calculatedAt.toISOString(),
-        },
-        trace,
-      );
+      if (!(await ranksWithin(tx, boardKey(ref), userId, boardScore, deps.eventTop))) continue;
+      await announceTop(tx, ref, deps.eventTop, calculatedAt, trace);
       events += 1;
     }
     return { kind: 'scored', events, ranked: { attempt, boardScore } };
@@ -221,6 +279,12 @@ export function mountConsumers(app: Express, runtime: ServiceRuntime, deps: Cons
     topic: userRegistered.topic,
     schema: userRegistered.schema,
     handler: (event) => keepDisplayName(deps, event),
+  });
+  runtime.subscriptions.add(app, {
+    pubsub,
+    topic: userRenamed.topic,
+    schema: userRenamed.schema,
+    handler: (event, envelope) => renamePlayer(deps, event, envelope),
   });
   runtime.subscriptions.add(app, {
     pubsub,

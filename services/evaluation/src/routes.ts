@@ -1,8 +1,9 @@
 /**
- * Evaluation's HTTP API (schemas: @quizmesh/contracts/evaluation-api). Every route needs a user
- * forwarded by the gateway (defence in depth: the gateway checks the token too); results are
- * readable by their player or an admin. Paths come from the registry (mounted by operation id);
- * `GET /api/leaderboard` is a seed alias of the global board.
+ * Evaluation's HTTP API (schemas: @quizmesh/contracts/evaluation-api). Leaderboard pages are
+ * public (for players, anonymous visitors and services such as the operator alike); every other
+ * route needs a user forwarded by the gateway (defence in depth: the gateway checks the token too);
+ * results are readable by their player or an admin. Paths come from the registry (mounted by
+ * operation id); `GET /api/leaderboard` is a seed alias of the global board.
  */
 import type { Express, Request, RequestHandler } from 'express';
 import {
@@ -12,7 +13,6 @@ import {
   parseQuery,
   requireSelfOrAdmin,
   requireUser,
-  trustedServiceCaller,
 } from '@quizmesh/platform';
 import { evaluationApp } from '@quizmesh/contracts/registry';
 import {
@@ -25,25 +25,25 @@ import {
   userIdParamsSchema,
   weeklyBoardParamsSchema,
 } from '@quizmesh/contracts/evaluation-api';
-import type { BoardRef, Leaderboards } from './leaderboard';
+import { isoWeekOf, type BoardRef, type Leaderboards } from './leaderboard';
 import type { Results } from './results';
 
 export interface RouteDeps {
   leaderboards: Leaderboards;
   results: Results;
-  /** APP_API_TOKEN, which a trusted service caller must present (as the gateway must) */
-  appApiToken?: string | undefined;
 }
 
-/** Services that read per-quiz leaderboards for themselves, not for a user: the operator (Quiz status). */
-const BOARD_READER_APPS = ['operator'];
-
-/** The three boards' operations share their handlers; only how the board is named differs. */
-const BOARDS: Array<{ name: 'Global' | 'Quiz' | 'Weekly'; ref(req: Request): BoardRef }> = [
+/** The boards' operations share their handlers; only how the board is named differs. */
+const BOARDS: Array<{ name: 'Global' | 'Quiz' | 'CurrentWeek' | 'Weekly'; ref(req: Request): BoardRef }> = [
   { name: 'Global', ref: () => ({ kind: 'global' }) },
   {
     name: 'Quiz',
     ref: (req) => ({ kind: 'quiz', quizId: parseParams(req, quizBoardParamsSchema.loose()).quizId }),
+  },
+  // `weekly/current` is a literal path, so mountOperations mounts it before `weekly/:isoWeek`.
+  {
+    name: 'CurrentWeek',
+    ref: () => ({ kind: 'weekly', isoWeek: isoWeekOf(new Date()) }),
   },
   {
     name: 'Weekly',
@@ -58,10 +58,8 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
     BOARDS.flatMap((board): Array<[string, RequestHandler]> => [
       [
         `get${board.name}Leaderboard`,
+        // Public, like the top 10 shown with a quiz; the rank lookup below needs a user.
         async (req, res) => {
-          const serviceReader =
-            board.name === 'Quiz' && trustedServiceCaller(req, BOARD_READER_APPS, deps.appApiToken) !== undefined;
-          if (!serviceReader) requireUser(req);
           const ref = board.ref(req);
           const { limit, offset } = parseQuery(req, leaderboardQuerySchema);
           res.json(await leaderboards.page(ref, offset, limit));

@@ -14,7 +14,7 @@ import {
   resultListSchema,
   resultSchema,
 } from '@quizmesh/contracts/evaluation-api';
-import { rebuildBoards } from '../src/leaderboard';
+import { isoWeekOf, rebuildBoards } from '../src/leaderboard';
 import { SCORING_CONSUMER } from '../src/consumers';
 import {
   asUser,
@@ -87,6 +87,12 @@ export function evaluationApiSuite(backend: Backend): void {
         quizVersion: 1,
         late: false,
         finishedAt: attempt.submittedAt,
+        // For the player's review (quiz) and the result message (notification).
+        quizTitle: 'Capitals of Europe',
+        questions: [
+          { questionId: single?.questionId, correct: true, pointsAwarded: 2 },
+          { questionId: multiple?.questionId, correct: false, pointsAwarded: 0 },
+        ],
       });
     });
 
@@ -426,15 +432,113 @@ export function evaluationApiSuite(backend: Backend): void {
           401,
         );
       }
+      // A player's rank ("around me") needs a user; the pages are public (next test).
+      const rankPath = `/api/v1/leaderboards/global/players/${attempt.userId}`;
+      expectProblem(await api().get(rankPath), 401);
+      expect((await api().get(rankPath).set(asUser(other))).status).toBe(200);
+      expectProblem(await api().get(`/api/v1/results/${randomUUID()}`).set(asUser(other)), 404);
+    });
+
+    it('answers every leaderboard page without a user, as with one: global, quiz, weekly, current week, seed path', async () => {
+      const quiz = await publishQuiz();
+      const attempt = makeAttempt(quiz, { submittedAt: new Date().toISOString() });
+      await evaluation.deliver('quiz.completed', attempt);
       for (const path of [
         '/api/v1/leaderboards/global',
-        `/api/v1/leaderboards/global/players/${attempt.userId}`,
+        `/api/v1/leaderboards/quiz/${quiz.quizId}`,
+        '/api/v1/leaderboards/weekly/2026-W47',
+        '/api/v1/leaderboards/weekly/current',
         '/api/leaderboard',
       ]) {
-        expectProblem(await api().get(path), 401);
-        expect((await api().get(path).set(asUser(other))).status).toBe(200);
+        const anonymous = await api().get(path).query({ limit: 100 });
+        expect([path, anonymous.status]).toEqual([path, 200]);
+        leaderboardPageSchema.parse(anonymous.body);
+        const signedIn = await api().get(path).query({ limit: 100 }).set(asUser(attempt.userId));
+        expect(anonymous.body).toEqual(signedIn.body);
       }
-      expectProblem(await api().get(`/api/v1/results/${randomUUID()}`).set(asUser(other)), 404);
+      const quizBoard = await api().get(`/api/v1/leaderboards/quiz/${quiz.quizId}`);
+      expect(quizBoard.body.entries.map((e: { userId: string }) => e.userId)).toEqual([attempt.userId]);
+    });
+
+    it('serves the current ISO week at weekly/current, computed by the server, with the rank lookup under it', async () => {
+      const quiz = await publishQuiz();
+      const attempt = makeAttempt(quiz, { submittedAt: new Date().toISOString() });
+      await evaluation.deliver('quiz.completed', attempt);
+      const current = await api().get('/api/v1/leaderboards/weekly/current').query({ limit: 100 });
+      expect(current.status).toBe(200);
+      const page = leaderboardPageSchema.parse(current.body);
+      expect(page.board).toEqual({ kind: 'weekly', isoWeek: isoWeekOf(new Date()) });
+      expect(page.entries.map((e) => e.userId)).toContain(attempt.userId);
+      const named = await api()
+        .get(`/api/v1/leaderboards/weekly/${isoWeekOf(new Date())}`)
+        .query({ limit: 100 });
+      expect(named.body).toEqual(current.body);
+
+      const rankPath = `/api/v1/leaderboards/weekly/current/players/${attempt.userId}`;
+      expectProblem(await api().get(rankPath), 401);
+      const rank = await api().get(rankPath).set(asUser(attempt.userId));
+      expect(rank.status).toBe(200);
+      expect(playerRankSchema.parse(rank.body).player.userId).toBe(attempt.userId);
+    });
+
+    it('renames a player on every board from user.renamed, keeps the latest name, and re-announces the tops that show them', async () => {
+      const quiz = await publishQuiz();
+      const player = randomUUID();
+      await evaluation.deliver('user.registered', makeRegistration(player, 'player 121947'));
+      await evaluation.deliver('quiz.completed', makeAttempt(quiz, { userId: player }));
+      const nameOn = async (path: string) =>
+        leaderboardPageSchema
+          .parse((await api().get(path).query({ limit: 100 })).body)
+          .entries.find((e) => e.userId === player)?.displayName;
+      const announced = () =>
+        publishedFor(leaderboardUpdated.topic, (d) =>
+          ((d.top as Array<{ userId: string; displayName?: string }>) ?? []).some(
+            (e) => e.userId === player && e.displayName === 'Ada',
+          ),
+        );
+      const renamed = { schemaVersion: 1, userId: player, displayName: 'Ada', changedAt: '2026-11-20T10:00:00.000Z' };
+      await expect(evaluation.deliver('user.renamed', renamed)).resolves.toBe('SUCCESS');
+      expect(await nameOn(`/api/v1/leaderboards/quiz/${quiz.quizId}`)).toBe('Ada');
+      expect(await nameOn('/api/v1/leaderboards/weekly/2026-W47')).toBe('Ada');
+      // The quiz board's top shows them: quiz (its snapshot) and the gateway (live boards) hear of it.
+      await eventually(() => announced().some((p) => (p.event.data as { quizId?: string }).quizId === quiz.quizId));
+      const announcements = announced().length;
+
+      // An older rename arriving late, and a repeat, change nothing and publish nothing.
+      const older = { ...renamed, displayName: 'A. L.', changedAt: '2026-11-19T10:00:00.000Z' };
+      await expect(evaluation.deliver('user.renamed', older)).resolves.toBe('SUCCESS');
+      await expect(evaluation.deliver('user.renamed', renamed)).resolves.toBe('SUCCESS');
+      expect(await nameOn(`/api/v1/leaderboards/quiz/${quiz.quizId}`)).toBe('Ada');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(announced()).toHaveLength(announcements);
+    });
+
+    it('keeps a rename that arrives before the registration', async () => {
+      const player = randomUUID();
+      const renamed = { schemaVersion: 1, userId: player, displayName: 'Grace', changedAt: '2026-11-20T10:00:00.000Z' };
+      await expect(evaluation.deliver('user.renamed', renamed)).resolves.toBe('SUCCESS');
+      await expect(evaluation.deliver('user.registered', makeRegistration(player, 'player 5'))).resolves.toBe(
+        'SUCCESS',
+      );
+      expect(await evaluation.prisma.player.findUnique({ where: { userId: player } })).toMatchObject({
+        displayName: 'Grace',
+      });
+    });
+
+    it('drops a user.renamed that does not match the contract, writing nothing', async () => {
+      const player = randomUUID();
+      await evaluation.deliver('user.registered', makeRegistration(player, 'Hedy'));
+      const before = await rowCounts(evaluation.prisma);
+      for (const bad of [
+        { schemaVersion: 1, userId: player, displayName: '', changedAt: '2026-11-20T10:00:00.000Z' },
+        { schemaVersion: 1, userId: 'not-a-uuid', displayName: 'X', changedAt: '2026-11-20T10:00:00.000Z' },
+        { schemaVersion: 1, userId: player, displayName: 'X', changedAt: 'yesterday' },
+        { schemaVersion: 2, userId: player, displayName: 'X', changedAt: '2026-11-20T10:00:00.000Z' },
+      ]) {
+        await expect(evaluation.deliver('user.renamed', bad)).resolves.toBe('DROP');
+      }
+      expect(await rowCounts(evaluation.prisma)).toEqual(before);
+      expect((await evaluation.prisma.player.findUnique({ where: { userId: player } }))?.displayName).toBe('Hedy');
     });
 
     it('serves the seed paths: global top at /api/leaderboard, and 410 for client-submitted results', async () => {

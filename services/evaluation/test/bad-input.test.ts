@@ -98,6 +98,8 @@ const CASES: BadCase[] = [
   ...pagingCases(`/api/v1/leaderboards/quiz/${QUIZ}`),
   ...pagingCases('/api/v1/leaderboards/weekly/2026-W47'),
   ...pagingCases('/api/leaderboard'),
+  ...pagingCases('/api/v1/leaderboards/weekly/current'),
+  ...paramCases('/api/v1/leaderboards/weekly/current/players/:value', 'params.userId', uuidValues),
   ...paramCases('/api/v1/leaderboards/quiz/:value', 'params.quizId', uuidValues),
   ...paramCases('/api/v1/leaderboards/weekly/:value', 'params.isoWeek', [
     '2026-W54',

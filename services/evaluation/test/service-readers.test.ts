@@ -1,6 +1,7 @@
 /**
- * The operator reads a quiz's leaderboard for its Quiz status (players, top score) as itself, a
- * trusted service caller: no user needed for that board, and for nothing else.
+ * The operator reads a quiz's leaderboard for its Quiz status (players, top score) as itself, with
+ * no user. Leaderboard pages are public, so it needs no exception of its own: like any caller it
+ * must present the app token its sidecar carries, and a player's rank still needs a user.
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -29,9 +30,16 @@ describe('service readers of leaderboards', () => {
     expect(res.body).toMatchObject({ totalPlayers: 0, entries: [] });
   });
 
-  it('refuses other apps, other boards and a wrong token (401)', async () => {
-    expect((await get(`/api/v1/leaderboards/quiz/${randomUUID()}`, 'notification')).status).toBe(401);
-    expect((await get('/api/v1/leaderboards/global', 'operator')).status).toBe(401);
+  it('serves the public boards to any app that presents the app token', async () => {
+    expect((await get(`/api/v1/leaderboards/quiz/${randomUUID()}`, 'notification')).status).toBe(200);
+    expect((await get('/api/v1/leaderboards/global', 'operator')).status).toBe(200);
+  });
+
+  it('refuses a wrong app token, and a rank or results without a user (401)', async () => {
     expect((await get(`/api/v1/leaderboards/quiz/${randomUUID()}`, 'operator', 'wrong')).status).toBe(401);
+    expect((await get(`/api/v1/leaderboards/quiz/${randomUUID()}/players/${randomUUID()}`, 'operator')).status).toBe(
+      401,
+    );
+    expect((await get(`/api/v1/results/users/${randomUUID()}`, 'operator')).status).toBe(401);
   });
 });

@@ -67,6 +67,37 @@ describe('gateway forwarding', () => {
     expect(calls.map((r) => r.url)).toEqual([path]);
   });
 
+  it.each([
+    '/api/v1/leaderboards/global',
+    '/api/v1/leaderboards/quiz/0b7e3c52-4f7e-4a57-9a51-6f1d9b0c2f11',
+    '/api/v1/leaderboards/weekly/2026-W47',
+    '/api/v1/leaderboards/weekly/current',
+    '/api/leaderboard',
+  ])('forwards GET %s without a token, and with one as its user', async (path) => {
+    const anonymous = await fetch(`${h.url}${path}?limit=3`);
+    expect(anonymous.status).toBe(200);
+    const echoed = (await anonymous.json()) as Echoed;
+    expect(echoed.url).toBe(`${path}?limit=3`);
+    expect(echoed.headers['x-quizmesh-user-id']).toBeUndefined();
+    const signedIn = await fetch(`${h.url}${path}`, {
+      headers: { authorization: `Bearer ${signToken(key, { sub: 'u-7' })}` },
+    });
+    expect(((await signedIn.json()) as Echoed).headers['x-quizmesh-user-id']).toBe('u-7');
+    // A token that is sent must still be valid.
+    const expired = await fetch(`${h.url}${path}`, {
+      headers: { authorization: `Bearer ${signToken(key, { expiresInS: -60 })}` },
+    });
+    expect(expired.status).toBe(401);
+  });
+
+  it('keeps a player’s rank on a leaderboard ("around me") behind a token', async () => {
+    for (const board of ['global', 'weekly/current', 'quiz/0b7e3c52-4f7e-4a57-9a51-6f1d9b0c2f11']) {
+      const res = await fetch(`${h.url}/api/v1/leaderboards/${board}/players/0b7e3c52-4f7e-4a57-9a51-6f1d9b0c2f12`);
+      expect([board, res.status]).toEqual([board, 401]);
+      await res.arrayBuffer();
+    }
+  });
+
   it('answers 404 problem+json for a path outside the route table', async () => {
     const res = await fetch(`${h.url}/api/v1/nothing-here`);
     expect(res.status).toBe(404);

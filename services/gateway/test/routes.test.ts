@@ -68,7 +68,14 @@ describe('route table (from the system registry)', () => {
     ['HEAD', '/api/v1/quizzes/q1', 'quiz', 'public', undefined],
     ['PATCH', '/api/v1/quizzes/q1', 'quiz', 'user', undefined],
     ['POST', '/api/quizzes', 'quiz', 'user', undefined],
-    ['GET', '/api/leaderboard', 'evaluation', 'user', undefined],
+    ['GET', '/api/leaderboard', 'evaluation', 'public', undefined],
+    ['GET', '/api/v1/leaderboards/global', 'evaluation', 'public', undefined],
+    ['GET', '/api/v1/leaderboards/quiz/q1', 'evaluation', 'public', undefined],
+    ['GET', '/api/v1/leaderboards/weekly/2026-W47', 'evaluation', 'public', undefined],
+    ['GET', '/api/v1/leaderboards/weekly/current', 'evaluation', 'public', undefined],
+    ['GET', '/api/v1/leaderboards/global/players/u1', 'evaluation', 'user', undefined],
+    ['GET', '/api/v1/leaderboards/weekly/current/players/u1', 'evaluation', 'user', undefined],
+    ['GET', '/api/v1/attempts/a1/review', 'quiz', 'user', undefined],
     ['POST', '/api/results/submit', 'evaluation', 'user', undefined],
     ['POST', '/api/v1/notifications/read-all', 'notification', 'user', undefined],
   ])('%s %s goes to %s, access %s, limit %s', (method, path, appId, access, limit) => {
@@ -78,6 +85,9 @@ describe('route table (from the system registry)', () => {
   it('prefers a literal segment to a parameter (/users/me is getMe, not getUser)', () => {
     expect(resolveRoute('GET', '/api/v1/users/me')?.pattern).toBe('GET /api/v1/users/me');
     expect(resolveRoute('GET', '/api/v1/users/someone')?.pattern).toBe('GET /api/v1/users/{id}');
+    expect(resolveRoute('GET', '/api/v1/leaderboards/weekly/current')?.pattern).toBe(
+      'GET /api/v1/leaderboards/weekly/current',
+    );
   });
 
   it.each([

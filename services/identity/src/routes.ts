@@ -15,7 +15,7 @@ import {
   requestTraceContext,
 } from '@quizmesh/platform';
 import { enqueue, type OutboxRelay } from '@quizmesh/platform/outbox';
-import { userRegistered } from '@quizmesh/contracts/events';
+import { userRenamed, userRegistered } from '@quizmesh/contracts/events';
 import { identityApp } from '@quizmesh/contracts/registry';
 import {
   changePasswordRequestSchema,
@@ -185,20 +185,44 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
     res.json(await profileOf(requireUser(req).id));
   };
 
+  /**
+   * A changed display name leaves as user.renamed in the same transaction (evaluation
+   * renames the player on the leaderboards). `changedAt` is read after the row lock, so the
+   * later of two concurrent changes carries the later time and wins downstream too.
+   */
   const updateMe: RequestHandler = async (req, res) => {
     const caller = requireUser(req);
     const body = parseBody(req, updateProfileRequestSchema);
-    try {
-      const user = await prisma.user.update({
+    const { user, changed } = await prisma.$transaction(async (tx) => {
+      const [current] = await tx.$queryRaw<Array<{ displayName: string; now: Date }>>`
+        SELECT "displayName", clock_timestamp() AS "now" FROM "User" WHERE "id" = ${caller.id}::uuid FOR UPDATE`;
+      if (!current) throw AppError.notFound('no such user');
+      if (body.displayName === undefined || body.displayName === current.displayName) {
+        return {
+          user: await tx.user.findUniqueOrThrow({ where: { id: caller.id }, select: profileSelect }),
+          changed: false,
+        };
+      }
+      const updated = await tx.user.update({
         where: { id: caller.id },
-        data: { ...(body.displayName !== undefined ? { displayName: body.displayName } : {}) },
+        data: { displayName: body.displayName },
         select: profileSelect,
       });
-      res.json(toProfile(user));
-    } catch (err) {
-      if (isRecordNotFound(err)) throw AppError.notFound('no such user');
-      throw err;
-    }
+      await enqueue(
+        tx,
+        userRenamed,
+        {
+          schemaVersion: 1,
+          userId: updated.id,
+          displayName: updated.displayName,
+          changedAt: current.now.toISOString(),
+        },
+        { traceparent: req.header('traceparent'), tracestate: req.header('tracestate') },
+      );
+      return { user: updated, changed: true };
+    });
+    if (changed) deps.relay?.wake();
+    res.json(toProfile(user));
   };
 
   const changePassword: RequestHandler = async (req, res) => {

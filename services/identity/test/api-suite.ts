@@ -5,7 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import request from 'supertest';
-import { scoreCalculated, userRegistered } from '@quizmesh/contracts/events';
+import { scoreCalculated, userRenamed, userRegistered } from '@quizmesh/contracts/events';
 import {
   registerResponseSchema,
   tokenResponseSchema,
@@ -326,6 +326,50 @@ export function identityApiSuite(backend: Backend): void {
       const patched = await api().patch('/api/v1/users/me').set(headers).send({ displayName: 'مريم 👩‍💻' });
       expect(patched.status).toBe(200);
       expect((await api().get('/api/v1/users/me').set(headers)).body.displayName).toBe('مريم 👩‍💻');
+    });
+
+    it('announces a changed display name as user.renamed, once per change, latest time last', async () => {
+      const { user, tokens } = await register();
+      const headers = await identity.asGateway(tokens.accessToken);
+      const changes = () =>
+        identity.published
+          .filter((p) => p.topic === 'user.renamed' && (p.event.data as { userId?: string }).userId === user.id)
+          .map((p) => userRenamed.schema.parse(p.event.data));
+      expect((await api().patch('/api/v1/users/me').set(headers).send({ displayName: 'Ada L.' })).status).toBe(200);
+      await eventually(() => changes().length === 1);
+      // The same name again is no change: nothing is published.
+      expect((await api().patch('/api/v1/users/me').set(headers).send({ displayName: 'Ada L.' })).status).toBe(200);
+      expect((await api().patch('/api/v1/users/me').set(headers).send({ displayName: 'Ada Lovelace' })).status).toBe(
+        200,
+      );
+      await eventually(() => changes().length === 2);
+      const [first, second] = changes().sort((a, b) => a.changedAt.localeCompare(b.changedAt));
+      expect(first).toMatchObject({ schemaVersion: 1, userId: user.id, displayName: 'Ada L.' });
+      expect(second).toMatchObject({ userId: user.id, displayName: 'Ada Lovelace' });
+      expect(Date.parse(second?.changedAt ?? '')).toBeGreaterThan(Date.parse(first?.changedAt ?? ''));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(changes()).toHaveLength(2);
+    });
+
+    it('changes nothing and publishes nothing for a refused profile change', async () => {
+      const { user, tokens } = await register();
+      const headers = await identity.asGateway(tokens.accessToken);
+      const before = await rowCounts(identity.prisma);
+      for (const body of [
+        { displayName: '' },
+        { displayName: 'x'.repeat(201) },
+        { displayName: 7 },
+        { email: 'a@b.c' },
+      ]) {
+        const res = await api().patch('/api/v1/users/me').set(headers).send(body);
+        expectProblem(res, 400);
+      }
+      expect(await rowCounts(identity.prisma)).toEqual(before);
+      expect(
+        identity.published.filter(
+          (p) => p.topic === 'user.renamed' && (p.event.data as { userId?: string }).userId === user.id,
+        ),
+      ).toEqual([]);
     });
 
     it('ignores user headers that did not come from the gateway', async () => {

@@ -136,6 +136,15 @@ spec:
   topic: tokens.revoked
   routes: { default: ${TEST_SUBSCRIBER_PATH} }
 scopes: [identity]
+---
+apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata: { name: test-user-renamed }
+spec:
+  pubsubname: pubsub
+  topic: user.renamed
+  routes: { default: ${TEST_SUBSCRIBER_PATH} }
+scopes: [identity]
 `,
   );
   return resDir;

@@ -23,7 +23,7 @@ import {
 } from '@quizmesh/contracts/events';
 import type { NotificationConfig } from './config';
 import { notificationIdOf, type Contact, type InboxEntry, type NotificationStore } from './inbox';
-import { attemptFailedMessage, resultMessage, welcomeMessage, type Message } from './messages';
+import { attemptFailedMessage, mailHtml, resultMessage, welcomeMessage, type Message } from './messages';
 
 /** How long a delivery may take to send one mail before another delivery may take over. */
 export const MAIL_CLAIM_LEASE_MS = 30_000;
@@ -78,7 +78,7 @@ async function notify(
     log.warn(context, 'email address no longer known; mail skipped');
   } else if (claim === 'claimed' && contact) {
     try {
-      await deps.runtime.dapr.invokeBinding(deps.config.MAIL_BINDING_NAME, 'create', entry.body, {
+      await deps.runtime.dapr.invokeBinding(deps.config.MAIL_BINDING_NAME, 'create', mailHtml(entry), {
         emailTo: contact.email,
         subject: entry.title,
       });

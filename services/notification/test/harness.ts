@@ -40,8 +40,25 @@ export interface Mail {
   file: string;
   to: string;
   subject: string;
-  /** the decoded plain-text body */
+  /** the Content-Type header */
+  contentType: string;
+  /** the decoded body as sent (HTML: Dapr's bindings.smtp sends text/html) */
+  html: string;
+  /** what a reader sees: the body without its markup, entities decoded, a line per line break */
   text: string;
+}
+
+const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+
+/** The text an HTML mail shows (enough for the markup mailHtml writes: head dropped, p and br as line breaks). */
+function textOf(html: string): string {
+  return html
+    .replace(/<head>[\s\S]*<\/head>/, '')
+    .replace(/<br>\n?/g, '\n')
+    .replace(/<\/p>\n?/g, '\n\n')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&(amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity] ?? entity)
+    .trim();
 }
 
 export interface NotificationUnderTest {
@@ -149,12 +166,22 @@ function decodeQuotedPrintable(text: string): string {
 
 function readMail(file: string): Mail {
   const raw = readFileSync(file, 'utf8');
-  const split = raw.indexOf('\r\n\r\n');
-  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-  const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'im').exec(head)?.[1] ?? '';
-  const body = raw.slice(split + 4);
+  // The local mailbox writes Unix line ends; a relay's copy has CRLF.
+  const blank = /\r?\n\r?\n/.exec(raw);
+  const split = blank?.index ?? raw.length;
+  const head = raw.slice(0, split).replace(/\r?\n[ \t]+/g, ' ');
+  const header = (name: string) => new RegExp(`^${name}: (.*?)\r?$`, 'im').exec(head)?.[1] ?? '';
+  const body = raw.slice(split + (blank?.[0].length ?? 0));
   const text = /quoted-printable/i.test(header('Content-Transfer-Encoding')) ? decodeQuotedPrintable(body) : body;
-  return { file, to: header('To'), subject: header('Subject'), text: text.replace(/\r\n/g, '\n') };
+  const html = text.replace(/\r\n/g, '\n');
+  return {
+    file,
+    to: header('To'),
+    subject: header('Subject'),
+    contentType: header('Content-Type'),
+    html,
+    text: textOf(html),
+  };
 }
 
 export async function startNotification(backend: StateBackend): Promise<NotificationUnderTest> {

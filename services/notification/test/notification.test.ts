@@ -53,6 +53,7 @@ const scored = (userId: string, score = 7, maxScore = 10) => ({
   questionCount: 10,
   finishedAt: '2026-05-01T10:05:00.000Z',
   calculatedAt: '2026-05-01T10:05:01.000Z',
+  quizTitle: 'Capitals of Europe',
 });
 
 describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on %s', (backend) => {
@@ -128,9 +129,34 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
     const result = mailsTo(user.email).filter((m) => m.subject !== 'Welcome to Quizmesh');
     expect(result.map((m) => m.subject)).toEqual(['Your quiz result: 7.5/10 (75%)']);
     expect(result[0]?.text).toContain('7.5 of 10 points (75%)');
-    expect(result[0]?.text).toContain(`Quiz: ${event.quizId}`);
+    // Named by its title (when score.calculated carries it), never by its id.
+    expect(result[0]?.text).toContain('your attempt at "Capitals of Europe" has been scored');
+    expect(result[0]?.html).not.toContain(event.quizId);
     const [newest] = (await inbox(user.userId)).items;
     expect(newest).toMatchObject({ kind: 'result', quizId: event.quizId, attemptId: event.attemptId, readAt: null });
+  });
+
+  it('mails an HTML document (what Dapr’s bindings.smtp sends) whose text is the message, user text escaped', async () => {
+    const user = { ...newUser(), displayName: '<img src=x onerror=alert(1)> & "Bob"' };
+    await register(user);
+    const event = { ...scored(user.userId, 3, 4), quizTitle: 'Tags <b>bold</b> & more' };
+    const id = randomUUID();
+    await svc.publish(scoreCalculated, id, event);
+    await svc.handled(id, MAILED);
+
+    const [welcome, result] = mailsTo(user.email);
+    for (const mail of [welcome, result]) {
+      expect(mail?.contentType).toMatch(/^text\/html; charset=utf-8$/i);
+      expect(mail?.html).toMatch(/^<!doctype html>\n<html lang="en">/);
+      // Markup from users arrives as text, never as markup.
+      expect(mail?.html).not.toMatch(/<img|<b>/);
+      expect(mail?.text).toContain(`Hi ${user.displayName},`);
+    }
+    expect(result?.html).toContain('&lt;b&gt;bold&lt;/b&gt; &amp; more');
+    expect(result?.text).toContain('your attempt at "Tags <b>bold</b> & more" has been scored: 3 of 4 points (75%),');
+    // Line breaks and paragraphs of the message survive (an HTML reader would join unmarked lines).
+    const [newest] = (await inbox(user.userId)).items;
+    expect(result?.text).toBe(newest?.body);
   });
 
   it('attempt.failed → one apology mail naming the quiz and the reason, and one inbox message', async () => {

@@ -1,9 +1,10 @@
 import type { Express } from 'express';
 import { databaseReadiness } from '@quizmesh/platform/db';
-import type { ServiceRuntime } from '@quizmesh/platform';
+import { mountScheduledJob, type ServiceRuntime } from '@quizmesh/platform';
 import { mountDeadLetters } from '@quizmesh/platform/deadletters';
 import { quizApp } from '@quizmesh/contracts/registry';
 import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
+import { ATTEMPT_EXPIRY_BINDING, expireOverdueAttempts } from './attempts';
 import type { QuizConfig } from './config';
 import { compensateDeadLetter, mountConsumers } from './consumers';
 import { mountQuizRoutes, type QuizDeps } from './routes';
@@ -26,6 +27,19 @@ export function createQuizApp(runtime: ServiceRuntime, config: QuizConfig, deps:
         stateStore: config.STATE_STORE_NAME,
         onDeadLetter: compensateDeadLetter(deps),
       });
+      // Open attempts past their deadline plus grace become EXPIRED (decision 0840).
+      mountScheduledJob(
+        app,
+        {
+          binding: ATTEMPT_EXPIRY_BINDING,
+          run: async () => {
+            const outcome = await expireOverdueAttempts(deps.prisma, { graceSeconds: config.SUBMIT_GRACE_SECONDS });
+            if (outcome.expired > 0) deps.relay?.wake();
+            return outcome;
+          },
+        },
+        { logger: runtime.logger, appApiToken: config.APP_API_TOKEN },
+      );
     },
   });
 }

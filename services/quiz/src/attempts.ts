@@ -1,13 +1,14 @@
 /**
- * Attempts: IN_PROGRESS → SUBMITTED → SCORED, or SUBMITTED → FAILED (compensation). Every
- * transition is one row in AttemptTransition, written in the transaction that changes the
+ * Attempts: IN_PROGRESS → SUBMITTED → SCORED, or SUBMITTED → FAILED (compensation), or
+ * IN_PROGRESS → EXPIRED when nobody submitted it by its deadline plus grace (decision 0840).
+ * Every transition is one row in AttemptTransition, written in the transaction that changes the
  * state, so the history is exactly the states the attempt went through.
  */
 import { AppError, type CallerUser } from '@quizmesh/platform';
 import { isUniqueViolation } from '@quizmesh/platform/db';
 import { enqueue, type EnqueueOptions } from '@quizmesh/platform/outbox';
 import { quizCompleted } from '@quizmesh/contracts/events';
-import type { SubmitAttemptRequest } from '@quizmesh/contracts/quiz-api';
+import type { AttemptReview, SubmitAttemptRequest } from '@quizmesh/contracts/quiz-api';
 import {
   databaseNow,
   lockAttempt,
@@ -18,7 +19,7 @@ import {
   type Tx,
 } from './db';
 import { lockedQuiz, type QuizWithVersion } from './quizzes';
-import { storedQuestions } from './views';
+import { storedQuestions, toAttemptReview } from './views';
 
 export interface Transition {
   from: AttemptStatus | null;
@@ -39,19 +40,89 @@ export async function recordTransition(tx: Tx, attemptId: string, transition: Tr
   });
 }
 
+/** Past its deadline plus the grace period: a submission now would be late (scored 0). */
+export function isOverdue(attempt: Pick<Attempt, 'deadlineAt'>, now: Date, graceSeconds: number): boolean {
+  return now.getTime() > attempt.deadlineAt.getTime() + graceSeconds * 1000;
+}
+
+export const EXPIRED_REASON = 'not submitted by its deadline plus grace';
+
+/**
+ * Closes an open attempt nobody submitted in time (the caller holds its row lock). It scores
+ * what a late submission without answers scores under the rules of decision 0501, so the rule
+ * stays evaluation's: quiz.completed with no answers and `late: true` (0 points, not ranked),
+ * in the same transaction. Returns the event id.
+ */
+async function expireAttempt(tx: Tx, attempt: Attempt, now: Date, trace: EnqueueOptions = {}): Promise<string> {
+  await tx.attempt.update({ where: { id: attempt.id }, data: { status: 'EXPIRED', late: true } });
+  const eventId = await enqueue(
+    tx,
+    quizCompleted,
+    {
+      schemaVersion: 1,
+      attemptId: attempt.id,
+      quizId: attempt.quizId,
+      quizVersion: attempt.version,
+      userId: attempt.userId,
+      answers: [],
+      startedAt: attempt.startedAt.toISOString(),
+      submittedAt: now.toISOString(),
+      deadlineAt: attempt.deadlineAt.toISOString(),
+      late: true,
+    },
+    trace,
+  );
+  await recordTransition(tx, attempt.id, { from: 'IN_PROGRESS', to: 'EXPIRED', reason: EXPIRED_REASON, eventId });
+  return eventId;
+}
+
+/**
+ * The sweep (a Dapr cron binding, platform schedules): expires open attempts past their deadline
+ * plus grace, `batchSize` per transaction. Safe in every replica at once: rows are claimed with
+ * SKIP LOCKED, and a row a submit holds is left to that submit.
+ */
+export async function expireOverdueAttempts(
+  prisma: PrismaClient,
+  options: { graceSeconds: number; batchSize?: number; maxBatches?: number },
+): Promise<{ expired: number }> {
+  const batchSize = options.batchSize ?? 100;
+  let expired = 0;
+  for (let batch = 0; batch < (options.maxBatches ?? 50); batch += 1) {
+    const count = await prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<Array<{ id: string; now: Date }>>`
+        SELECT "id"::text AS "id", now() AS "now" FROM "Attempt"
+        WHERE "status" = 'IN_PROGRESS' AND "deadlineAt" < now() - make_interval(secs => ${options.graceSeconds})
+        ORDER BY "deadlineAt" LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`;
+      for (const row of rows) {
+        await expireAttempt(tx, await tx.attempt.findUniqueOrThrow({ where: { id: row.id } }), row.now);
+      }
+      return rows.length;
+    });
+    expired += count;
+    if (count < batchSize) break;
+  }
+  return { expired };
+}
+
+export const ATTEMPT_EXPIRY_BINDING = 'attempt-expiry';
+
 export interface StartedAttempt extends QuizWithVersion {
   attempt: Attempt;
   created: boolean;
+  /** the caller's open attempt this start closed as EXPIRED (it was past its deadline plus grace) */
+  expiredAttemptId?: string;
 }
 
 /**
  * Starts an attempt at the quiz's published version, or returns the caller's open one for
  * that version (one open attempt per player and version: restarting does not reset the clock).
+ * An open one past its deadline plus grace is expired first, and a new one starts.
  */
 export async function startAttempt(
   prisma: PrismaClient,
   player: CallerUser,
   quizId: string,
+  options: { graceSeconds: number; trace: EnqueueOptions },
   retried = false,
 ): Promise<StartedAttempt> {
   try {
@@ -66,7 +137,19 @@ export async function startAttempt(
       const open = await tx.attempt.findFirst({
         where: { userId: player.id, quizVersionId: version.id, status: 'IN_PROGRESS' },
       });
-      if (open) return { quiz, version, attempt: open, created: false };
+      let expiredAttemptId: string | undefined;
+      if (open) {
+        // Lock, then look again: a submit or the sweep may have closed it meanwhile.
+        const now = await lockAttempt(tx, open.id);
+        const locked = await tx.attempt.findUniqueOrThrow({ where: { id: open.id } });
+        if (now && locked.status === 'IN_PROGRESS' && !isOverdue(locked, now, options.graceSeconds)) {
+          return { quiz, version, attempt: locked, created: false };
+        }
+        if (now && locked.status === 'IN_PROGRESS') {
+          await expireAttempt(tx, locked, now, options.trace);
+          expiredAttemptId = locked.id;
+        }
+      }
       const now = await databaseNow(tx);
       const attempt = await tx.attempt.create({
         data: {
@@ -81,12 +164,12 @@ export async function startAttempt(
         },
       });
       await recordTransition(tx, attempt.id, { from: null, to: 'IN_PROGRESS', reason: 'started' });
-      return { quiz, version, attempt, created: true };
+      return { quiz, version, attempt, created: true, ...(expiredAttemptId ? { expiredAttemptId } : {}) };
     });
   } catch (err) {
     // Two starts raced past the lookup; the partial unique index let one win: return that one.
     if (retried || !isUniqueViolation(err)) throw err;
-    return startAttempt(prisma, player, quizId, true);
+    return startAttempt(prisma, player, quizId, options, true);
   }
 }
 
@@ -137,6 +220,12 @@ export async function submitAttempt(
     if (!now) throw AppError.notFound('no such attempt');
     const attempt = await tx.attempt.findUniqueOrThrow({ where: { id: attemptId }, include: { quizVersion: true } });
     if (attempt.userId !== player.id) throw AppError.forbidden('only the player who started an attempt may submit it');
+    if (attempt.status === 'EXPIRED') {
+      throw new AppError(409, {
+        code: 'attempt-expired',
+        detail: `the attempt expired unsubmitted (deadline ${attempt.deadlineAt.toISOString()} plus grace); start a new one`,
+      });
+    }
     if (attempt.status !== 'IN_PROGRESS') return { attempt, accepted: false };
     validateAnswers(attempt.quizVersion, body.answers);
 
@@ -170,6 +259,30 @@ export async function submitAttempt(
       eventId,
     });
     return { attempt: updated, accepted: true };
+  });
+}
+
+/**
+ * The review of a scored attempt, for its player only (decision 0841): 404 unknown, 403 anyone
+ * else (admins too: the sibling GET /attempts/{id} already answers 403, so 404 would hide
+ * nothing), 409 until it is scored, so answer keys and explanations never show before.
+ */
+export async function reviewAttempt(
+  prisma: PrismaClient,
+  player: CallerUser,
+  attemptId: string,
+): Promise<AttemptReview> {
+  const attempt = await prisma.attempt.findUnique({ where: { id: attemptId }, include: { quizVersion: true } });
+  if (!attempt) throw AppError.notFound('no such attempt');
+  if (attempt.userId !== player.id) throw AppError.forbidden('only the player who made an attempt may review it');
+  const review = toAttemptReview(attempt, attempt.quizVersion);
+  if (review) return review;
+  const scored = attempt.scoredAt !== null && (attempt.status === 'SCORED' || attempt.status === 'EXPIRED');
+  throw new AppError(409, {
+    code: 'attempt-not-scored',
+    detail: scored
+      ? 'this attempt was scored before reviews were recorded; it has no review'
+      : `the attempt is ${attempt.status}: its review is available once it is scored`,
   });
 }
 

@@ -1,6 +1,8 @@
 /**
  * What quiz consumes (Subscriptions in components/common/subscriptions-quiz.yaml):
- *  - score.calculated: the attempt becomes SCORED (idempotent: consumeOnce + state check);
+ *  - score.calculated: the attempt becomes SCORED, keeping what each question earned for the
+ *    player's review; an EXPIRED attempt keeps its state and gets its score (idempotent:
+ *    consumeOnce + state check);
  *  - quiz.completed.deadletter: evaluation could not score an attempt; compensation marks it
  *    FAILED and publishes attempt.failed (the player is told by notification);
  *  - leaderboard.updated: the quiz's leaderboard snapshot, and its cached views are invalidated;
@@ -59,6 +61,19 @@ export async function applyScore(
       );
       return;
     }
+    const scoreFields = {
+      score: event.score,
+      maxScore: event.maxScore,
+      correctCount: event.correctCount,
+      questionCount: event.questionCount,
+      scoredAt: new Date(event.calculatedAt),
+      ...(event.questions ? { questionResults: event.questions } : {}),
+    };
+    // An expired attempt keeps its state and gets its score (0: decision 0840), once.
+    if (attempt.status === 'EXPIRED' && attempt.scoredAt === null) {
+      await tx.attempt.update({ where: { id: attempt.id }, data: scoreFields });
+      return;
+    }
     // FAILED → SCORED: an admin replayed the dead letter and evaluation scored it after all.
     if (attempt.status !== 'SUBMITTED' && attempt.status !== 'FAILED') {
       deps.logger.info(
@@ -69,15 +84,7 @@ export async function applyScore(
     }
     await tx.attempt.update({
       where: { id: attempt.id },
-      data: {
-        status: 'SCORED',
-        score: event.score,
-        maxScore: event.maxScore,
-        correctCount: event.correctCount,
-        questionCount: event.questionCount,
-        scoredAt: new Date(event.calculatedAt),
-        failureReason: null,
-      },
+      data: { status: 'SCORED', ...scoreFields, failureReason: null },
     });
     await recordTransition(tx, attempt.id, {
       from: attempt.status,

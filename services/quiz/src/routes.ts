@@ -29,7 +29,7 @@ import {
   updateQuizRequestSchema,
   type AttemptHistory,
 } from '@quizmesh/contracts/quiz-api';
-import { startAttempt, submitAttempt, visibleAttempt } from './attempts';
+import { reviewAttempt, startAttempt, submitAttempt, visibleAttempt } from './attempts';
 import type { QuizCache } from './cache';
 import type { PrismaClient } from './db';
 import { listQuizzes } from './listing';
@@ -213,7 +213,8 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
   const start: RequestHandler = async (req, res) => {
     const user = caller(req);
     const { id } = parseParams(req, quizIdParamsSchema);
-    const started = await startAttempt(prisma, user, id);
+    const started = await startAttempt(prisma, user, id, { graceSeconds: deps.graceSeconds, trace: trace(req) });
+    if (started.expiredAttemptId) deps.relay?.wake();
     res
       .status(started.created ? 201 : 200)
       .location(attemptPath(started.attempt.id))
@@ -247,6 +248,11 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     res.json(toAttemptView(await visibleAttempt(prisma, caller(req), id)));
   };
 
+  const review: RequestHandler = async (req, res) => {
+    const { id } = parseParams(req, attemptIdParamsSchema);
+    res.json(await reviewAttempt(prisma, caller(req), id));
+  };
+
   const history: RequestHandler = async (req, res) => {
     const { id } = parseParams(req, attemptIdParamsSchema);
     await visibleAttempt(prisma, caller(req), id);
@@ -277,6 +283,7 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     startAttempt: start,
     submitAttempt: submit,
     getAttempt,
+    getAttemptReview: review,
     getAttemptHistory: history,
   });
 }

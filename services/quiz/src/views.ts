@@ -4,6 +4,7 @@ import {
   authorQuestionSchema,
   leaderboardSnapshotSchema,
   type Attempt as AttemptView,
+  type AttemptReview,
   type AuthorQuestion,
   type AuthorQuiz,
   type LeaderboardSnapshot,
@@ -109,16 +110,65 @@ export function toAttemptView(attempt: Attempt): AttemptView {
     submittedAt: isoOrNull(attempt.submittedAt),
     late: attempt.late,
     answers: attempt.answers === null ? null : storedAnswersSchema.parse(attempt.answers),
-    score:
-      attempt.status === 'SCORED' && attempt.score !== null && attempt.correctCount !== null && attempt.scoredAt
-        ? {
-            score: attempt.score,
-            maxScore: attempt.maxScore,
-            correctCount: attempt.correctCount,
-            questionCount: attempt.questionCount,
-            scoredAt: iso(attempt.scoredAt),
-          }
-        : null,
+    score: scoreOf(attempt),
     failureReason: attempt.failureReason,
+  };
+}
+
+/** The score of a SCORED attempt, or of an EXPIRED one once evaluation scored it; else null. */
+function scoreOf(attempt: Attempt): AttemptView['score'] {
+  const scored = attempt.status === 'SCORED' || attempt.status === 'EXPIRED';
+  if (!scored || attempt.score === null || attempt.correctCount === null || !attempt.scoredAt) return null;
+  return {
+    score: attempt.score,
+    maxScore: attempt.maxScore,
+    correctCount: attempt.correctCount,
+    questionCount: attempt.questionCount,
+    scoredAt: iso(attempt.scoredAt),
+  };
+}
+
+/** What each question earned, as score.calculated carried it (Attempt.questionResults). */
+export const questionResultsSchema = z.array(
+  z.object({ questionId: z.string(), correct: z.boolean(), pointsAwarded: z.number().int().nonnegative() }),
+);
+
+/**
+ * The player's review of a scored attempt, or undefined while it cannot be shown: not scored
+ * yet, or scored before score.calculated carried per-question results.
+ */
+export function toAttemptReview(
+  attempt: Attempt,
+  version: Pick<QuizVersion, 'questions' | 'title'>,
+): AttemptReview | undefined {
+  const score = scoreOf(attempt);
+  const results = questionResultsSchema.safeParse(attempt.questionResults);
+  if (!score || !results.success || (attempt.status !== 'SCORED' && attempt.status !== 'EXPIRED')) return undefined;
+  const outcome = new Map(results.data.map((r) => [r.questionId.toLowerCase(), r]));
+  const chosen = new Map(
+    (attempt.answers === null ? [] : storedAnswersSchema.parse(attempt.answers)).map((a) => [
+      a.questionId.toLowerCase(),
+      a.optionIds,
+    ]),
+  );
+  return {
+    attemptId: attempt.id,
+    quizId: attempt.quizId,
+    quizVersion: attempt.version,
+    title: version.title,
+    status: attempt.status,
+    late: attempt.late,
+    score,
+    questions: storedQuestions(version).map((q) => ({
+      id: q.id,
+      type: q.type,
+      text: q.text,
+      points: q.points,
+      explanation: q.explanation,
+      options: q.options.map((o) => ({ id: o.id, text: o.text, correct: o.correct })),
+      selectedOptionIds: chosen.get(q.id.toLowerCase()) ?? [],
+      correct: outcome.get(q.id.toLowerCase())?.correct ?? false,
+      pointsAwarded: outcome.get(q.id.toLowerCase())?.pointsAwarded ?? 0,
+    })),
   };
 }

@@ -13,6 +13,7 @@ import {
 import {
   attemptAcceptedSchema,
   attemptHistorySchema,
+  attemptReviewSchema,
   attemptSchema,
   authorQuizSchema,
   playerQuizSchema,
@@ -642,6 +643,238 @@ export function quizApiSuite(backend: Backend): void {
         (await api().get(`/api/v1/attempts/${attempt.id}/history`).set(as(player))).body,
       );
       expect(history.items.at(-1)).toMatchObject({ from: 'IN_PROGRESS', to: 'SUBMITTED', reason: 'submitted late' });
+    });
+
+    /** Moves an attempt's clock back: it "started" `secondsAgo` ago (the 60 s limit, 10 s grace). */
+    async function startedAgo(attemptId: string, secondsAgo: number) {
+      const startedAt = new Date(Date.now() - secondsAgo * 1000);
+      await quiz.prisma.attempt.update({
+        where: { id: attemptId },
+        data: { startedAt, deadlineAt: new Date(startedAt.getTime() + 60_000) },
+      });
+    }
+
+    /** score.calculated as evaluation sends it for `answers` on the published quiz (its rules: exact match). */
+    function scoreFor(
+      attemptId: string,
+      userId: string,
+      answers: Array<{ questionId: string; optionIds: string[] }>,
+      late = false,
+    ) {
+      const questions = published.questions.map((q) => {
+        const chosen = answers.find((a) => a.questionId === q.id)?.optionIds ?? [];
+        const right = q.options.filter((o) => o.correct).map((o) => o.id);
+        const correct = chosen.length === right.length && chosen.every((id) => right.includes(id));
+        return { questionId: q.id, correct, pointsAwarded: correct && !late ? q.points : 0 };
+      });
+      return {
+        schemaVersion: 1,
+        attemptId,
+        quizId: published.id,
+        quizVersion: 1,
+        userId,
+        score: questions.reduce((sum, q) => sum + q.pointsAwarded, 0),
+        maxScore: published.maxScore,
+        correctCount: late ? 0 : questions.filter((q) => q.correct).length,
+        questionCount: questions.length,
+        finishedAt: new Date().toISOString(),
+        calculatedAt: new Date().toISOString(),
+        late,
+        quizTitle: published.title,
+        questions,
+      };
+    }
+
+    describe('review', () => {
+      it('shows its player each question with the correct options, their choice, the points and the explanation, once scored', async () => {
+        const player = newUser('player');
+        const { attempt } = await start(player);
+        const [q1, q2, q3] = published.questions;
+        if (!q1 || !q2 || !q3) throw new Error('the quiz has three questions');
+        const wrong = q2.options.find((o) => !o.correct)?.id ?? '';
+        const answers = [
+          { questionId: q1.id, optionIds: q1.options.filter((o) => o.correct).map((o) => o.id) },
+          { questionId: q2.id, optionIds: [wrong] },
+        ];
+        await api().post(`/api/v1/attempts/${attempt.id}/submit`).set(as(player)).send({ answers }).expect(202);
+        // Before scoring: 409, and nothing of the answer keys.
+        const early = await api().get(`/api/v1/attempts/${attempt.id}/review`).set(as(player));
+        expectProblem(early, 409);
+        expect(early.body.code ?? early.body.type).toMatch(/attempt-not-scored/);
+        noAnswerKeys(early.body);
+
+        await quiz.deliver(scoreCalculated, `${attempt.id}-score`, scoreFor(attempt.id, player.id, answers));
+        await eventually(
+          async () => (await quiz.prisma.attempt.findUniqueOrThrow({ where: { id: attempt.id } })).status === 'SCORED',
+        );
+        const res = await api().get(`/api/v1/attempts/${attempt.id}/review`).set(as(player));
+        expect(res.status).toBe(200);
+        const review = attemptReviewSchema.parse(res.body);
+        expect(review).toMatchObject({
+          attemptId: attempt.id,
+          quizId: published.id,
+          quizVersion: 1,
+          title: 'Attempts quiz',
+          status: 'SCORED',
+          late: false,
+          score: { score: q1.points, maxScore: published.maxScore, correctCount: 1, questionCount: 3 },
+        });
+        expect(review.questions.map((q) => [q.id, q.selectedOptionIds, q.correct, q.pointsAwarded])).toEqual([
+          [q1.id, answers[0]?.optionIds, true, q1.points],
+          [q2.id, [wrong], false, 0],
+          [q3.id, [], false, 0],
+        ]);
+        // The author's questions as written: options with `correct`, and the explanations.
+        expect(
+          review.questions.map(({ id, type, text, points, explanation, options }) => ({
+            id,
+            type,
+            text,
+            points,
+            explanation,
+            options,
+          })),
+        ).toEqual(published.questions);
+        expect(review.questions.some((q) => q.explanation !== null)).toBe(true);
+      });
+
+      it('is its player’s only: 403 to another player, an author and an admin, 404 for an unknown attempt, 401 without a user', async () => {
+        const player = newUser('player');
+        const { attempt } = await start(player);
+        await api().post(`/api/v1/attempts/${attempt.id}/submit`).set(as(player)).send({ answers: rightAnswers() });
+        await quiz.deliver(scoreCalculated, `${attempt.id}-score`, scoreFor(attempt.id, player.id, rightAnswers()));
+        await eventually(
+          async () => (await quiz.prisma.attempt.findUniqueOrThrow({ where: { id: attempt.id } })).status === 'SCORED',
+        );
+        expect((await api().get(`/api/v1/attempts/${attempt.id}/review`).set(as(player))).status).toBe(200);
+        for (const other of [newUser('player'), author, admin]) {
+          const res = await api().get(`/api/v1/attempts/${attempt.id}/review`).set(as(other));
+          expectProblem(res, 403);
+          noAnswerKeys(res.body);
+        }
+        expectProblem(await api().get(`/api/v1/attempts/${newUser().id}/review`).set(as(player)), 404);
+        expectProblem(await api().get(`/api/v1/attempts/${attempt.id}/review`), 401);
+      });
+
+      it('answers 409 for an open, a submitted and a failed attempt, and 400 naming the id for a bad one', async () => {
+        const player = newUser('player');
+        const { attempt } = await start(player);
+        expectProblem(await api().get(`/api/v1/attempts/${attempt.id}/review`).set(as(player)), 409);
+        await quiz.prisma.attempt.update({ where: { id: attempt.id }, data: { status: 'FAILED' } });
+        expectProblem(await api().get(`/api/v1/attempts/${attempt.id}/review`).set(as(player)), 409);
+        for (const bad of ['not-a-uuid', '123', `${attempt.id}x`, "' OR 1=1 --"]) {
+          expectProblem(
+            await api()
+              .get(`/api/v1/attempts/${encodeURIComponent(bad)}/review`)
+              .set(as(player)),
+            400,
+            'params.id',
+          );
+        }
+      });
+    });
+
+    describe('expiry', () => {
+      it('closes an open attempt past its deadline plus grace when its player starts again, and starts a new one', async () => {
+        const player = newUser('player');
+        const first = await start(player);
+        await startedAgo(first.attempt.id, 120);
+        const again = await start(player);
+        expect(again.status).toBe(201);
+        expect(again.attempt.id).not.toBe(first.attempt.id);
+        expect(again.attempt).toMatchObject({ status: 'IN_PROGRESS', late: false });
+        expect(Date.parse(again.attempt.deadlineAt)).toBeGreaterThan(Date.now());
+
+        const old = attemptSchema.parse((await api().get(`/api/v1/attempts/${first.attempt.id}`).set(as(player))).body);
+        expect(old).toMatchObject({ status: 'EXPIRED', late: true, submittedAt: null, score: null });
+        // Scored per the rules of a late submission without answers: quiz.completed, late, no answers.
+        const data = quizCompleted.schema.parse(
+          (await publishedEvent(quizCompleted.topic, (d) => d.attemptId === first.attempt.id)).data,
+        );
+        expect(data).toMatchObject({ answers: [], late: true, userId: player.id, deadlineAt: old.deadlineAt });
+        const history = attemptHistorySchema.parse(
+          (await api().get(`/api/v1/attempts/${first.attempt.id}/history`).set(as(player))).body,
+        );
+        expect(history.items.map((h) => [h.from, h.to])).toEqual([
+          [null, 'IN_PROGRESS'],
+          ['IN_PROGRESS', 'EXPIRED'],
+        ]);
+        expect(history.items[1]?.eventId).toBe(
+          quiz.published.find((p) => p.topic === quizCompleted.topic && p.event.data.attemptId === first.attempt.id)
+            ?.event.id,
+        );
+      });
+
+      it('keeps returning an open attempt within its deadline plus grace', async () => {
+        const player = newUser('player');
+        const first = await start(player);
+        await startedAgo(first.attempt.id, 65); // deadline passed 5 s ago, grace is 10 s
+        const again = await start(player);
+        expect(again).toMatchObject({ status: 200, attempt: { id: first.attempt.id, status: 'IN_PROGRESS' } });
+      });
+
+      it('expires overdue attempts from the scheduled sweep, once each, publishing one quiz.completed per attempt', async () => {
+        const players = [newUser('player'), newUser('player'), newUser('player')];
+        const attempts = [];
+        for (const player of players) attempts.push((await start(player)).attempt);
+        const [overdue1, overdue2, fresh] = attempts;
+        if (!overdue1 || !overdue2 || !fresh) throw new Error('three attempts');
+        await startedAgo(overdue1.id, 3600);
+        await startedAgo(overdue2.id, 75);
+        // What the sidecar's cron binding does, twice at once (two replicas), then again.
+        const runs = await Promise.all([api().post('/attempt-expiry'), api().post('/attempt-expiry')]);
+        expect(runs.map((r) => r.status)).toEqual([200, 200]);
+        expect(runs.reduce((sum, r) => sum + (r.body as { expired: number }).expired, 0)).toBeGreaterThanOrEqual(2);
+        await api().post('/attempt-expiry').expect(200);
+        const statusOf = async (id: string) => (await quiz.prisma.attempt.findUniqueOrThrow({ where: { id } })).status;
+        expect([await statusOf(overdue1.id), await statusOf(overdue2.id), await statusOf(fresh.id)]).toEqual([
+          'EXPIRED',
+          'EXPIRED',
+          'IN_PROGRESS',
+        ]);
+        const outbox = await quiz.prisma.outboxEvent.findMany({ where: { topic: quizCompleted.topic } });
+        for (const attempt of [overdue1, overdue2]) {
+          expect(outbox.filter((r) => (r.data as { attemptId?: string }).attemptId === attempt.id)).toHaveLength(1);
+          expect(
+            await quiz.prisma.attemptTransition.count({ where: { attemptId: attempt.id, toStatus: 'EXPIRED' } }),
+          ).toBe(1);
+        }
+        expect(outbox.filter((r) => (r.data as { attemptId?: string }).attemptId === fresh.id)).toHaveLength(0);
+      });
+
+      it('refuses a submission of an expired attempt (409) and records nothing; its score arrives and it stays EXPIRED', async () => {
+        const player = newUser('player');
+        const { attempt } = await start(player);
+        await startedAgo(attempt.id, 600);
+        await api().post('/attempt-expiry').expect(200);
+        const before = await quiz.prisma.outboxEvent.count();
+        const res = await api()
+          .post(`/api/v1/attempts/${attempt.id}/submit`)
+          .set(as(player))
+          .send({ answers: rightAnswers() });
+        expectProblem(res, 409);
+        expect(res.body.detail).toMatch(/expired/);
+        expect(await quiz.prisma.outboxEvent.count()).toBe(before);
+        expect((await quiz.prisma.attempt.findUniqueOrThrow({ where: { id: attempt.id } })).answers).toBeNull();
+
+        // Nothing to review before it is scored.
+        expectProblem(await api().get(`/api/v1/attempts/${attempt.id}/review`).set(as(player)), 409);
+        // Evaluation scores the expired attempt as a late one without answers: 0.
+        const eventId = `${attempt.id}-expired-score`;
+        await quiz.deliver(scoreCalculated, eventId, scoreFor(attempt.id, player.id, [], true));
+        await quiz.deliver(scoreCalculated, eventId, scoreFor(attempt.id, player.id, [], true));
+        await eventually(
+          async () => (await quiz.prisma.attempt.findUniqueOrThrow({ where: { id: attempt.id } })).scoredAt !== null,
+        );
+        const view = attemptSchema.parse((await api().get(`/api/v1/attempts/${attempt.id}`).set(as(player))).body);
+        expect(view).toMatchObject({ status: 'EXPIRED', late: true, score: { score: 0, correctCount: 0 } });
+        const review = attemptReviewSchema.parse(
+          (await api().get(`/api/v1/attempts/${attempt.id}/review`).set(as(player))).body,
+        );
+        expect(review).toMatchObject({ status: 'EXPIRED', late: true });
+        expect(review.questions.every((q) => q.selectedOptionIds.length === 0 && q.pointsAwarded === 0)).toBe(true);
+        expect(await quiz.prisma.attemptTransition.count({ where: { attemptId: attempt.id } })).toBe(2);
+      });
     });
 
     it('becomes SCORED on score.calculated, once, whatever the redeliveries', async () => {

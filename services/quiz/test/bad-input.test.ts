@@ -357,6 +357,14 @@ describe('quiz rejects bad input', () => {
           field: 'params.id',
         },
         {
+          name: `review attempt ${id}`,
+          method: 'get' as const,
+          path: `/api/v1/attempts/${id}/review`,
+          as: 'player' as const,
+          status: 400,
+          field: 'params.id',
+        },
+        {
           name: `submit attempt ${id}`,
           method: 'post' as const,
           path: `/api/v1/attempts/${id}/submit`,

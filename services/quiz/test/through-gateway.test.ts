@@ -99,5 +99,15 @@ describe('quiz through the gateway', () => {
     expect(attemptSchema.parse(await polled.json())).toMatchObject({ status: 'SUBMITTED', answers });
     expect((await call('GET', `/api/v1/attempts/${attempt.id}`, undefined, adminToken)).status).toBe(200);
     expect((await call('GET', `/api/v1/attempts/${attempt.id}`)).status).toBe(401);
+
+    // The review: nothing before scoring (no evaluation runs here), its player only, ids checked.
+    const early = await call('GET', `/api/v1/attempts/${attempt.id}/review`, undefined, playerToken);
+    expect(early.status).toBe(409);
+    expect(await early.text()).not.toContain('"correct"');
+    expect((await call('GET', `/api/v1/attempts/${attempt.id}/review`, undefined, adminToken)).status).toBe(403);
+    expect((await call('GET', `/api/v1/attempts/${attempt.id}/review`)).status).toBe(401);
+    const badId = await call('GET', '/api/v1/attempts/not-an-id/review', undefined, playerToken);
+    expect(badId.status).toBe(400);
+    expect(await badId.text()).toContain('params.id');
   });
 });

@@ -64,6 +64,14 @@ export function boardKey(board: BoardRef): string {
   }
 }
 
+/** The board a key names (the inverse of boardKey). */
+export function boardRefOf(key: string): BoardRef {
+  if (key === 'global') return { kind: 'global' };
+  if (key.startsWith('quiz:')) return { kind: 'quiz', quizId: key.slice('quiz:'.length) };
+  if (key.startsWith('weekly:')) return { kind: 'weekly', isoWeek: key.slice('weekly:'.length) };
+  throw new Error(`not a board key: ${key}`);
+}
+
 export function boardsOf(quizId: string, finishedAt: Date): BoardRef[] {
   return [{ kind: 'global' }, { kind: 'quiz', quizId }, { kind: 'weekly', isoWeek: isoWeekOf(finishedAt) }];
 }
