@@ -1,0 +1,169 @@
+/**
+ * Browser sessions for the web app (docs/decisions/0821). The JSON API hands out refresh tokens
+ * in response bodies, which a page would have to keep somewhere script can read. Here the gateway
+ * signs the browser in through identity's own endpoints and keeps the refresh token in an
+ * httpOnly, SameSite=Strict cookie scoped to this path (Secure over TLS); the page gets only
+ * the short-lived access token, which it keeps in memory.
+ *
+ * Refresh and logout are cookie-authenticated, so they need CSRF protection beyond SameSite:
+ * a double-submit token (readable cookie `qm_csrf`, echoed in `x-csrf-token`) and, when the
+ * browser sends one, an Origin equal to this gateway's. Login and register keep the JSON API's
+ * rate limits (per address and account; per address).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import express, { type Express, type Request, type Response } from 'express';
+import { AppError, DaprCallError, HttpMethod, type ServiceRuntime } from '@quizmesh/platform';
+import { clientIp } from '../forward';
+import { enforce, type GatewayLimits } from '../rate-limit/limits';
+import { emailOf } from '../request-limits';
+
+export const SESSION_PATH = '/api/v1/session';
+export const REFRESH_COOKIE = 'qm_refresh';
+export const CSRF_COOKIE = 'qm_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+interface TokenResponse {
+  tokenType: 'Bearer';
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  refreshTokenExpiresAt: string;
+}
+
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at <= 0) continue;
+    const name = part.slice(0, at).trim();
+    try {
+      if (!cookies.has(name)) cookies.set(name, decodeURIComponent(part.slice(at + 1).trim()));
+    } catch {
+      /* a malformed value is as good as none */
+    }
+  }
+  return cookies;
+}
+
+function sameOrigin(req: Request): boolean {
+  const origin = req.header('origin');
+  if (origin === undefined) return true; // same-origin GET/HEAD-less fetches may omit it; SameSite and the token still hold
+  return origin === `${req.protocol}://${req.header('host') ?? ''}`;
+}
+
+function checkCsrf(req: Request, cookies: Map<string, string>): void {
+  const expected = cookies.get(CSRF_COOKIE);
+  const presented = req.header(CSRF_HEADER);
+  const ok =
+    sameOrigin(req) &&
+    expected !== undefined &&
+    presented !== undefined &&
+    expected.length === presented.length &&
+    timingSafeEqual(Buffer.from(expected), Buffer.from(presented));
+  if (!ok) {
+    throw new AppError(403, {
+      code: 'csrf',
+      detail: `cookie sessions need the ${CSRF_HEADER} header matching the ${CSRF_COOKIE} cookie, from this origin`,
+    });
+  }
+}
+
+function setSessionCookies(req: Request, res: Response, tokens: TokenResponse): void {
+  const secure = req.secure;
+  const expires = new Date(tokens.refreshTokenExpiresAt);
+  res.cookie(REFRESH_COOKIE, tokens.refreshToken, {
+    httpOnly: true,
+    secure,
+    sameSite: 'strict',
+    path: SESSION_PATH,
+    expires,
+  });
+  res.cookie(CSRF_COOKIE, randomBytes(24).toString('base64url'), { secure, sameSite: 'strict', path: '/', expires });
+}
+
+function clearSessionCookies(req: Request, res: Response): void {
+  res.clearCookie(REFRESH_COOKIE, { httpOnly: true, secure: req.secure, sameSite: 'strict', path: SESSION_PATH });
+  res.clearCookie(CSRF_COOKIE, { secure: req.secure, sameSite: 'strict', path: '/' });
+}
+
+/** identity's answer, or its problem (status, detail, field errors) as this gateway's error. */
+async function callIdentity<T>(runtime: ServiceRuntime, path: string, body: object): Promise<T> {
+  try {
+    return await runtime.dapr.invoke<T>('identity', path, HttpMethod.POST, body);
+  } catch (err) {
+    if (err instanceof DaprCallError && err.daprStatus !== undefined && err.daprStatus >= 400 && err.daprStatus < 500) {
+      let problem: { detail?: string; errors?: Array<{ field: string; message: string }>; type?: string } = {};
+      try {
+        problem = JSON.parse(err.daprBody ?? '{}') as typeof problem;
+      } catch {
+        /* keep the status */
+      }
+      throw new AppError(err.daprStatus, {
+        ...(problem.detail ? { detail: problem.detail } : {}),
+        ...(problem.errors ? { errors: problem.errors } : {}),
+        ...(problem.type ? { code: problem.type.split('/').pop() ?? 'error' } : {}),
+      });
+    }
+    throw err;
+  }
+}
+
+function pageTokens(tokens: TokenResponse) {
+  return { tokenType: tokens.tokenType, accessToken: tokens.accessToken, expiresIn: tokens.expiresIn };
+}
+
+export function mountBrowserSession(
+  app: Express,
+  deps: { runtime: ServiceRuntime; limits: GatewayLimits; jsonBodyLimit: string },
+): void {
+  const json = express.json({ limit: deps.jsonBodyLimit, strict: true });
+  const { runtime, limits } = deps;
+
+  app.post(`${SESSION_PATH}/login`, json, async (req, res) => {
+    if (!sameOrigin(req)) throw AppError.forbidden('sign in from this origin only');
+    const key = `${clientIp(req)}|${emailOf(Buffer.from(JSON.stringify(req.body ?? {}))) ?? ''}`;
+    await enforce(limits.login, key, 'login attempts per address and account');
+    const tokens = await callIdentity<TokenResponse>(runtime, 'api/v1/auth/login', req.body as object);
+    await limits.login.reset(key).catch(() => undefined);
+    setSessionCookies(req, res, tokens);
+    res.json(pageTokens(tokens));
+  });
+
+  app.post(`${SESSION_PATH}/register`, json, async (req, res) => {
+    if (!sameOrigin(req)) throw AppError.forbidden('register from this origin only');
+    await enforce(limits.register, clientIp(req), 'registrations per client address');
+    const result = await callIdentity<{ tokens: TokenResponse }>(runtime, 'api/v1/auth/register', req.body as object);
+    setSessionCookies(req, res, result.tokens);
+    res.status(201).json(pageTokens(result.tokens));
+  });
+
+  app.post(`${SESSION_PATH}/refresh`, async (req, res) => {
+    const cookies = parseCookies(req.header('cookie'));
+    checkCsrf(req, cookies);
+    const refreshToken = cookies.get(REFRESH_COOKIE);
+    if (!refreshToken) throw AppError.unauthorized('no session: sign in');
+    try {
+      const tokens = await callIdentity<TokenResponse>(runtime, 'api/v1/auth/refresh', { refreshToken });
+      setSessionCookies(req, res, tokens);
+      res.json(pageTokens(tokens));
+    } catch (err) {
+      // A refused rotation (expired, reused, revoked) ends the browser session too.
+      if (err instanceof AppError && err.status === 401) clearSessionCookies(req, res);
+      throw err;
+    }
+  });
+
+  app.post(`${SESSION_PATH}/logout`, async (req, res) => {
+    const cookies = parseCookies(req.header('cookie'));
+    checkCsrf(req, cookies);
+    const refreshToken = cookies.get(REFRESH_COOKIE);
+    if (refreshToken) {
+      // A session identity no longer knows is as good as ended; any other failure is reported.
+      await callIdentity<unknown>(runtime, 'api/v1/auth/logout', { refreshToken }).catch((err: unknown) => {
+        if (!(err instanceof AppError && (err.status === 400 || err.status === 401))) throw err;
+      });
+    }
+    clearSessionCookies(req, res);
+    res.status(204).end();
+  });
+}
