@@ -22,7 +22,18 @@ const DeadLetters = lazy(() => import('./pages/admin/DeadLetters').then((m) => (
 const Status = lazy(() => import('./pages/admin/Status').then((m) => ({ default: m.Status })));
 
 /** The app's routes; the gateway serves index.html for exactly these (services/gateway/src/web/static.ts). */
-export const APP_ROUTE_PREFIXES = ['/', '/quizzes', '/attempts', '/leaderboards', '/profile', '/inbox', '/login', '/register', '/author', '/admin'];
+export const APP_ROUTE_PREFIXES = [
+  '/',
+  '/quizzes',
+  '/attempts',
+  '/leaderboards',
+  '/profile',
+  '/inbox',
+  '/login',
+  '/register',
+  '/author',
+  '/admin',
+];
 
 function Layout() {
   const me = useSession();
@@ -60,7 +71,12 @@ function Layout() {
                 <NavLink to="/inbox">
                   Inbox{' '}
                   <span className="badge" aria-live="polite">
-                    {unread ? <>{unread}<span className="visually-hidden"> unread</span></> : null}
+                    {unread ? (
+                      <>
+                        {unread}
+                        <span className="visually-hidden"> unread</span>
+                      </>
+                    ) : null}
                   </span>
                 </NavLink>
               </li>
@@ -127,20 +143,99 @@ const router = createBrowserRouter([
     children: [
       { path: '/', element: <Catalogue /> },
       { path: '/quizzes/:quizId', element: <QuizPage /> },
-      { path: '/quizzes/:quizId/play', element: <Require><TakeQuiz /></Require> },
-      { path: '/attempts/:attemptId', element: <Require><AttemptResult /></Require> },
+      {
+        path: '/quizzes/:quizId/play',
+        element: (
+          <Require>
+            <TakeQuiz />
+          </Require>
+        ),
+      },
+      {
+        path: '/attempts/:attemptId',
+        element: (
+          <Require>
+            <AttemptResult />
+          </Require>
+        ),
+      },
       { path: '/leaderboards', element: <Leaderboards /> },
-      { path: '/profile', element: <Require><Profile /></Require> },
-      { path: '/inbox', element: <Require><Inbox /></Require> },
+      {
+        path: '/profile',
+        element: (
+          <Require>
+            <Profile />
+          </Require>
+        ),
+      },
+      {
+        path: '/inbox',
+        element: (
+          <Require>
+            <Inbox />
+          </Require>
+        ),
+      },
       { path: '/login', element: <SignIn mode="login" /> },
       { path: '/register', element: <SignIn mode="register" /> },
-      { path: '/author/quizzes', element: <Require roles={['author', 'admin']}><MyQuizzes /></Require> },
-      { path: '/author/quizzes/new', element: <Require roles={['author', 'admin']}><Editor /></Require> },
-      { path: '/author/quizzes/:quizId', element: <Require roles={['author', 'admin']}><Editor /></Require> },
-      { path: '/admin/users', element: <Require roles={['admin']}><Users /></Require> },
-      { path: '/admin/dead-letters', element: <Require roles={['admin']}><DeadLetters /></Require> },
-      { path: '/admin/status', element: <Require roles={['admin']}><Status /></Require> },
-      { path: '*', element: <Page title="Not found"><p>There is no such page. <Link to="/">See the quizzes</Link>.</p></Page> },
+      {
+        path: '/author/quizzes',
+        element: (
+          <Require roles={['author', 'admin']}>
+            <MyQuizzes />
+          </Require>
+        ),
+      },
+      {
+        path: '/author/quizzes/new',
+        element: (
+          <Require roles={['author', 'admin']}>
+            <Editor />
+          </Require>
+        ),
+      },
+      {
+        path: '/author/quizzes/:quizId',
+        element: (
+          <Require roles={['author', 'admin']}>
+            <Editor />
+          </Require>
+        ),
+      },
+      {
+        path: '/admin/users',
+        element: (
+          <Require roles={['admin']}>
+            <Users />
+          </Require>
+        ),
+      },
+      {
+        path: '/admin/dead-letters',
+        element: (
+          <Require roles={['admin']}>
+            <DeadLetters />
+          </Require>
+        ),
+      },
+      {
+        path: '/admin/status',
+        element: (
+          <Require roles={['admin']}>
+            <Status />
+          </Require>
+        ),
+      },
+      {
+        path: '*',
+        element: (
+          <Page title="Not found">
+            <p>
+              There is no such page. <Link to="/">See the quizzes</Link>.
+            </p>
+          </Page>
+        ),
+      },
     ],
   },
 ]);

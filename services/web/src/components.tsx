@@ -14,7 +14,9 @@ export function ErrorNote({ error }: { error: Error | undefined }) {
 export function Page({ title, children }: { title: string; children: ReactNode }) {
   return (
     <section aria-labelledby="page-title">
-      <h1 id="page-title" tabIndex={-1}>{title}</h1>
+      <h1 id="page-title" tabIndex={-1}>
+        {title}
+      </h1>
       {children}
     </section>
   );

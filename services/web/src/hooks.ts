@@ -23,7 +23,11 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
       (data) => !cancelled && setState({ data, error: undefined, loading: false }),
       (error: unknown) =>
         !cancelled &&
-        setState((s) => ({ data: s.data, error: error instanceof Error ? error : new Error(String(error)), loading: false })),
+        setState((s) => ({
+          data: s.data,
+          error: error instanceof Error ? error : new Error(String(error)),
+          loading: false,
+        })),
     );
     return () => {
       cancelled = true;

@@ -20,7 +20,10 @@ export function useUnreadCount(): number | undefined {
       listeners.delete(bump);
     };
   }, []);
-  useLive((e) => e.type === 'notification', () => setTick((t) => t + 1));
+  useLive(
+    (e) => e.type === 'notification',
+    () => setTick((t) => t + 1),
+  );
   useEffect(() => {
     if (!me) {
       setCount(undefined);

@@ -25,7 +25,17 @@ export const WEB_CSP = [
 ].join('; ');
 
 /** The first path segment of every page the app has (services/web/src/App.tsx); `/` is the catalogue. */
-export const APP_ROUTES = ['quizzes', 'attempts', 'leaderboards', 'profile', 'inbox', 'login', 'register', 'author', 'admin'];
+export const APP_ROUTES = [
+  'quizzes',
+  'attempts',
+  'leaderboards',
+  'profile',
+  'inbox',
+  'login',
+  'register',
+  'author',
+  'admin',
+];
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 

@@ -14,7 +14,10 @@ export function AttemptResult() {
   );
   const status = attempt.data?.status;
   const pending = status === 'SUBMITTED' || status === 'IN_PROGRESS';
-  useLive((e) => e.type === 'notification' && (e.data as { attemptId?: string }).attemptId === attemptId, attempt.reload);
+  useLive(
+    (e) => e.type === 'notification' && (e.data as { attemptId?: string }).attemptId === attemptId,
+    attempt.reload,
+  );
   useEffect(() => {
     // The stream may be down or the notification late: poll too, gently.
     if (!pending) return;
@@ -22,7 +25,8 @@ export function AttemptResult() {
     return () => clearTimeout(handle);
   }, [pending, attempt.data, attempt.reload]);
   const review = useLoad(
-    () => (status === 'SCORED' ? getJson<AttemptReview>(`/api/v1/attempts/${attemptId}/review`) : Promise.resolve(undefined)),
+    () =>
+      status === 'SCORED' ? getJson<AttemptReview>(`/api/v1/attempts/${attemptId}/review`) : Promise.resolve(undefined),
     [attemptId, status],
   );
   const score = attempt.data?.score;
@@ -52,7 +56,10 @@ export function AttemptResult() {
             {review.data.questions.map((q) => (
               <li key={q.questionId} className={q.correct ? 'right' : 'wrong'}>
                 <h3>
-                  {q.prompt} <span className="meta">({q.correct ? 'correct' : 'not correct'}, {q.pointsAwarded} points)</span>
+                  {q.prompt}{' '}
+                  <span className="meta">
+                    ({q.correct ? 'correct' : 'not correct'}, {q.pointsAwarded} points)
+                  </span>
                 </h3>
                 <ul>
                   {q.options.map((o) => (

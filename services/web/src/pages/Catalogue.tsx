@@ -47,7 +47,12 @@ export function Catalogue() {
     <Page title="Quizzes">
       <form role="search" className="filters" onSubmit={search}>
         <label htmlFor="search-q">Search</label>
-        <input id="search-q" type="search" value={draft.q} onChange={(e) => setDraft({ ...draft, q: e.target.value })} />
+        <input
+          id="search-q"
+          type="search"
+          value={draft.q}
+          onChange={(e) => setDraft({ ...draft, q: e.target.value })}
+        />
         <label htmlFor="search-tag">Tag</label>
         <input id="search-tag" value={draft.tag} onChange={(e) => setDraft({ ...draft, tag: e.target.value })} />
         <label htmlFor="search-difficulty">Difficulty</label>

@@ -40,7 +40,9 @@ export function Profile() {
             action={async () => {
               setNameError(undefined);
               try {
-                await must(api.PATCH('/api/v1/users/me', { body: { displayName: name ?? profile.data?.displayName ?? '' } }));
+                await must(
+                  api.PATCH('/api/v1/users/me', { body: { displayName: name ?? profile.data?.displayName ?? '' } }),
+                );
                 profile.reload();
               } catch (e) {
                 if (e instanceof ApiProblem) setNameError(e.fieldErrors().displayName ?? e.message);

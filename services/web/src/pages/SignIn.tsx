@@ -38,7 +38,16 @@ export function SignIn({ mode }: { mode: 'login' | 'register' }) {
   return (
     <Page title={mode === 'login' ? 'Sign in' : 'Create an account'}>
       <form onSubmit={submit} className="narrow">
-        <Field id="email" label="Email" type="email" autoComplete="email" value={email} onChange={setEmail} error={errors.email} required />
+        <Field
+          id="email"
+          label="Email"
+          type="email"
+          autoComplete="email"
+          value={email}
+          onChange={setEmail}
+          error={errors.email}
+          required
+        />
         {mode === 'register' && (
           <Field
             id="displayName"

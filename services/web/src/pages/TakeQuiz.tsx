@@ -7,7 +7,15 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api, must } from '../api/client';
 import { ErrorNote, Page } from '../components';
-import { answeredCount, choose, forgetChoices, loadChoices, saveChoices, submission, type Choices } from '../lib/answers';
+import {
+  answeredCount,
+  choose,
+  forgetChoices,
+  loadChoices,
+  saveChoices,
+  submission,
+  type Choices,
+} from '../lib/answers';
 import { clockOffsetMs, countdown, countdownAnnouncement, type Countdown } from '../lib/countdown';
 import { useLoad } from '../hooks';
 
@@ -71,7 +79,11 @@ export function TakeQuiz() {
             void submit();
           }}
         >
-          <Timer deadlineAt={attempt.deadlineAt} offsetMs={started.data?.offsetMs ?? 0} onExpire={() => void submitRef.current()} />
+          <Timer
+            deadlineAt={attempt.deadlineAt}
+            offsetMs={started.data?.offsetMs ?? 0}
+            onExpire={() => void submitRef.current()}
+          />
           <p className="meta">
             {answeredCount(quiz.questions, choices)} of {quiz.questions.length} answered
           </p>
@@ -81,8 +93,11 @@ export function TakeQuiz() {
                 <fieldset>
                   <legend>
                     <span className="visually-hidden">Question {index + 1}: </span>
-                    {q.text} <span className="meta">({q.points} {q.points === 1 ? 'point' : 'points'}
-                    {q.type === 'multiple' ? ', choose all that apply' : ''})</span>
+                    {q.text}{' '}
+                    <span className="meta">
+                      ({q.points} {q.points === 1 ? 'point' : 'points'}
+                      {q.type === 'multiple' ? ', choose all that apply' : ''})
+                    </span>
                   </legend>
                   {q.options.map((o) => (
                     <label key={o.id} className="option">

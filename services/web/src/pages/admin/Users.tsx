@@ -36,7 +36,10 @@ export function Users() {
                       action={async () => {
                         if (next.length === 0) return;
                         await must(
-                          api.PUT('/api/v1/admin/users/{id}/roles', { params: { path: { id: u.id } }, body: { roles: next } }),
+                          api.PUT('/api/v1/admin/users/{id}/roles', {
+                            params: { path: { id: u.id } },
+                            body: { roles: next },
+                          }),
                         );
                         users.reload();
                       }}

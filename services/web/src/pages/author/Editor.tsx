@@ -193,7 +193,10 @@ export function Editor() {
         )}
       </div>
       {quiz?.versionStatus === 'published' && editable && (
-        <p>Saving changes to this published quiz starts its next version as a draft; players keep the published one until you publish again.</p>
+        <p>
+          Saving changes to this published quiz starts its next version as a draft; players keep the published one until
+          you publish again.
+        </p>
       )}
       {preview ? (
         <Preview draft={draft} />
@@ -204,7 +207,13 @@ export function Editor() {
             void save();
           }}
         >
-          <Field id="title" label="Title" value={draft.title} onChange={(title) => setDraft({ ...draft, title })} error={err('title')} />
+          <Field
+            id="title"
+            label="Title"
+            value={draft.title}
+            onChange={(title) => setDraft({ ...draft, title })}
+            error={err('title')}
+          />
           <Field
             id="description"
             label="Description"
@@ -245,7 +254,14 @@ export function Editor() {
           {draft.questions.map((q, qi) => (
             <fieldset key={qi} className="question-editor">
               <legend>Question {qi + 1}</legend>
-              <Field id={`q${qi}-text`} label="Question" multiline value={q.text} onChange={(text) => updateQuestion(qi, { text })} error={err(`questions.${qi}.text`)} />
+              <Field
+                id={`q${qi}-text`}
+                label="Question"
+                multiline
+                value={q.text}
+                onChange={(text) => updateQuestion(qi, { text })}
+                error={err(`questions.${qi}.text`)}
+              />
               <div className="field">
                 <label htmlFor={`q${qi}-type`}>Type</label>
                 <select
@@ -257,7 +273,14 @@ export function Editor() {
                   <option value="multiple">multiple choice</option>
                 </select>
               </div>
-              <Field id={`q${qi}-points`} label="Points" type="number" value={q.points} onChange={(points) => updateQuestion(qi, { points })} error={err(`questions.${qi}.points`)} />
+              <Field
+                id={`q${qi}-points`}
+                label="Points"
+                type="number"
+                value={q.points}
+                onChange={(points) => updateQuestion(qi, { points })}
+                error={err(`questions.${qi}.points`)}
+              />
               <Field
                 id={`q${qi}-explanation`}
                 label="Explanation (shown to players after scoring)"
@@ -283,7 +306,12 @@ export function Editor() {
                       error={err(`questions.${qi}.options.${oi}.text`)}
                     />
                     <label>
-                      <input type="checkbox" checked={o.correct} onChange={(e) => updateOption(qi, oi, { correct: e.target.checked })} /> correct
+                      <input
+                        type="checkbox"
+                        checked={o.correct}
+                        onChange={(e) => updateOption(qi, oi, { correct: e.target.checked })}
+                      />{' '}
+                      correct
                     </label>
                     <button
                       type="button"
@@ -294,7 +322,10 @@ export function Editor() {
                     </button>
                   </div>
                 ))}
-                <button type="button" onClick={() => updateQuestion(qi, { options: [...q.options, { text: '', correct: false }] })}>
+                <button
+                  type="button"
+                  onClick={() => updateQuestion(qi, { options: [...q.options, { text: '', correct: false }] })}
+                >
                   Add option
                 </button>
               </fieldset>
@@ -307,7 +338,10 @@ export function Editor() {
               </button>
             </fieldset>
           ))}
-          <button type="button" onClick={() => setDraft((d) => ({ ...d, questions: [...d.questions, emptyQuestion()] }))}>
+          <button
+            type="button"
+            onClick={() => setDraft((d) => ({ ...d, questions: [...d.questions, emptyQuestion()] }))}
+          >
             Add question
           </button>
         </form>
