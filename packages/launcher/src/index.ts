@@ -12,6 +12,7 @@ import { Launcher, type Backends, type DaprResourceSet, type RestartPolicy } fro
 export { Launcher, LaunchError, isAlive } from './launcher';
 export type { Backends, DaprResourceSet, LaunchOptions, RestartPolicy, RunIsolation } from './launcher';
 export { ensureLocalSecrets, rotateSigningKeys, JWT_SIGNING_KEYS } from './secrets';
+export { ensureWebAppBuilt, webAppIsStale } from './web-app';
 
 export interface StartedPlatform {
   gatewayUrl: string;

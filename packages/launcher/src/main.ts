@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Launcher, LaunchError, type Backends } from './launcher';
+import { ensureWebAppBuilt } from './web-app';
 
 const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N] [--only=svc,svc] [--state-dir=DIR]
   --backends=embedded  (default) PGlite per service, in-memory state and pub/sub: no external servers
@@ -61,6 +62,8 @@ async function main() {
   process.on('SIGTERM', () => void stop(0));
 
   try {
+    // The gateway serves the app at / (only when the gateway is started).
+    if (!values.only || values.only.split(',').includes('gateway')) ensureWebAppBuilt(repoRoot, (line) => console.log(line));
     await launcher.start();
   } catch (err) {
     if (err instanceof LaunchError) {
