@@ -63,7 +63,8 @@ async function main() {
 
   try {
     // The gateway serves the app at / (only when the gateway is started).
-    if (!values.only || values.only.split(',').includes('gateway')) ensureWebAppBuilt(repoRoot, (line) => console.log(line));
+    if (!values.only || values.only.split(',').includes('gateway'))
+      ensureWebAppBuilt(repoRoot, (line) => console.log(line));
     await launcher.start();
   } catch (err) {
     if (err instanceof LaunchError) {

@@ -174,11 +174,12 @@ describe('gateway: the web app', () => {
         fetch(`${h.url}/api/v1/session/refresh`, { method: 'POST', headers: { cookie, ...headers } });
 
       const calls = identityCalls.length;
-      for (const headers of [
+      const forgeries: Array<Record<string, string>> = [
         {},
         { 'x-csrf-token': 'forged' },
         { 'x-csrf-token': csrf, origin: 'https://evil.example' },
-      ]) {
+      ];
+      for (const headers of forgeries) {
         const refused = await refresh(headers);
         expect(refused.status).toBe(403);
         expect(await refused.json()).toMatchObject({ detail: expect.stringContaining('x-csrf-token') });
