@@ -308,6 +308,7 @@ export function Editor() {
                     <label>
                       <input
                         type="checkbox"
+                        aria-label={`Option ${oi + 1} of question ${qi + 1} is correct`}
                         checked={o.correct}
                         onChange={(e) => updateOption(qi, oi, { correct: e.target.checked })}
                       />{' '}
