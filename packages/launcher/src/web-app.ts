@@ -28,6 +28,8 @@ export function ensureWebAppBuilt(repoRoot: string, out: (line: string) => void)
   const result = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], {
     cwd: join(repoRoot, 'services', 'web'),
     encoding: 'utf8',
+    // Always the production build: under jest NODE_ENV is "test", which would give React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (result.status !== 0) {
     throw new Error(`the web app did not build:\n${result.stdout}${result.stderr}`);

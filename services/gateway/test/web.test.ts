@@ -67,7 +67,7 @@ describe('gateway: the web app', () => {
     dist = mkdtempSync(join(tmpdir(), 'quizmesh-web-'));
     mkdirSync(join(dist, 'assets'));
     writeFileSync(join(dist, 'index.html'), INDEX);
-    writeFileSync(join(dist, 'assets', 'index-abc123.js'), 'console.log(1)');
+    writeFileSync(join(dist, 'assets', 'index-abc123.js'), 'console.log("a line of the app");\n'.repeat(200));
     h = await startHarness({ apps: { identity: identityApp }, env: { WEB_DIST_DIR: dist, TRUST_PROXY: 'loopback' } });
   });
   afterAll(async () => {
@@ -89,11 +89,13 @@ describe('gateway: the web app', () => {
     }
   });
 
-  it('caches hashed assets for a year as immutable', async () => {
-    const response = await fetch(`${h.url}/assets/index-abc123.js`);
+  it('caches hashed assets for a year as immutable, and sends them compressed', async () => {
+    const response = await fetch(`${h.url}/assets/index-abc123.js`, { headers: { 'accept-encoding': 'gzip' } });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(response.headers.get('content-type')).toMatch(/javascript/);
+    expect(response.headers.get('content-encoding')).toBe('gzip');
+    expect(await response.text()).toBe('console.log("a line of the app");\n'.repeat(200));
   });
 
   it('keeps 404 problem+json for unknown paths, missing assets and the API', async () => {

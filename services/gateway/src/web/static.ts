@@ -4,10 +4,13 @@
  * at once), and the app's own routes get index.html (SPA fallback). Everything else, /api/*
  * included, falls through to the routes after it and to the platform's 404 problem+json.
  * Every answer carries a strict Content-Security-Policy: scripts, styles and connections from
- * this origin only, no inline script, no framing (docs/decisions/0820).
+ * this origin only, no inline script, no framing (docs/decisions/0820). The app's files are
+ * compressed (gzip or deflate, as the browser accepts); the API's answers and streams are not
+ * touched (compression would buffer Server-Sent Events).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import compression from 'compression';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
@@ -68,9 +71,11 @@ export function mountWebApp(app: Express, options: { distDir: string; logger: Lo
     return false;
   }
   const index = readFileSync(indexPath);
+  const compress = compression();
   app.use(
     '/assets',
     securityHeaders,
+    compress,
     express.static(join(options.distDir, 'assets'), {
       index: false,
       fallthrough: true,
@@ -90,6 +95,8 @@ export function mountWebApp(app: Express, options: { distDir: string; logger: Lo
     res.setHeader('referrer-policy', 'same-origin');
     res.end(req.method === 'HEAD' ? undefined : index);
   };
-  app.get(/.*/, sendIndex);
+  app.get(/.*/, (req, res, next) =>
+    isAppRoute(req.path) ? compress(req, res, () => sendIndex(req, res, next)) : next(),
+  );
   return true;
 }

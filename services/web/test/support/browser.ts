@@ -1,28 +1,11 @@
-/**
- * Debian's Chromium driven by playwright-core (no browser download: docs/toolchain-notes in the
- * project's shared reference), axe-core run inside the page, and the screenshots the README shows.
- */
+/** axe-core run inside the page, and the screenshots the README shows (Chromium: chromium.ts). */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export { launchChromium } from './chromium';
+
 export const SCREENSHOT_DIR = join(__dirname, '..', '..', 'screenshots');
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-dev-shm-usage',
-    ],
-  });
-}
 
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
