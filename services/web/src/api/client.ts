@@ -50,15 +50,25 @@ export async function getJson<T>(path: string): Promise<T> {
   return body as T;
 }
 
-export interface AttemptReview {
-  attemptId?: string;
-  questions: Array<{
-    questionId: string;
-    prompt: string;
-    options: Array<{ id: string; text: string; correct: boolean }>;
-    selectedOptionIds: string[];
-    correct: boolean;
-    pointsAwarded: number;
-    explanation: string | null;
-  }>;
+export interface ReviewedQuestion {
+  questionId: string;
+  prompt: string;
+  options: Array<{ id: string; text: string; correct: boolean }>;
+  selectedOptionIds: string[];
+  correct: boolean;
+  pointsAwarded: number;
+  explanation: string | null;
+}
+
+/**
+ * GET /api/v1/attempts/{id}/review. The per-question shape is the agreed one; the envelope is
+ * read as `{questions}`, `{items}` or a bare array until the generated types settle it.
+ */
+export async function getReview(attemptId: string): Promise<ReviewedQuestion[]> {
+  const body = await getJson<unknown>(`/api/v1/attempts/${encodeURIComponent(attemptId)}/review`);
+  if (Array.isArray(body)) return body as ReviewedQuestion[];
+  const envelope = body as { questions?: unknown; items?: unknown };
+  const list = envelope.questions ?? envelope.items;
+  if (!Array.isArray(list)) throw new Error('the review has no questions');
+  return list as ReviewedQuestion[];
 }

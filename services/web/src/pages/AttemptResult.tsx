@@ -1,7 +1,7 @@
 /** "Scoring…" until evaluation has scored the attempt (SSE notification or polling), then the result and the review. */
 import { useEffect } from 'react';
 import { Link, useParams } from 'react-router';
-import { api, getJson, must, type AttemptReview } from '../api/client';
+import { api, getReview, must } from '../api/client';
 import { ErrorNote, Page } from '../components';
 import { useLoad } from '../hooks';
 import { useLive } from '../live';
@@ -25,8 +25,7 @@ export function AttemptResult() {
     return () => clearTimeout(handle);
   }, [pending, attempt.data, attempt.reload]);
   const review = useLoad(
-    () =>
-      status === 'SCORED' ? getJson<AttemptReview>(`/api/v1/attempts/${attemptId}/review`) : Promise.resolve(undefined),
+    () => (status === 'SCORED' ? getReview(attemptId) : Promise.resolve(undefined)),
     [attemptId, status],
   );
   const score = attempt.data?.score;
@@ -53,7 +52,7 @@ export function AttemptResult() {
         <>
           <h2>Review</h2>
           <ol className="questions review">
-            {review.data.questions.map((q) => (
+            {review.data.map((q) => (
               <li key={q.questionId} className={q.correct ? 'right' : 'wrong'}>
                 <h3>
                   {q.prompt}{' '}
