@@ -12,6 +12,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { AppError, DaprCallError, HttpMethod, type ServiceRuntime } from '@quizmesh/platform';
 import { clientIp } from '../forward';
 import { enforce, type GatewayLimits } from '../rate-limit/limits';
@@ -21,6 +22,18 @@ export const SESSION_PATH = '/api/v1/session';
 export const REFRESH_COOKIE = 'qm_refresh';
 export const CSRF_COOKIE = 'qm_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
+
+/** What the page gets: the access token only (the refresh token stays in the httpOnly cookie). */
+export const browserSessionSchema = z
+  .object({
+    tokenType: z.literal('Bearer'),
+    accessToken: z.string(),
+    /** seconds until the access token expires */
+    expiresIn: z.number().int().positive(),
+  })
+  .meta({ id: 'BrowserSession', description: 'An access token for a browser; its refresh token is in a cookie.' });
+
+export const SESSION_DESCRIPTION = `For browsers (the web app): identity's sign-in with the refresh token kept in an \`httpOnly\`, \`SameSite=Strict\` cookie \`${REFRESH_COOKIE}\` on \`${SESSION_PATH}\` (\`Secure\` over TLS), never in the body. Refresh and logout are authenticated by that cookie and need the CSRF token from the readable \`${CSRF_COOKIE}\` cookie in the \`${CSRF_HEADER}\` header (403 otherwise, also for another Origin). Other clients use /api/v1/auth.`;
 
 interface TokenResponse {
   tokenType: 'Bearer';

@@ -45,6 +45,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/session/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign a browser in (refresh token in an httpOnly cookie)
+         * @description For browsers (the web app): identity's sign-in with the refresh token kept in an `httpOnly`, `SameSite=Strict` cookie `qm_refresh` on `/api/v1/session` (`Secure` over TLS), never in the body. Refresh and logout are authenticated by that cookie and need the CSRF token from the readable `qm_csrf` cookie in the `x-csrf-token` header (403 otherwise, also for another Origin). Other clients use /api/v1/auth.
+         */
+        post: operations["browserLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an account and sign the browser in
+         * @description For browsers (the web app): identity's sign-in with the refresh token kept in an `httpOnly`, `SameSite=Strict` cookie `qm_refresh` on `/api/v1/session` (`Secure` over TLS), never in the body. Refresh and logout are authenticated by that cookie and need the CSRF token from the readable `qm_csrf` cookie in the `x-csrf-token` header (403 otherwise, also for another Origin). Other clients use /api/v1/auth.
+         */
+        post: operations["browserRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the browser's refresh cookie for a new access token (CSRF token required)
+         * @description For browsers (the web app): identity's sign-in with the refresh token kept in an `httpOnly`, `SameSite=Strict` cookie `qm_refresh` on `/api/v1/session` (`Secure` over TLS), never in the body. Refresh and logout are authenticated by that cookie and need the CSRF token from the readable `qm_csrf` cookie in the `x-csrf-token` header (403 otherwise, also for another Origin). Other clients use /api/v1/auth.
+         */
+        post: operations["browserRefresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign the browser out and clear its cookies (CSRF token required)
+         * @description For browsers (the web app): identity's sign-in with the refresh token kept in an `httpOnly`, `SameSite=Strict` cookie `qm_refresh` on `/api/v1/session` (`Secure` over TLS), never in the body. Refresh and logout are authenticated by that cookie and need the CSRF token from the readable `qm_csrf` cookie in the `x-csrf-token` header (403 otherwise, also for another Origin). Other clients use /api/v1/auth.
+         */
+        post: operations["browserLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1202,6 +1282,43 @@ export interface components {
                 error?: string;
             }[];
         };
+        /** @description An access token for a browser; its refresh token is in a cookie. */
+        BrowserSession: {
+            /** @constant */
+            tokenType: "Bearer";
+            accessToken: string;
+            expiresIn: number;
+        };
+        /** @description Exchange email and password for a token pair. */
+        LoginRequest: {
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased before use; unique per account.
+             * @example ada@example.com
+             */
+            email: string;
+            /** Format: password */
+            password: string;
+        };
+        /** @description Create an account (role player). */
+        RegisterRequest: {
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased before use; unique per account.
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * @description Shown to other players. 1 to 50 characters after trimming; any script and emoji.
+             * @example Ada Lovelace
+             */
+            displayName: string;
+            /**
+             * Format: password
+             * @description 10 to 128 characters; not a common password; never logged.
+             */
+            password: string;
+        };
         RegisterResponse: {
             user: components["schemas"]["UserProfile"];
             tokens: components["schemas"]["TokenResponse"];
@@ -1232,36 +1349,6 @@ export interface components {
             refreshToken: string;
             /** Format: date-time */
             refreshTokenExpiresAt: string;
-        };
-        /** @description Create an account (role player). */
-        RegisterRequest: {
-            /**
-             * Format: email
-             * @description Trimmed and lower-cased before use; unique per account.
-             * @example ada@example.com
-             */
-            email: string;
-            /**
-             * @description Shown to other players. 1 to 50 characters after trimming; any script and emoji.
-             * @example Ada Lovelace
-             */
-            displayName: string;
-            /**
-             * Format: password
-             * @description 10 to 128 characters; not a common password; never logged.
-             */
-            password: string;
-        };
-        /** @description Exchange email and password for a token pair. */
-        LoginRequest: {
-            /**
-             * Format: email
-             * @description Trimmed and lower-cased before use; unique per account.
-             * @example ada@example.com
-             */
-            email: string;
-            /** Format: password */
-            password: string;
         };
         /** @description Rotate a refresh token: the old one stops working. */
         RefreshRequest: {
@@ -1943,6 +2030,109 @@ export interface operations {
                     "application/json": components["schemas"]["GatewayStatus"];
                 };
             };
+            429: components["responses"]["Problem429"];
+        };
+    };
+    browserLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrowserSession"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+        };
+    };
+    browserRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrowserSession"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+        };
+    };
+    browserRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrowserSession"];
+                };
+            };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            429: components["responses"]["Problem429"];
+        };
+    };
+    browserLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["Problem403"];
             429: components["responses"]["Problem429"];
         };
     };
