@@ -341,6 +341,39 @@ describe('web app in a browser', () => {
     await visitor.waitForURL(/\/login\?next=%2Finbox$/);
   });
 
+  it('a player signs out and in again with the login form', async () => {
+    await player2.getByRole('button', { name: 'Sign out' }).click();
+    await player2.getByRole('link', { name: 'Sign in' }).waitFor();
+    expect((await player2.context().cookies()).find((c) => c.name === 'qm_refresh')).toBeUndefined();
+    await player2.getByRole('link', { name: 'Sign in' }).click();
+    await player2.getByLabel('Email').fill(`p2.${run}@example.com`);
+    await player2.getByLabel('Password').fill('not the password');
+    await player2.getByRole('button', { name: 'Sign in' }).click();
+    await player2.getByRole('alert').waitFor();
+    await player2.getByLabel('Password').fill(PASSWORD);
+    await player2.getByRole('button', { name: 'Sign in' }).click();
+    await player2.getByRole('button', { name: 'Sign out' }).waitFor();
+  });
+
+  it('an author edits the published quiz into version 2, publishes it, and archives it', async () => {
+    await author.goto(`${base}/author/quizzes/${quizId}`);
+    await author.getByText('Version 1 · published').waitFor();
+    await author.locator('#title').fill(`Capitals ${run}, second edition`);
+    await author.getByRole('button', { name: 'Save draft' }).click();
+    await author.getByText('Saved as draft version 2.').waitFor();
+    await author.getByText('Version 2 · draft').waitFor();
+    await author.getByRole('button', { name: 'Publish' }).click();
+    await author.getByText('Version 2 · published').waitFor();
+    await player1.goto(`${base}/quizzes/${quizId}`);
+    await player1.getByRole('heading', { name: `Capitals ${run}, second edition` }).waitFor();
+
+    await author.getByRole('button', { name: 'Archive' }).click();
+    await author.getByText(/quiz archived/).waitFor();
+    await player1.reload();
+    await player1.getByRole('heading', { name: `Capitals ${run}, second edition` }).waitFor();
+    expect(await player1.getByRole('link', { name: 'Take the quiz' }).count()).toBe(0);
+  });
+
   it('no serious or critical accessibility finding and no CSP violation on any page visited', () => {
     expect(findings).toEqual([]);
     expect(cspViolations).toEqual([]);
