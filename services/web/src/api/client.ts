@@ -60,15 +60,29 @@ export interface ReviewedQuestion {
   explanation: string | null;
 }
 
+/** A reviewed question as the API may name it: the agreed names, or the contracts' (`id`, `text`). */
+interface ReviewedQuestionWire extends Partial<ReviewedQuestion> {
+  id?: string;
+  text?: string;
+}
+
 /**
- * GET /api/v1/attempts/{id}/review. The per-question shape is the agreed one; the envelope is
- * read as `{questions}`, `{items}` or a bare array until the generated types settle it.
+ * GET /api/v1/attempts/{id}/review (owner only, 409 before scoring). Read tolerantly until the
+ * generated types include it: the questions as `{questions}`, `{items}` or a bare array, each
+ * named as agreed (`questionId`, `prompt`) or as the quiz contracts name them (`id`, `text`).
  */
 export async function getReview(attemptId: string): Promise<ReviewedQuestion[]> {
   const body = await getJson<unknown>(`/api/v1/attempts/${encodeURIComponent(attemptId)}/review`);
-  if (Array.isArray(body)) return body as ReviewedQuestion[];
   const envelope = body as { questions?: unknown; items?: unknown };
-  const list = envelope.questions ?? envelope.items;
+  const list = Array.isArray(body) ? body : (envelope.questions ?? envelope.items);
   if (!Array.isArray(list)) throw new Error('the review has no questions');
-  return list as ReviewedQuestion[];
+  return (list as ReviewedQuestionWire[]).map((q) => ({
+    questionId: q.questionId ?? q.id ?? '',
+    prompt: q.prompt ?? q.text ?? '',
+    options: q.options ?? [],
+    selectedOptionIds: q.selectedOptionIds ?? [],
+    correct: q.correct === true,
+    pointsAwarded: q.pointsAwarded ?? 0,
+    explanation: q.explanation ?? null,
+  }));
 }
