@@ -241,10 +241,13 @@ describe('web app in a browser', () => {
     // The welcome and the result are in the inbox; the header counts them live.
     await player1.locator('header .badge').filter({ hasText: /\d/ }).waitFor();
     await player1.getByRole('link', { name: /Inbox/ }).click();
-    await player1.getByText(/unread/).waitFor();
+    await player1
+      .locator('#main')
+      .getByText(/^\d+ unread$/)
+      .waitFor();
     await visited(player1, 'inbox', 'inbox');
     await player1.getByRole('button', { name: 'Mark all read' }).click();
-    await player1.getByText('0 unread').waitFor();
+    await player1.locator('#main').getByText('0 unread', { exact: true }).waitFor();
   });
 
   it("this week's board (needs GET /api/v1/leaderboards/weekly/current)", async () => {
