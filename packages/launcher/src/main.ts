@@ -62,9 +62,8 @@ async function main() {
   process.on('SIGTERM', () => void stop(0));
 
   try {
-    // The gateway serves the app at / (only when the gateway is started).
-    if (!values.only || values.only.split(',').includes('gateway'))
-      ensureWebAppBuilt(repoRoot, (line) => console.log(line));
+    // The gateway (always started) serves the app at /.
+    ensureWebAppBuilt(repoRoot, (line) => console.log(line));
     await launcher.start();
   } catch (err) {
     if (err instanceof LaunchError) {

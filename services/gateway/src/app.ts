@@ -49,7 +49,12 @@ export function createGatewayApp(runtime: ServiceRuntime, config: GatewayConfig,
         limits: deps.limits,
         retryMs: config.STREAM_RETRY_MS,
       });
-      mountBrowserSession(app, { runtime, limits: deps.limits, jsonBodyLimit: config.JSON_BODY_LIMIT });
+      mountBrowserSession(app, {
+        runtime,
+        limits: deps.limits,
+        maxBodyBytes: parseSize(config.JSON_BODY_LIMIT),
+        bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
+      });
       app.use('/events', sidecarOnly(config.APP_API_TOKEN));
       app.use(
         forwardMiddleware({

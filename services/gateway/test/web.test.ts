@@ -162,6 +162,29 @@ describe('gateway: the web app', () => {
       });
     });
 
+    it('refuses bad bodies with problem+json before identity is asked', async () => {
+      const calls = identityCalls.length;
+      const post = (headers: Record<string, string>, body: string) =>
+        fetch(`${h.url}/api/v1/session/login`, {
+          method: 'POST',
+          headers: { 'x-forwarded-for': '198.51.100.5', ...headers },
+          body,
+        });
+      const malformed = await post({ 'content-type': 'application/json' }, '{"email":');
+      expect(malformed.status).toBe(400);
+      expect(malformed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const notJson = await post({ 'content-type': 'text/plain' }, 'email=ada');
+      expect(notJson.status).toBe(415);
+      const tooLarge = await post(
+        { 'content-type': 'application/json' },
+        JSON.stringify({ email: 'x'.repeat(200_000) }),
+      );
+      expect(tooLarge.status).toBe(413);
+      const array = await post({ 'content-type': 'application/json' }, '[1,2]');
+      expect(array.status).toBe(400);
+      expect(identityCalls.length).toBe(calls);
+    });
+
     it('refreshes with rotation only with the CSRF token, from this origin', async () => {
       const login = await fetch(`${h.url}/api/v1/session/login`, {
         method: 'POST',

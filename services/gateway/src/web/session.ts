@@ -11,12 +11,12 @@
  * rate limits (per address and account; per address).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import express, { type Express, type Request, type Response } from 'express';
+import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import { AppError, DaprCallError, HttpMethod, type ServiceRuntime } from '@quizmesh/platform';
 import { clientIp } from '../forward';
 import { enforce, type GatewayLimits } from '../rate-limit/limits';
-import { emailOf } from '../request-limits';
+import { checkFraming, checkRequestBody, emailOf, readBody } from '../request-limits';
 
 export const SESSION_PATH = '/api/v1/session';
 export const REFRESH_COOKIE = 'qm_refresh';
@@ -125,27 +125,49 @@ function pageTokens(tokens: TokenResponse) {
   return { tokenType: tokens.tokenType, accessToken: tokens.accessToken, expiresIn: tokens.expiresIn };
 }
 
-export function mountBrowserSession(
-  app: Express,
-  deps: { runtime: ServiceRuntime; limits: GatewayLimits; jsonBodyLimit: string },
-): void {
-  const json = express.json({ limit: deps.jsonBodyLimit, strict: true });
+export interface BrowserSessionDeps {
+  runtime: ServiceRuntime;
+  limits: GatewayLimits;
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+}
+
+export function mountBrowserSession(app: Express, deps: BrowserSessionDeps): void {
   const { runtime, limits } = deps;
 
-  app.post(`${SESSION_PATH}/login`, json, async (req, res) => {
+  /** The body as every proxied body is checked (framing, 415, 413, 408), then a JSON object (400). */
+  async function jsonObjectBody(req: Request): Promise<{ raw: Buffer; body: object }> {
+    checkFraming(req);
+    checkRequestBody(req, deps.maxBodyBytes);
+    const raw = await readBody(req, deps.maxBodyBytes, deps.bodyTimeoutMs);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new AppError(400, { code: 'malformed-json', detail: 'request body is not valid JSON' });
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw AppError.badRequest('the body must be a JSON object', [{ field: 'body', message: 'must be an object' }]);
+    }
+    return { raw, body };
+  }
+
+  app.post(`${SESSION_PATH}/login`, async (req, res) => {
     if (!sameOrigin(req)) throw AppError.forbidden('sign in from this origin only');
-    const key = `${clientIp(req)}|${emailOf(Buffer.from(JSON.stringify(req.body ?? {}))) ?? ''}`;
+    const { raw, body } = await jsonObjectBody(req);
+    const key = `${clientIp(req)}|${emailOf(raw) ?? ''}`;
     await enforce(limits.login, key, 'login attempts per address and account');
-    const tokens = await callIdentity<TokenResponse>(runtime, 'api/v1/auth/login', req.body as object);
+    const tokens = await callIdentity<TokenResponse>(runtime, 'api/v1/auth/login', body);
     await limits.login.reset(key).catch(() => undefined);
     setSessionCookies(req, res, tokens);
     res.json(pageTokens(tokens));
   });
 
-  app.post(`${SESSION_PATH}/register`, json, async (req, res) => {
+  app.post(`${SESSION_PATH}/register`, async (req, res) => {
     if (!sameOrigin(req)) throw AppError.forbidden('register from this origin only');
+    const { body } = await jsonObjectBody(req);
     await enforce(limits.register, clientIp(req), 'registrations per client address');
-    const result = await callIdentity<{ tokens: TokenResponse }>(runtime, 'api/v1/auth/register', req.body as object);
+    const result = await callIdentity<{ tokens: TokenResponse }>(runtime, 'api/v1/auth/register', body);
     setSessionCookies(req, res, result.tokens);
     res.status(201).json(pageTokens(result.tokens));
   });
