@@ -129,6 +129,8 @@ function Timer({ deadlineAt, offsetMs, onExpire }: { deadlineAt: string; offsetM
   const [now, setNow] = useState(() => Date.now());
   const [announcement, setAnnouncement] = useState('');
   const previous = useRef<Countdown | undefined>(undefined);
+  // Time running out submits once; a failed submit is then retried by the player, not every tick.
+  const expiredOnce = useRef(false);
   const state = useMemo(() => countdown(deadlineAt, now, offsetMs), [deadlineAt, now, offsetMs]);
   useEffect(() => {
     const handle = setInterval(() => setNow(Date.now()), 250);
@@ -138,7 +140,10 @@ function Timer({ deadlineAt, offsetMs, onExpire }: { deadlineAt: string; offsetM
     const said = countdownAnnouncement(previous.current, state);
     previous.current = state;
     if (said) setAnnouncement(said);
-    if (state.expired) onExpire();
+    if (state.expired && !expiredOnce.current) {
+      expiredOnce.current = true;
+      onExpire();
+    }
   }, [state, onExpire]);
   return (
     <div className={state.urgent ? 'timer urgent' : 'timer'}>

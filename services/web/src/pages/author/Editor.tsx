@@ -316,6 +316,7 @@ export function Editor() {
                     </label>
                     <button
                       type="button"
+                      className="danger"
                       aria-label={`Remove option ${oi + 1} of question ${qi + 1}`}
                       onClick={() => updateQuestion(qi, { options: q.options.filter((_, j) => j !== oi) })}
                     >
