@@ -374,7 +374,15 @@ export async function runImageCheck(options: ImageCheckOptions): Promise<ImageCh
       cwd: repoRoot,
     });
     const services = readdirSync(join(context, 'services'), { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && existsSync(join(context, 'services', entry.name, 'package.json')))
+      // Deployable services declare "quizmesh" in their package.json; services/web is static files inside the gateway's image.
+      .filter((entry) => {
+        const manifest = join(context, 'services', entry.name, 'package.json');
+        return (
+          entry.isDirectory() &&
+          existsSync(manifest) &&
+          (JSON.parse(readFileSync(manifest, 'utf8')) as { quizmesh?: unknown }).quizmesh !== undefined
+        );
+      })
       .map((entry) => entry.name)
       .sort();
     const build = async (service: string, target: 'runtime' | 'dev') => {

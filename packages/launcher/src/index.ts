@@ -12,6 +12,7 @@ import { Launcher, type Backends, type DaprResourceSet, type InstanceInfo, type 
 export { Launcher, LaunchError, isAlive, parseReplicas } from './launcher';
 export type { Backends, DaprResourceSet, InstanceInfo, LaunchOptions, RestartPolicy, RunIsolation } from './launcher';
 export { ensureLocalSecrets, rotateSigningKeys, JWT_SIGNING_KEYS } from './secrets';
+export { ensureWebAppBuilt, webAppIsStale } from './web-app';
 
 export interface StartedPlatform {
   gatewayUrl: string;

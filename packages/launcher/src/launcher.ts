@@ -447,6 +447,7 @@ export class Launcher {
       }),
     );
     out('');
+    out(`App:     ${gatewayUrl}/`);
     out(`Gateway: ${gatewayUrl}`);
     out(`  try:  curl ${gatewayUrl}/api/v1/status`);
     out(`Logs:   ${relative(process.cwd(), this.logsDir) || this.logsDir}/   Ctrl-C stops everything.`);

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Launcher, LaunchError, MAX_REPLICAS, parseReplicas, type Backends } from './launcher';
+import { ensureWebAppBuilt } from './web-app';
 
 const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N] [--only=svc,svc] [--replicas=svc=N,…]
                     [--state-dir=DIR]
@@ -75,6 +76,8 @@ async function main() {
   process.on('SIGTERM', () => void stop(0));
 
   try {
+    // The gateway (always started) serves the app at /.
+    ensureWebAppBuilt(repoRoot, (line) => console.log(line));
     await launcher.start();
   } catch (err) {
     if (err instanceof LaunchError) {

@@ -19,6 +19,8 @@ import { mountStatus } from './status';
 import { mountStreamConsumers, sidecarOnly } from './stream/consumers';
 import type { StreamHub } from './stream/hub';
 import { mountStream } from './stream/route';
+import { mountBrowserSession } from './web/session';
+import { defaultWebDistDir, mountWebApp } from './web/static';
 
 export interface GatewayDeps {
   proxy: SidecarProxy;
@@ -47,6 +49,12 @@ export function createGatewayApp(runtime: ServiceRuntime, config: GatewayConfig,
         limits: deps.limits,
         retryMs: config.STREAM_RETRY_MS,
       });
+      mountBrowserSession(app, {
+        runtime,
+        limits: deps.limits,
+        maxBodyBytes: parseSize(config.JSON_BODY_LIMIT),
+        bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
+      });
       app.use('/events', sidecarOnly(config.APP_API_TOKEN));
       app.use(
         forwardMiddleware({
@@ -58,6 +66,8 @@ export function createGatewayApp(runtime: ServiceRuntime, config: GatewayConfig,
           logger: runtime.logger,
         }),
       );
+      // After the API: the app only sees what no API route took (docs/decisions/0820).
+      mountWebApp(app, { distDir: config.WEB_DIST_DIR ?? defaultWebDistDir(), logger: runtime.logger });
     },
     // Only event deliveries from the sidecar are parsed (JSON CloudEvents); every other route is above.
     routes: (app) => {

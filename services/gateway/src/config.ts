@@ -148,6 +148,10 @@ export const gatewayConfigSchema = serviceConfig(
       .min(1_024)
       .max(64 * 1_048_576)
       .default(65_536),
+
+    // --- the web app (services/web, built to static files; docs/decisions/0820) ---
+    /** the built app (index.html and assets/); unset: services/web/dist beside this service; missing: no app */
+    WEB_DIST_DIR: z.string().min(1).optional(),
   },
   { PORT: 8080 },
 );

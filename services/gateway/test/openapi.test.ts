@@ -71,6 +71,7 @@ describe('OpenAPI document', () => {
       if (
         path === '/api/v1/status' ||
         path === '/api/v1/stream' ||
+        path.startsWith('/api/v1/session/') ||
         path.startsWith('/api/v1/openapi') ||
         path.startsWith('/api/v1/docs')
       )

@@ -8,12 +8,13 @@
 import { dirname, join } from 'node:path';
 import type { Express } from 'express';
 import { z } from 'zod';
-import { problemSchema } from '@quizmesh/contracts/identity-api';
+import { loginRequestSchema, problemSchema, registerRequestSchema } from '@quizmesh/contracts/identity-api';
 import { deadLetterOperations } from '@quizmesh/platform/deadletters';
 import { leaderboardUpdated, notificationCreated } from '@quizmesh/contracts/events';
 import { SYSTEM, deadLetterAdminApps, routedOperations, type AppRegistration } from '@quizmesh/contracts/system';
 import { gatewayStatusSchema } from '../status';
 import { ACCESS_TOKEN_PARAM, STREAM_PATH } from '../stream/route';
+import { browserSessionSchema, SESSION_DESCRIPTION, SESSION_PATH } from '../web/session';
 import { buildOpenApiDocument, type ApiSection, type OpenApiDocument } from './document';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
@@ -76,6 +77,48 @@ const gatewaySection: ApiSection = {
       access: 'public',
       response: { status: 200, schema: gatewayStatusSchema },
       errors: [],
+    },
+    {
+      operationId: 'browserLogin',
+      method: 'post',
+      path: `${SESSION_PATH}/login`,
+      summary: 'Sign a browser in (refresh token in an httpOnly cookie)',
+      description: SESSION_DESCRIPTION,
+      access: 'public',
+      body: loginRequestSchema,
+      response: { status: 200, schema: browserSessionSchema },
+      errors: [401, 403, 429],
+    },
+    {
+      operationId: 'browserRegister',
+      method: 'post',
+      path: `${SESSION_PATH}/register`,
+      summary: 'Create an account and sign the browser in',
+      description: SESSION_DESCRIPTION,
+      access: 'public',
+      body: registerRequestSchema,
+      response: { status: 201, schema: browserSessionSchema },
+      errors: [403, 409, 429],
+    },
+    {
+      operationId: 'browserRefresh',
+      method: 'post',
+      path: `${SESSION_PATH}/refresh`,
+      summary: "Rotate the browser's refresh cookie for a new access token (CSRF token required)",
+      description: SESSION_DESCRIPTION,
+      access: 'public',
+      response: { status: 200, schema: browserSessionSchema },
+      errors: [401, 403],
+    },
+    {
+      operationId: 'browserLogout',
+      method: 'post',
+      path: `${SESSION_PATH}/logout`,
+      summary: 'Sign the browser out and clear its cookies (CSRF token required)',
+      description: SESSION_DESCRIPTION,
+      access: 'public',
+      response: { status: 204 },
+      errors: [403],
     },
     {
       operationId: 'getOpenApiDocument',
