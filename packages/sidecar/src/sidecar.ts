@@ -241,7 +241,13 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     return body;
   };
 
-  const route = async (req: http.IncomingMessage, path: string, rawQuery: string, body: Buffer): Promise<ApiResult> => {
+  const route = async (
+    req: http.IncomingMessage,
+    path: string,
+    rawQuery: string,
+    body: Buffer,
+    callerGone: AbortSignal,
+  ): Promise<ApiResult> => {
     const method = req.method ?? 'GET';
     const query = new URLSearchParams(rawQuery);
     const seg = path.split('/').slice(1);
@@ -253,6 +259,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       body,
       targetMethod,
       query: rawQuery,
+      callerGone,
     });
 
     if (path.startsWith(INTERNAL_INVOKE_PREFIX))
@@ -360,8 +367,14 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       sendResult(res, { status: 401, headers: { 'content-type': 'text/plain' }, body: 'invalid api token' });
       return;
     }
+    // Aborted when the caller closes the connection before its answer was sent (daprd: the
+    // request's context is cancelled), so an invocation stops retrying for nobody.
+    const callerGone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) callerGone.abort(new Error('the caller closed the connection'));
+    });
     readBody(req, maxBody)
-      .then((body) => route(req, path, rawQuery, body))
+      .then((body) => route(req, path, rawQuery, body, callerGone.signal))
       .catch((err: unknown) => {
         if (err instanceof DaprApiError) return err.toResult();
         if (err instanceof StatusFailure) return daprError(500, 'ERR_INTERNAL', err.message);

@@ -11,6 +11,9 @@ export {
   DeadLetterStore,
   DeadLetterStoreFullError,
   deadLetterId,
+  HISTORY_LIMIT,
+  REPLAY_CLAIM_TTL_MS,
+  type StatusFilter,
   type DeadLetterPage,
   type ListOptions,
 } from './store';
@@ -22,3 +25,4 @@ export {
   type Versioned,
   type OptimisticStateOptions,
 } from './state';
+export { REPLAY_JOB_STALE_MS } from './jobs';
