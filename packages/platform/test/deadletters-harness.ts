@@ -43,6 +43,8 @@ export interface ServiceUnderTest {
   appId: string;
   runtime: ServiceRuntime;
   sidecar: RunningSidecar;
+  /** the local sidecar registry: another sidecar started on it can invoke this app */
+  registryDir: string;
   deadLetters: DeadLetters;
   deliveries: Delivery[];
   hookCalls: Array<{ topic: string } & DeadLetterEvent>;
@@ -218,6 +220,7 @@ export async function startService(backend: StateBackend, options: ServiceOption
       appId,
       runtime,
       sidecar,
+      registryDir: join(dir, 'registry'),
       deadLetters: mounted,
       deliveries,
       hookCalls,
