@@ -38,6 +38,8 @@ export interface ConsumerDeps {
   cache: QuizCache;
   logger: Logger;
   relay?: Pick<OutboxRelay, 'wake'> | undefined;
+  /** resolves quiz's own copy of a dead letter whose event was handled after all (DeadLetters.reconcile) */
+  reconcileDeadLetter?: ((topic: string, eventId: string, note: string) => Promise<boolean>) | undefined;
 }
 
 function withoutId(topic: string, logger: Logger): DeliveryOutcome {
@@ -51,8 +53,13 @@ export async function applyScore(
   envelope: Pick<EventEnvelope, 'id'>,
 ): Promise<DeliveryOutcome> {
   if (envelope.id === '') return withoutId(scoreCalculated.topic, deps.logger);
+  // true when this score may settle a compensated attempt (FAILED → SCORED, or a redelivery of it)
+  let mayReconcile = false;
   await deps.prisma.$transaction(async (tx) => {
-    if (!(await consumeOnce(tx, SCORE_CONSUMER, envelope.id))) return;
+    if (!(await consumeOnce(tx, SCORE_CONSUMER, envelope.id))) {
+      mayReconcile = true;
+      return;
+    }
     if (!(await lockAttempt(tx, event.attemptId))) {
       deps.logger.warn({ eventId: envelope.id, attemptId: event.attemptId }, 'score for an unknown attempt ignored');
       return;
@@ -92,8 +99,30 @@ export async function applyScore(
       reason: 'score.calculated',
       eventId: envelope.id,
     });
+    mayReconcile = attempt.status === 'FAILED';
   });
+  if (mayReconcile) await reconcileCompensatedCompletion(deps, event.attemptId);
   return 'SUCCESS';
+}
+
+/**
+ * A compensated attempt that was scored after all (an admin replayed its quiz.completed where
+ * it failed, in evaluation): quiz's own copy of that dead letter, the one that triggered the
+ * compensation, is resolved as reconciled instead of staying listed as if the attempt were
+ * still unscored (issue 12). Idempotent; a failure throws, so the score is redelivered and
+ * this runs again (the attempt is already SCORED by then).
+ */
+async function reconcileCompensatedCompletion(deps: ConsumerDeps, attemptId: string): Promise<void> {
+  if (!deps.reconcileDeadLetter) return;
+  const [attempt, submitted] = await Promise.all([
+    deps.prisma.attempt.findUnique({ where: { id: attemptId }, select: { status: true } }),
+    deps.prisma.attemptTransition.findFirst({
+      where: { attemptId, toStatus: 'SUBMITTED' },
+      select: { eventId: true },
+    }),
+  ]);
+  if (attempt?.status !== 'SCORED' || !submitted?.eventId) return;
+  await deps.reconcileDeadLetter(quizCompleted.topic, submitted.eventId, `attempt ${attemptId} was scored after all`);
 }
 
 /**
@@ -192,11 +221,18 @@ export function mountConsumers(
 ): DeadLetters {
   const { subscriptions } = runtime;
   const { pubsub } = components;
+  // Mounted below; the score consumer reaches it late, once deliveries start.
+  const mounted: { deadLetters?: DeadLetters } = {};
+  const scoreDeps: ConsumerDeps = {
+    ...deps,
+    reconcileDeadLetter: async (topic, eventId, note) =>
+      deadLetters ? deadLetters.reconcile(topic, eventId, note) : false,
+  };
   subscriptions.add(app, {
     pubsub,
     topic: scoreCalculated.topic,
     schema: scoreCalculated.schema,
-    handler: (event, envelope) => applyScore(deps, event, envelope),
+    handler: (event, envelope) => applyScore(scoreDeps, event, envelope),
   });
   subscriptions.add(app, {
     pubsub,
@@ -204,7 +240,7 @@ export function mountConsumers(
     schema: leaderboardUpdated.schema,
     handler: (event) => applyLeaderboard(deps, event),
   });
-  return mountDeadLetters(app, {
+  const deadLetters = mountDeadLetters(app, {
     runtime,
     pubsub,
     stateStore: components.stateStore,
@@ -214,4 +250,6 @@ export function mountConsumers(
       if (topic === quizCompleted.topic) await compensateUnscoredAttempt(deps, deadLetter);
     },
   });
+  mounted.deadLetters = deadLetters;
+  return deadLetters;
 }
