@@ -42,7 +42,7 @@ describe('quiz API contract', () => {
     }
     const contract = await loadContract('quiz');
     const deadLetterAdmin = contract?.operations.filter((op) => op.path.startsWith('/api/v1/admin/dead-letters/quiz'));
-    expect(deadLetterAdmin).toHaveLength(4); // list, replay, replay all, discard
+    expect(deadLetterAdmin).toHaveLength(5); // list, replay, replay all (a job), the job, discard
     expect(contract?.operations).toHaveLength(
       quizOperations.length + Object.keys(quizSeedAliases).length + (deadLetterAdmin?.length ?? 0),
     );
