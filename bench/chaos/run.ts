@@ -1,7 +1,8 @@
 /**
  * `npm run chaos [-- --short] [--only=R1,R5]`: runs every bench/chaos/scenarios/*.ts (or the
- * ones named), one after another on real backends, writes bench/results/chaos-<id>.json and
- * prints a summary. Exit code 1 if any scenario failed, 2 for bad arguments.
+ * ones named), one after another on real backends, writes bench/results/chaos-<id>.json
+ * (`chaos-<id>-short.json` for --short, not committed) and prints a summary. Exit code 1 if
+ * any scenario failed, 2 for bad arguments.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -57,7 +58,8 @@ export async function runScenario(
   }
   const passed = result.passed && result.failures.length === 0;
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, `chaos-${scenario.id}.json`);
+  // The short (CI) version never overwrites the committed figures of a full run.
+  const file = join(RESULTS_DIR, `chaos-${scenario.id}${short ? '-short' : ''}.json`);
   const body = {
     scenario: scenario.id,
     title: scenario.title,
@@ -98,7 +100,13 @@ async function main(): Promise<number> {
     console.log(`\n=== chaos ${scenario.id}: ${scenario.title}${short ? ' (short)' : ''} ===`);
     const result = await runScenario(scenario, short);
     console.log(JSON.stringify(result.figures, null, 2));
-    summary.push({ id: scenario.id, title: scenario.title, passed: result.passed, failures: result.failures, file: result.file });
+    summary.push({
+      id: scenario.id,
+      title: scenario.title,
+      passed: result.passed,
+      failures: result.failures,
+      file: result.file,
+    });
   }
   console.log('\n=== chaos summary ===');
   for (const s of summary) {

@@ -113,7 +113,12 @@ export async function steadyLoad(
     }),
   );
   const seconds = (Date.now() - start) / 1000;
-  return { accepted, refused, latencyMs, achievedPerSecond: Math.round(((accepted.length + sum(refused)) / seconds) * 10) / 10 };
+  return {
+    accepted,
+    refused,
+    latencyMs,
+    achievedPerSecond: Math.round(((accepted.length + sum(refused)) / seconds) * 10) / 10,
+  };
 }
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -121,7 +126,11 @@ const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a,
 export { summary };
 
 /** Polls `probe` until it answers true; answers the time it took, or undefined after `limitMs`. */
-export async function waitFor(probe: () => Promise<boolean>, limitMs: number, intervalMs = 500): Promise<number | undefined> {
+export async function waitFor(
+  probe: () => Promise<boolean>,
+  limitMs: number,
+  intervalMs = 500,
+): Promise<number | undefined> {
   const started = Date.now();
   while (Date.now() - started < limitMs) {
     if (await probe().catch(() => false)) return Date.now() - started;

@@ -28,7 +28,7 @@ const scenario: ChaosScenario = {
   id: 'R1',
   title: 'consumer crashes and a broker restart under steady submissions',
   async run({ short, out }) {
-    const total = short ? 240 : 2_000;
+    const total = short ? 360 : 2_000;
     const perSecond = 12;
     const players = short ? 12 : 40;
     const kills = 3;
@@ -158,7 +158,10 @@ const scenario: ChaosScenario = {
         const percent = Math.round((best / maxScore) * 10_000) / 100;
         if (counted === undefined || stats.attempts !== mine.length || stats.bestScorePercent !== percent) {
           statsWrong += 1;
-          expect.check(false, `${player.displayName}: stats ${JSON.stringify(stats)}, expected ${mine.length} attempts, best ${percent} %`);
+          expect.check(
+            false,
+            `${player.displayName}: stats ${JSON.stringify(stats)}, expected ${mine.length} attempts, best ${percent} %`,
+          );
         }
         const rank = await e2e.gateway.rank(cast.admin, `quiz/${quiz.id}`, player.id);
         if (rank.player.score !== best) {
@@ -175,17 +178,17 @@ const scenario: ChaosScenario = {
       // Nothing waits for an admin.
       const deadLetters: Record<string, number> = {};
       for (const app of ['evaluation', 'quiz', 'identity', 'notification']) {
-        const listed = await e2e.gateway.expect(
-          200,
-          deadLetterListSchema,
-          'GET',
-          `/api/v1/admin/dead-letters/${app}`,
-          { token: cast.admin.token },
-        );
+        const listed = await e2e.gateway.expect(200, deadLetterListSchema, 'GET', `/api/v1/admin/dead-letters/${app}`, {
+          token: cast.admin.token,
+        });
         deadLetters[app] = listed.total;
       }
       figures.deadLetters = deadLetters;
-      expect.equal(Object.values(deadLetters).reduce((a, b) => a + b, 0), 0, `open dead letters ${JSON.stringify(deadLetters)}`);
+      expect.equal(
+        Object.values(deadLetters).reduce((a, b) => a + b, 0),
+        0,
+        `open dead letters ${JSON.stringify(deadLetters)}`,
+      );
       figures.loadToVerifiedMs = Date.now() - loadEnded;
       return { passed: expect.failures.length === 0, figures, failures: expect.failures };
     } finally {

@@ -8,14 +8,9 @@
  * (baseline) and during the poison, in the same run; every normal submission is SCORED.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  eventTypeOf,
-  quizCompleted,
-  quizPublished,
-  TOPICS,
-} from '@quizmesh/contracts/events';
+import { eventTypeOf, quizCompleted, quizPublished, TOPICS } from '@quizmesh/contracts/events';
 import { evaluationDeadLetterTopics } from '@quizmesh/contracts/evaluation-api';
 import { identityDeadLetterTopics } from '@quizmesh/contracts/identity-api';
 import { notificationDeadLetterTopics } from '@quizmesh/contracts/notification-api';
@@ -49,6 +44,24 @@ const PUBLISHER: Record<string, string> = {
   'leaderboard.updated': 'evaluation',
   'attempt.failed': 'quiz',
 };
+
+/**
+ * How many live subscriptions each topic has (components/common/subscriptions-*.yaml, what the
+ * launcher loads). Each of them dead-letters a poison once, and RabbitMQ fans every
+ * `<topic>.deadletter` message out to every keeper (decision 0303): so a keeper counts one
+ * arrival per live subscription, and never more.
+ */
+function liveSubscriptions(): Map<string, number> {
+  const dir = join(__dirname, '..', '..', '..', 'components', 'common');
+  const counts = new Map<string, number>();
+  for (const file of readdirSync(dir).filter((f) => f.startsWith('subscriptions-'))) {
+    for (const match of readFileSync(join(dir, file), 'utf8').matchAll(/^\s+topic:\s*(\S+)\s*$/gm)) {
+      const topic = match[1] ?? '';
+      if (!topic.endsWith('.deadletter')) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
 
 type Kind = 'invalid-payload' | 'unknown-schema-version' | 'raw-bytes';
 interface Poison {
@@ -140,7 +153,8 @@ const scenario: ChaosScenario = {
             body: poison.bytes,
           },
         );
-        if (res.status !== 204) throw new Error(`publishing poison to ${poison.topic}: ${res.status} ${await res.text()}`);
+        if (res.status !== 204)
+          throw new Error(`publishing poison to ${poison.topic}: ${res.status} ${await res.text()}`);
       };
 
       out(`baseline: ${phase.total} submissions at ${phase.perSecond}/s`);
@@ -225,6 +239,8 @@ const scenario: ChaosScenario = {
         } while (cursor);
         return items;
       };
+      const live = liveSubscriptions();
+      figures.liveSubscriptionsPerTopic = Object.fromEntries(topics.map((t) => [t, live.get(t) ?? 0]));
       const findIn = (listed: DeadLetter[], poison: Poison) =>
         listed.find((d) => d.topic === poison.topic && d.eventId === poison.eventId);
       let lists: Record<string, DeadLetter[]> = {};
@@ -240,7 +256,10 @@ const scenario: ChaosScenario = {
       );
       figures.parkedWithinMsOfLastPoison = parkedAfter ?? null;
       figures.parkedPerApp = Object.fromEntries(
-        Object.entries(lists).map(([app, listed]) => [app, listed.filter((d) => d.eventId.startsWith('chaos-r5') || d.eventId.startsWith('raw-sha256:')).length]),
+        Object.entries(lists).map(([app, listed]) => [
+          app,
+          listed.filter((d) => d.eventId.startsWith('chaos-r5') || d.eventId.startsWith('raw-sha256:')).length,
+        ]),
       );
       const missingOnes = expected.filter(({ app, poison }) => !findIn(lists[app] ?? [], poison));
       expect.check(
@@ -253,7 +272,11 @@ const scenario: ChaosScenario = {
       for (const { app, poison } of expected) {
         const found = findIn(lists[app] ?? [], poison);
         if (!found) continue;
-        expect.equal(found.deliveryCount, 1, `${app} ${poison.topic} ${poison.kind}: arrivals on the dead-letter topic`);
+        expect.equal(
+          found.deliveryCount,
+          1,
+          `${app} ${poison.topic} ${poison.kind}: arrivals on the dead-letter topic`,
+        );
         if (poison.raw) {
           const kept = Buffer.from(String(found.event.data_base64 ?? ''), 'base64');
           expect.check(
@@ -293,7 +316,9 @@ const scenario: ChaosScenario = {
       const leftOpen = (
         await Promise.all(
           Object.keys(KEEPERS).map(async (app) =>
-            (await listAll(app, 'open')).filter((d) => expected.some((x) => x.app === app && x.poison.eventId === d.eventId)),
+            (await listAll(app, 'open')).filter((d) =>
+              expected.some((x) => x.app === app && x.poison.eventId === d.eventId),
+            ),
           ),
         )
       ).flat();
@@ -343,12 +368,9 @@ const scenario: ChaosScenario = {
         });
         await waitFor(
           async () =>
-            (await count(
-              e2e,
-              'evaluation',
-              'select count(*)::text as n from "AnswerKey" where "quizId" = $1::uuid',
-              [fixable.quizId],
-            )) > 0,
+            (await count(e2e, 'evaluation', 'select count(*)::text as n from "AnswerKey" where "quizId" = $1::uuid', [
+              fixable.quizId,
+            ])) > 0,
           60_000,
         );
         const replayed = await e2e.gateway.expect(
