@@ -72,6 +72,8 @@ export interface LoadResult {
   accepted: Submission[];
   /** "<status or error>": count — submissions the platform did not accept (not an error of the scenario by itself) */
   refused: Record<string, number>;
+  /** the first few refusals: when, and what the platform answered */
+  refusalSamples: Array<{ atSecond: number; what: string }>;
   latencyMs: number[];
   achievedPerSecond: number;
 }
@@ -91,6 +93,7 @@ export async function steadyLoad(
   const start = Date.now();
   const accepted: Submission[] = [];
   const refused: Record<string, number> = {};
+  const refusalSamples: LoadResult['refusalSamples'] = [];
   const latencyMs: number[] = [];
   const correctFor = options.correctFor ?? ((i: number) => i % (quiz.questions.length + 1));
   await Promise.all(
@@ -108,6 +111,10 @@ export async function steadyLoad(
           const status = (err as { status?: unknown }).status;
           const key = typeof status === 'number' ? String(status) : err instanceof Error ? err.name : 'error';
           refused[key] = (refused[key] ?? 0) + 1;
+          if (refusalSamples.length < 5) {
+            const what = err instanceof Error ? err.message : String(err);
+            refusalSamples.push({ atSecond: Math.round((began - start) / 100) / 10, what: what.slice(0, 300) });
+          }
         }
       }
     }),
@@ -116,6 +123,7 @@ export async function steadyLoad(
   return {
     accepted,
     refused,
+    refusalSamples,
     latencyMs,
     achievedPerSecond: Math.round(((accepted.length + sum(refused)) / seconds) * 10) / 10,
   };

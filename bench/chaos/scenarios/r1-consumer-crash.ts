@@ -88,6 +88,7 @@ const scenario: ChaosScenario = {
       figures.broker = injected.broker;
       figures.accepted = result.accepted.length;
       figures.refused = result.refused;
+      figures.refusalSamples = result.refusalSamples;
       figures.achievedPerSecond = result.achievedPerSecond;
       figures.submitLatencyMs = summary(result.latencyMs);
       expect.equal(injected.restarts.length, kills, 'evaluation SIGKILLs');

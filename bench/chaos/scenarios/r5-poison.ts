@@ -205,17 +205,22 @@ const scenario: ChaosScenario = {
           }
         })(),
       ]);
-      figures.submitLatencyMs = { baseline: summary(baseline.latencyMs), duringPoison: summary(during.latencyMs) };
-      const base = summary(baseline.latencyMs);
+      // The machine is shared: a baseline after the poison too, and the poison compared with the worse one.
+      out(`baseline again: ${phase.total} submissions at ${phase.perSecond}/s`);
+      const after = await steadyLoad(e2e, cast.players, quiz, phase);
+      const before = summary(baseline.latencyMs);
       const hit = summary(during.latencyMs);
-      figures.p99Ratio = Math.round((hit.p99 / base.p99) * 100) / 100;
+      const afterwards = summary(after.latencyMs);
+      figures.submitLatencyMs = { baselineBefore: before, duringPoison: hit, baselineAfter: afterwards };
+      const reference = Math.max(before.p99, afterwards.p99);
+      figures.p99Ratio = Math.round((hit.p99 / reference) * 100) / 100;
       expect.check(
-        hit.p99 <= 2 * base.p99 + 100,
-        `submit p99 during the poison ${hit.p99} ms vs baseline ${base.p99} ms (allowed: 2 × baseline + 100 ms)`,
+        hit.p99 <= 2 * reference + 100,
+        `submit p99 during the poison ${hit.p99} ms vs baselines ${before.p99}/${afterwards.p99} ms (allowed: 2 × the worse + 100 ms)`,
       );
       expect.equal(
-        { baseline: baseline.refused, during: during.refused },
-        { baseline: {}, during: {} },
+        { baseline: baseline.refused, during: during.refused, after: after.refused },
+        { baseline: {}, during: {}, after: {} },
         'refused normal submissions',
       );
 
@@ -274,8 +279,8 @@ const scenario: ChaosScenario = {
         if (!found) continue;
         expect.equal(
           found.deliveryCount,
-          1,
-          `${app} ${poison.topic} ${poison.kind}: arrivals on the dead-letter topic`,
+          live.get(poison.topic) ?? 0,
+          `${app} ${poison.topic} ${poison.kind}: arrivals on the dead-letter topic (one per live subscription)`,
         );
         if (poison.raw) {
           const kept = Buffer.from(String(found.event.data_base64 ?? ''), 'base64');
@@ -393,7 +398,7 @@ const scenario: ChaosScenario = {
       }
 
       // Normal traffic: every submission of both phases SCORED, none FAILED.
-      const ids = [...baseline.accepted, ...during.accepted].map((s) => s.attemptId);
+      const ids = [...baseline.accepted, ...during.accepted, ...after.accepted].map((s) => s.attemptId);
       await waitFor(
         async () =>
           (await count(
