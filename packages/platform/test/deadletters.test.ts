@@ -9,6 +9,9 @@ import {
   deadLetterReplayAllResultSchema,
   deadLetterReplayJobSchema,
   deadLetterReplayResultSchema,
+  DeadLetterStore,
+  DeadLetterStoreFullError,
+  OptimisticState,
   type DeadLetter,
 } from '@quizmesh/platform/deadletters';
 import { eventually, startService, type ServiceUnderTest, type StateBackend } from './deadletters-harness';
@@ -191,6 +194,34 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('dead letters wi
         .sort(),
     ).toEqual([10, 11, 12]);
     expect(await list()).toEqual([]);
+  });
+
+  it('forgets the oldest resolved dead letters beyond its limit, and counts only open ones against the cap', async () => {
+    const store = new DeadLetterStore(
+      new OptimisticState(service.runtime.dapr, 'statestore'),
+      `${service.appId}-small`,
+      2,
+      2,
+    );
+    try {
+      const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+      const ids: string[] = [];
+      for (let n = 0; n < 4; n += 1) {
+        ids.push((await store.record('test.happened', `evict-${n}`, { id: `evict-${n}` }, at(n))).id);
+        // Resolved ones do not count against maxEntries (2): a third open one would be refused.
+        expect(await store.resolve(ids[n] ?? '', 'discarded', at(10 + n))).toBe('resolved');
+      }
+      const resolved = await store.list({ status: 'resolved', limit: 10 });
+      expect(resolved.items.map((d) => d.eventId).sort()).toEqual(['evict-2', 'evict-3']);
+      expect(await store.get(ids[0] ?? '')).toBeUndefined();
+      await store.record('test.happened', 'open-1', { id: 'open-1' }, at(30));
+      await store.record('test.happened', 'open-2', { id: 'open-2' }, at(31));
+      await expect(store.record('test.happened', 'open-3', { id: 'open-3' }, at(32))).rejects.toBeInstanceOf(
+        DeadLetterStoreFullError,
+      );
+    } finally {
+      await store.clear();
+    }
   });
 
   it('discards a dead letter; unknown ids are 404, malformed ones 400 naming the field', async () => {
