@@ -397,6 +397,23 @@ const scenario: ChaosScenario = {
         expect.check(scored !== undefined, 'the replayed completion was scored');
       }
 
+      // Replay-all through the gateway is a job behind a Location (nothing of the poison is left open in quiz).
+      const started = await e2e.gateway.call('POST', '/api/v1/admin/dead-letters/quiz/replay', {
+        token: admin.token,
+        body: { topic: 'leaderboard.updated' },
+      });
+      const location = started.headers.get('location') ?? '';
+      expect.equal(started.status, 202, 'replay-all through the gateway');
+      expect.check(
+        /^\/api\/v1\/admin\/dead-letters\/quiz\/replay-jobs\/[A-Za-z0-9_-]{22}$/.test(location),
+        `replay-all Location ${location}`,
+      );
+      const job = await waitFor(async () => {
+        const polled = await e2e.gateway.call('GET', location, { token: admin.token });
+        return polled.status === 200 && ((await polled.json()) as { state?: string }).state === 'succeeded';
+      }, 60_000);
+      expect.check(job !== undefined, 'the replay-all job succeeded');
+
       // Normal traffic: every submission of both phases SCORED, none FAILED.
       const ids = [...baseline.accepted, ...during.accepted, ...after.accepted].map((s) => s.attemptId);
       await waitFor(
