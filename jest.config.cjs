@@ -12,7 +12,9 @@ module.exports = {
   testEnvironment: 'node',
   testEnvironmentOptions: { customExportConditions: ['@quizmesh/source', 'node', 'require', 'default'] },
   transform: { '^.+\\.(t|j)s$': swc },
-  transformIgnorePatterns: ['/node_modules/'],
+  // ESM-only packages (the operator's @kubernetes/client-node and what it imports) are compiled to
+  // CommonJS like our sources: jest on Node 20 cannot require ES modules.
+  transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose)/)'],
   roots: ['<rootDir>/packages', '<rootDir>/services'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

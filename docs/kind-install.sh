@@ -14,7 +14,7 @@ CLUSTER=${1:-quizmesh}
 NAMESPACE=${NAMESPACE:-quizmesh}
 TAG=${TAG:-kind}
 ADMIN_EMAIL=${ADMIN_EMAIL:-admin@quizmesh.local}
-SERVICES=(gateway identity quiz evaluation notification)
+SERVICES=(gateway identity quiz evaluation notification operator)
 # One Dapr version for the chart, skaffold, Tilt and this script: the chart's annotation.
 DAPR_VERSION=$(sed -n "s/^ *quizmesh.io\/dapr-version: *'\{0,1\}\([0-9.]*\)'\{0,1\}$/\1/p" charts/quizmesh/Chart.yaml)
 [ -n "$DAPR_VERSION" ] || {

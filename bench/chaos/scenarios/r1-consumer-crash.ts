@@ -10,19 +10,20 @@
  * closes every connection of the run's own vhost instead, which the clients see the same way
  * (connections, channels and consumers gone) without touching other vhosts.
  */
-import { createCast, quizBody, scoreOf, startE2EPlatform, type E2EPlatform } from '@quizmesh/e2e';
+import { scoreOf } from '@quizmesh/e2e';
 import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
-import { Expectations, type ChaosScenario } from '../scenario';
+import { summary } from '../../stats';
+import { steadyLoad } from '../gateway-load';
 import {
   count,
   dropVhostConnections,
   killAppAndAwaitRestart,
   restartBrokerApp,
   sleep,
-  steadyLoad,
-  summary,
+  startChaosPlatform,
   waitFor,
-} from '../support';
+} from '../platform';
+import { Expectations, type ChaosScenario } from '../scenario';
 
 const scenario: ChaosScenario = {
   id: 'R1',
@@ -35,22 +36,11 @@ const scenario: ChaosScenario = {
     const expect = new Expectations();
     const figures: Record<string, unknown> = { submissions: total, targetPerSecond: perSecond, players };
 
-    const e2e: E2EPlatform = await startE2EPlatform({ backends: 'local' });
+    const { e2e, cast, quiz } = await startChaosPlatform({ players, prefix: 'chaos-r1' });
     try {
-      const cast = await createCast(e2e.gateway, players, 'chaos-r1');
-      const quiz = await e2e.gateway.publishQuiz(cast.author, quizBody('Chaos R1'));
-      const keyKept = await waitFor(
-        async () =>
-          (await count(e2e, 'evaluation', 'select count(*)::text as n from "AnswerKey" where "quizId" = $1::uuid', [
-            quiz.id,
-          ])) > 0,
-        60_000,
-      );
-      if (keyKept === undefined) throw new Error('evaluation never kept the answer key');
-
       const loadSeconds = total / perSecond;
       out(`${total} submissions at ${perSecond}/s (~${Math.round(loadSeconds)} s) from ${players} players`);
-      const load = steadyLoad(e2e, cast.players, quiz, { total, perSecond });
+      const load = steadyLoad(e2e.gateway, cast.players, quiz, { total, perSecond });
 
       // Faults at fixed points of the load: kills at 20 %, 45 %, 75 %; the broker at 60 %.
       const faults = (async () => {

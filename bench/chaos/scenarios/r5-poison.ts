@@ -11,11 +11,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventTypeOf, quizCompleted, quizPublished, TOPICS } from '@quizmesh/contracts/events';
-import { evaluationDeadLetterTopics } from '@quizmesh/contracts/evaluation-api';
-import { identityDeadLetterTopics } from '@quizmesh/contracts/identity-api';
-import { notificationDeadLetterTopics } from '@quizmesh/contracts/notification-api';
-import { quizDeadLetterTopics } from '@quizmesh/contracts/quiz-api';
-import { createCast, quizBody, startE2EPlatform, type E2EPlatform } from '@quizmesh/e2e';
+import { deadLetterAdminApps } from '@quizmesh/contracts/system';
+import type { E2EPlatform } from '@quizmesh/e2e';
 import {
   deadLetterListSchema,
   deadLetterReplayResultSchema,
@@ -23,16 +20,15 @@ import {
   type DeadLetter,
   type DeadLetterList,
 } from '@quizmesh/platform/deadletters';
+import { summary } from '../../stats';
+import { steadyLoad } from '../gateway-load';
+import { count, sleep, startChaosPlatform, waitFor } from '../platform';
 import { Expectations, type ChaosScenario } from '../scenario';
-import { count, sleep, steadyLoad, summary, waitFor } from '../support';
 
 /** Who keeps the dead letters of which topic (each lists `<topic>.deadletter` through the admin API). */
-const KEEPERS: Record<string, readonly string[]> = {
-  evaluation: evaluationDeadLetterTopics,
-  quiz: quizDeadLetterTopics,
-  identity: identityDeadLetterTopics,
-  notification: notificationDeadLetterTopics,
-};
+const KEEPERS: Record<string, readonly string[]> = Object.fromEntries(
+  deadLetterAdminApps().map(({ appId, topics }) => [appId, topics]),
+);
 /** quiz keeps quiz.completed's dead letters (to compensate) but does not consume the topic itself. */
 const LIVE_CONSUMER_EXCEPTIONS = new Set(['quiz:quiz.completed']);
 /** The publisher of each topic: poison goes through its sidecar, as a buggy publisher would send it. */
@@ -128,17 +124,8 @@ const scenario: ChaosScenario = {
     const expect = new Expectations();
     const figures: Record<string, unknown> = { topics, kinds: 3, rounds, normalLoad: phase };
 
-    const e2e = await startE2EPlatform({ backends: 'local' });
+    const { e2e, cast, quiz } = await startChaosPlatform({ players, prefix: 'chaos-r5' });
     try {
-      const cast = await createCast(e2e.gateway, players, 'chaos-r5');
-      const quiz = await e2e.gateway.publishQuiz(cast.author, quizBody('Chaos R5'));
-      await waitFor(
-        async () =>
-          (await count(e2e, 'evaluation', 'select count(*)::text as n from "AnswerKey" where "quizId" = $1::uuid', [
-            quiz.id,
-          ])) > 0,
-        60_000,
-      );
       const admin = cast.admin;
       const sidecarPublish = async (poison: Poison) => {
         const app = PUBLISHER[poison.topic] ?? 'quiz';
@@ -158,7 +145,7 @@ const scenario: ChaosScenario = {
       };
 
       out(`baseline: ${phase.total} submissions at ${phase.perSecond}/s`);
-      const baseline = await steadyLoad(e2e, cast.players, quiz, phase);
+      const baseline = await steadyLoad(e2e.gateway, cast.players, quiz, phase);
 
       // The poison, spread over the second phase while the same load runs.
       const poisons = Array.from({ length: rounds }, (_, round) => topics.flatMap((t) => poisonsFor(t, round))).flat();
@@ -188,7 +175,7 @@ const scenario: ChaosScenario = {
       out(`poison: ${poisons.length} messages on ${topics.length} topics, while ${phase.total} more submissions run`);
       const poisonStarted = Date.now();
       const [during] = await Promise.all([
-        steadyLoad(e2e, cast.players, quiz, phase),
+        steadyLoad(e2e.gateway, cast.players, quiz, phase),
         (async () => {
           const gap = ((phase.total / phase.perSecond) * 1000 * 0.6) / (poisons.length + 1);
           await e2e.publishAs('quiz', 'quiz.completed', {
@@ -207,7 +194,7 @@ const scenario: ChaosScenario = {
       ]);
       // The machine is shared: a baseline after the poison too, and the poison compared with the worse one.
       out(`baseline again: ${phase.total} submissions at ${phase.perSecond}/s`);
-      const after = await steadyLoad(e2e, cast.players, quiz, phase);
+      const after = await steadyLoad(e2e.gateway, cast.players, quiz, phase);
       const before = summary(baseline.latencyMs);
       const hit = summary(during.latencyMs);
       const afterwards = summary(after.latencyMs);

@@ -8,7 +8,6 @@
  * finish (to the second) first, then the greater user id. See services/evaluation/README.md.
  */
 import { z } from 'zod';
-import { quizCompleted, quizPublished, userRegistered } from './events';
 import type { ApiOperation } from './operations';
 import { problemSchema } from './identity-api';
 
@@ -286,10 +285,3 @@ export type PlayerRank = z.infer<typeof playerRankSchema>;
 export type Result = z.infer<typeof resultSchema>;
 export type ResultList = z.infer<typeof resultListSchema>;
 export type PlayerStatistics = z.infer<typeof playerStatisticsSchema>;
-
-/**
- * The topics this service consumes, each with a `<topic>.deadletter` subscription: what its
- * dead-letter admin API (platform/deadletters, public at /api/v1/admin/dead-letters/{appId})
- * lists and replays. The service mounts its dead letters with this list and the gateway documents them from it.
- */
-export const evaluationDeadLetterTopics = [quizPublished.topic, userRegistered.topic, quizCompleted.topic] as const;

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { ApiOperation } from './operations';
-import { roleSchema, scoreCalculated } from './events';
+import { roleSchema } from './events';
 import { FORBIDDEN_CHARACTERS_MESSAGE, hasForbiddenCharacters } from './text';
 
 export { roleSchema };
@@ -277,6 +277,7 @@ export const identityOperations: readonly IdentityOperation[] = [
     body: registerRequestSchema,
     response: { status: 201, schema: registerResponseSchema },
     errors: [409],
+    rateLimit: 'register',
   },
   {
     operationId: 'login',
@@ -287,6 +288,7 @@ export const identityOperations: readonly IdentityOperation[] = [
     body: loginRequestSchema,
     response: { status: 200, schema: tokenResponseSchema },
     errors: [401],
+    rateLimit: 'login',
   },
   {
     operationId: 'refresh',
@@ -388,7 +390,7 @@ export const identityOperations: readonly IdentityOperation[] = [
   },
 ];
 
-/** The seed design's paths, served by identity as plain aliases (the gateway passes them through). */
+/** The seed design's paths: served by identity with the handler of the operation they name, routed alike by the gateway. */
 export const identitySeedAliases = {
   'POST /api/users/register': 'POST /api/v1/auth/register',
   'POST /api/users/login': 'POST /api/v1/auth/login',
@@ -402,10 +404,3 @@ export type UserProfile = z.infer<typeof userProfileSchema>;
 export type UserList = z.infer<typeof userListSchema>;
 export type Jwks = z.infer<typeof jwksSchema>;
 export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>;
-
-/**
- * The topics this service consumes, each with a `<topic>.deadletter` subscription: what its
- * dead-letter admin API (platform/deadletters, public at /api/v1/admin/dead-letters/{appId})
- * lists and replays. The service mounts its dead letters with this list and the gateway documents them from it.
- */
-export const identityDeadLetterTopics = [scoreCalculated.topic] as const;

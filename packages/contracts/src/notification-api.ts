@@ -1,13 +1,13 @@
 /**
  * The notification HTTP API: a player's own inbox (welcome, result and apology messages).
  * Used by the notification service to validate requests and by the gateway to generate its
- * OpenAPI document (`notificationOperations`, same shape as `identityOperations`).
+ * OpenAPI document (`notificationOperations`, registered in registry.ts).
  *
  * There is no user id in any path: the inbox is always the caller's (the gateway forwards the
  * authenticated user), so one player cannot even name another's notifications.
  */
 import { z } from 'zod';
-import { attemptFailed, scoreCalculated, userRegistered } from './events';
+import type { ApiOperation } from './operations';
 
 /** How many messages an inbox keeps; older ones are dropped when new ones arrive. */
 export const INBOX_LIMIT = 200;
@@ -72,19 +72,7 @@ export const readAllResultSchema = z
 
 // -------------------------------------------------------------------------------- operations
 
-export interface NotificationOperation {
-  operationId: string;
-  method: 'get' | 'post';
-  /** OpenAPI path template */
-  path: string;
-  summary: string;
-  access: 'user';
-  params?: z.ZodType;
-  query?: z.ZodType;
-  response: { status: number; schema: z.ZodType };
-  /** problem statuses beyond 400 (validation) */
-  errors: number[];
-}
+export type NotificationOperation = ApiOperation<'get' | 'post'>;
 
 export const notificationOperations: readonly NotificationOperation[] = [
   {
@@ -122,10 +110,3 @@ export type NotificationKind = z.infer<typeof notificationKindSchema>;
 export type Notification = z.infer<typeof notificationSchema>;
 export type NotificationList = z.infer<typeof notificationListSchema>;
 export type ReadAllResult = z.infer<typeof readAllResultSchema>;
-
-/**
- * The topics this service consumes, each with a `<topic>.deadletter` subscription: what its
- * dead-letter admin API (platform/deadletters, public at /api/v1/admin/dead-letters/{appId})
- * lists and replays. The service mounts its dead letters with this list and the gateway documents them from it.
- */
-export const notificationDeadLetterTopics = [userRegistered.topic, scoreCalculated.topic, attemptFailed.topic] as const;

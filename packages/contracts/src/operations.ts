@@ -1,6 +1,7 @@
 /**
- * The shape every service's HTTP contract uses to list its operations, so the gateway builds
- * one OpenAPI document from them (services/gateway/src/openapi).
+ * The shape every service's HTTP contract uses to list its operations. The system registry
+ * (registry.ts) collects them per app; the gateway routes and documents them, and each
+ * service mounts a handler per operation id.
  */
 import type { z } from 'zod';
 
@@ -24,4 +25,9 @@ export interface ApiOperation<M extends OperationMethod = OperationMethod> {
   description?: string;
   /** the seed design's paths */
   deprecated?: boolean;
+  /** a stricter per-address rate limit the gateway applies (credential stuffing, sign-up abuse) */
+  rateLimit?: RateLimitClass;
 }
+
+/** The gateway's stricter limits (services/gateway/src/rate-limit/limits.ts). */
+export type RateLimitClass = 'login' | 'register';

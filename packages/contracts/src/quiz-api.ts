@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { ApiOperation } from './operations';
-import { difficultySchema, leaderboardUpdated, questionTypeSchema, quizCompleted, scoreCalculated } from './events';
+import { difficultySchema, questionTypeSchema } from './events';
 import { problemSchema } from './identity-api';
 import { FORBIDDEN_CHARACTERS_MESSAGE, hasForbiddenCharacters } from './text';
 
@@ -563,10 +563,3 @@ export type Attempt = z.infer<typeof attemptSchema>;
 export type AttemptStatus = z.infer<typeof attemptStatusSchema>;
 export type AttemptHistory = z.infer<typeof attemptHistorySchema>;
 export type LeaderboardSnapshot = z.infer<typeof leaderboardSnapshotSchema>;
-
-/**
- * The topics this service consumes, each with a `<topic>.deadletter` subscription: what its
- * dead-letter admin API (platform/deadletters, public at /api/v1/admin/dead-letters/{appId})
- * lists and replays. The service mounts its dead letters with this list and the gateway documents them from it.
- */
-export const quizDeadLetterTopics = [scoreCalculated.topic, leaderboardUpdated.topic, quizCompleted.topic] as const;

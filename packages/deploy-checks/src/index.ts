@@ -7,4 +7,6 @@ export { checkPolicies, formatViolation, type Violation } from './policies';
 export { computeFootprint, footprintTable, parseCpu, parseMemory, type Footprint } from './footprint';
 export { findYamlFiles, loadObjects } from './yaml-files';
 export { findSecretValues } from './values-secrets';
+export { createAjv, strictStructuralSchema, validateWith } from './json-schema';
 export { chartDaprResourcesForLocalRun, type LocalRun, type LocalDaprResources } from './local-dapr-resources';
+export { chartRegistryMismatches } from './registry';

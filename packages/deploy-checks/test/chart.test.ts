@@ -89,7 +89,7 @@ describe.each(Object.keys(VARIANTS))('chart variant %s', (variant) => {
 
 describe('default install (minikube)', () => {
   const objects = (): KubeObject[] => objectsOf('minikube');
-  const services = ['evaluation', 'gateway', 'identity', 'notification', 'quiz'];
+  const services = ['evaluation', 'gateway', 'identity', 'notification', 'operator', 'quiz'];
 
   it('has the gateway trust exactly the ingress controller’s hop, and no per-address cap behind it', async () => {
     const gatewayEnv = (objects: KubeObject[]) => {
@@ -108,7 +108,7 @@ describe('default install (minikube)', () => {
     expect(gatewayEnv(withoutIngress)).toEqual({ TRUST_PROXY: 'false', MAX_CONNECTIONS_PER_ADDRESS: '256' });
   });
 
-  it('runs every service with its Dapr sidecar, and the operator only when enabled', () => {
+  it('runs every service with its Dapr sidecar, the operator included', () => {
     const appIds = objects()
       .map((object) => podTemplateOf(object))
       .map((pod) => asRecord(pod?.metadata.annotations)['dapr.io/app-id'])
@@ -116,10 +116,51 @@ describe('default install (minikube)', () => {
       .sort();
     expect(appIds).toEqual(services);
     for (const name of services) {
-      expect(names(objects(), 'HorizontalPodAutoscaler')).toContain(`quizmesh-${name}`);
+      // One operator replica leads at a time (a Lease): more pods are standbys, not capacity.
+      if (name !== 'operator') expect(names(objects(), 'HorizontalPodAutoscaler')).toContain(`quizmesh-${name}`);
       expect(names(objects(), 'PodDisruptionBudget')).toContain(`quizmesh-${name}`);
       expect(names(objects(), 'ServiceAccount')).toContain(`quizmesh-${name}`);
     }
+  });
+
+  it('installs the operator: the Quiz CRD kept on uninstall, least-privilege RBAC, API-server egress, a PDB', () => {
+    const crd = find(objects(), 'CustomResourceDefinition', 'quizzes.quizmesh.io');
+    expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    expect(pathGet(crd, 'spec.versions')).toEqual([
+      expect.objectContaining({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } }),
+    ]);
+    const rules = asArray(pathGet(find(objects(), 'Role', 'quizmesh-operator'), 'rules'));
+    expect(rules.flatMap((rule) => asArray(pathGet(rule, 'resources')))).toEqual([
+      'quizzes',
+      'quizzes/status',
+      'quizzes/finalizers',
+      'events',
+      'leases',
+      'leases',
+    ]);
+    expect(JSON.stringify(rules)).not.toMatch(/"\*"|delete|secrets/);
+    const binding = find(objects(), 'RoleBinding', 'quizmesh-operator');
+    expect(pathGet(binding, 'subjects')).toEqual([
+      expect.objectContaining({ kind: 'ServiceAccount', name: 'quizmesh-operator' }),
+    ]);
+    const deployment = find(objects(), 'Deployment', 'quizmesh-operator');
+    expect(asRecord(pathGet(deployment, 'spec.template.metadata.annotations'))['dapr.io/enabled']).toBe('true');
+    const env = asArray(pathGet(asArray(pathGet(deployment, 'spec.template.spec.containers'))[0], 'env'));
+    expect(env).toContainEqual({ name: 'QUIZ_SOURCE', value: 'kubernetes' });
+    expect(env).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+    expect(names(objects(), 'PodDisruptionBudget')).toContain('quizmesh-operator');
+    const egress = asArray(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-operator'), 'spec.egress'));
+    expect(JSON.stringify(egress)).toContain('ipBlock');
+    const gatewayEnv = asArray(
+      pathGet(
+        asArray(pathGet(find(objects(), 'Deployment', 'quizmesh-gateway'), 'spec.template.spec.containers'))[0],
+        'env',
+      ),
+    );
+    expect(gatewayEnv).toContainEqual({
+      name: 'UPSTREAM_APP_IDS',
+      value: 'identity,quiz,evaluation,notification,operator',
+    });
   });
 
   it('runs the development backing services from pinned official images', () => {
@@ -156,7 +197,7 @@ describe('default install (minikube)', () => {
     expect(names(objects(), 'Job')).toHaveLength(3);
   });
 
-  it("lets only the gateway invoke services, only on /api/** and GET /readyz (and identity's JWKS)", () => {
+  it("lets only the gateway (and the operator: quiz and evaluation) invoke services, only on /api/** and GET /readyz (and identity's JWKS)", () => {
     const apiOnly = [
       { name: '/api/**', httpVerb: ['*'], action: 'allow' },
       { name: '/readyz', httpVerb: ['GET'], action: 'allow' },
@@ -165,20 +206,20 @@ describe('default install (minikube)', () => {
       const acl = pathGet(find(objects(), 'Configuration', `quizmesh-${name}`), 'spec.accessControl');
       expect(pathGet(acl, 'defaultAction')).toBe('deny');
       const policies = asArray(pathGet(acl, 'policies'));
-      const expected =
-        name === 'gateway'
-          ? []
-          : [
-              expect.objectContaining({
-                appId: 'gateway',
-                defaultAction: 'deny',
-                operations:
-                  name === 'identity'
-                    ? [...apiOnly, { name: '/.well-known/jwks.json', httpVerb: ['GET'], action: 'allow' }]
-                    : apiOnly,
-              }),
-            ];
-      expect(policies).toEqual(expected);
+      const operations =
+        name === 'identity'
+          ? [...apiOnly, { name: '/.well-known/jwks.json', httpVerb: ['GET'], action: 'allow' }]
+          : name === 'operator'
+            ? [
+                { name: '/readyz', httpVerb: ['GET'], action: 'allow' },
+                { name: '/api/v1/operator/status', httpVerb: ['GET'], action: 'allow' },
+              ]
+            : apiOnly;
+      const callers =
+        name === 'gateway' ? [] : name === 'quiz' || name === 'evaluation' ? ['gateway', 'operator'] : ['gateway'];
+      expect(policies).toEqual(
+        callers.map((appId) => expect.objectContaining({ appId, defaultAction: 'deny', operations })),
+      );
     }
   });
 
@@ -419,9 +460,9 @@ describe('EKS and other variants', () => {
     expect(rules).toContainEqual({
       apiGroups: ['quizmesh.io'],
       resources: ['quizzes'],
-      verbs: ['get', 'list', 'watch'],
+      verbs: ['get', 'list', 'watch', 'update'],
     });
-    // The operator may invoke the quiz service, nothing else.
+    // The operator may invoke the quiz service (and evaluation), nothing else.
     const quizPolicies = asArray(
       pathGet(find(objects, 'Configuration', 'quizmesh-quiz'), 'spec.accessControl.policies'),
     );
@@ -518,7 +559,8 @@ describe('EKS and other variants', () => {
     expect(find(objects, 'Role', 'quizmesh-identity').rules).toEqual([
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['jwt-signing-keys'], verbs: ['get'] },
     ]);
-    expect(names(objects, 'Role')).toEqual(['quizmesh-identity']);
+    expect(names(objects, 'Role')).toEqual(['quizmesh-identity', 'quizmesh-operator']);
+    expect(JSON.stringify(find(objects, 'Role', 'quizmesh-operator').rules)).not.toContain('secrets');
     expect(pathGet(find(objects, 'Configuration', 'quizmesh-identity'), 'spec.secrets.scopes')).toContainEqual({
       storeName: 'secretstore',
       defaultAccess: 'deny',

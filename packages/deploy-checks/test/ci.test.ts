@@ -123,6 +123,7 @@ describe('.github/workflows/kind.yml (the real-cluster check for forks)', () => 
     expect(runs.filter((run) => run.startsWith('bash '))).toEqual([
       'bash docs/kind-install.sh quizmesh',
       'bash docs/cluster-smoke.sh',
+      'bash docs/operator-smoke.sh',
     ]);
     for (const script of ['docs/kind-install.sh', 'docs/cluster-smoke.sh'])
       expect(() => execFileSync('bash', ['-n', join(REPO_ROOT, script)])).not.toThrow();

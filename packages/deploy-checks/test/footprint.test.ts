@@ -38,8 +38,8 @@ describe('footprint of a default install', () => {
       memoryBytes: 144 * 2 ** 20,
       sidecar: true,
     });
-    expect(footprint.workloads.filter((entry) => entry.sidecar)).toHaveLength(5);
-    expect(footprint.workloads).toHaveLength(10);
+    expect(footprint.workloads.filter((entry) => entry.sidecar)).toHaveLength(6);
+    expect(footprint.workloads).toHaveLength(11);
   });
 
   it('fits a laptop minikube: at most 2 GiB of memory requests', () => {

@@ -13,6 +13,9 @@ import { chartDaprResourcesForLocalRun, type LocalRun } from '@quizmesh/deploy-c
 import { GatewayClient, type Account } from './gateway-client';
 
 export const E2E_SERVICES = ['identity', 'quiz', 'evaluation', 'notification'] as const;
+/** started only when a test asks for them (`services`) */
+export const OPTIONAL_E2E_SERVICES = ['operator'] as const;
+export type E2EService = (typeof E2E_SERVICES)[number] | (typeof OPTIONAL_E2E_SERVICES)[number];
 export const ADMIN_EMAIL = 'e2e.admin@example.com';
 
 /** Far above what a test sends from one address: the limits themselves are the gateway's own tests. */
@@ -34,8 +37,8 @@ export interface E2EPlatform {
 export async function startE2EPlatform(options: {
   backends: Backends;
   serviceEnv?: Record<string, Record<string, string>>;
-  /** a subset of E2E_SERVICES (the gateway always runs); default all */
-  services?: ReadonlyArray<(typeof E2E_SERVICES)[number]>;
+  /** the services to run besides the gateway; default E2E_SERVICES */
+  services?: ReadonlyArray<E2EService>;
   /**
    * Dapr resources the sidecars load: components/ (default), or the chart's, rendered by
    * `helm template` and mapped onto this machine (local backends only; see
@@ -44,6 +47,8 @@ export async function startE2EPlatform(options: {
   daprResources?: 'components' | 'chart';
   /** false: a process that dies stays down (an outage a test controls); default the launcher's supervision */
   restart?: false;
+  /** instances per service (local backends only), as `npm start -- --replicas` */
+  replicas?: Partial<Record<(typeof E2E_SERVICES)[number], number>>;
 }): Promise<E2EPlatform> {
   const extra = options.serviceEnv ?? {};
   const serviceEnv: Record<string, Record<string, string>> = {};
@@ -51,15 +56,17 @@ export async function startE2EPlatform(options: {
     gateway: { RATE_LIMIT_PER_IP: UNLIMITED, RATE_LIMIT_PER_USER: UNLIMITED, REGISTER_RATE_LIMIT: UNLIMITED },
     identity: { IDENTITY_BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL },
   };
-  for (const service of ['gateway', ...E2E_SERVICES]) {
+  const services: readonly E2EService[] = options.services ?? E2E_SERVICES;
+  for (const service of ['gateway', ...services]) {
     serviceEnv[service] = { ...defaults[service], ...extra[service] };
   }
   const platform = await startPlatform({
-    services: [...E2E_SERVICES],
+    services: [...services],
     backends: options.backends,
     serviceEnv,
     readyTimeoutMs: 120_000,
     ...(options.restart === false ? { restart: false as const } : {}),
+    ...(options.replicas ? { replicas: options.replicas as Record<string, number> } : {}),
     ...(options.daprResources === 'chart'
       ? {
           daprResources: async (run: LocalRun) => {

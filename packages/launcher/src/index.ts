@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { backendUrls, createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
-import { Launcher, type Backends, type DaprResourceSet, type RestartPolicy } from './launcher';
+import { Launcher, type Backends, type DaprResourceSet, type InstanceInfo, type RestartPolicy } from './launcher';
 
-export { Launcher, LaunchError, isAlive } from './launcher';
-export type { Backends, DaprResourceSet, LaunchOptions, RestartPolicy, RunIsolation } from './launcher';
+export { Launcher, LaunchError, isAlive, parseReplicas } from './launcher';
+export type { Backends, DaprResourceSet, InstanceInfo, LaunchOptions, RestartPolicy, RunIsolation } from './launcher';
 export { ensureLocalSecrets, rotateSigningKeys, JWT_SIGNING_KEYS } from './secrets';
 
 export interface StartedPlatform {
@@ -25,10 +25,15 @@ export interface StartedPlatform {
    * `quizmesh_<service>_<runId>`, RabbitMQ vhost `runId`, Redis keys `<runId>*`), all removed by stop()
    */
   runId: string | undefined;
-  /** stops one service's app (SIGTERM, or SIGKILL as a crash) and then its sidecar; see Launcher.stopService */
-  stopService(name: string, options?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
-  /** starts it again on the same ports and waits until it is ready */
-  startService(name: string): Promise<void>;
+  /**
+   * stops one service's app (SIGTERM, or SIGKILL as a crash) and then its sidecar, every
+   * replica or just `replica`; see Launcher.stopService
+   */
+  stopService(name: string, options?: { signal?: 'SIGTERM' | 'SIGKILL'; replica?: number }): Promise<void>;
+  /** starts it (or one replica) again on the same ports and waits until it is ready */
+  startService(name: string, options?: { replica?: number }): Promise<void>;
+  /** each instance of a service now: ports and the pids of its app and sidecar (to kill one from outside) */
+  instances(name: string): InstanceInfo[];
   stop(): Promise<void>;
 }
 
@@ -41,6 +46,8 @@ export async function startPlatform(options: {
   serviceEnv?: Record<string, Record<string, string>>;
   /** restart back-off for processes that exit on their own, or false to leave them down (see Launcher) */
   restart?: Partial<RestartPolicy> | false;
+  /** instances per service name (see LaunchOptions.replicas; local backends only) */
+  replicas?: Record<string, number>;
   /** every line the launcher prints (restarts, giving up), as they come */
   out?: (line: string) => void;
   /**
@@ -77,6 +84,7 @@ export async function startPlatform(options: {
     ...(vhost ? { isolation: { runId: vhost.name, rabbitmqUrl: vhost.url } } : {}),
     ...(daprResources ? { daprResources } : {}),
     ...(options.restart !== undefined ? { restart: options.restart } : {}),
+    ...(options.replicas ? { replicas: options.replicas } : {}),
     out: (line) => {
       lines.push(line);
       options.out?.(line);
@@ -100,7 +108,8 @@ export async function startPlatform(options: {
       pids: launcher.pids(),
       runId,
       stopService: (name, stopOptions) => launcher.stopService(name, stopOptions),
-      startService: (name) => launcher.startService(name),
+      startService: (name, startOptions) => launcher.startService(name, startOptions),
+      instances: (name) => launcher.instances(name),
       stop,
     };
   } catch (err) {

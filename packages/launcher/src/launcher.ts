@@ -46,6 +46,26 @@ export interface LaunchOptions {
    * outside): restart it with back-off, as a kubelet does (default), or `false` to leave it down.
    */
   restart?: Partial<RestartPolicy> | false;
+  /**
+   * Instances per service name (default 1), each with its own sidecar and pod name behind the
+   * one app id; the sidecars balance invocations over them. Local backends only (embedded state
+   * and PGlite are per process), and never the gateway (the one public address).
+   */
+  replicas?: Record<string, number>;
+}
+
+/** Most instances of one app `--replicas` starts. */
+export const MAX_REPLICAS = 10;
+
+/** `quiz=2,evaluation=3` → { quiz: 2, evaluation: 3 }; undefined when malformed. */
+export function parseReplicas(text: string): Record<string, number> | undefined {
+  const out: Record<string, number> = {};
+  for (const part of text.split(',')) {
+    const match = /^([a-z][a-z0-9-]*)=(\d{1,2})$/.exec(part.trim());
+    if (!match) return undefined;
+    out[match[1] as string] = Number(match[2]);
+  }
+  return out;
 }
 
 /**
@@ -87,16 +107,36 @@ const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 const SIDECAR_BASE_PORT = 3500;
 const EMBEDDED_PG_BASE_PORT = 5440;
 const STOP_GRACE_MS = 12_000;
+/** Fixed ports: how far above the first instance's ports replica 1, 2, … listen */
+const REPLICA_PORT_STEP = 10;
 
 interface RunningService {
   def: ServiceDefinition;
+  databaseUrl: string | undefined;
+  instances: Instance[];
+}
+
+/** One replica of a service: its app and sidecar (a pod). */
+interface Instance {
+  /** 0 for the first; process names and log files are `<service>` and `<service>-<replica>` */
+  replica: number;
+  label: string;
   appPort: number;
   sidecarPort: number;
-  databaseUrl: string | undefined;
+  /** [sidecar, app] */
   processes: ManagedProcess[];
-  /** how to start its sidecar and app again (`startService`) */
+  /** how to start its sidecar and app again (`startService`, restarts) */
   spawnSidecar(): ManagedProcess;
   spawnApp(): ManagedProcess;
+}
+
+/** What a caller may know about one running instance (tests, the chaos suite). */
+export interface InstanceInfo {
+  replica: number;
+  appUrl: string;
+  sidecarPort: number;
+  appPid: number | undefined;
+  sidecarPid: number | undefined;
 }
 
 export class Launcher {
@@ -124,6 +164,8 @@ export class Launcher {
       daprApiToken: string;
       /** what the app requires from its sidecar as `dapr-api-token` (benchmarks that skip the sidecar) */
       appApiToken: string;
+      /** every instance (the first is the one above) */
+      replicas: Array<{ appUrl: string; sidecarPort: number }>;
     }
   > = {};
 
@@ -221,6 +263,7 @@ export class Launcher {
     }
     const gateway = services.find((s) => s.appId === 'gateway');
     if (!gateway) throw new LaunchError('launcher', 'no gateway service found under services/', []);
+    const replicasOf = this.replicaCounts(services);
     ensureLocalSecrets(this.options.stateDir);
 
     out(
@@ -231,20 +274,36 @@ export class Launcher {
     // Dynamic ports are reserved all at once (so no two services get the same one) and below
     // the kernel's ephemeral range (so an outgoing connection cannot take one before the
     // process that needs it binds it).
+    // Fixed ports: replica r of a service listens REPLICA_PORT_STEP * r above the first.
     const portsPerService = 3;
-    const dynamic = portOffset === 'dynamic' ? await reservePorts(services.length * portsPerService) : [];
+    const extraReplicas = services.reduce((n, def) => n + replicasOf(def) - 1, 0);
+    const dynamic =
+      portOffset === 'dynamic' ? await reservePorts(services.length * portsPerService + extraReplicas * 2) : [];
+    let nextExtraSlot = services.length * portsPerService;
     const port = (fixed: number, slot: number) =>
       portOffset === 'dynamic' ? (dynamic[slot] as number) : fixed + portOffset;
     const plan = services.map((def, index) => ({
       def,
-      appPort: port(def.port, index * portsPerService),
-      sidecarPort: port(SIDECAR_BASE_PORT + index, index * portsPerService + 1),
       pgPort: port(EMBEDDED_PG_BASE_PORT + index, index * portsPerService + 2),
+      instances: Array.from({ length: replicasOf(def) }, (_, replica) => ({
+        replica,
+        label: replica === 0 ? def.name : `${def.name}-${replica}`,
+        appPort:
+          replica === 0
+            ? port(def.port, index * portsPerService)
+            : port(def.port + REPLICA_PORT_STEP * replica, nextExtraSlot++),
+        sidecarPort:
+          replica === 0
+            ? port(SIDECAR_BASE_PORT + index, index * portsPerService + 1)
+            : port(SIDECAR_BASE_PORT + index + REPLICA_PORT_STEP * replica, nextExtraSlot++),
+      })),
     }));
     await assertPortsFree(
       plan.flatMap((p) => [
-        { port: p.appPort, what: `${p.def.name} app` },
-        { port: p.sidecarPort, what: `${p.def.name} sidecar` },
+        ...p.instances.flatMap((i) => [
+          { port: i.appPort, what: `${i.label} app` },
+          { port: i.sidecarPort, what: `${i.label} sidecar` },
+        ]),
         ...(p.def.database && backends === 'embedded'
           ? [{ port: p.pgPort, what: `${p.def.name} embedded PostgreSQL` }]
           : []),
@@ -293,92 +352,99 @@ export class Launcher {
     for (const p of plan) {
       const { def } = p;
       const appTokens = tokens.get(def.appId) ?? { DAPR_API_TOKEN: '', APP_API_TOKEN: '' };
-      const sidecarCommand = this.bin('packages/sidecar/bin/quizmesh-sidecar.cjs', 'src/cli.ts', [
-        '--app-id',
-        def.appId,
-        '--app-port',
-        String(p.appPort),
-        '--dapr-http-port',
-        String(p.sidecarPort),
-        ...resources.flatMap((r) => ['--resources-path', r]),
-        '--config',
-        configFor(def.appId),
-        '--app-protocol',
-        'http',
-        // As the chart's dapr.io/app-health-* annotations: pause consuming while the app is down.
-        ...['--enable-app-health-check', '--app-health-check-path', '/healthz', '--app-health-probe-interval', '1'],
-        ...['--app-health-probe-timeout', '500', '--app-health-threshold', '2'],
-      ]);
-      const spawnSidecar = () =>
-        this.spawn(
-          `${def.name}-sidecar`,
-          sidecarCommand,
-          {
-            QUIZMESH_SIDECAR_REGISTRY: registry,
-            // What the Dapr injector sets; one replica per app here, so the pod is named after it.
-            POD_NAME: def.appId,
-            ...appTokens,
-            ...(isolation ? { NAMESPACE: isolation.runId } : {}),
-          },
-          // Relative paths in components/ (secrets file, mailbox) resolve inside the run's state dir.
-          this.options.stateDir,
-        );
       const databaseUrl = databases.get(def.name);
-      const appEnv = {
-        ...def.env,
-        PORT: String(p.appPort),
-        // Only its sidecar (and the developer's browser, for the gateway) needs to reach an app.
-        LISTEN_ADDRESS: '127.0.0.1',
-        DAPR_HTTP_PORT: String(p.sidecarPort),
-        ...appTokens,
-        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-        ...(backends === 'local' ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
-        ...(isolation
-          ? {
-              LEADERBOARD_KEY_PREFIX: `${isolation.runId}:evaluation:`,
-              RATE_LIMIT_KEY_PREFIX: `${isolation.runId}:gateway:rl`,
-            }
-          : {}),
-        ...(def.appId === 'gateway' ? { UPSTREAM_APP_IDS: upstreams.join(',') || 'none' } : {}),
-        ...this.options.serviceEnv?.[def.name],
-      };
-      const spawnApp = () => this.spawn(def.name, this.node([def.entry]), appEnv);
-      const service: RunningService = {
-        def,
-        appPort: p.appPort,
-        sidecarPort: p.sidecarPort,
-        databaseUrl,
-        processes: [],
-        spawnSidecar,
-        spawnApp,
-      };
-      this.launch(service, 0);
-      this.launch(service, 1);
+      const service: RunningService = { def, databaseUrl, instances: [] };
+      for (const { replica, label, appPort, sidecarPort } of p.instances) {
+        const sidecarCommand = this.bin('packages/sidecar/bin/quizmesh-sidecar.cjs', 'src/cli.ts', [
+          '--app-id',
+          def.appId,
+          '--app-port',
+          String(appPort),
+          '--dapr-http-port',
+          String(sidecarPort),
+          ...resources.flatMap((r) => ['--resources-path', r]),
+          '--config',
+          configFor(def.appId),
+          '--app-protocol',
+          'http',
+          // As the chart's dapr.io/app-health-* annotations: pause consuming while the app is down.
+          ...['--enable-app-health-check', '--app-health-check-path', '/healthz', '--app-health-probe-interval', '1'],
+          ...['--app-health-probe-timeout', '500', '--app-health-threshold', '2'],
+        ]);
+        const spawnSidecar = () =>
+          this.spawn(
+            `${label}-sidecar`,
+            sidecarCommand,
+            {
+              QUIZMESH_SIDECAR_REGISTRY: registry,
+              // What the Dapr injector sets: one name per pod, so per-pod queues ({podName}) stay
+              // per instance and the replicas register side by side in the local name resolution.
+              POD_NAME: replica === 0 ? def.appId : `${def.appId}-${replica}`,
+              ...appTokens,
+              ...(isolation ? { NAMESPACE: isolation.runId } : {}),
+            },
+            // Relative paths in components/ (secrets file, mailbox) resolve inside the run's state dir.
+            this.options.stateDir,
+          );
+        const appEnv = {
+          ...def.env,
+          PORT: String(appPort),
+          // Only its sidecar (and the developer's browser, for the gateway) needs to reach an app.
+          LISTEN_ADDRESS: '127.0.0.1',
+          DAPR_HTTP_PORT: String(sidecarPort),
+          ...appTokens,
+          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+          ...(backends === 'local' ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
+          ...(isolation
+            ? {
+                LEADERBOARD_KEY_PREFIX: `${isolation.runId}:evaluation:`,
+                RATE_LIMIT_KEY_PREFIX: `${isolation.runId}:gateway:rl`,
+              }
+            : {}),
+          ...(def.appId === 'gateway' ? { UPSTREAM_APP_IDS: upstreams.join(',') || 'none' } : {}),
+          ...this.options.serviceEnv?.[def.name],
+        };
+        const spawnApp = () => this.spawn(label, this.node([def.entry]), appEnv);
+        const instance: Instance = { replica, label, appPort, sidecarPort, processes: [], spawnSidecar, spawnApp };
+        this.launch(instance, 0);
+        this.launch(instance, 1);
+        service.instances.push(instance);
+      }
       running.push(service);
       this.running.set(def.name, service);
     }
 
-    await Promise.all(running.map((r) => this.waitReady(r)));
+    await Promise.all(running.flatMap((r) => r.instances.map((i) => this.waitReady(i))));
     for (const r of running) {
-      out(
-        `  ✓ ${r.def.name.padEnd(13)} http://127.0.0.1:${r.appPort}  sidecar :${r.sidecarPort}${
-          r.databaseUrl ? `  db ${backends === 'embedded' ? 'embedded' : 'postgres'}` : ''
-        }`,
-      );
+      for (const i of r.instances) {
+        out(
+          `  ✓ ${i.label.padEnd(13)} http://127.0.0.1:${i.appPort}  sidecar :${i.sidecarPort}${
+            r.databaseUrl ? `  db ${backends === 'embedded' ? 'embedded' : 'postgres'}` : ''
+          }`,
+        );
+      }
     }
     const gatewayPlan = plan.find((p) => p.def === gateway);
-    const gatewayUrl = `http://127.0.0.1:${gatewayPlan?.appPort ?? gateway.port}`;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPlan?.instances[0]?.appPort ?? gateway.port}`;
     this.endpoints = Object.fromEntries(
-      plan.map((p) => [
-        p.def.appId,
-        {
-          appUrl: `http://127.0.0.1:${p.appPort}`,
-          sidecarPort: p.sidecarPort,
-          databaseUrl: databases.get(p.def.name),
-          daprApiToken: tokens.get(p.def.appId)?.DAPR_API_TOKEN ?? '',
-          appApiToken: tokens.get(p.def.appId)?.APP_API_TOKEN ?? '',
-        },
-      ]),
+      plan.map((p) => {
+        const replicas = p.instances.map((i) => ({
+          appUrl: `http://127.0.0.1:${i.appPort}`,
+          sidecarPort: i.sidecarPort,
+        }));
+        const first = replicas[0] as { appUrl: string; sidecarPort: number };
+        return [
+          p.def.appId,
+          {
+            appUrl: first.appUrl,
+            sidecarPort: first.sidecarPort,
+            databaseUrl: databases.get(p.def.name),
+            daprApiToken: tokens.get(p.def.appId)?.DAPR_API_TOKEN ?? '',
+            appApiToken: tokens.get(p.def.appId)?.APP_API_TOKEN ?? '',
+            replicas,
+          },
+        ];
+      }),
     );
     out('');
     out(`Gateway: ${gatewayUrl}`);
@@ -444,34 +510,84 @@ export class Launcher {
    * crash or a scale-to-zero would. `signal: 'SIGKILL'` kills the app without a graceful drain.
    * The database stays. Start it again with `startService`.
    */
-  async stopService(name: string, options: { signal?: 'SIGTERM' | 'SIGKILL' } = {}): Promise<void> {
-    const service = this.runningService(name);
-    const [sidecar, app] = service.processes as [ManagedProcess, ManagedProcess];
-    for (const proc of [sidecar, app]) {
-      this.deliberate.add(proc);
-      this.cancelRestart(proc.spec.name);
+  async stopService(name: string, options: { signal?: 'SIGTERM' | 'SIGKILL'; replica?: number } = {}): Promise<void> {
+    await Promise.all(
+      this.selectInstances(name, options.replica).map(async (instance) => {
+        const [sidecar, app] = instance.processes as [ManagedProcess, ManagedProcess];
+        for (const proc of [sidecar, app]) {
+          this.deliberate.add(proc);
+          this.cancelRestart(proc.spec.name);
+        }
+        if (options.signal === 'SIGKILL') await app.kill();
+        else await app.stop(STOP_GRACE_MS);
+        await sidecar.stop(STOP_GRACE_MS);
+        this.forget(sidecar, app);
+      }),
+    );
+  }
+
+  /** Starts a service (or one replica) stopped by `stopService` again, on the same ports, and waits for its /readyz. */
+  async startService(name: string, options: { replica?: number } = {}): Promise<void> {
+    const instances = this.selectInstances(name, options.replica);
+    for (const instance of instances) {
+      if (instance.processes.some((p) => !p.exitInfo)) throw new Error(`${instance.label} is running; stop it first`);
     }
-    if (options.signal === 'SIGKILL') await app.kill();
-    else await app.stop(STOP_GRACE_MS);
-    await sidecar.stop(STOP_GRACE_MS);
-    this.forget(sidecar, app);
+    for (const instance of instances) {
+      for (const proc of instance.processes) this.crashes.delete(proc.spec.name);
+      this.launch(instance, 0);
+      this.launch(instance, 1);
+    }
+    await Promise.all(instances.map((i) => this.waitReady(i)));
   }
 
-  /** Starts a service stopped by `stopService` again, on the same ports, and waits for its /readyz. */
-  async startService(name: string): Promise<void> {
+  /** Where each instance of a service listens and which processes run it now. */
+  instances(name: string): InstanceInfo[] {
+    return this.runningService(name).instances.map((i) => {
+      const [sidecar, app] = i.processes;
+      return {
+        replica: i.replica,
+        appUrl: `http://127.0.0.1:${i.appPort}`,
+        sidecarPort: i.sidecarPort,
+        appPid: app && !app.exitInfo ? app.pid : undefined,
+        sidecarPid: sidecar && !sidecar.exitInfo ? sidecar.pid : undefined,
+      };
+    });
+  }
+
+  private selectInstances(name: string, replica: number | undefined): Instance[] {
     const service = this.runningService(name);
-    if (service.processes.some((p) => !p.exitInfo)) throw new Error(`${name} is running; stop it first`);
-    for (const proc of service.processes) this.crashes.delete(proc.spec.name);
-    this.launch(service, 0);
-    this.launch(service, 1);
-    await this.waitReady(service);
+    if (replica === undefined) return service.instances;
+    const instance = service.instances[replica];
+    if (!instance) throw new Error(`${name} has no replica ${replica} (it runs ${service.instances.length})`);
+    return [instance];
   }
 
-  /** Starts a service's sidecar (slot 0) or app (slot 1) and supervises it. */
-  private launch(service: RunningService, slot: 0 | 1): ManagedProcess {
-    const proc = slot === 0 ? service.spawnSidecar() : service.spawnApp();
-    service.processes[slot] = proc;
-    void proc.exited.then((info) => this.onExit(service, slot, proc, info));
+  /** Instances per service, from `replicas`, checked against what this run can do. */
+  private replicaCounts(services: ServiceDefinition[]): (def: ServiceDefinition) => number {
+    const wanted = this.options.replicas ?? {};
+    for (const [name, count] of Object.entries(wanted)) {
+      const def = services.find((s) => s.name === name);
+      if (!def) throw new LaunchError('launcher', `--replicas names ${name}, which is not started in this run`, []);
+      if (!Number.isInteger(count) || count < 1 || count > MAX_REPLICAS)
+        throw new LaunchError('launcher', `--replicas ${name}=${count}: use a whole number 1..${MAX_REPLICAS}`, []);
+      if (count === 1) continue;
+      if (def.appId === 'gateway')
+        throw new LaunchError('launcher', '--replicas: the gateway is the one public address and runs once', []);
+      if (this.options.backends !== 'local')
+        throw new LaunchError(
+          'launcher',
+          '--replicas needs --backends=local: embedded state, pub/sub and PGlite live inside one process, so replicas would not share them',
+          [],
+        );
+    }
+    return (def) => wanted[def.name] ?? 1;
+  }
+
+  /** Starts an instance's sidecar (slot 0) or app (slot 1) and supervises it. */
+  private launch(instance: Instance, slot: 0 | 1): ManagedProcess {
+    const proc = slot === 0 ? instance.spawnSidecar() : instance.spawnApp();
+    instance.processes[slot] = proc;
+    void proc.exited.then((info) => this.onExit(instance, slot, proc, info));
     return proc;
   }
 
@@ -481,12 +597,12 @@ export class Launcher {
    * tokens, after a back-off; too many crashes in the window and it stays down, with a line.
    */
   private onExit(
-    service: RunningService,
+    instance: Instance,
     slot: 0 | 1,
     proc: ManagedProcess,
     info: { code: number | null; signal: NodeJS.Signals | null },
   ) {
-    if (!this.supervising || this.stopping || this.deliberate.has(proc) || service.processes[slot] !== proc) return;
+    if (!this.supervising || this.stopping || this.deliberate.has(proc) || instance.processes[slot] !== proc) return;
     const policy = { ...DEFAULT_RESTART, ...(this.options.restart || {}) };
     const name = proc.spec.name;
     const now = Date.now();
@@ -507,8 +623,8 @@ export class Launcher {
       name,
       setTimeout(() => {
         this.pendingRestarts.delete(name);
-        if (this.stopping || service.processes[slot] !== proc) return;
-        this.launch(service, slot);
+        if (this.stopping || instance.processes[slot] !== proc) return;
+        this.launch(instance, slot);
       }, delay),
     );
   }
@@ -579,7 +695,7 @@ export class Launcher {
     }
   }
 
-  private async waitReady(r: RunningService): Promise<void> {
+  private async waitReady(r: Instance): Promise<void> {
     const [sidecar, app] = r.processes as [ManagedProcess, ManagedProcess];
     await waitFor(
       async () => {
@@ -597,7 +713,7 @@ export class Launcher {
       },
       this.options.readyTimeoutMs,
       (last) =>
-        new LaunchError(r.def.name, `not ready after ${this.options.readyTimeoutMs / 1000}s (${last})`, [
+        new LaunchError(r.label, `not ready after ${this.options.readyTimeoutMs / 1000}s (${last})`, [
           ...app.lastLines(10),
           `--- ${sidecar.spec.name} ---`,
           ...sidecar.lastLines(10),

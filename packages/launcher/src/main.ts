@@ -1,15 +1,20 @@
 /**
- * npm start [-- --backends=embedded|local] [--port-offset=N] [--only=identity,quiz] [--state-dir=.quizmesh]
+ * npm start [-- --backends=embedded|local] [--port-offset=N] [--only=identity,quiz] [--replicas=quiz=2,evaluation=2]
+ *           [--state-dir=.quizmesh] [--quizzes=DIR]
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Launcher, LaunchError, type Backends } from './launcher';
+import { Launcher, LaunchError, MAX_REPLICAS, parseReplicas, type Backends } from './launcher';
 
-const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N] [--only=svc,svc] [--state-dir=DIR]
+const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N] [--only=svc,svc] [--replicas=svc=N,…]
+                    [--state-dir=DIR]
   --backends=embedded  (default) PGlite per service, in-memory state and pub/sub: no external servers
   --backends=local     PostgreSQL, Redis and RabbitMQ on 127.0.0.1 (components/local)
   --port-offset=N      add N to every port, to run beside another copy
-  --only=a,b           start only these services (plus the gateway)`;
+  --only=a,b           start only these services (plus the gateway)
+  --replicas=quiz=2    run N instances of a service (1..${MAX_REPLICAS}, not the gateway), each with its own
+                       sidecar, behind one app id; needs --backends=local
+  --quizzes=DIR        the folder of Quiz YAML the operator reconciles (default services/operator/examples)`;
 
 async function main() {
   const { values } = parseArgs({
@@ -17,8 +22,10 @@ async function main() {
       backends: { type: 'string', default: 'embedded' },
       'port-offset': { type: 'string', default: '0' },
       only: { type: 'string' },
+      replicas: { type: 'string' },
       'state-dir': { type: 'string' },
       'ready-timeout': { type: 'string', default: '120' },
+      quizzes: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -37,6 +44,11 @@ async function main() {
     console.error(`--port-offset must be an integer 0..20000 and --ready-timeout a positive number\n${USAGE}`);
     process.exit(2);
   }
+  const replicas = values.replicas === undefined ? undefined : parseReplicas(values.replicas);
+  if (values.replicas !== undefined && !replicas) {
+    console.error(`--replicas must look like quiz=2,evaluation=2, got "${values.replicas}"\n${USAGE}`);
+    process.exit(2);
+  }
   const repoRoot = resolve(__dirname, '../../..');
   const launcher = new Launcher({
     repoRoot,
@@ -45,6 +57,8 @@ async function main() {
     stateDir: resolve(values['state-dir'] ?? resolve(repoRoot, '.quizmesh')),
     readyTimeoutMs: readySeconds * 1000,
     ...(values.only ? { only: values.only.split(',') } : {}),
+    ...(replicas ? { replicas } : {}),
+    ...(values.quizzes ? { serviceEnv: { operator: { QUIZ_DIR: resolve(values.quizzes) } } } : {}),
     out: (line) => console.log(line),
   });
 

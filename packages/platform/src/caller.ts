@@ -80,3 +80,20 @@ export function requireSelfOrAdmin(req: Request, ownerId: string): CallerUser {
   if (user.id !== ownerId && !user.roles.includes('admin')) throw AppError.forbidden('not your resource');
   return user;
 }
+
+/**
+ * The app id of a trusted service caller (not a user): the request came through Dapr from one of
+ * `appIds` (the callee's sidecar sets `dapr-caller-app-id`) and, when APP_API_TOKEN is configured,
+ * carries it. Undefined otherwise. A service acting on its own behalf (the operator) is told apart
+ * from a user this way; it never forges the gateway's user headers.
+ */
+export function trustedServiceCaller(
+  req: Request,
+  appIds: readonly string[],
+  appApiToken: string | undefined,
+): string | undefined {
+  const caller = req.header(CALLER_APP_HEADER);
+  if (caller === undefined || !appIds.includes(caller)) return undefined;
+  const tokenOk = appApiToken === undefined || sameSecret(req.header('dapr-api-token') ?? '', appApiToken);
+  return tokenOk ? caller : undefined;
+}

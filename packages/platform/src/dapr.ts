@@ -2,7 +2,7 @@
  * The one way services reach Dapr: the official @dapr/dapr SDK over HTTP, wrapped so that
  * every failure is an AppError (the SDK returns `{error}` from save/publish/delete instead
  * of throwing) and callers never see SDK quirks. The gateway's proxy is the one exception
- * (see docs/decisions/0002-gateway-proxies-through-dapr-http.md).
+ * (see docs/decisions/0004-gateway-proxies-through-dapr-http.md).
  */
 import { CommunicationProtocolEnum, DaprClient, HttpMethod, LogLevel } from '@dapr/dapr';
 import type { Logger } from 'pino';

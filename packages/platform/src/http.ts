@@ -1,12 +1,12 @@
 /// <reference types="pino-http" preserve="true" />
 // ^ kept in the emitted .d.ts so services compiled against dist/ see pino-http's `req.id`/`req.log` typing.
 /**
- * The HTTP service factory. `createHttpApp` builds the Express app without listening (tests
- * use supertest or port 0); `runService` listens, wires readiness and graceful shutdown.
+ * The HTTP service factory. `createHttpApp` builds the Express app (probes, drain guard, body
+ * parsing, errors) without listening, so tests use supertest or port 0; `listen` serves it with
+ * the platform's hardened server. ServiceRuntime (runtime.ts) puts both together for a service.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -164,12 +164,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export interface RunningService {
-  server: Server;
-  port: number;
-  shutdown: GracefulShutdown;
-}
-
 /** Listens on `port` (0 = any) with the platform's hardened server, and returns once accepting connections. */
 export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -180,8 +174,4 @@ export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<Se
       resolve(server);
     });
   });
-}
-
-export function boundPort(server: Server): number {
-  return (server.address() as AddressInfo).port;
 }

@@ -12,3 +12,4 @@ export * from './runtime';
 export type { Telemetry } from './telemetry';
 export * from './caller';
 export * from './schedules';
+export * from './operations';

@@ -3,9 +3,9 @@
  * response is possible (issue 11): missing Host, header overflow, non-origin-form targets,
  * CONNECT; and a per-address connection cap answers 429 instead of accepting without bound.
  */
-import net from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createHttpApp, createLogger, createPlatformServer, listen, boundPort } from '../src';
+import { createHttpApp, createLogger, createPlatformServer, listen } from '../src';
 
 function app() {
   return createHttpApp({
@@ -51,7 +51,7 @@ describe('the platform server (services listen with it)', () => {
   let port: number;
   beforeAll(async () => {
     server = await listen(app(), 0, '127.0.0.1');
-    port = boundPort(server);
+    port = (server.address() as AddressInfo).port;
   });
   afterAll(async () => {
     server.closeAllConnections();
@@ -96,7 +96,7 @@ describe('the per-address connection cap', () => {
   it('answers the connection over the cap with 429 problem+json and serves again once one closes', async () => {
     const server = createPlatformServer(app(), { maxConnectionsPerAddress: 3 });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = boundPort(server);
+    const port = (server.address() as AddressInfo).port;
     const held = await Promise.all(
       [1, 2, 3].map(
         () =>

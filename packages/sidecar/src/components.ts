@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ComponentSpec } from './contracts';
+import type { ComponentSpec } from './resources/types';
 import { SidecarStartupError, errorMessage } from './errors';
 import type { RawComponent } from './resources/types';
 import { CronBinding } from './bindings/cron';

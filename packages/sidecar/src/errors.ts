@@ -1,4 +1,4 @@
-import type { ApiResult } from './contracts';
+import type { ApiResult } from './api/types';
 
 /** An error answered to the caller as a Dapr error body `{errorCode, message}`. */
 export class DaprApiError extends Error {

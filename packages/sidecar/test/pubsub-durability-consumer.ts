@@ -6,7 +6,7 @@
 import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { withoutHealthChecks } from '../src/app-channel';
+import { withoutHealthChecks } from '../src/app-channel/channel';
 import { createPubSubRuntime } from '../src/pubsub';
 import { FixedRetryResiliency, silentLogger } from './pubsub-fixtures';
 

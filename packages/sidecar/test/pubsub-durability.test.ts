@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createTestVhost, uniqueName, type TestVhost } from '@quizmesh/platform/testing';
-import { withoutHealthChecks } from '../src/app-channel';
-import type { PubSubRuntime } from '../src/contracts';
+import { withoutHealthChecks } from '../src/app-channel/channel';
+import type { PubSubRuntime } from '../src/pubsub/types';
 import { createPubSubRuntime } from '../src/pubsub';
 import { FixedRetryResiliency, silentLogger, waitUntil } from './pubsub-fixtures';
 

@@ -2,8 +2,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { withoutHealthChecks } from '../src/app-channel';
-import type { AppChannel, PolicyRunner, ResiliencyLookup } from '../src/contracts';
+import { withoutHealthChecks } from '../src/app-channel/channel';
+import type { AppChannel } from '../src/app-channel/types';
+import type { PolicyRunner, ResiliencyLookup } from '../src/resiliency/types';
 
 export const silentLogger = pino({ level: process.env.PUBSUB_TEST_LOG ?? 'silent' });
 

@@ -6,8 +6,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { createTestVhost, uniqueName, type TestVhost } from '@quizmesh/platform/testing';
-import { withoutHealthChecks } from '../src/app-channel';
-import type { ComponentSpec, PubSubRuntime, SubscriptionSpec } from '../src/contracts';
+import { withoutHealthChecks } from '../src/app-channel/channel';
+import type { ComponentSpec, SubscriptionSpec } from '../src/resources/types';
+import type { PubSubRuntime } from '../src/pubsub/types';
 import { createPubSubRuntime } from '../src/pubsub';
 import { FixedRetryResiliency, silentLogger, TestApp, waitUntil } from './pubsub-fixtures';
 

@@ -2,7 +2,8 @@ import type { Express } from 'express';
 import { checkDatabase } from '@quizmesh/platform/db';
 import type { ServiceRuntime } from '@quizmesh/platform';
 import { mountDeadLetters } from '@quizmesh/platform/deadletters';
-import { evaluationDeadLetterTopics } from '@quizmesh/contracts/evaluation-api';
+import { evaluationApp } from '@quizmesh/contracts/registry';
+import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import type { EvaluationConfig } from './config';
 import { Leaderboards } from './boards';
 import { mountConsumers, type ConsumerDeps } from './consumers';
@@ -28,11 +29,15 @@ export function createEvaluationApp(runtime: ServiceRuntime, config: EvaluationC
       // an admin at /api/v1/admin/dead-letters (platform/deadletters).
       mountDeadLetters(app, {
         runtime,
-        topics: evaluationDeadLetterTopics,
+        topics: deadLetterTopicsOf(evaluationApp),
         pubsub: config.PUBSUB_NAME,
         stateStore: config.STATE_STORE_NAME,
       });
-      mountRoutes(app, { leaderboards: new Leaderboards(deps.prisma, deps.store), results: new Results(deps.prisma) });
+      mountRoutes(app, {
+        leaderboards: new Leaderboards(deps.prisma, deps.store),
+        results: new Results(deps.prisma),
+        appApiToken: config.APP_API_TOKEN,
+      });
     },
   });
 }

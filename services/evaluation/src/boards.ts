@@ -1,7 +1,7 @@
 /**
  * Leaderboards over the store (Redis or in-process) and their durable copy in PostgreSQL
- * (BoardEntry). Writes: `raiseBoardEntries` inside the scoring transaction, `recordAttempt`
- * into the store after commit. Reads: pages and ranks from the store, display names from the
+ * (BoardEntry). Writes: `raiseBoardEntries` inside the scoring transaction, then the store's
+ * `record(storeUpdatesOf(…))` after commit. Reads: pages and ranks from the store, display names from the
  * Player table. `rebuildBoards` refills the store from BoardEntry (start of an in-process run,
  * or an emptied Redis).
  */

@@ -6,7 +6,7 @@
  *    score.calculated and (when a top changed) leaderboard.updated through the outbox, all in
  *    one transaction; then update the sorted sets. No answer key yet → RETRY.
  * What Dapr gives up on (<topic>.deadletter) is kept by the platform's dead-letter helper,
- * mounted in app.ts for `evaluationDeadLetterTopics` (decisions 0303, 0600).
+ * mounted in app.ts for the topics the registry says it consumes (decisions 0303, 0600).
  */
 import type { Express } from 'express';
 import type { Logger } from 'pino';
@@ -36,8 +36,6 @@ import type { LeaderboardStore } from './leaderboard';
 import { answerKeyOf, keyedQuestionsSchema, scoreAttempt } from './scoring';
 
 export const SCORING_CONSUMER = 'evaluation.score-attempt';
-
-/** The topics evaluation consumes; each has a `<topic>.deadletter` kept by mountDeadLetters. */
 
 export interface ConsumerDeps {
   prisma: PrismaClient;

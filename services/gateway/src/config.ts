@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { serviceConfig } from '@quizmesh/platform';
+import { ROUTE_TABLE } from './routes';
 
 /** Comma-separated app ids, or "none" (a gateway alone, as `npm start -- --only=` runs it). */
 const appIdList = z
@@ -16,7 +17,7 @@ export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 export const gatewayConfigSchema = serviceConfig(
   {
     /** app ids the gateway routes to and reports on in /api/v1/status */
-    UPSTREAM_APP_IDS: appIdList.default(['identity', 'quiz', 'evaluation', 'notification']),
+    UPSTREAM_APP_IDS: appIdList.default([...ROUTE_TABLE.appIds]),
 
     // --- authentication (JWTs issued by identity, keys from its JWKS) ---
     /** `iss` every token must carry */

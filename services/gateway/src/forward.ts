@@ -1,7 +1,7 @@
 /**
  * The middleware every proxied request goes through, in this order (cheap checks first, so
  * that abuse costs the gateway little and the services nothing), after the per-IP limit:
- *   route table (404) → path sanity (400) → framing (400) → body size/type (413/415) → token (401)
+ *   path sanity (400) → route table (404) → framing (400) → body size/type (413/415) → token (401)
  *   and role (403) → per-user limit (429) → body read whole (413/408) → login/register limits (429)
  *   → forward through the sidecar.
  */
@@ -31,11 +31,10 @@ export function clientIp(req: Request): string {
 async function authenticate(req: Request, access: Access, verifier: TokenVerifier): Promise<CallerUser | undefined> {
   const token = bearerToken(req.header('authorization'));
   const user = token === undefined ? undefined : await verifier.verify(token);
-  if (access.kind === 'public') return user;
+  if (access === 'public') return user;
   if (!user) throw missingToken();
-  if (access.kind === 'role' && !user.roles.some((r) => access.roles.includes(r))) {
-    throw AppError.forbidden(`requires role ${access.roles.join(' or ')}`);
-  }
+  // The service checks the role again: defence in depth.
+  if (access === 'admin' && !user.roles.includes('admin')) throw AppError.forbidden('requires role admin');
   return user;
 }
 
@@ -55,13 +54,14 @@ export function ipLimitMiddleware(limits: GatewayLimits): RequestHandler {
 export function forwardMiddleware(deps: ForwardDeps): RequestHandler {
   const { limits, maxBodyBytes } = deps;
   return async (req, res, next) => {
+    // Before the table: such a path matches no operation, but must not be a plain 404 either.
+    if (isAmbiguousPath(req.path)) {
+      throw AppError.badRequest('the path contains dot segments, empty segments or encoded separators');
+    }
     const route = resolveRoute(req.method, req.path);
     if (!route) {
       next();
       return;
-    }
-    if (isAmbiguousPath(req.path)) {
-      throw AppError.badRequest('the path contains dot segments, empty segments or encoded separators');
     }
     const ip = clientIp(req);
     checkFraming(req);

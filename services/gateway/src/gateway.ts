@@ -31,8 +31,8 @@ export interface Gateway {
 const API_VERSION = '1.0.0';
 
 export async function createGateway(runtime: ServiceRuntime, config: GatewayConfig): Promise<Gateway> {
-  // First: a broken contract fails the start before any connection is opened.
-  const openApi = await publicApiDocument(API_VERSION);
+  // First: a registry the document cannot be built from fails the start before any connection is opened.
+  const openApi = publicApiDocument(API_VERSION);
   const logger = runtime.logger;
   const jwks = new JwksCache({
     fetchJwks: () => runtime.dapr.invoke<unknown>(config.JWKS_APP_ID, config.JWKS_PATH),

@@ -8,7 +8,12 @@ const upstreamStatusSchema = z.object({
   status: z.enum(['ready', 'not-ready', 'unreachable']),
   checks: z.unknown().optional(),
   error: z.string().optional(),
+  /** the app's own status, for apps that have one (the operator: its Quiz resources) */
+  details: z.unknown().optional(),
 });
+
+/** Apps whose own status endpoint /api/v1/status shows too (read through Dapr like /readyz). */
+const STATUS_DETAILS: Record<string, string> = { operator: 'api/v1/operator/status' };
 
 export const gatewayStatusSchema = z
   .object({
@@ -23,7 +28,12 @@ export type UpstreamStatus = z.infer<typeof upstreamStatusSchema>;
 export async function upstreamStatus(runtime: ServiceRuntime, appId: string): Promise<UpstreamStatus> {
   try {
     const body = await runtime.dapr.invoke<{ checks?: unknown }>(appId, 'readyz');
-    return { appId, status: 'ready', checks: body.checks };
+    const detailsPath = STATUS_DETAILS[appId];
+    // Best effort: a failure here leaves the readiness answer as it is.
+    const details = detailsPath
+      ? await runtime.dapr.invoke<unknown>(appId, detailsPath).catch(() => undefined)
+      : undefined;
+    return { appId, status: 'ready', checks: body.checks, ...(details !== undefined ? { details } : {}) };
   } catch (err) {
     if (err instanceof DaprCallError && err.daprStatus === 503 && err.daprBody) {
       // The app answered: it is up but one of its checks fails.

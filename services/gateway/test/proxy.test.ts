@@ -74,6 +74,21 @@ describe('gateway forwarding', () => {
     expect(await res.json()).toMatchObject({ status: 404, detail: 'no route for GET /api/v1/nothing-here' });
   });
 
+  it('answers 404 itself for a method or path under a service that the registry does not declare (deny by default)', async () => {
+    const token = signToken(key, { roles: ['author'] });
+    const before = upstream('quiz').requests.length;
+    for (const [method, path] of [
+      ['PUT', '/api/v1/quizzes/q1/publish'],
+      ['DELETE', '/api/v1/quizzes/q1'],
+      ['GET', '/api/v1/quizzes/q1/secret-admin-thing'],
+    ] as const) {
+      const res = await fetch(`${h.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+      expect([method, path, res.status]).toEqual([method, path, 404]);
+      expect(await res.json()).toMatchObject({ status: 404, detail: `no route for ${method} ${path}` });
+    }
+    expect(upstream('quiz').requests.slice(before)).toEqual([]);
+  });
+
   it('refuses paths whose meaning could differ downstream', async () => {
     // Raw requests: fetch would normalise these paths before sending them.
     for (const path of [
@@ -151,9 +166,10 @@ describe('gateway forwarding', () => {
     expect(created.headers.get('location')).toBe('/api/v1/quizzes/q1');
     expect(created.headers.get('etag')).toBe('"v1"');
 
-    const conflict = await fetch(`${h.url}/api/v1/quizzes/q1/publish`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}` },
+    const conflict = await fetch(`${h.url}/api/v1/quizzes/q1`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Space 2' }),
     });
     expect(conflict.status).toBe(409);
     expect(conflict.headers.get('content-type')).toBe('application/problem+json');

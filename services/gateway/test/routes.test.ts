@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { systemOperations } from '@quizmesh/contracts/system';
 import { resolveRoute } from '../src/routes';
+
+const concrete = (path: string) => path.replace(/\{version\}/g, '2').replace(/\{(\w+)\}/g, () => randomUUID());
 
 describe('dead-letter admin routes', () => {
   it.each([
@@ -19,7 +23,7 @@ describe('dead-letter admin routes', () => {
   ])('%s %s goes to %s as %s, admins only', (method, path, appId, upstreamPath) => {
     expect(resolveRoute(method, path)).toEqual({
       appId,
-      access: { kind: 'role', roles: ['admin'] },
+      access: 'admin',
       limit: undefined,
       pattern: '/api/v1/admin/dead-letters/{appId}/*',
       upstreamPath,
@@ -33,5 +37,59 @@ describe('dead-letter admin routes', () => {
 
   it('leaves every other route as it was (no upstream rewrite)', () => {
     expect(resolveRoute('GET', '/api/v1/quizzes/1')?.upstreamPath).toBeUndefined();
+  });
+});
+
+describe('route table (from the system registry)', () => {
+  it.each(systemOperations().map((op) => [op.method.toUpperCase(), op.path, op] as const))(
+    'routes %s %s to its app with the documented access and rate limit',
+    (method, path, op) => {
+      expect(resolveRoute(method, concrete(path))).toMatchObject({
+        appId: op.appId,
+        access: op.access,
+        limit: op.rateLimit,
+        pattern: `${method} ${path}`,
+      });
+    },
+  );
+
+  it.each([
+    ['POST', '/api/v1/auth/register', 'identity', 'public', 'register'],
+    ['POST', '/api/users/register', 'identity', 'public', 'register'],
+    ['POST', '/api/v1/auth/login', 'identity', 'public', 'login'],
+    ['POST', '/api/users/login', 'identity', 'public', 'login'],
+    ['POST', '/api/v1/auth/logout', 'identity', 'public', undefined],
+    ['POST', '/api/v1/auth/logout-all', 'identity', 'user', undefined],
+    ['GET', '/.well-known/jwks.json', 'identity', 'public', undefined],
+    ['GET', '/api/users/profile', 'identity', 'user', undefined],
+    ['GET', '/api/v1/admin/users', 'identity', 'admin', undefined],
+    ['PUT', '/api/v1/admin/users/u1/roles', 'identity', 'admin', undefined],
+    ['GET', '/api/v1/quizzes', 'quiz', 'public', undefined],
+    ['HEAD', '/api/v1/quizzes/q1', 'quiz', 'public', undefined],
+    ['PATCH', '/api/v1/quizzes/q1', 'quiz', 'user', undefined],
+    ['POST', '/api/quizzes', 'quiz', 'user', undefined],
+    ['GET', '/api/leaderboard', 'evaluation', 'user', undefined],
+    ['POST', '/api/results/submit', 'evaluation', 'user', undefined],
+    ['POST', '/api/v1/notifications/read-all', 'notification', 'user', undefined],
+  ])('%s %s goes to %s, access %s, limit %s', (method, path, appId, access, limit) => {
+    expect(resolveRoute(method, path)).toMatchObject({ appId, access, limit });
+  });
+
+  it('prefers a literal segment to a parameter (/users/me is getMe, not getUser)', () => {
+    expect(resolveRoute('GET', '/api/v1/users/me')?.pattern).toBe('GET /api/v1/users/me');
+    expect(resolveRoute('GET', '/api/v1/users/someone')?.pattern).toBe('GET /api/v1/users/{id}');
+  });
+
+  it.each([
+    ['DELETE', '/api/v1/quizzes/q1'],
+    ['GET', '/api/v1/quizzes/q1/nothing'],
+    ['GET', '/api/v1/auth'],
+    ['GET', '/api/v1/users'],
+    ['POST', '/api/v1/results/r1'],
+    ['GET', '/api/v1/quizzes/'],
+    ['GET', '/api/v1/Quizzes'],
+    ['GET', '/api/v1/quizzes//versions'],
+  ])('denies %s %s, which no operation declares', (method, path) => {
+    expect(resolveRoute(method, path)).toBeUndefined();
   });
 });

@@ -2,7 +2,8 @@ import type { Express } from 'express';
 import { checkDatabase } from '@quizmesh/platform/db';
 import { mountScheduledJob, type ServiceRuntime } from '@quizmesh/platform';
 import { mountDeadLetters } from '@quizmesh/platform/deadletters';
-import { identityDeadLetterTopics } from '@quizmesh/contracts/identity-api';
+import { identityApp } from '@quizmesh/contracts/registry';
+import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import type { IdentityConfig } from './config';
 import { mountIdentityRoutes, type IdentityDeps } from './routes';
 import { mountStatsConsumer } from './stats';
@@ -25,7 +26,7 @@ export function createIdentityApp(runtime: ServiceRuntime, config: IdentityConfi
       // admin at /api/v1/admin/dead-letters (platform/deadletters).
       mountDeadLetters(app, {
         runtime,
-        topics: identityDeadLetterTopics,
+        topics: deadLetterTopicsOf(identityApp),
         pubsub: config.PUBSUB_NAME,
         stateStore: config.STATE_STORE_NAME,
       });

@@ -5,6 +5,7 @@ import {
   AppError,
   decodeCursor,
   encodeCursor,
+  mountOperations,
   parseBody,
   parseParams,
   parseQuery,
@@ -14,6 +15,7 @@ import {
 } from '@quizmesh/platform';
 import { enqueue, type OutboxRelay } from '@quizmesh/platform/outbox';
 import { userRegistered } from '@quizmesh/contracts/events';
+import { identityApp } from '@quizmesh/contracts/registry';
 import {
   changePasswordRequestSchema,
   listUsersQuerySchema,
@@ -275,22 +277,18 @@ export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
     res.set('cache-control', 'public, max-age=300').json(body);
   };
 
-  app.get('/.well-known/jwks.json', jwks);
-
-  app.post('/api/v1/auth/register', register);
-  app.post('/api/v1/auth/login', login);
-  app.post('/api/v1/auth/refresh', refresh);
-  app.post('/api/v1/auth/logout', logout);
-  app.post('/api/v1/auth/logout-all', logoutAll);
-  app.get('/api/v1/users/me', getMe);
-  app.patch('/api/v1/users/me', updateMe);
-  app.post('/api/v1/users/me/password', changePassword);
-  app.get('/api/v1/users/:id', getUser);
-  app.get('/api/v1/admin/users', listUsers);
-  app.put('/api/v1/admin/users/:id/roles', setRoles);
-
-  // The seed design's paths (identitySeedAliases): the gateway passes them through unchanged.
-  app.post('/api/users/register', register);
-  app.post('/api/users/login', login);
-  app.get('/api/users/profile', getMe);
+  mountOperations(app, identityApp, {
+    register,
+    login,
+    refresh,
+    logout,
+    logoutAll,
+    getMe,
+    updateMe,
+    changePassword,
+    getUser,
+    listUsers,
+    setUserRoles: setRoles,
+    jwks,
+  });
 }

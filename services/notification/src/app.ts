@@ -1,7 +1,8 @@
 import type { Express } from 'express';
 import type { ServiceRuntime } from '@quizmesh/platform';
 import { mountDeadLetters, type DeadLetters } from '@quizmesh/platform/deadletters';
-import { notificationDeadLetterTopics } from '@quizmesh/contracts/notification-api';
+import { notificationApp } from '@quizmesh/contracts/registry';
+import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import type { NotificationConfig } from './config';
 import { mountConsumers } from './consumers';
 import { NotificationStore } from './inbox';
@@ -27,7 +28,7 @@ export function createNotificationApp(
       mountConsumers(router, { runtime, store, config, ...(options.now ? { now: options.now } : {}) });
       deadLetters = mountDeadLetters(router, {
         runtime,
-        topics: notificationDeadLetterTopics,
+        topics: deadLetterTopicsOf(notificationApp),
         pubsub: config.PUBSUB_NAME,
         stateStore: config.STATE_STORE_NAME,
       });

@@ -1,7 +1,8 @@
 /** The notification HTTP API (contracts: @quizmesh/contracts/notification-api): the caller's own inbox. */
 import type { Express } from 'express';
 import { z } from 'zod';
-import { AppError, parseParams, parseQuery, requireUser } from '@quizmesh/platform';
+import { AppError, mountOperations, parseParams, parseQuery, requireUser } from '@quizmesh/platform';
+import { notificationApp } from '@quizmesh/contracts/registry';
 import {
   listNotificationsQuerySchema,
   notificationParamsSchema,
@@ -10,7 +11,6 @@ import {
 } from '@quizmesh/contracts/notification-api';
 import { toNotification, type NotificationStore, type PageCursor } from './inbox';
 
-const BASE = '/api/v1/notifications';
 const cursorPayloadSchema = z.object({ t: z.iso.datetime(), i: z.string().min(1) });
 
 const encodeCursor = (next: PageCursor) =>
@@ -36,28 +36,27 @@ export function mountNotificationRoutes(
   store: NotificationStore,
   now: () => Date = () => new Date(),
 ): void {
-  app.get(BASE, async (req, res) => {
-    const user = requireUser(req);
-    const query = parseQuery(req, listNotificationsQuerySchema);
-    const page = await store.page(user.id, query.limit, query.cursor ? decodeCursor(query.cursor) : undefined);
-    const body: NotificationList = {
-      items: page.items.map(toNotification),
-      unreadCount: page.unreadCount,
-      nextCursor: page.next ? encodeCursor(page.next) : null,
-    };
-    res.json(body);
-  });
-
-  // Before `/:id/read` in reading order only; the paths cannot collide (different depths).
-  app.post(`${BASE}/read-all`, async (req, res) => {
-    const user = requireUser(req);
-    const body: ReadAllResult = { marked: await store.markAllRead(user.id, now()) };
-    res.json(body);
-  });
-
-  app.post(`${BASE}/:id/read`, async (req, res) => {
-    const user = requireUser(req);
-    const { id } = parseParams(req, notificationParamsSchema);
-    res.json(toNotification(await store.markRead(user.id, id, now())));
+  mountOperations(app, notificationApp, {
+    listNotifications: async (req, res) => {
+      const user = requireUser(req);
+      const query = parseQuery(req, listNotificationsQuerySchema);
+      const page = await store.page(user.id, query.limit, query.cursor ? decodeCursor(query.cursor) : undefined);
+      const body: NotificationList = {
+        items: page.items.map(toNotification),
+        unreadCount: page.unreadCount,
+        nextCursor: page.next ? encodeCursor(page.next) : null,
+      };
+      res.json(body);
+    },
+    markAllNotificationsRead: async (req, res) => {
+      const user = requireUser(req);
+      const body: ReadAllResult = { marked: await store.markAllRead(user.id, now()) };
+      res.json(body);
+    },
+    markNotificationRead: async (req, res) => {
+      const user = requireUser(req);
+      const { id } = parseParams(req, notificationParamsSchema);
+      res.json(toNotification(await store.markRead(user.id, id, now())));
+    },
   });
 }

@@ -21,7 +21,8 @@ import {
   type LeaderboardUpdated,
   type ScoreCalculated,
 } from '@quizmesh/contracts/events';
-import { quizDeadLetterTopics } from '@quizmesh/contracts/quiz-api';
+import { quizApp } from '@quizmesh/contracts/registry';
+import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import { recordTransition } from './attempts';
 import type { QuizCache } from './cache';
 import { lockAttempt, type PrismaClient } from './db';
@@ -245,7 +246,7 @@ export function mountConsumers(
     pubsub,
     stateStore: components.stateStore,
     // quiz.completed is evaluation's to consume; its dead letters are quiz's to compensate.
-    topics: quizDeadLetterTopics,
+    topics: deadLetterTopicsOf(quizApp),
     onDeadLetter: async (topic, deadLetter) => {
       if (topic === quizCompleted.topic) await compensateUnscoredAttempt(deps, deadLetter);
     },

@@ -29,6 +29,7 @@ async function main() {
     relay,
     logger: runtime.logger,
     graceSeconds: config.SUBMIT_GRACE_SECONDS,
+    appApiToken: config.APP_API_TOKEN,
   });
   await runtime.listen(app);
 }

@@ -28,6 +28,25 @@ function assertCanManage(user: CallerUser, quiz: Pick<Quiz, 'authorId'>): void {
 }
 
 /**
+ * A quiz reconciled from a Quiz resource changes only through the operator (which names the
+ * resource in `managedBy`); anyone else gets 409 naming the resource to change instead.
+ */
+function assertManagement(quiz: Pick<Quiz, 'managedBy'>, managedBy: string | undefined): void {
+  if (quiz.managedBy === null || quiz.managedBy === managedBy) return;
+  const [namespace, name] = quiz.managedBy.split('/');
+  throw new AppError(409, {
+    code: 'quiz-managed-by-resource',
+    detail: `this quiz is managed by the Quiz resource ${quiz.managedBy}; change the resource instead (kubectl edit quiz ${name ?? ''} -n ${namespace ?? ''}, or its YAML file)`,
+  });
+}
+
+/** Who changes a quiz: a user, or the operator acting for the resource `managedBy`. */
+export interface QuizActor {
+  user: CallerUser;
+  managedBy?: string | undefined;
+}
+
+/**
  * The entity tag of a version's content: its number and last change (milliseconds). Edits of
  * one quiz are serialised by its row lock and each takes several round trips, so two edits never
  * share a millisecond.
@@ -100,12 +119,41 @@ export async function createQuiz(
   prisma: PrismaClient,
   author: CallerUser,
   content: QuizContent,
+  managedBy?: string,
 ): Promise<QuizWithVersion> {
   return prisma.$transaction(async (tx) => {
-    const quiz = await tx.quiz.create({ data: { authorId: author.id, latestVersion: 1, draftVersion: 1 } });
+    const quiz = await tx.quiz.create({
+      data: { authorId: author.id, latestVersion: 1, draftVersion: 1, ...(managedBy ? { managedBy } : {}) },
+    });
     const version = await tx.quizVersion.create({ data: { quizId: quiz.id, version: 1, ...versionData(content) } });
     return { quiz, version };
   });
+}
+
+/**
+ * The operator's create: idempotent per resource. If the resource already has a quiz (an earlier
+ * create whose answer was lost), that quiz's latest version comes back instead (`created: false`);
+ * the operator then compares it with the spec like any other reconcile.
+ */
+export async function createManagedQuiz(
+  prisma: PrismaClient,
+  actor: Required<QuizActor>,
+  content: QuizContent,
+): Promise<QuizWithVersion & { created: boolean }> {
+  const existing = await prisma.quiz.findUnique({ where: { managedBy: actor.managedBy } });
+  if (existing) {
+    const version = await prisma.quizVersion.findUniqueOrThrow({
+      where: { quizId_version: { quizId: existing.id, version: existing.draftVersion ?? existing.latestVersion } },
+    });
+    return { quiz: existing, version, created: false };
+  }
+  try {
+    return { ...(await createQuiz(prisma, actor.user, content, actor.managedBy)), created: true };
+  } catch (err) {
+    // A concurrent create of the same resource won the unique index: answer with its quiz.
+    if ((err as { code?: unknown }).code === 'P2002') return createManagedQuiz(prisma, actor, content);
+    throw err;
+  }
 }
 
 async function lockedQuiz(tx: Tx, quizId: string, mode: 'update' | 'share'): Promise<Quiz> {
@@ -123,7 +171,7 @@ async function versionOf(tx: Tx, quizId: string, version: number): Promise<QuizV
  */
 export async function editDraft(
   prisma: PrismaClient,
-  user: CallerUser,
+  { user, managedBy }: QuizActor,
   quizId: string,
   change: (current: QuizContent) => QuizContent,
   ifMatch?: string,
@@ -131,6 +179,7 @@ export async function editDraft(
   return prisma.$transaction(async (tx) => {
     const quiz = await lockedQuiz(tx, quizId, 'update');
     assertCanManage(user, quiz);
+    assertManagement(quiz, managedBy);
     if (quiz.status === 'archived')
       throw new AppError(409, { code: 'quiz-archived', detail: 'an archived quiz cannot be edited' });
     if (quiz.draftVersion !== null) {
@@ -178,7 +227,7 @@ export interface Publication extends QuizWithVersion {
  */
 export async function publishDraft(
   prisma: PrismaClient,
-  user: CallerUser,
+  { user, managedBy }: QuizActor,
   quizId: string,
   trace: EnqueueOptions,
   ifMatch?: string,
@@ -186,6 +235,7 @@ export async function publishDraft(
   return prisma.$transaction(async (tx) => {
     const quiz = await lockedQuiz(tx, quizId, 'update');
     assertCanManage(user, quiz);
+    assertManagement(quiz, managedBy);
     if (quiz.status === 'archived')
       throw new AppError(409, { code: 'quiz-archived', detail: 'an archived quiz cannot be published' });
     if (quiz.draftVersion === null) {
@@ -250,11 +300,20 @@ export async function publishDraft(
   });
 }
 
-/** Archives a quiz: no new attempts, no edits. Idempotent. Open attempts may still be submitted. */
-export async function archiveQuiz(prisma: PrismaClient, user: CallerUser, quizId: string): Promise<QuizWithVersion> {
+/**
+ * Archives a quiz: no new attempts, no edits. Idempotent. Open attempts may still be submitted.
+ * The operator's archive (its resource was deleted) also releases `managedBy`, so a new resource of
+ * the same name makes a new quiz; the archived one can no longer change anyway.
+ */
+export async function archiveQuiz(
+  prisma: PrismaClient,
+  { user, managedBy }: QuizActor,
+  quizId: string,
+): Promise<QuizWithVersion> {
   return prisma.$transaction(async (tx) => {
     const quiz = await lockedQuiz(tx, quizId, 'update');
     assertCanManage(user, quiz);
+    assertManagement(quiz, managedBy);
     const shown = quiz.publishedVersion ?? quiz.latestVersion;
     if (quiz.status === 'archived') return { quiz, version: await versionOf(tx, quizId, shown) };
     const now = await databaseNow(tx);
@@ -264,7 +323,10 @@ export async function archiveQuiz(prisma: PrismaClient, user: CallerUser, quizId
         data: { status: 'archived' },
       });
     }
-    const updated = await tx.quiz.update({ where: { id: quizId }, data: { status: 'archived', archivedAt: now } });
+    const updated = await tx.quiz.update({
+      where: { id: quizId },
+      data: { status: 'archived', archivedAt: now, ...(managedBy !== undefined ? { managedBy: null } : {}) },
+    });
     return { quiz: updated, version: await versionOf(tx, quizId, shown) };
   });
 }

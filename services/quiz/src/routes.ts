@@ -4,15 +4,19 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   AppError,
+  mountOperations,
   parseBody,
   parseParams,
   parseQuery,
   requireRole,
   requireSelfOrAdmin,
   requireUser,
+  trustedServiceCaller,
   type CallerUser,
 } from '@quizmesh/platform';
+import { MANAGED_BY_HEADER, OPERATOR_AUTHOR_ID } from '@quizmesh/contracts/quiz-resource';
 import type { EnqueueOptions, OutboxRelay } from '@quizmesh/platform/outbox';
+import { quizApp } from '@quizmesh/contracts/registry';
 import {
   attemptIdParamsSchema,
   createQuizRequestSchema,
@@ -30,12 +34,14 @@ import type { PrismaClient } from './db';
 import { listQuizzes } from './listing';
 import {
   archiveQuiz,
+  createManagedQuiz,
   createQuiz,
   editDraft,
   etagOf,
   patched,
   playableVersion,
   publishDraft,
+  type QuizActor,
   type QuizContent,
 } from './quizzes';
 import { toAttemptView, toAuthorQuiz, toPlayerQuiz, toSummary } from './views';
@@ -48,6 +54,10 @@ export interface QuizDeps {
   graceSeconds: number;
   /** woken after a commit that enqueued events; absent in tests that publish by hand */
   relay?: Pick<OutboxRelay, 'wake'> | undefined;
+  /** APP_API_TOKEN: a trusted service caller (the operator) must present it, as the gateway must */
+  appApiToken?: string | undefined;
+  /** app ids that may manage quizzes for a Quiz resource (MANAGED_BY_HEADER) */
+  managerAppIds?: readonly string[];
 }
 
 const uuid = z.uuid();
@@ -68,6 +78,24 @@ function author(req: Request): CallerUser {
   return requireRole(req, 'author', 'admin');
 }
 
+const MANAGED_BY = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The operator, acting for the Quiz resource it names, or undefined for everyone else (the header
+ * is ignored unless the caller is a trusted manager app). Its quizzes have a fixed author id.
+ */
+function managerActor(req: Request, deps: QuizDeps): Required<QuizActor> | undefined {
+  const app = trustedServiceCaller(req, deps.managerAppIds ?? ['operator'], deps.appApiToken);
+  const managedBy = req.header(MANAGED_BY_HEADER);
+  if (app === undefined || managedBy === undefined) return undefined;
+  if (managedBy.length > 317 || !MANAGED_BY.test(managedBy)) {
+    throw AppError.badRequest(`${MANAGED_BY_HEADER} must be <namespace>/<name>`, [
+      { field: MANAGED_BY_HEADER, message: 'must be <namespace>/<name> of a Quiz resource' },
+    ]);
+  }
+  return { user: { id: OPERATOR_AUTHOR_ID, roles: ['author'] }, managedBy };
+}
+
 const trace = (req: Request): EnqueueOptions => ({
   traceparent: req.header('traceparent'),
   tracestate: req.header('tracestate'),
@@ -83,7 +111,21 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     res.json(await listQuizzes(prisma, query, optionalCaller(req)));
   };
 
+  /** A user (author or admin), or the operator for its resource. */
+  const actor = (req: Request): QuizActor => managerActor(req, deps) ?? { user: author(req) };
+
   const create: RequestHandler = async (req, res) => {
+    const manager = managerActor(req, deps);
+    if (manager) {
+      const body = parseBody(req, createQuizRequestSchema);
+      const { quiz, version, created } = await createManagedQuiz(prisma, manager, body);
+      res
+        .status(created ? 201 : 200)
+        .location(quizPath(quiz.id))
+        .setHeader('etag', etagOf(version))
+        .json(toAuthorQuiz(quiz, version));
+      return;
+    }
     const user = author(req);
     const body = parseBody(req, createQuizRequestSchema);
     const { quiz, version } = await createQuiz(prisma, user, body);
@@ -108,10 +150,10 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
   const edit =
     (change: (req: Request) => (current: QuizContent) => QuizContent): RequestHandler =>
     async (req, res) => {
-      const user = author(req);
+      const who = actor(req);
       const { id } = parseParams(req, quizIdParamsSchema);
       const apply = change(req);
-      const { quiz, version, created } = await editDraft(prisma, user, id, apply, req.header('if-match'));
+      const { quiz, version, created } = await editDraft(prisma, who, id, apply, req.header('if-match'));
       if (created) res.status(201).location(`${quizPath(id)}/versions/${version.version}`);
       res.setHeader('etag', etagOf(version)).json(toAuthorQuiz(quiz, version));
     };
@@ -122,18 +164,18 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
   const update = edit((req) => patched(parseBody(req, updateQuizRequestSchema)));
 
   const publish: RequestHandler = async (req, res) => {
-    const user = author(req);
+    const who = actor(req);
     const { id } = parseParams(req, quizIdParamsSchema);
-    const publication = await publishDraft(prisma, user, id, trace(req), req.header('if-match'));
+    const publication = await publishDraft(prisma, who, id, trace(req), req.header('if-match'));
     deps.relay?.wake();
     await cache.invalidate(id, [publication.supersededVersion, publication.version.version]);
     res.setHeader('etag', etagOf(publication.version)).json(toAuthorQuiz(publication.quiz, publication.version));
   };
 
   const archive: RequestHandler = async (req, res) => {
-    const user = author(req);
+    const who = actor(req);
     const { id } = parseParams(req, quizIdParamsSchema);
-    const { quiz, version } = await archiveQuiz(prisma, user, id);
+    const { quiz, version } = await archiveQuiz(prisma, who, id);
     await cache.invalidate(id, [quiz.publishedVersion]);
     res.json(toSummary(quiz, version));
   };
@@ -224,21 +266,19 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     res.json(body);
   };
 
-  app.get('/api/v1/quizzes', list);
-  app.post('/api/v1/quizzes', create);
-  app.get('/api/v1/quizzes/:id', getOne);
-  app.put('/api/v1/quizzes/:id', replace);
-  app.patch('/api/v1/quizzes/:id', update);
-  app.post('/api/v1/quizzes/:id/publish', publish);
-  app.post('/api/v1/quizzes/:id/archive', archive);
-  app.get('/api/v1/quizzes/:id/versions', versions);
-  app.get('/api/v1/quizzes/:id/versions/:version', oneVersion);
-  app.post('/api/v1/quizzes/:id/attempts', start);
-  app.post('/api/v1/attempts/:id/submit', submit);
-  app.get('/api/v1/attempts/:id', getAttempt);
-  app.get('/api/v1/attempts/:id/history', history);
-  // Seed-compatible paths (quizSeedAliases), served directly; the gateway passes them through.
-  app.get('/api/quizzes', list);
-  app.get('/api/quizzes/:id', getOne);
-  app.post('/api/quizzes', create);
+  mountOperations(app, quizApp, {
+    listQuizzes: list,
+    createQuiz: create,
+    getQuiz: getOne,
+    replaceQuizDraft: replace,
+    updateQuizDraft: update,
+    publishQuiz: publish,
+    archiveQuiz: archive,
+    listQuizVersions: versions,
+    getQuizVersion: oneVersion,
+    startAttempt: start,
+    submitAttempt: submit,
+    getAttempt,
+    getAttemptHistory: history,
+  });
 }

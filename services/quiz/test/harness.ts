@@ -53,6 +53,8 @@ export interface QuizUnderTest {
   config: QuizConfig;
   runtime: ServiceRuntime;
   sidecar: RunningSidecar;
+  /** the local sidecar registry: another app's sidecar started with it can invoke quiz */
+  registryDir: string;
   relay: OutboxRelay;
   deps: QuizDeps;
   /** CloudEvents quiz published (quiz.published, quiz.completed, attempt.failed) as the sidecar delivered them */
@@ -192,6 +194,7 @@ export async function startQuiz(
       config,
       runtime,
       sidecar,
+      registryDir: join(dir, 'registry'),
       relay,
       deps,
       published,

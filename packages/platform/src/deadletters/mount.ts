@@ -201,7 +201,7 @@ export function mountDeadLetters(app: Express, options: DeadLettersOptions): Dea
     const { eventId, event, unparsable } = unwrapDeadLetter(envelope.raw);
     if (unparsable) {
       // Parked, not RETRY: a retry can never make these bytes parse, and a retried dead letter
-      // without a bounded path is what looped (issue 12). The raw bytes stay for an admin.
+      // has no bounded path: it would loop between sidecar and app. The raw bytes stay for an admin.
       log.error({ topic, eventId }, 'dead letter is not a CloudEvent; parked with its raw bytes');
     }
     const { id, firstTime } = await store.record(topic, eventId, event, now());

@@ -1,2 +1,3 @@
 export * from './backends';
 export * from './service-harness';
+export * from './fake-kube-api';

@@ -1,5 +1,5 @@
 /** One delivery of an event to the app and the meaning of its answer (daprd `postman/http`). */
-import { createKeepAliveAgent, httpRequest } from '../http/client';
+import { createKeepAliveAgent, httpRequest } from '../app-channel/http-client';
 
 // node:http over a keep-alive pool rather than fetch(): undici's web streams cost several times
 // the CPU per small request, and every event crosses this path once per subscriber.

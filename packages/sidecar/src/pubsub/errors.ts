@@ -1,4 +1,4 @@
-import type { ApiResult } from '../contracts';
+import type { ApiResult } from '../api/types';
 
 /** A Dapr-style JSON error answer: `{errorCode, message}`. */
 export function daprError(status: number, errorCode: string, message: string): ApiResult {

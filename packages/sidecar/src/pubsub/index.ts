@@ -6,14 +6,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type {
-  ApiResult,
-  ComponentSpec,
-  CreatePubSubRuntime,
-  PubSubRuntime,
-  PubSubRuntimeOptions,
-  SubscriptionSpec,
-} from '../contracts';
+import type { ApiResult } from '../api/types';
+import type { ComponentSpec, SubscriptionSpec } from '../resources/types';
+import type { CreatePubSubRuntime, PubSubRuntime, PubSubRuntimeOptions } from './types';
 import {
   buildPublishedEvent,
   CloudEventBodyError,

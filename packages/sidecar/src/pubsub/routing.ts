@@ -3,7 +3,7 @@
  * match is the default route (daprd `findMatchingRoute`).
  */
 import { celEnv, isCelError, parse, plan, type CelInput, type CelResult } from '@bufbuild/cel';
-import type { SubscriptionRule } from '../contracts';
+import type { SubscriptionRule } from '../resources/types';
 
 type Evaluate = (bindings: Record<string, CelInput>) => CelResult;
 

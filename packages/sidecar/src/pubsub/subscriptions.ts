@@ -3,7 +3,8 @@
  * declarative ones (daprd `pkg/runtime/pubsub/subscriptions.go`).
  */
 import type { Logger } from 'pino';
-import type { AppChannel, SubscriptionRule, SubscriptionSpec } from '../contracts';
+import type { AppChannel } from '../app-channel/types';
+import type { SubscriptionRule, SubscriptionSpec } from '../resources/types';
 
 const FETCH_ATTEMPTS = 3;
 const FIRST_RETRY_DELAY_MS = 500;

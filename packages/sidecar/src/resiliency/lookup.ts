@@ -2,7 +2,7 @@
  * ResiliencyLookup: picks the policies for a target in daprd's order (a named target first,
  * then the most specific Default* policy) and keeps the circuit breakers as daprd does.
  */
-import type { PolicyRunner, ResiliencyLookup } from '../contracts';
+import type { PolicyRunner, ResiliencyLookup } from './types';
 import type { CircuitBreakerSpec, ResiliencySpec, RetryPolicySpec, TargetPolicyRefs } from '../resources/types';
 import { CircuitBreaker, noPolicy, systemClock, TargetPolicyRunner, type Clock } from './policy';
 

@@ -3,7 +3,7 @@
  * circuit breaker, which wraps the timeout, so the timeout applies to each attempt.
  * Time is injected (Clock) so the state machines can be tested without waiting.
  */
-import type { PolicyRunner } from '../contracts';
+import type { PolicyRunner } from './types';
 import type { CircuitBreakerSpec, RetryPolicySpec } from '../resources/types';
 import { parseTripExpression, type BreakerCounts } from './trip';
 

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { SubscriptionSpec } from '../contracts';
+import type { SubscriptionSpec } from './types';
 import { parseGoDuration } from '../duration';
 import { SidecarStartupError, errorMessage } from '../errors';
 import type {

@@ -76,3 +76,39 @@ export interface ConfigurationSpec {
   accessControl: AccessControlSpec | undefined;
   samplingRate: number;
 }
+
+/** A dapr.io resource as parsed from YAML, after `secretKeyRef` resolution. */
+export interface ComponentSpec {
+  /** metadata.name */
+  name: string;
+  /** spec.type, e.g. `pubsub.rabbitmq` */
+  type: string;
+  /** spec.version, e.g. `v1` */
+  version: string;
+  /** spec.metadata flattened to name → value (secretKeyRef already resolved). */
+  metadata: Record<string, string>;
+  /** spec.ignoreErrors */
+  ignoreErrors: boolean;
+  /** scopes (empty = every app) */
+  scopes: string[];
+  /** file the resource was read from, for error messages */
+  sourceFile: string;
+}
+
+export interface SubscriptionRule {
+  /** CEL expression over `event`; empty string = always matches (the default route). */
+  match: string;
+  path: string;
+}
+
+/** One subscription, either from `GET /dapr/subscribe` or from a declarative Subscription resource. */
+export interface SubscriptionSpec {
+  pubsubname: string;
+  topic: string;
+  /** tried in order; the default route (if any) is last with match ''. */
+  rules: SubscriptionRule[];
+  metadata: Record<string, string>;
+  deadLetterTopic?: string;
+  bulkSubscribe?: { enabled: boolean; maxMessagesCount?: number; maxAwaitDurationMs?: number };
+  origin: 'programmatic' | 'declarative';
+}

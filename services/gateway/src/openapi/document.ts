@@ -1,31 +1,21 @@
 /**
- * The OpenAPI 3.1 document of the public API, built at start from the services' contracts
- * (`@quizmesh/contracts/*-api`): the zod schemas that validate requests in the services are
+ * The OpenAPI 3.1 document of the public API, built at start from the system registry
+ * (`@quizmesh/contracts/registry`): the zod schemas that validate requests in the services are
  * converted with zod 4's `z.toJSONSchema` (draft 2020-12, the dialect of OAS 3.1), so the
  * document cannot drift from what the services accept and answer.
  */
 import { STATUS_CODES } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
+import type { ApiOperation as ContractOperation } from '@quizmesh/contracts/operations';
 
-export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type HttpMethod = ContractOperation['method'];
 
-/** One documented endpoint (the shape of the contracts' `*Operations` lists). */
-export interface ApiOperation {
-  operationId: string;
-  method: HttpMethod;
-  /** OpenAPI path template, `{id}` for parameters */
-  path: string;
-  summary: string;
-  access: 'public' | 'user' | 'admin';
-  params?: z.ZodType;
-  query?: z.ZodType;
-  body?: z.ZodType;
+/** One documented endpoint: an operation of the registry, or one of the gateway's own (which may answer other content types). */
+export interface ApiOperation extends Omit<ContractOperation, 'response' | 'errors'> {
   response: { status: number; schema?: z.ZodType; contentType?: string };
   /** problem statuses the operation itself produces (beyond validation and the gateway's own) */
   errors: readonly number[];
-  deprecated?: boolean;
-  description?: string;
 }
 
 export interface ApiSection {
@@ -211,8 +201,6 @@ export interface DocumentInput {
   services: readonly ApiSection[];
   /** the problem+json body every error has (a schema with `.meta({ id: 'Problem' })`) */
   problem: z.ZodType;
-  /** routed services whose contract is not published yet: listed as tags with their prefixes */
-  pending: ReadonlyArray<{ tag: string; prefixes: readonly string[] }>;
 }
 
 export function buildOpenApiDocument(input: DocumentInput): OpenApiDocument {
@@ -260,11 +248,6 @@ export function buildOpenApiDocument(input: DocumentInput): OpenApiDocument {
     tags: [
       { name: input.gateway.tag, description: input.gateway.description },
       ...input.services.map((s) => ({ name: s.tag, description: s.description })),
-      ...input.pending.map((p) => ({
-        name: p.tag,
-        description: `Routed under ${p.prefixes.join(', ')}. Its operations appear here once the ${p.tag} service publishes its contract (@quizmesh/contracts/${p.tag}-api).`,
-        'x-quizmesh-routed-prefixes': p.prefixes,
-      })),
     ],
     paths,
     components: {

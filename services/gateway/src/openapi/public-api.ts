@@ -1,8 +1,7 @@
 /**
- * What the public API document contains: the gateway's own endpoints, every routed service
- * whose contract is published (`@quizmesh/contracts/<app>-api`, exporting `<app>Operations`,
- * optionally `<app>SeedAliases`, and `<app>DeadLetterTopics` for its dead-letter admin API),
- * and the routed services still waiting for theirs.
+ * What the public API document contains: the gateway's own endpoints, then every app of the
+ * system registry (@quizmesh/contracts/registry) with its operations, seed aliases and
+ * dead-letter admin API: the same list the route table is built from.
  * Served at /api/v1/openapi.json, with a browsable page at /api/v1/docs (Swagger UI from the
  * swagger-ui-dist package: no CDN).
  */
@@ -12,16 +11,10 @@ import { z } from 'zod';
 import { problemSchema } from '@quizmesh/contracts/identity-api';
 import { deadLetterOperations } from '@quizmesh/platform/deadletters';
 import { leaderboardUpdated, notificationCreated } from '@quizmesh/contracts/events';
-import { EXACT_ROUTES, PREFIX_ROUTES } from '../routes';
+import { SYSTEM, deadLetterAdminApps, routedOperations, type AppRegistration } from '@quizmesh/contracts/system';
 import { gatewayStatusSchema } from '../status';
 import { ACCESS_TOKEN_PARAM, STREAM_PATH } from '../stream/route';
-import {
-  buildOpenApiDocument,
-  type ApiOperation,
-  type ApiSection,
-  type HttpMethod,
-  type OpenApiDocument,
-} from './document';
+import { buildOpenApiDocument, type ApiSection, type OpenApiDocument } from './document';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 export const DOCS_PATH = '/api/v1/docs';
@@ -105,125 +98,27 @@ const gatewaySection: ApiSection = {
   ],
 };
 
-const SERVICE_DESCRIPTIONS: Record<string, string> = {
-  identity: 'Accounts, sign-in, tokens and roles.',
-  quiz: 'Quizzes (drafts, publishing, versions) and attempts.',
-  evaluation: 'Scores, results, leaderboards and player statistics.',
-  notification: 'The signed-in user’s inbox.',
-};
-
-const zodSchema = z.instanceof(z.ZodType);
-/** The operation shape every contract module exports (checked: a contract is code of another team). */
-const contractSchema = z.object({
-  operations: z.array(
-    z.object({
-      operationId: z.string().min(1),
-      method: z.enum(['get', 'post', 'put', 'patch', 'delete']),
-      path: z.string().startsWith('/'),
-      summary: z.string(),
-      access: z.enum(['public', 'user', 'admin']),
-      params: zodSchema.optional(),
-      query: zodSchema.optional(),
-      body: zodSchema.optional(),
-      response: z.object({ status: z.number().int(), schema: zodSchema.optional() }),
-      errors: z.array(z.number().int()),
-      deprecated: z.boolean().optional(),
-      description: z.string().optional(),
-    }),
-  ),
-  seedAliases: z.record(z.string(), z.string()).default({}),
-  deadLetterTopics: z.tuple([z.string().min(1)], z.string().min(1)).optional(),
-});
-
-export interface ServiceContract {
-  appId: string;
-  operations: ApiOperation[];
-}
-
-function isMissingModule(err: unknown, specifier: string): boolean {
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  return (
-    code === 'MODULE_NOT_FOUND' &&
-    typeof message === 'string' &&
-    message.includes(specifier.split('/').at(-1) ?? specifier)
-  );
-}
-
-/** `@quizmesh/contracts/<appId>-api`, or undefined while that service has not published one. A broken contract fails the start. */
-export async function loadContract(appId: string): Promise<ServiceContract | undefined> {
-  const specifier = `@quizmesh/contracts/${appId}-api`;
-  let exports: Record<string, unknown>;
-  try {
-    exports = (await import(specifier)) as Record<string, unknown>;
-  } catch (err) {
-    if (isMissingModule(err, specifier)) return undefined;
-    throw err;
-  }
-  const camel = appId.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
-  const parsed = contractSchema.safeParse({
-    operations: exports[`${camel}Operations`],
-    seedAliases: exports[`${camel}SeedAliases`],
-    deadLetterTopics: exports[`${camel}DeadLetterTopics`],
-  });
-  if (!parsed.success) {
-    throw new Error(
-      `${specifier}: not a contract (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
-    );
-  }
-  const { operations, seedAliases, deadLetterTopics } = parsed.data;
-  return {
-    appId,
-    operations: [
-      ...operations,
-      ...seedAliasOperations(operations, seedAliases),
+/** The routed apps' operations (seed aliases as deprecated copies) and their dead-letter admin API, from a registry. */
+export function serviceSections(system: readonly AppRegistration[]): ApiSection[] {
+  const deadLetterTopics = new Map(deadLetterAdminApps(system).map((a) => [a.appId, a.topics]));
+  return system.flatMap((app) => {
+    const topics = deadLetterTopics.get(app.appId);
+    const operations = [
+      ...routedOperations(app),
       // The platform's dead-letter admin API, as the gateway publishes it for this app.
-      ...(deadLetterTopics ? deadLetterOperations(appId, deadLetterTopics) : []),
-    ],
-  };
-}
-
-/** The seed design's paths as deprecated copies of the operations they alias. */
-function seedAliasOperations(operations: readonly ApiOperation[], aliases: Record<string, string>): ApiOperation[] {
-  return Object.entries(aliases).map(([alias, target]) => {
-    const [method = '', path = ''] = alias.split(' ');
-    const original = operations.find((op) => `${op.method.toUpperCase()} ${op.path}` === target);
-    if (!original) throw new Error(`OpenAPI: seed alias ${alias} points at ${target}, which is not documented`);
-    return {
-      ...original,
-      operationId: `${original.operationId}Seed`,
-      method: method.toLowerCase() as HttpMethod,
-      path,
-      deprecated: true,
-      description: `Seed-compatible alias of \`${target}\`; new clients should use that.`,
-    };
+      ...(topics ? deadLetterOperations(app.appId, topics) : []),
+    ];
+    return operations.length > 0 ? [{ tag: app.appId, description: app.description, operations }] : [];
   });
 }
 
-/** Every app id the route table sends requests to. */
-export const ROUTED_APPS = [...new Set([...PREFIX_ROUTES, ...EXACT_ROUTES].map((r) => r.appId))];
-
-export function routedPaths(appId: string): string[] {
-  return [
-    ...PREFIX_ROUTES.filter((r) => r.appId === appId).map((r) => r.prefix),
-    ...EXACT_ROUTES.filter((r) => r.appId === appId).map((r) => `${r.method} ${r.path}`),
-  ];
-}
-
-/** The document for the contracts present (services without one are listed with their routed paths). */
-export async function publicApiDocument(version: string): Promise<OpenApiDocument> {
-  const contracts = await Promise.all(
-    ROUTED_APPS.map(async (appId) => ({ appId, contract: await loadContract(appId) })),
-  );
+/** The document of a registry (the system's by default). */
+export function publicApiDocument(version: string, system: readonly AppRegistration[] = SYSTEM): OpenApiDocument {
   return buildOpenApiDocument({
     version,
     problem: problemSchema,
     gateway: gatewaySection,
-    services: contracts.flatMap(({ appId, contract }) =>
-      contract
-        ? [{ tag: appId, description: SERVICE_DESCRIPTIONS[appId] ?? appId, operations: contract.operations }]
-        : [],
-    ),
-    pending: contracts.filter((c) => !c.contract).map(({ appId }) => ({ tag: appId, prefixes: routedPaths(appId) })),
+    services: serviceSections(system),
   });
 }
 

@@ -87,7 +87,7 @@ export class StreamHub {
       return { admitted: false, reason: 'replica-limit' };
     if (this.sizeOf(userId) >= this.options.maxConnectionsPerUser) return { admitted: false, reason: 'user-limit' };
     // Checked per address too: thousands of self-registered accounts from one address would
-    // otherwise hold every slot of the replica (issue 11).
+    // otherwise hold every slot of the replica.
     if (this.sizeOfAddress(address) >= this.options.maxConnectionsPerAddress)
       return { admitted: false, reason: 'address-limit' };
     return { admitted: true };

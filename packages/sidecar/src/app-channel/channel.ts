@@ -5,8 +5,8 @@
 import type http from 'node:http';
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
-import type { AppChannel } from './contracts';
-import { createKeepAliveAgent, httpRequest, type HttpResponseData } from './http/client';
+import type { AppChannel } from './types';
+import { createKeepAliveAgent, httpRequest, type HttpResponseData } from './http-client';
 
 export interface AppHealthCheckOptions {
   path: string;

@@ -6,16 +6,17 @@
  */
 import type http from 'node:http';
 import type { Logger } from 'pino';
-import type { ApiResult, ResiliencyLookup } from '../contracts';
-import type { LocalAppChannel } from '../app-channel';
+import type { ApiResult } from '../api/types';
+import type { ResiliencyLookup } from '../resiliency/types';
+import type { LocalAppChannel } from '../app-channel/channel';
 import { errorMessage } from '../errors';
-import { isInvocationAllowed } from '../invoke/acl';
-import type { RegistryEntry, SidecarRegistry } from '../invoke/registry';
-import { childTraceparent } from '../invoke/trace';
+import { isInvocationAllowed } from './acl';
+import type { InstancePicker, RegistryEntry, SidecarRegistry } from './registry';
+import { childTraceparent } from './trace';
 import { PermanentOutcome, StatusFailure } from '../resiliency/policy';
 import type { AccessControlSpec } from '../resources/types';
-import { HOP_BY_HOP, httpRequest, type HttpResponseData } from './client';
-import { daprError } from './respond';
+import { HOP_BY_HOP, httpRequest, type HttpResponseData } from '../app-channel/http-client';
+import { daprError } from '../api/respond';
 
 export const INTERNAL_INVOKE_PREFIX = '/_quizmesh/v1/invoke/';
 /** The sidecars' own sidecar-to-sidecar headers; anything else (the app's headers) is passed on. */
@@ -25,11 +26,14 @@ const TOKEN_HEADER = `${INTERNAL_HEADER_PREFIX}internal-token`;
 const HOST_HEADER = `${INTERNAL_HEADER_PREFIX}forwarded-host`;
 /** Marks a callee-sidecar refusal (ACL) that the caller must not retry. */
 const FINAL_HEADER = `${INTERNAL_HEADER_PREFIX}final`;
+/** Marks a call the callee's sidecar did not hand to its app (app down or unhealthy): another instance may take it. */
+const NOT_DELIVERED_HEADER = `${INTERNAL_HEADER_PREFIX}not-delivered`;
 
 export interface InvokeDeps {
   appId: string;
   namespace: string | undefined;
   registry: SidecarRegistry;
+  instances: InstancePicker;
   self: () => RegistryEntry | undefined;
   app: LocalAppChannel;
   agent: http.Agent;
@@ -66,7 +70,7 @@ const isPrivate = (name: string): boolean =>
 function passThrough(res: HttpResponseData): ApiResult {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(res.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || name === FINAL_HEADER) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || name === FINAL_HEADER || name === NOT_DELIVERED_HEADER) continue;
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return { status: res.status, headers, body: res.body };
@@ -114,17 +118,45 @@ export async function invokeApp(deps: InvokeDeps, rawTargetId: string, call: Inc
         });
       const notRunning = (): Error =>
         new Error(`app id ${appId} is not running (no live entry in the local sidecar registry ${deps.registry.dir})`);
-      const target = deps.registry.resolve(appId);
-      if (!target) throw notRunning();
-      let out: HttpResponseData;
-      try {
-        out = await send(target);
-      } catch (err) {
-        // The cached entry may be stale (sidecar restarted or stopped): look again once.
-        const fresh = deps.registry.resolve(appId, true);
-        if (!fresh) throw notRunning();
-        if (fresh.httpPort === target.httpPort && fresh.internalToken === target.internalToken) throw err;
-        out = await send(fresh);
+      // Round robin over the app's live instances; a call that did not reach an instance's app
+      // (its sidecar is gone, or its app is down or unhealthy) goes on to the next one, as
+      // daprd's built-in retries do on an unavailable target. Nothing else is retried here: the
+      // app may have acted on it.
+      const tried = new Set<string>();
+      let refused: { target: RegistryEntry; failure: unknown } | undefined;
+      let out: HttpResponseData | undefined;
+      while (out === undefined) {
+        const target = deps.instances.pick(appId, tried, refused !== undefined);
+        if (!target) {
+          if (!refused) throw notRunning();
+          if (isResponse(refused.failure)) {
+            out = refused.failure;
+            break;
+          }
+          // The only instance went away between resolving and sending.
+          if (deps.registry.resolveAll(appId, true).length === 0) throw notRunning();
+          throw refused.failure;
+        }
+        tried.add(target.internalToken);
+        let answer: HttpResponseData;
+        try {
+          answer = await send(target);
+        } catch (err) {
+          // A stale entry (sidecar restarted or stopped) or a refused connection: look again.
+          const stillThere = deps.registry
+            .resolveAll(appId, true)
+            .some((e) => e.httpPort === target.httpPort && e.internalToken === target.internalToken);
+          if (stillThere && (err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw err;
+          deps.instances.markUnreachable(target);
+          refused = { target, failure: err };
+          continue;
+        }
+        if (answer.headers[NOT_DELIVERED_HEADER] !== undefined) {
+          deps.instances.markUnreachable(target);
+          refused = { target, failure: answer };
+          continue;
+        }
+        out = answer;
       }
       // A refusal by the callee's sidecar (access control) is a gRPC error in daprd, not an app
       // status: the breaker counts it and a retry policy retries it whatever `matching` says.
@@ -214,7 +246,7 @@ async function serveCall(
   }
   if (deps.app.port === undefined)
     return invokeError(500, deps.appId, 'app channel is not initialized: the sidecar was started without --app-port');
-  if (!deps.app.isHealthy()) return invokeError(500, deps.appId, 'app is not in a healthy state');
+  if (!deps.app.isHealthy()) return notDelivered(invokeError(500, deps.appId, 'app is not in a healthy state'));
   const originalHost = typeof call.headers.host === 'string' ? call.headers.host : '';
   const headers: http.OutgoingHttpHeaders = { ...call.headers };
   delete headers.host;
@@ -232,6 +264,14 @@ async function serveCall(
     const res = await deps.app.request(call.method, pathAndQuery(call.targetMethod, call.query), headers, call.body);
     return passThrough(res);
   } catch (err) {
-    return invokeError(500, deps.appId, `error invoking the app: ${errorMessage(err)}`);
+    const failed = invokeError(500, deps.appId, `error invoking the app: ${errorMessage(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') return failed;
+    // Nothing listens on the app port: the app never saw the call.
+    deps.app.reportUnreachable(`invocation: ${errorMessage(err)}`);
+    return notDelivered(failed);
   }
+}
+
+function notDelivered(result: ApiResult): ApiResult {
+  return { ...result, headers: { ...result.headers, [NOT_DELIVERED_HEADER]: '1' } };
 }

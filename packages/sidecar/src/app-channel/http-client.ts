@@ -78,14 +78,20 @@ function once(
   });
 }
 
-/** One request; retried once only when a pooled keep-alive socket was closed by the server under us. */
+/**
+ * One request; sent again only when a pooled keep-alive socket turns out to be closed by the
+ * server under us. A server that died leaves every pooled socket to it closed, so this repeats
+ * until a fresh connection is used (each failure discards one pooled socket).
+ */
 export async function httpRequest(agent: http.Agent, options: HttpRequestOptions): Promise<HttpResponseData> {
-  try {
-    return await once(agent, options);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { reusedSocket?: boolean };
-    if (e.reusedSocket === true && e.code === 'ECONNRESET') return once(agent, options);
-    throw err;
+  for (;;) {
+    try {
+      return await once(agent, options);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { reusedSocket?: boolean };
+      if (e.reusedSocket === true && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) continue;
+      throw err;
+    }
   }
 }
 

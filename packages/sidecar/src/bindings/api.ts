@@ -1,59 +1,16 @@
-/** Secrets and output bindings APIs. */
-import type { ApiResult, ResiliencyLookup } from '../contracts';
+/** The output bindings API: `POST /v1.0/bindings/{name}`. */
+import type { ApiResult } from '../api/types';
+import type { ResiliencyLookup } from '../resiliency/types';
 import type { ComponentSet } from '../components';
 import { errorMessage } from '../errors';
-import { SecretNotFoundError } from '../secrets/store';
-import { daprError } from './respond';
+import { daprError } from '../api/respond';
 
-export interface MiscApiDeps {
+export interface BindingsApiDeps {
   components: ComponentSet;
   resiliency: ResiliencyLookup;
 }
 
-function secretStore(
-  deps: MiscApiDeps,
-  name: string,
-): ApiResult | NonNullable<ReturnType<ComponentSet['secretStores']['get']>> {
-  if (deps.components.secretStores.size === 0)
-    return daprError(500, 'ERR_SECRET_STORES_NOT_CONFIGURED', 'secret store is not configured');
-  const entry = deps.components.secretStores.get(name);
-  // daprd answers 401 here (its docs say 400).
-  if (!entry) return daprError(401, 'ERR_SECRET_STORE_NOT_FOUND', `failed finding secret store with key ${name}`);
-  return entry;
-}
-
-export async function getSecret(deps: MiscApiDeps, storeName: string, key: string): Promise<ApiResult> {
-  const entry = secretStore(deps, storeName);
-  if ('status' in entry) return entry;
-  try {
-    const secret = await deps.resiliency.componentOutbound(storeName, entry.spec.type).run(() => entry.store.get(key));
-    return { status: 200, body: secret };
-  } catch (err) {
-    const reason = err instanceof SecretNotFoundError ? err.message : errorMessage(err);
-    return daprError(
-      500,
-      'ERR_SECRET_GET',
-      `failed getting secret with key ${key} from secret store ${storeName}: ${reason}`,
-    );
-  }
-}
-
-export async function getBulkSecrets(deps: MiscApiDeps, storeName: string): Promise<ApiResult> {
-  const entry = secretStore(deps, storeName);
-  if ('status' in entry) return entry;
-  try {
-    const all = await deps.resiliency.componentOutbound(storeName, entry.spec.type).run(() => entry.store.bulk());
-    return { status: 200, body: all };
-  } catch (err) {
-    return daprError(
-      500,
-      'ERR_SECRET_GET',
-      `failed getting secrets from secret store ${storeName}: ${errorMessage(err)}`,
-    );
-  }
-}
-
-export async function invokeOutputBinding(deps: MiscApiDeps, name: string, body: Buffer): Promise<ApiResult> {
+export async function invokeOutputBinding(deps: BindingsApiDeps, name: string, body: Buffer): Promise<ApiResult> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { endWith } from './client';
-import type { ApiResult } from '../contracts';
+import { endWith } from '../app-channel/http-client';
+import type { ApiResult } from './types';
 
 /** Writes an ApiResult: objects as JSON, strings and buffers as they are, 204 without a body. */
 export function sendResult(res: ServerResponse, result: ApiResult): void {

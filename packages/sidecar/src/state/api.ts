@@ -1,10 +1,11 @@
 /** The Dapr state API (`/v1.0/state/...`), with daprd's status codes and error codes. */
-import type { ApiResult, ResiliencyLookup } from '../contracts';
+import type { ApiResult } from '../api/types';
+import type { ResiliencyLookup } from '../resiliency/types';
 import type { ComponentSet, StateStoreEntry } from '../components';
 import { DaprApiError, errorMessage } from '../errors';
 import { PermanentOutcome } from '../resiliency/policy';
-import { EtagInvalidError, EtagMismatchError, parseTtl, type TransactionOperation } from '../state/store';
-import { daprError } from './respond';
+import { EtagInvalidError, EtagMismatchError, parseTtl, type TransactionOperation } from './store';
+import { daprError } from '../api/respond';
 
 export interface StateApiDeps {
   components: ComponentSet;

@@ -1,0 +1,42 @@
+/**
+ * The keep-alive client the sidecar uses towards apps and other sidecars: when the peer died,
+ * every pooled socket to it is dead, and a request must not fail on them one after another.
+ */
+import { createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createKeepAliveAgent, httpRequest } from '../src/app-channel/http-client';
+
+it('goes past every dead pooled socket to a fresh connection', async () => {
+  // Answers the first request on a connection and keeps it alive; a second request on the same
+  // connection is dropped without an answer, as a restarted peer's stale sockets are.
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections += 1;
+    sockets.add(socket);
+    let served = 0;
+    socket.on('data', () => {
+      served += 1;
+      if (served > 1) socket.destroy();
+      else socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+    });
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const agent = createKeepAliveAgent();
+  const get = () => httpRequest(agent, { host: '127.0.0.1', port, method: 'GET', path: '/', headers: {} });
+  try {
+    // Three requests at once leave three idle sockets in the pool.
+    await Promise.all([get(), get(), get()]);
+    expect(connections).toBe(3);
+    const res = await get();
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe('ok');
+    expect(connections).toBe(4);
+  } finally {
+    agent.destroy();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

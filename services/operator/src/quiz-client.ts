@@ -1,0 +1,73 @@
+/**
+ * The quiz and evaluation services as the operator calls them: Dapr service invocation through its
+ * own sidecar (the callee's sidecar asserts `dapr-caller-app-id: operator`), naming the resource in
+ * MANAGED_BY_HEADER. The operator never sends a user's headers.
+ */
+import { DaprCallError, HttpMethod, type Dapr } from '@quizmesh/platform';
+import { authorQuizSchema, type AuthorQuiz, type CreateQuizRequest } from '@quizmesh/contracts/quiz-api';
+import { leaderboardPageSchema } from '@quizmesh/contracts/evaluation-api';
+import { MANAGED_BY_HEADER } from '@quizmesh/contracts/quiz-resource';
+
+export interface QuizStats {
+  players: number;
+  topScore: number | undefined;
+}
+
+export interface QuizClient {
+  /** idempotent per resource: the resource's existing quiz (latest version) if it has one */
+  createManaged(resource: string, content: CreateQuizRequest): Promise<AuthorQuiz>;
+  replace(resource: string, quizId: string, content: CreateQuizRequest): Promise<AuthorQuiz>;
+  publish(resource: string, quizId: string): Promise<AuthorQuiz>;
+  /** idempotent; a quiz that no longer exists counts as archived */
+  archive(resource: string, quizId: string): Promise<void>;
+  stats(quizId: string): Promise<QuizStats>;
+}
+
+export class DaprQuizClient implements QuizClient {
+  constructor(
+    private readonly dapr: Dapr,
+    private readonly appIds: { quiz: string; evaluation: string },
+  ) {}
+
+  private async call(resource: string, method: string, verb: HttpMethod, body?: object): Promise<AuthorQuiz> {
+    const answer = await this.dapr.invoke<unknown>(this.appIds.quiz, method, verb, body, {
+      [MANAGED_BY_HEADER]: resource,
+    });
+    return authorQuizSchema.parse(answer);
+  }
+
+  createManaged(resource: string, content: CreateQuizRequest): Promise<AuthorQuiz> {
+    return this.call(resource, 'api/v1/quizzes', HttpMethod.POST, content);
+  }
+
+  replace(resource: string, quizId: string, content: CreateQuizRequest): Promise<AuthorQuiz> {
+    return this.call(resource, `api/v1/quizzes/${quizId}`, HttpMethod.PUT, content);
+  }
+
+  publish(resource: string, quizId: string): Promise<AuthorQuiz> {
+    return this.call(resource, `api/v1/quizzes/${quizId}/publish`, HttpMethod.POST);
+  }
+
+  async archive(resource: string, quizId: string): Promise<void> {
+    try {
+      await this.dapr.invoke(this.appIds.quiz, `api/v1/quizzes/${quizId}/archive`, HttpMethod.POST, undefined, {
+        [MANAGED_BY_HEADER]: resource,
+      });
+    } catch (err) {
+      if (err instanceof DaprCallError && err.daprStatus === 404 && isProblem(err.daprBody)) return;
+      throw err;
+    }
+  }
+
+  async stats(quizId: string): Promise<QuizStats> {
+    const page = leaderboardPageSchema.parse(
+      await this.dapr.invoke<unknown>(this.appIds.evaluation, `api/v1/leaderboards/quiz/${quizId}?limit=1`),
+    );
+    return { players: page.totalPlayers, topScore: page.entries[0]?.score };
+  }
+}
+
+/** A 404 from the quiz app itself (problem+json), not from a sidecar that cannot find the app. */
+function isProblem(body: string | undefined): boolean {
+  return body !== undefined && body.includes('"status":404');
+}
