@@ -1,8 +1,11 @@
 /**
- * What R2 and R6 share around the load: the platform on real backends with a cast and a
- * published quiz, waiting for a supervised restart, and the check that every accepted
- * submission settled (SCORED, none FAILED).
+ * What every chaos scenario does to the platform, the load aside (gateway-load.ts): start it on
+ * real backends with a cast and a published quiz, kill an app and wait for the supervisor's
+ * restart, take the broker away, poll and count rows, and check that every accepted submission
+ * settled (SCORED, none FAILED).
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   createCast,
   eventually,
@@ -14,8 +17,14 @@ import {
   type E2EPlatform,
 } from '@quizmesh/e2e';
 
+const exec = promisify(execFile);
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface ChaosPlatform {
   e2e: E2EPlatform;
+  /** the author, the admin and the players */
+  cast: Awaited<ReturnType<typeof createCast>>;
   players: Account[];
   quiz: AuthorQuiz;
 }
@@ -32,11 +41,15 @@ export async function startChaosPlatform(options: {
   try {
     const cast = await createCast(e2e.gateway, options.players, options.prefix);
     const quiz = await e2e.gateway.publishQuiz(cast.author, quizBody(`Chaos ${options.prefix}`));
-    await eventually(`evaluation keeps the answer key of ${quiz.id}`, async () => {
-      const rows = await e2e.query('evaluation', 'select 1 from "AnswerKey" where "quizId" = $1::uuid', [quiz.id]);
-      if (rows.length === 0) throw missing('no AnswerKey row');
-    });
-    return { e2e, players: cast.players, quiz };
+    await eventually(
+      `evaluation keeps the answer key of ${quiz.id}`,
+      async () => {
+        const rows = await e2e.query('evaluation', 'select 1 from "AnswerKey" where "quizId" = $1::uuid', [quiz.id]);
+        if (rows.length === 0) throw missing('no AnswerKey row');
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    return { e2e, cast, players: cast.players, quiz };
   } catch (err) {
     await e2e.stop();
     throw err;
@@ -66,6 +79,69 @@ export async function waitForRestart(
     { timeoutMs, intervalMs: 100 },
   );
   return Date.now() - since;
+}
+
+/**
+ * SIGKILLs the app (not its sidecar) of `service`'s first replica and waits until the supervisor's
+ * replacement is ready; answers how long the app was gone.
+ */
+export async function killAppAndAwaitRestart(e2e: E2EPlatform, service: string, timeoutMs = 120_000): Promise<number> {
+  const pid = e2e.platform.instances(service)[0]?.appPid;
+  if (pid === undefined) throw new Error(`${service} is not running`);
+  const killedAt = Date.now();
+  process.kill(pid, 'SIGKILL');
+  return waitForRestart(e2e, service, 0, pid, killedAt, timeoutMs);
+}
+
+async function rabbitmqctl(...args: string[]): Promise<string> {
+  return (await exec('rabbitmqctl', ['-q', ...args], { timeout: 60_000 })).stdout;
+}
+
+/** `rabbitmqctl stop_app` and `start_app`: the whole broker goes away for `downMs` (every vhost!). */
+export async function restartBrokerApp(downMs: number): Promise<number> {
+  const started = Date.now();
+  await rabbitmqctl('stop_app');
+  await sleep(downMs);
+  await rabbitmqctl('start_app');
+  await rabbitmqctl('await_startup');
+  return Date.now() - started;
+}
+
+/**
+ * Closes every connection of one vhost: to its clients the broker went away (as in a restart:
+ * channels, consumers and unconfirmed publishes are lost), while other vhosts (other runs on a
+ * shared broker) are untouched. Answers how many were closed.
+ */
+export async function dropVhostConnections(vhost: string): Promise<number> {
+  const lines = (await rabbitmqctl('list_connections', 'vhost', 'pid'))
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([v, pid]) => v === vhost && pid !== undefined);
+  for (const [, pid] of lines) await rabbitmqctl('close_connection', pid ?? '', 'chaos: broker connection lost');
+  return lines.length;
+}
+
+/**
+ * Polls `probe` until it answers true; answers the time it took, or undefined after `limitMs`
+ * (a figure, where `eventually` would throw).
+ */
+export async function waitFor(
+  probe: () => Promise<boolean>,
+  limitMs: number,
+  intervalMs = 500,
+): Promise<number | undefined> {
+  const started = Date.now();
+  while (Date.now() - started < limitMs) {
+    if (await probe().catch(() => false)) return Date.now() - started;
+    await sleep(intervalMs);
+  }
+  return undefined;
+}
+
+/** The `n` column of the first row of `sql` on `service`'s database. */
+export async function count(e2e: E2EPlatform, service: string, sql: string, params: unknown[] = []): Promise<number> {
+  const rows = await e2e.query<{ n: string }>(service, sql, params);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Waits for every accepted submission to leave SUBMITTED; answers how they ended and how long it took. */

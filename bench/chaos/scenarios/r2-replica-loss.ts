@@ -13,6 +13,7 @@
 import type { E2EPlatform } from '@quizmesh/e2e';
 import { GatewayLoad, inFlightAt, summarize } from '../gateway-load';
 import { settle, startChaosPlatform, waitForRestart } from '../platform';
+import { Expectations, type ChaosScenario } from '../scenario';
 
 const REQUIRED_SUCCESS_RATE = 0.999;
 
@@ -34,14 +35,13 @@ async function servesAgain(
   return undefined;
 }
 
-export default {
+const scenario: ChaosScenario = {
   id: 'R2',
   title: 'replica loss: one of two quiz and evaluation replicas SIGKILLed under load',
-  async run(opts: { short: boolean; out: (line: string) => void }) {
-    const { short, out } = opts;
+  async run({ short, out }) {
     const durationMs = short ? 15_000 : 60_000;
     const workers = short ? 4 : 8;
-    const failures: string[] = [];
+    const expect = new Expectations();
     out(`R2: starting the platform with quiz=2, evaluation=2 on local backends`);
     const { e2e, players, quiz } = await startChaosPlatform({
       players: workers,
@@ -62,7 +62,7 @@ export default {
       out(`R2: SIGKILL quiz replica 1 (app pid ${quizPid}) at +${quizKilledAt - loadStart} ms`);
       // Watched from the kill on, so the figure is the time to come back, not to the end of the load.
       const quizBack = waitForRestart(e2e, 'quiz', 1, quizPid, quizKilledAt).catch((err: Error) => {
-        failures.push(err.message);
+        expect.check(false, err.message);
         return undefined;
       });
 
@@ -73,7 +73,7 @@ export default {
       process.kill(evalPid, 'SIGKILL');
       if (evalReplica?.sidecarPid) process.kill(evalReplica.sidecarPid, 'SIGKILL');
       const evalBack = waitForRestart(e2e, 'evaluation', 1, evalPid, evalKilledAt).catch((err: Error) => {
-        failures.push(err.message);
+        expect.check(false, err.message);
         return undefined;
       });
       out(
@@ -94,9 +94,8 @@ export default {
           headers: { 'x-request-id': id, authorization: `Bearer ${viewer?.token ?? ''}` },
         }),
       );
-      if (quizRejoin === undefined) failures.push('quiz replica 1 did not serve a request again after its restart');
-      if (evalRejoin === undefined)
-        failures.push('evaluation replica 1 did not serve a request again after its restart');
+      expect.check(quizRejoin !== undefined, 'quiz replica 1 did not serve a request again after its restart');
+      expect.check(evalRejoin !== undefined, 'evaluation replica 1 did not serve a request again after its restart');
 
       const summary = summarize(load.records);
       const killMoments = [quizKilledAt, evalKilledAt];
@@ -104,25 +103,26 @@ export default {
       const failedInFlight = load.records.filter((r) => !r.ok && inFlightAtKill.has(r)).length;
       const failedOtherwise = summary.failed - failedInFlight;
       const settled = await settle(e2e, load.accepted);
-      if (failedOtherwise > 0)
-        failures.push(
-          `${failedOtherwise} requests failed that were not in flight when a replica was killed: ${JSON.stringify(
-            load.records
-              .filter((r) => !r.ok && !inFlightAtKill.has(r))
-              .slice(0, 5)
-              .map((r) => ({ ...r, startedAt: r.startedAt - loadStart, endedAt: r.endedAt - loadStart })),
-          )}`,
-        );
-      if (!short && summary.successRate < REQUIRED_SUCCESS_RATE)
-        failures.push(
-          `${(summary.successRate * 100).toFixed(3)}% of ${summary.requests} requests succeeded (need ≥ ${REQUIRED_SUCCESS_RATE * 100}%): ${JSON.stringify(summary.firstFailures)}`,
-        );
-      if (summary.breakerOpenAnswers > 0)
-        failures.push(`the gateway answered ${summary.breakerOpenAnswers} requests with an open circuit breaker`);
-      if (settled.failed > 0 || settled.stillSubmitted > 0)
-        failures.push(
-          `accepted submissions: ${settled.failed} FAILED and ${settled.stillSubmitted} still SUBMITTED of ${settled.accepted}`,
-        );
+      expect.check(
+        failedOtherwise === 0,
+        `${failedOtherwise} requests failed that were not in flight when a replica was killed: ${JSON.stringify(
+          load.records
+            .filter((r) => !r.ok && !inFlightAtKill.has(r))
+            .slice(0, 5)
+            .map((r) => ({ ...r, startedAt: r.startedAt - loadStart, endedAt: r.endedAt - loadStart })),
+        )}`,
+      );
+      expect.check(
+        short || summary.successRate >= REQUIRED_SUCCESS_RATE,
+        `${(summary.successRate * 100).toFixed(3)}% of ${summary.requests} requests succeeded (need ≥ ${REQUIRED_SUCCESS_RATE * 100}%): ${JSON.stringify(summary.firstFailures)}`,
+      );
+      expect.check(summary.requests > 0, 'the load sent no request');
+      expect.equal(summary.breakerOpenAnswers, 0, 'requests the gateway answered with an open circuit breaker');
+      expect.equal(
+        { failed: settled.failed, stillSubmitted: settled.stillSubmitted },
+        { failed: 0, stillSubmitted: 0 },
+        `accepted submissions (of ${settled.accepted}) not SCORED`,
+      );
 
       const figures = {
         short,
@@ -154,9 +154,11 @@ export default {
           `p50 ${summary.latencyMs.p50} ms p99 ${summary.latencyMs.p99} ms; quiz back in ${quizBackMs} ms, ` +
           `evaluation in ${evalBackMs} ms; ${settled.scored}/${settled.accepted} submissions SCORED, ${settled.failed} FAILED`,
       );
-      return { passed: failures.length === 0, figures, failures };
+      return { passed: expect.failures.length === 0, figures, failures: expect.failures };
     } finally {
       await e2e.stop();
     }
   },
 };
+
+export default scenario;

@@ -10,6 +10,7 @@
 import type { E2EPlatform } from '@quizmesh/e2e';
 import { GatewayLoad, inFlightAt, summarize, type RequestRecord } from '../gateway-load';
 import { settle, startChaosPlatform, waitForRestart } from '../platform';
+import { Expectations, type ChaosScenario } from '../scenario';
 
 const APPS = ['identity', 'quiz', 'evaluation', 'notification', 'gateway'] as const;
 
@@ -26,14 +27,13 @@ function servingAt(e2e: E2EPlatform, app: string, moment: number): Array<{ id: s
   });
 }
 
-export default {
+const scenario: ChaosScenario = {
   id: 'R6',
   title: 'SIGTERM to each app under load: in-flight requests drain, the supervisor restarts it',
-  async run(opts: { short: boolean; out: (line: string) => void }) {
-    const { short, out } = opts;
+  async run({ short, out }) {
     const gapMs = short ? 2_000 : 8_000;
     const workers = short ? 4 : 8;
-    const failures: string[] = [];
+    const expect = new Expectations();
     out('R6: starting the platform on local backends');
     const { e2e, players, quiz } = await startChaosPlatform({ players: workers, prefix: short ? 'r6s' : 'r6' });
     try {
@@ -48,7 +48,7 @@ export default {
         process.kill(pid, 'SIGTERM');
         out(`R6: SIGTERM ${app} (pid ${pid}) at +${at - loadStart} ms`);
         const backAfterMs = await waitForRestart(e2e, app, 0, pid, at).catch((err: Error) => {
-          failures.push(err.message);
+          expect.check(false, err.message);
           return undefined;
         });
         signals.push({ app, at, pid, backAfterMs });
@@ -62,12 +62,12 @@ export default {
         const failedServing = serving.filter((s) => !byId.get(s.id)?.ok);
         const clientInFlight = inFlightAt(load.records, at);
         const whileAway = load.records.filter((r) => r.startedAt > at && r.startedAt <= at + (backAfterMs ?? 0));
-        if (failedServing.length > 0)
-          failures.push(
-            `${app}: ${failedServing.length} of the ${serving.length} requests it was serving at SIGTERM failed: ${JSON.stringify(
-              failedServing.slice(0, 5).map((s) => byId.get(s.id)),
-            )}`,
-          );
+        expect.check(
+          failedServing.length === 0,
+          `${app}: ${failedServing.length} of the ${serving.length} requests it was serving at SIGTERM failed: ${JSON.stringify(
+            failedServing.slice(0, 5).map((s) => byId.get(s.id)),
+          )}`,
+        );
         return {
           app,
           atMs: at - loadStart,
@@ -82,10 +82,12 @@ export default {
       });
       const summary = summarize(load.records);
       const settled = await settle(e2e, load.accepted);
-      if (settled.failed > 0 || settled.stillSubmitted > 0)
-        failures.push(
-          `accepted submissions: ${settled.failed} FAILED and ${settled.stillSubmitted} still SUBMITTED of ${settled.accepted}`,
-        );
+      expect.check(summary.requests > 0, 'the load sent no request');
+      expect.equal(
+        { failed: settled.failed, stillSubmitted: settled.stillSubmitted },
+        { failed: 0, stillSubmitted: 0 },
+        `accepted submissions (of ${settled.accepted}) not SCORED`,
+      );
       const inFlight = perApp.reduce((n, a) => n + a.inFlightAtApp, 0);
       out(
         `R6: ${inFlight} requests in flight at the apps at SIGTERM, ${perApp.reduce((n, a) => n + a.failedInFlightAtApp, 0)} failed; ` +
@@ -93,12 +95,14 @@ export default {
           `${summary.succeeded}/${summary.requests} requests succeeded overall; ${settled.scored}/${settled.accepted} submissions SCORED`,
       );
       return {
-        passed: failures.length === 0,
+        passed: expect.failures.length === 0,
         figures: { short, players: workers, gapMs, perApp, ...summary, submissions: settled },
-        failures,
+        failures: expect.failures,
       };
     } finally {
       await e2e.stop();
     }
   },
 };
+
+export default scenario;

@@ -346,11 +346,12 @@ describe('default install (minikube)', () => {
     expect(find(objects(), 'Component', 'mail').scopes).toEqual(['notification']);
   });
 
-  it('has retries and timeouts for every app, and circuit breakers for pub/sub delivery but none a client could open', () => {
+  it('has retries but no invoke timeout for every app, and circuit breakers for pub/sub delivery but none a client could open', () => {
     const resiliency = find(objects(), 'Resiliency', 'quizmesh');
-    // No Dapr breaker on app targets: Dapr counts 4xx as failures (docs/decisions/0720).
-    for (const name of services)
-      expect(pathGet(resiliency, `spec.targets.apps.${name}`)).toEqual({ timeout: 'invoke', retry: 'invoke' });
+    // No Dapr breaker on app targets: Dapr counts 4xx as failures (docs/decisions/0720). No
+    // timeout: daprd retries a timed-out call whatever `matching` says (decision 0780).
+    for (const name of services) expect(pathGet(resiliency, `spec.targets.apps.${name}`)).toEqual({ retry: 'invoke' });
+    expect(pathGet(resiliency, 'spec.policies.timeouts.invoke')).toBeUndefined();
     expect(Object.keys(asRecord(pathGet(resiliency, 'spec.policies.circuitBreakers')))).not.toContain('app');
     expect(pathGet(resiliency, 'spec.targets.components.pubsub.inbound')).toEqual({
       timeout: 'pubsubInbound',

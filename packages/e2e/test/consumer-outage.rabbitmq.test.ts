@@ -3,10 +3,12 @@
  * SIGKILLed while its sidecar keeps running and players keep submitting. With app health checks
  * (the launcher's sidecar flags, the chart's annotations) the sidecar pauses its subscriptions,
  * so no submission is dead-lettered and compensated: after evaluation is back every attempt is
- * SCORED, none FAILED. The outage lasts E2E_APP_DOWN_SECONDS (default 20).
+ * SCORED, none FAILED, and no app lists a dead letter. The outage lasts E2E_APP_DOWN_SECONDS
+ * (default 20; issue 12's 60 s: E2E_APP_DOWN_SECONDS=60).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
 import {
   createCast,
   eventually,
@@ -24,6 +26,7 @@ const PLAYERS = 10;
 
 let e2e: E2EPlatform;
 let players: Account[];
+let admin: Account;
 let quiz: AuthorQuiz;
 
 beforeAll(async () => {
@@ -31,6 +34,7 @@ beforeAll(async () => {
   e2e = await startE2EPlatform({ backends: 'local', restart: false });
   const cast = await createCast(e2e.gateway, PLAYERS + 2, 'outage');
   players = cast.players;
+  admin = cast.admin;
   quiz = await e2e.gateway.publishQuiz(cast.author, quizBody('Consumer outage'));
   await eventually(`evaluation keeps the answer key of ${quiz.id}`, async () => {
     const rows = await e2e.query('evaluation', 'select 1 from "AnswerKey" where "quizId" = $1::uuid', [quiz.id]);
@@ -86,4 +90,11 @@ it(`scores every submission made while evaluation's app was down for ${DOWN_SECO
     [attemptIds],
   );
   expect(statuses).toEqual([{ status: 'SCORED', n: String(attemptIds.length) }]);
+  // ... and nothing was dead-lettered on the way: no app lists an open dead letter.
+  for (const app of ['evaluation', 'quiz', 'identity', 'notification']) {
+    const listed = await e2e.gateway.expect(200, deadLetterListSchema, 'GET', `/api/v1/admin/dead-letters/${app}`, {
+      token: admin.token,
+    });
+    expect([app, listed.total]).toEqual([app, 0]);
+  }
 }, 400_000);

@@ -99,6 +99,16 @@ export class OptimisticState {
     return (await this.read(schema, [key])).get(key);
   }
 
+  /** Writes a key unconditionally (a value only its one writer changes). */
+  async saveUnconditionally(key: string, value: unknown): Promise<void> {
+    await this.dapr.saveState(this.storeName, [{ key, value }]);
+  }
+
+  /** Deletes a key unconditionally. */
+  async deleteKey(key: string): Promise<void> {
+    await this.dapr.deleteState(this.storeName, key);
+  }
+
   /**
    * Read-plan-write with retries: `plan` sees the current values of `keys` and answers the
    * writes (conditioned on those values) and a result. When another writer got there first,

@@ -43,6 +43,8 @@ export interface ServiceUnderTest {
   appId: string;
   runtime: ServiceRuntime;
   sidecar: RunningSidecar;
+  /** the local sidecar registry: another sidecar started on it can invoke this app */
+  registryDir: string;
   deadLetters: DeadLetters;
   deliveries: Delivery[];
   hookCalls: Array<{ topic: string } & DeadLetterEvent>;
@@ -53,7 +55,8 @@ export interface ServiceUnderTest {
     method: string,
     path: string,
     options?: { roles?: string; body?: unknown },
-  ): Promise<{ status: number; type: string; json: unknown }>;
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; type: string; json: unknown; location: string | null }>;
   stop(): Promise<void>;
 }
 
@@ -208,11 +211,8 @@ export async function startService(backend: StateBackend, options: ServiceOption
     const mounted = deadLetters;
     handler = app;
     await sidecar.ready;
-    // Leave nothing behind in Redis: whatever a test left is discarded through the API.
-    cleanups.push(async () => {
-      for (const id of await mounted.store.ids()) await mounted.discard(id);
-      await runtime.dapr.deleteState('statestore', `dead-letters:${appId}:index`);
-    });
+    // Leave nothing behind in Redis: every dead letter, resolved ones included.
+    cleanups.push(() => mounted.store.clear());
 
     const url = `http://127.0.0.1:${appPort}`;
     return {
@@ -220,6 +220,7 @@ export async function startService(backend: StateBackend, options: ServiceOption
       appId,
       runtime,
       sidecar,
+      registryDir: join(dir, 'registry'),
       deadLetters: mounted,
       deliveries,
       hookCalls,
@@ -228,8 +229,8 @@ export async function startService(backend: StateBackend, options: ServiceOption
       },
       publish: (topic, data, contentType) =>
         runtime.dapr.publish('pubsub', topic, data, contentType ? { contentType } : {}),
-      async call(method, path, options = {}) {
-        const headers: Record<string, string> = { [CALLER_APP_HEADER]: 'gateway' };
+      async call(method, path, options = {}, extraHeaders = {}) {
+        const headers: Record<string, string> = { [CALLER_APP_HEADER]: 'gateway', ...extraHeaders };
         if (options.roles !== undefined) {
           headers[USER_ID_HEADER] = '0b7d3c1e-6a59-4d83-9f0e-0d6f2a1c9b10';
           headers[USER_ROLES_HEADER] = options.roles;
@@ -245,6 +246,7 @@ export async function startService(backend: StateBackend, options: ServiceOption
           status: res.status,
           type: res.headers.get('content-type') ?? '',
           json: text ? (JSON.parse(text) as unknown) : undefined,
+          location: res.headers.get('location'),
         };
       },
       stop,

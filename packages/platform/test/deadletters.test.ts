@@ -7,9 +7,13 @@ import { z } from 'zod';
 import {
   deadLetterListSchema,
   deadLetterReplayAllResultSchema,
+  deadLetterReplayJobSchema,
   deadLetterReplayResultSchema,
+  DeadLetterStore,
+  DeadLetterStoreFullError,
   type DeadLetter,
 } from '@quizmesh/platform/deadletters';
+import { OptimisticState } from '@quizmesh/platform';
 import { startService, type ServiceUnderTest, type StateBackend } from './deadletters-harness';
 import { eventually } from '@quizmesh/platform/testing';
 
@@ -37,13 +41,29 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('dead letters wi
     service.setBehaviour(() => 'SUCCESS');
     service.deliveries.splice(0);
     service.hookCalls.splice(0);
-    for (const id of await service.deadLetters.store.ids()) await service.deadLetters.discard(id);
+    await service.deadLetters.store.clear();
   });
 
   async function list(query = ''): Promise<DeadLetter[]> {
     const res = await service.call('GET', `${PATH}${query}`, { roles: ADMIN });
     expect(res.status).toBe(200);
     return deadLetterListSchema.parse(res.json).items;
+  }
+
+  /** Starts a replay-all job (202 + Location) and polls it until it succeeded; its final counts. */
+  async function replayAllJob(body?: object) {
+    const started = await service.call('POST', `${PATH}/replay`, { roles: ADMIN, ...(body ? { body } : {}) });
+    expect(started.status).toBe(202);
+    const job = deadLetterReplayJobSchema.parse(started.json);
+    expect(started.location).toBe(`${PATH}/${service.appId}/replay-jobs/${job.id}`);
+    let current = job;
+    await eventually(async () => {
+      const res = await service.call('GET', `${PATH}/replay-jobs/${job.id}`, { roles: ADMIN });
+      current = deadLetterReplayJobSchema.parse(res.json);
+      return current.state !== 'running';
+    });
+    expect(current.state).toBe('succeeded');
+    return deadLetterReplayAllResultSchema.parse(current.progress);
   }
 
   async function waitForDeadLetters(count: number): Promise<DeadLetter[]> {
@@ -105,7 +125,17 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('dead letters wi
       [deadLetter.eventId, { n: 3 }, 'SUCCESS'],
     ]);
     expect(await list()).toEqual([]);
-    expect((await service.call('POST', `${PATH}/${deadLetter.id}/replay`, { roles: ADMIN })).status).toBe(404);
+    const [resolved] = await list('?status=resolved');
+    expect(resolved).toMatchObject({ id: deadLetter.id, status: 'resolved', resolution: 'replayed' });
+    // replayedAt: when it was republished; resolvedAt: when that was recorded, just after.
+    expect(Date.parse(resolved?.replayedAt ?? '')).toBeLessThanOrEqual(Date.parse(resolved?.resolvedAt ?? ''));
+    expect(resolved?.history.map((h) => h.what)).toEqual(['failed', 'replayed']);
+
+    // The same request again (a retry after a timeout): the same answer, nothing published again.
+    const again = await service.call('POST', `${PATH}/${deadLetter.id}/replay`, { roles: ADMIN });
+    expect([again.status, deadLetterReplayResultSchema.parse(again.json).outcome]).toEqual([200, 'replayed']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(service.deliveries).toHaveLength(2);
   });
 
   it('keeps a replay that fails again listed, counting the second arrival', async () => {
@@ -122,13 +152,18 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('dead letters wi
     await eventually(() => service.hookCalls.length === 2);
     const [again, ...others] = await list();
     expect(others).toEqual([]);
+    // Before or after the replay finished, it is the same dead letter with its history (issue 12).
     expect(again).toMatchObject({
       id: deadLetter.id,
       eventId: deadLetter.eventId,
       event: { data: { n: 4 } },
-      // Arrived again before the replay removed it: the same entry, counted twice; after: a new one.
-      deliveryCount: outcome === 'dead-lettered-again' ? 2 : 1,
+      status: 'open',
+      resolution: null,
+      deliveryCount: 2,
+      firstSeenAt: deadLetter.firstSeenAt,
     });
+    expect(again?.replayedAt).not.toBeNull();
+    expect(again?.history.map((h) => h.what)).toEqual(['failed', 'replayed', 'failed']);
   });
 
   it('replays all dead letters of one topic, then all, reporting counts', async () => {
@@ -139,9 +174,8 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('dead letters wi
     await waitForDeadLetters(3);
     service.setBehaviour(() => 'SUCCESS');
 
-    const one = await service.call('POST', `${PATH}/replay`, { roles: ADMIN, body: { topic: 'test.happened' } });
-    expect(one.status).toBe(200);
-    expect(deadLetterReplayAllResultSchema.parse(one.json)).toEqual({
+    const one = await replayAllJob({ topic: 'test.happened' });
+    expect(one).toEqual({
       matched: 2,
       replayed: 2,
       deadLetteredAgain: 0,
@@ -151,8 +185,8 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('dead letters wi
     });
     expect((await list()).map((d) => d.topic)).toEqual(['test.other']);
 
-    const all = await service.call('POST', `${PATH}/replay`, { roles: ADMIN });
-    expect(deadLetterReplayAllResultSchema.parse(all.json)).toMatchObject({ matched: 1, replayed: 1, failed: [] });
+    const all = await replayAllJob();
+    expect(all).toMatchObject({ matched: 1, replayed: 1, failed: [] });
     await eventually(() => service.deliveries.filter((d) => d.outcome === 'SUCCESS').length === 3);
     expect(
       service.deliveries
@@ -163,6 +197,34 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('dead letters wi
     expect(await list()).toEqual([]);
   });
 
+  it('forgets the oldest resolved dead letters beyond its limit, and counts only open ones against the cap', async () => {
+    const store = new DeadLetterStore(
+      new OptimisticState(service.runtime.dapr, 'statestore'),
+      `${service.appId}-small`,
+      2,
+      2,
+    );
+    try {
+      const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+      const ids: string[] = [];
+      for (let n = 0; n < 4; n += 1) {
+        ids.push((await store.record('test.happened', `evict-${n}`, { id: `evict-${n}` }, at(n))).id);
+        // Resolved ones do not count against maxEntries (2): a third open one would be refused.
+        expect(await store.resolve(ids[n] ?? '', 'discarded', at(10 + n))).toBe('resolved');
+      }
+      const resolved = await store.list({ status: 'resolved', limit: 10 });
+      expect(resolved.items.map((d) => d.eventId).sort()).toEqual(['evict-2', 'evict-3']);
+      expect(await store.get(ids[0] ?? '')).toBeUndefined();
+      await store.record('test.happened', 'open-1', { id: 'open-1' }, at(30));
+      await store.record('test.happened', 'open-2', { id: 'open-2' }, at(31));
+      await expect(store.record('test.happened', 'open-3', { id: 'open-3' }, at(32))).rejects.toBeInstanceOf(
+        DeadLetterStoreFullError,
+      );
+    } finally {
+      await store.clear();
+    }
+  });
+
   it('discards a dead letter; unknown ids are 404, malformed ones 400 naming the field', async () => {
     service.setBehaviour(() => 'DROP');
     await service.publish('test.other', { n: 5 });
@@ -171,9 +233,14 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('dead letters wi
 
     expect((await service.call('DELETE', `${PATH}/${deadLetter.id}`, { roles: ADMIN })).status).toBe(204);
     expect(await list()).toEqual([]);
-    const again = await service.call('DELETE', `${PATH}/${deadLetter.id}`, { roles: ADMIN });
-    expect(again.status).toBe(404);
-    expect(again.type).toContain('application/problem+json');
+    expect(await list('?status=resolved')).toMatchObject([{ id: deadLetter.id, resolution: 'discarded' }]);
+    // DELETE is idempotent: a retried discard is fine; a discarded dead letter is not replayed.
+    expect((await service.call('DELETE', `${PATH}/${deadLetter.id}`, { roles: ADMIN })).status).toBe(204);
+    const replay = await service.call('POST', `${PATH}/${deadLetter.id}/replay`, { roles: ADMIN });
+    expect(deadLetterReplayResultSchema.parse(replay.json).outcome).toBe('already-gone');
+    const unknown = await service.call('DELETE', `${PATH}/AAAAAAAAAAAAAAAAAAAAAA`, { roles: ADMIN });
+    expect(unknown.status).toBe(404);
+    expect(unknown.type).toContain('application/problem+json');
 
     const malformed = await service.call('DELETE', `${PATH}/not-an-id`, { roles: ADMIN });
     expect(malformed.status).toBe(400);
@@ -187,6 +254,7 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('dead letters wi
       ['POST', `${PATH}/replay`],
       ['POST', `${PATH}/${id}/replay`],
       ['DELETE', `${PATH}/${id}`],
+      ['GET', `${PATH}/replay-jobs/${id}`],
     ];
     for (const [method, path] of endpoints) {
       const player = await service.call(method, path, { roles: 'player,author' });

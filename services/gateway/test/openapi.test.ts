@@ -161,7 +161,7 @@ describe('OpenAPI document', () => {
     ]);
   });
 
-  it('documents per app its operations, each seed alias as a deprecated copy, and its four dead-letter admin operations', () => {
+  it('documents per app its operations, each seed alias as a deprecated copy, and its five dead-letter admin operations (list, replay, replay all as a job, the job, discard)', () => {
     // (the gateway's tag holds its own endpoints, which are not in the registry)
     for (const app of SYSTEM.filter((a) => a.appId !== 'gateway')) {
       const tagged = documentedOperations(document).filter(
@@ -169,7 +169,7 @@ describe('OpenAPI document', () => {
           (document.paths[path]?.[method.toLowerCase()] as { tags: string[] }).tags[0] === app.appId,
       );
       const deadLetterAdmin = tagged.filter((op) => op.path.startsWith(`${DEAD_LETTERS_PATH}/${app.appId}`));
-      expect([app.appId, deadLetterAdmin.length]).toEqual([app.appId, app.deadLetters === 'admin-api' ? 4 : 0]);
+      expect([app.appId, deadLetterAdmin.length]).toEqual([app.appId, app.deadLetters === 'admin-api' ? 5 : 0]);
       expect([app.appId, tagged.length]).toEqual([
         app.appId,
         app.operations.length + Object.keys(app.seedAliases).length + deadLetterAdmin.length,

@@ -228,8 +228,8 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
         await runtime.dapr.deleteState(config.STATE_STORE_NAME, `inbox:${userId}`);
         await runtime.dapr.deleteState(config.STATE_STORE_NAME, `contact:${userId}`);
       }
-      for (const id of await service.deadLetters.store.ids()) await service.deadLetters.discard(id);
-      await runtime.dapr.deleteState(config.STATE_STORE_NAME, 'dead-letters:notification:index');
+      // every dead letter, resolved ones included (they are kept after a discard: decision 0781)
+      await service.deadLetters.store.clear();
     });
     await sidecar.ready;
     const { url } = appPort;

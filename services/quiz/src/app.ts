@@ -17,16 +17,22 @@ export function createQuizApp(runtime: ServiceRuntime, config: QuizConfig, deps:
     },
     routes: (app) => {
       mountQuizRoutes(app, deps);
-      mountConsumers(app, runtime, deps, config.PUBSUB_NAME);
       // Dead letters of what quiz consumes, and of quiz.completed (evaluation's to consume, quiz's to
       // compensate): listed and replayed by an admin at /api/v1/admin/dead-letters (platform/deadletters).
-      mountDeadLetters(app, {
+      const deadLetters = mountDeadLetters(app, {
         runtime,
         topics: deadLetterTopicsOf(quizApp),
         pubsub: config.PUBSUB_NAME,
         stateStore: config.STATE_STORE_NAME,
         onDeadLetter: compensateDeadLetter(deps),
       });
+      // A score for a compensated attempt resolves quiz's own copy of its dead letter (decision 0781).
+      mountConsumers(
+        app,
+        runtime,
+        { ...deps, reconcileDeadLetter: (topic, eventId, note) => deadLetters.reconcile(topic, eventId, note) },
+        config.PUBSUB_NAME,
+      );
       // Open attempts past their deadline plus grace become EXPIRED (decision 0840).
       mountScheduledJob(
         app,

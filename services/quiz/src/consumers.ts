@@ -39,6 +39,8 @@ export interface ConsumerDeps {
   cache: QuizCache;
   logger: Logger;
   relay?: Pick<OutboxRelay, 'wake'> | undefined;
+  /** resolves quiz's own copy of a dead letter whose event was handled after all (DeadLetters.reconcile) */
+  reconcileDeadLetter?: ((topic: string, eventId: string, note: string) => Promise<boolean>) | undefined;
 }
 
 export async function applyScore(
@@ -46,8 +48,13 @@ export async function applyScore(
   event: ScoreCalculated,
   envelope: Pick<EventEnvelope, 'id'>,
 ): Promise<DeliveryOutcome> {
+  // true when this score may settle a compensated attempt (FAILED → SCORED, or a redelivery of it)
+  let mayReconcile = false;
   await deps.prisma.$transaction(async (tx) => {
-    if (!(await consumeOnce(tx, SCORE_CONSUMER, envelope.id))) return;
+    if (!(await consumeOnce(tx, SCORE_CONSUMER, envelope.id))) {
+      mayReconcile = true;
+      return;
+    }
     if (!(await lockAttempt(tx, event.attemptId))) {
       deps.logger.warn({ eventId: envelope.id, attemptId: event.attemptId }, 'score for an unknown attempt ignored');
       return;
@@ -92,8 +99,30 @@ export async function applyScore(
       reason: 'score.calculated',
       eventId: envelope.id,
     });
+    mayReconcile = attempt.status === 'FAILED';
   });
+  if (mayReconcile) await reconcileCompensatedCompletion(deps, event.attemptId);
   return 'SUCCESS';
+}
+
+/**
+ * A compensated attempt that was scored after all (an admin replayed its quiz.completed where
+ * it failed, in evaluation): quiz's own copy of that dead letter, the one that triggered the
+ * compensation, is resolved as reconciled instead of staying listed as if the attempt were
+ * still unscored (issue 12). Idempotent; a failure throws, so the score is redelivered and
+ * this runs again (the attempt is already SCORED by then).
+ */
+async function reconcileCompensatedCompletion(deps: ConsumerDeps, attemptId: string): Promise<void> {
+  if (!deps.reconcileDeadLetter) return;
+  const [attempt, submitted] = await Promise.all([
+    deps.prisma.attempt.findUnique({ where: { id: attemptId }, select: { status: true } }),
+    deps.prisma.attemptTransition.findFirst({
+      where: { attemptId, toStatus: 'SUBMITTED' },
+      select: { eventId: true },
+    }),
+  ]);
+  if (attempt?.status !== 'SCORED' || !submitted?.eventId) return;
+  await deps.reconcileDeadLetter(quizCompleted.topic, submitted.eventId, `attempt ${attemptId} was scored after all`);
 }
 
 /**

@@ -1000,5 +1000,59 @@ export function quizApiSuite(backend: Backend): void {
         failureReason: null,
       });
     });
+
+    it("resolves quiz's copy of the dead letter as reconciled when the attempt is scored after a replay elsewhere", async () => {
+      const player = newUser('player');
+      const { attempt } = await start(player);
+      quiz.failScoringOf.add(attempt.id);
+      await api().post(`/api/v1/attempts/${attempt.id}/submit`).set(as(player)).send({ answers: rightAnswers() });
+      const failed = attemptFailed.schema.parse(
+        (await publishedEvent(attemptFailed.topic, (d) => d.attemptId === attempt.id)).data,
+      );
+      const completed = await publishedEvent(quizCompleted.topic, (d) => d.attemptId === attempt.id);
+      const find = async (status: 'open' | 'resolved') => {
+        const res = await api()
+          .get('/api/v1/admin/dead-letters')
+          .query({ topic: quizCompleted.topic, status })
+          .set(as(admin));
+        expect(res.status).toBe(200);
+        return deadLetterListSchema.parse(res.body).items.find((d) => d.eventId === completed.id);
+      };
+      expect(await find('open')).toMatchObject({ status: 'open', resolution: null });
+
+      // Evaluation's own copy was replayed there and scored it: quiz only sees score.calculated.
+      await quiz.deliver(scoreCalculated, `${attempt.id}-score-after-replay`, {
+        schemaVersion: 1,
+        attemptId: attempt.id,
+        quizId: published.id,
+        userId: player.id,
+        score: 6,
+        maxScore: 6,
+        correctCount: 3,
+        questionCount: 3,
+        finishedAt: failed.submittedAt,
+        calculatedAt: new Date().toISOString(),
+      });
+      await eventually(async () => (await find('resolved')) !== undefined);
+      const resolved = await find('resolved');
+      expect(resolved).toMatchObject({ status: 'resolved', resolution: 'reconciled', deliveryCount: 1 });
+      expect(resolved?.history.map((h) => h.what)).toEqual(['failed', 'reconciled']);
+      expect(resolved?.history[1]?.note).toBe(`attempt ${attempt.id} was scored after all`);
+      expect(await find('open')).toBeUndefined();
+      // The score stays applied once; a redelivery of it changes nothing and still succeeds.
+      await quiz.deliver(scoreCalculated, `${attempt.id}-score-after-replay`, {
+        schemaVersion: 1,
+        attemptId: attempt.id,
+        quizId: published.id,
+        userId: player.id,
+        score: 6,
+        maxScore: 6,
+        correctCount: 3,
+        questionCount: 3,
+        finishedAt: failed.submittedAt,
+        calculatedAt: new Date().toISOString(),
+      });
+      expect(await quiz.prisma.attemptTransition.count({ where: { attemptId: attempt.id } })).toBe(4);
+    });
   });
 }

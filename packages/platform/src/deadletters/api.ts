@@ -18,6 +18,18 @@ export const deadLetterIdSchema = z
 
 export const deadLetterParamsSchema = z.object({ id: deadLetterIdSchema });
 
+/** Replay-job ids: 22 base64url characters (from the Idempotency-Key, or random). */
+export const replayJobIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{22}$/, 'must be a replay-job id (22 characters, base64url)');
+export const replayJobParamsSchema = z.object({ jobId: replayJobIdSchema });
+
+/** `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header): the same key is the same replay job. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters')
+  .optional();
+
 /** What a dead-letter topic must carry to be stored: a JSON object with a CloudEvent id. The rest is kept as is. */
 export const deadLetterEnvelopeSchema = z.looseObject({
   id: z.string().min(1).max(512),
@@ -36,6 +48,10 @@ export function deadLetterListQuerySchema(topics: readonly [string, ...string[]]
   return z
     .strictObject({
       topic: z.enum(topics).optional(),
+      status: z
+        .enum(['open', 'resolved', 'all'])
+        .default('open')
+        .meta({ description: 'open: still needs an admin (default); resolved: replayed, discarded or reconciled' }),
       limit: z.coerce.number().int().min(1).max(100).default(20),
       cursor: cursorSchema.optional(),
     })
@@ -61,6 +77,25 @@ export const deadLetterSchema = z
     lastSeenAt: z.iso.datetime(),
     /** how often it arrived on the dead-letter topic (again after a failed replay, or a redelivery) */
     deliveryCount: z.number().int().positive(),
+    /** open; replaying (a replay is publishing it); resolved (see resolution) */
+    status: z.enum(['open', 'replaying', 'resolved']),
+    /**
+     * replayed here; discarded by an admin; reconciled: what it stood for happened after all
+     * (e.g. another app's replay of the same event scored the attempt)
+     */
+    resolution: z.enum(['replayed', 'discarded', 'reconciled']).nullable(),
+    resolvedAt: z.iso.datetime().nullable(),
+    /** the last replay, also when it failed again (then the dead letter is open again) */
+    replayedAt: z.iso.datetime().nullable(),
+    /** the most recent failures (with their arrival counts), replays and resolutions, oldest first */
+    history: z.array(
+      z.object({
+        at: z.iso.datetime(),
+        what: z.enum(['failed', 'replayed', 'discarded', 'reconciled']),
+        count: z.number().int().positive().optional(),
+        note: z.string().optional(),
+      }),
+    ),
     /**
      * the original CloudEvent as Dapr dead-lettered it; for bytes that are not a CloudEvent,
      * `{quizmeshUnparsable: true, datacontenttype: 'application/octet-stream', data_base64}`
@@ -80,8 +115,9 @@ export const deadLetterListSchema = z
 
 export const replayOutcomeSchema = z.enum(['replayed', 'dead-lettered-again', 'already-gone']).meta({
   description:
-    'replayed: republished and removed; dead-lettered-again: the replay failed again before it could be removed, ' +
-    'so it stays listed with a higher deliveryCount; already-gone: discarded or replayed by someone else meanwhile.',
+    'replayed: republished and resolved (also the answer to a repeated request: it is not published again); ' +
+    'dead-lettered-again: the replay failed again at once, so it stays open with a higher deliveryCount; ' +
+    'already-gone: discarded or reconciled meanwhile.',
 });
 
 export const deadLetterReplayResultSchema = z
@@ -103,6 +139,31 @@ export const deadLetterReplayAllResultSchema = z
     description: 'Oldest first, one at a time; failures do not stop the others.',
   });
 
+export const replayJobStateSchema = z.enum(['running', 'succeeded', 'interrupted']).meta({
+  description:
+    'interrupted: its process stopped before the end (no progress for a while); start another, ' +
+    'it continues with what is still open.',
+});
+
+export const deadLetterReplayJobSchema = z
+  .object({
+    id: replayJobIdSchema,
+    topic: z.string().nullable(),
+    state: replayJobStateSchema,
+    startedAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime().nullable(),
+    /** counts so far; final when succeeded */
+    progress: deadLetterReplayAllResultSchema,
+  })
+  .meta({
+    id: 'DeadLetterReplayJob',
+    description:
+      'Replay-all runs as a job: one per app at a time, and one per Idempotency-Key, so a retried ' +
+      'or concurrent start never replays twice. Poll its Location.',
+  });
+
+export type DeadLetterReplayJob = z.infer<typeof deadLetterReplayJobSchema>;
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 export type DeadLetterList = z.infer<typeof deadLetterListSchema>;
 export type ReplayOutcome = z.infer<typeof replayOutcomeSchema>;
@@ -144,17 +205,27 @@ export function deadLetterOperations(appId: string, topics: readonly [string, ..
       operationId: `${appId}ReplayAllDeadLetters`,
       method: 'post',
       path: `${base}/replay`,
-      summary: `Republish every dead letter of ${appId}, or of one topic (admin)`,
+      summary: `Start republishing every open dead letter of ${appId}, or of one topic, as a job (admin)`,
       access: 'admin',
       body: deadLetterReplayAllRequestSchema(topics),
-      response: { status: 200, schema: deadLetterReplayAllResultSchema },
-      errors,
+      response: { status: 202, schema: deadLetterReplayJobSchema },
+      errors: [...errors, 409],
+    },
+    {
+      operationId: `${appId}GetDeadLetterReplayJob`,
+      method: 'get',
+      path: `${base}/replay-jobs/{jobId}`,
+      summary: `A replay-all job of ${appId} (admin)`,
+      access: 'admin',
+      params: replayJobParamsSchema,
+      response: { status: 200, schema: deadLetterReplayJobSchema },
+      errors: [...errors, 404],
     },
     {
       operationId: `${appId}DiscardDeadLetter`,
       method: 'delete',
       path: `${base}/{id}`,
-      summary: `Discard one dead letter of ${appId} (admin)`,
+      summary: `Discard one dead letter of ${appId}; it stays listed as resolved (admin)`,
       access: 'admin',
       params: deadLetterParamsSchema,
       response: { status: 204 },

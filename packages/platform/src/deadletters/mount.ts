@@ -21,12 +21,16 @@ import {
   deadLetterListQuerySchema,
   deadLetterParamsSchema,
   deadLetterReplayAllRequestSchema,
-  type DeadLetter,
+  gatewayDeadLettersPath,
+  idempotencyKeySchema,
+  replayJobParamsSchema,
+  type DeadLetterReplayJob,
   type DeadLetterList,
   type DeadLetterReplayAllResult,
   type DeadLetterReplayResult,
 } from './api';
-import { DeadLetterStore } from './store';
+import { ReplayJobs } from './jobs';
+import { DeadLetterStore, deadLetterId } from './store';
 import { OptimisticState } from '../optimistic-state';
 
 /** The parts of a ServiceRuntime the helper needs (a ServiceRuntime fits). */
@@ -69,9 +73,20 @@ export interface DeadLetters {
   readonly store: DeadLetterStore;
   /** `query` as in the HTTP API: `topic`, `limit`, `cursor` (validated; 400 naming the field) */
   list(query: Record<string, unknown>): Promise<DeadLetterList>;
+  /** republishes one open dead letter once; a repeated call answers as the first without publishing */
   replay(id: string): Promise<DeadLetterReplayResult>;
+  /** replays every open one (or of `topic`) in this call; the HTTP API runs it as a job (startReplayAll) */
   replayAll(topic?: string): Promise<DeadLetterReplayAllResult>;
+  /** starts (or finds) the replay-all job: one running per service, one per idempotency key */
+  startReplayAll(topic?: string, idempotencyKey?: string): Promise<{ job: DeadLetterReplayJob; created: boolean }>;
+  replayJob(jobId: string): Promise<DeadLetterReplayJob | undefined>;
+  /** resolves it as discarded (idempotent: discarding a resolved one is fine); 404 if unknown */
   discard(id: string): Promise<void>;
+  /**
+   * Resolves the dead letter of (topic, eventId) as reconciled: what it stood for happened after
+   * all (another app's replay of the same event). False when there is none open.
+   */
+  reconcile(topic: string, eventId: string, note: string): Promise<boolean>;
 }
 
 const cursorPayloadSchema = z.object({ t: z.iso.datetime(), i: z.string().min(1) });
@@ -208,66 +223,105 @@ export function mountDeadLetters(app: Express, options: DeadLettersOptions): Dea
   const listQuerySchema = deadLetterListQuerySchema(topicTuple);
   const replayAllSchema = deadLetterReplayAllRequestSchema(topicTuple);
 
+  const replayOne = async (id: string): Promise<DeadLetterReplayResult> => {
+    const found = await store.get(id);
+    if (!found) throw AppError.notFound(`no dead letter ${id}`);
+    if (isParkedRaw(found.value.event))
+      throw AppError.conflict(`dead letter ${id} is not a CloudEvent (raw bytes in event.data_base64): discard it`);
+    const claim = await store.claimReplay(id, now());
+    if (!claim.claimed) {
+      if (claim.reason === 'unknown') throw AppError.notFound(`no dead letter ${id}`);
+      if (claim.reason === 'in-progress') throw AppError.conflict(`dead letter ${id} is being replayed; list it later`);
+      // Resolved before: a repeated request answers as the first did, without publishing again.
+      const { deadLetter } = claim;
+      const outcome = deadLetter.resolution === 'replayed' ? 'replayed' : 'already-gone';
+      return { id, eventId: deadLetter.eventId, topic: deadLetter.topic, outcome };
+    }
+    const { deadLetter, claimId } = claim;
+    try {
+      await runtime.dapr.publish(pubsub, deadLetter.topic, replayable(deadLetter.event), {
+        contentType: 'application/cloudevents+json',
+      });
+    } catch (err) {
+      await store.finishReplay(id, claimId, false, now());
+      throw err;
+    }
+    const outcome = await store.finishReplay(id, claimId, true, now());
+    log.info(
+      { deadLetterId: id, eventId: deadLetter.eventId, topic: deadLetter.topic, outcome },
+      'dead letter replayed',
+    );
+    return { id, eventId: deadLetter.eventId, topic: deadLetter.topic, outcome };
+  };
+
+  const replayAll = async (
+    topic: string | undefined,
+    progress?: (result: DeadLetterReplayAllResult) => Promise<void>,
+  ): Promise<DeadLetterReplayAllResult> => {
+    const ids = await store.ids(topic);
+    const batch = ids.slice(0, MAX_REPLAY_ALL);
+    const result: DeadLetterReplayAllResult = {
+      matched: ids.length,
+      replayed: 0,
+      deadLetteredAgain: 0,
+      alreadyGone: 0,
+      failed: [],
+      remaining: ids.length - batch.length,
+    };
+    // One at a time, oldest first: consumers see the events in their original order, and a
+    // sidecar that is down fails each quickly instead of a burst of parallel timeouts.
+    for (const id of batch) {
+      try {
+        const { outcome } = await replayOne(id);
+        if (outcome === 'replayed') result.replayed += 1;
+        else if (outcome === 'dead-lettered-again') result.deadLetteredAgain += 1;
+        else result.alreadyGone += 1;
+      } catch (err) {
+        if (err instanceof AppError && err.status === 404) {
+          result.alreadyGone += 1;
+        } else {
+          log.error({ err, deadLetterId: id }, 'replay failed');
+          result.failed.push({ id, detail: err instanceof AppError && err.detail ? err.detail : 'replay failed' });
+        }
+      }
+      await progress?.(result);
+    }
+    return result;
+  };
+
+  const jobs = new ReplayJobs({
+    state: new OptimisticState(runtime.dapr, options.stateStore ?? 'statestore'),
+    service: runtime.service,
+    now,
+    log,
+    run: replayAll,
+  });
+
   const api: DeadLetters = {
     store,
     async list(query) {
       const q = parse(listQuerySchema, query, 'query');
       const page = await store.list({
         topic: q.topic,
+        status: q.status,
         limit: q.limit,
         after: q.cursor ? decodeCursor(q.cursor) : undefined,
       });
       return { items: page.items, total: page.total, nextCursor: page.next ? encodeCursor(page.next) : null };
     },
-    async replay(id) {
-      const found = await store.get(id);
-      if (!found) throw AppError.notFound(`no dead letter ${id}`);
-      const deadLetter: DeadLetter = found.value;
-      if (isParkedRaw(deadLetter.event))
-        throw AppError.conflict(`dead letter ${id} is not a CloudEvent (raw bytes in event.data_base64): discard it`);
-      await runtime.dapr.publish(pubsub, deadLetter.topic, replayable(deadLetter.event), {
-        contentType: 'application/cloudevents+json',
-      });
-      const outcome = await store.remove(id, found.etag);
-      log.info(
-        { deadLetterId: id, eventId: deadLetter.eventId, topic: deadLetter.topic, outcome },
-        'dead letter replayed',
-      );
-      return { id, eventId: deadLetter.eventId, topic: deadLetter.topic, outcome };
-    },
-    async replayAll(topic) {
-      const ids = await store.ids(topic);
-      const batch = ids.slice(0, MAX_REPLAY_ALL);
-      const result: DeadLetterReplayAllResult = {
-        matched: ids.length,
-        replayed: 0,
-        deadLetteredAgain: 0,
-        alreadyGone: 0,
-        failed: [],
-        remaining: ids.length - batch.length,
-      };
-      // One at a time, oldest first: consumers see the events in their original order, and a
-      // sidecar that is down fails each quickly instead of a burst of parallel timeouts.
-      for (const id of batch) {
-        try {
-          const { outcome } = await api.replay(id);
-          if (outcome === 'replayed') result.replayed += 1;
-          else if (outcome === 'dead-lettered-again') result.deadLetteredAgain += 1;
-          else result.alreadyGone += 1;
-        } catch (err) {
-          if (err instanceof AppError && err.status === 404) {
-            result.alreadyGone += 1;
-            continue;
-          }
-          log.error({ err, deadLetterId: id }, 'replay failed');
-          result.failed.push({ id, detail: err instanceof AppError && err.detail ? err.detail : 'replay failed' });
-        }
-      }
-      return result;
-    },
+    replay: replayOne,
+    replayAll: (topic) => replayAll(topic),
+    startReplayAll: (topic, idempotencyKey) => jobs.start(topic, idempotencyKey),
+    replayJob: (jobId) => jobs.get(jobId),
     async discard(id) {
-      if ((await store.remove(id)) === 'already-gone') throw AppError.notFound(`no dead letter ${id}`);
-      log.info({ deadLetterId: id }, 'dead letter discarded');
+      const outcome = await store.resolve(id, 'discarded', now());
+      if (outcome === 'unknown') throw AppError.notFound(`no dead letter ${id}`);
+      if (outcome === 'resolved') log.info({ deadLetterId: id }, 'dead letter discarded');
+    },
+    async reconcile(topic, eventId, note) {
+      const outcome = await store.resolve(deadLetterId(topic, eventId), 'reconciled', now(), note);
+      if (outcome === 'resolved') log.info({ topic, eventId, note }, 'dead letter reconciled');
+      return outcome === 'resolved';
     },
   };
 
@@ -278,7 +332,19 @@ export function mountDeadLetters(app: Express, options: DeadLettersOptions): Dea
   app.post(`${DEAD_LETTERS_PATH}/replay`, async (req, res) => {
     requireRole(req, 'admin');
     const body = parseBody(req, replayAllSchema.optional());
-    res.json(await api.replayAll(body?.topic));
+    const idempotencyKey = parse(idempotencyKeySchema, req.get('idempotency-key'), 'headers.idempotency-key');
+    const { job } = await api.startReplayAll(body?.topic, idempotencyKey);
+    res
+      .status(202)
+      .location(`${gatewayDeadLettersPath(runtime.service)}/replay-jobs/${job.id}`)
+      .json(job);
+  });
+  app.get(`${DEAD_LETTERS_PATH}/replay-jobs/:jobId`, async (req, res) => {
+    requireRole(req, 'admin');
+    const { jobId } = parseParams(req, replayJobParamsSchema);
+    const job = await api.replayJob(jobId);
+    if (!job) throw AppError.notFound(`no replay job ${jobId}`);
+    res.json(job);
   });
   app.post(`${DEAD_LETTERS_PATH}/:id/replay`, async (req, res) => {
     requireRole(req, 'admin');

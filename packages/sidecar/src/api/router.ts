@@ -52,12 +52,19 @@ export interface RouterDeps {
   shutdown: () => void;
 }
 
-export type Route = (req: http.IncomingMessage, path: string, rawQuery: string, body: Buffer) => Promise<ApiResult>;
+/** `callerGone` is aborted when the caller closed its connection before the answer was sent. */
+export type Route = (
+  req: http.IncomingMessage,
+  path: string,
+  rawQuery: string,
+  body: Buffer,
+  callerGone: AbortSignal,
+) => Promise<ApiResult>;
 
 export function createRouter(deps: RouterDeps): Route {
   const { appId, pubsub, invoke } = deps;
   const blocks = { components: deps.components, resiliency: deps.resiliency };
-  return async (req, path, rawQuery, body) => {
+  return async (req, path, rawQuery, body, callerGone) => {
     const method = req.method ?? 'GET';
     const query = new URLSearchParams(rawQuery);
     const seg = path.split('/').slice(1);
@@ -69,6 +76,7 @@ export function createRouter(deps: RouterDeps): Route {
       body,
       targetMethod,
       query: rawQuery,
+      callerGone,
     });
 
     if (path.startsWith(INTERNAL_INVOKE_PREFIX))

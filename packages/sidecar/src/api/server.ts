@@ -43,8 +43,14 @@ export async function startApiServer(options: {
       sendResult(res, { status: 401, headers: { 'content-type': 'text/plain' }, body: 'invalid api token' });
       return;
     }
+    // Aborted when the caller closes the connection before its answer was sent (daprd: the
+    // request's context is cancelled), so an invocation stops retrying for nobody.
+    const callerGone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) callerGone.abort(new Error('the caller closed the connection'));
+    });
     readBody(req, maxRequestBodyBytes)
-      .then((body) => route(req, path, rawQuery, body))
+      .then((body) => route(req, path, rawQuery, body, callerGone.signal))
       .catch((err: unknown) => {
         if (err instanceof DaprApiError) return err.toResult();
         if (err instanceof StatusFailure) return daprError(500, 'ERR_INTERNAL', err.message);

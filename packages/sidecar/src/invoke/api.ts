@@ -13,7 +13,7 @@ import { errorMessage } from '../errors';
 import { isInvocationAllowed } from './acl';
 import type { InstancePicker, RegistryEntry, SidecarRegistry } from './registry';
 import { childTraceparent } from './trace';
-import { StatusFailure } from '../resiliency/policy';
+import { PermanentOutcome, StatusFailure } from '../resiliency/policy';
 import type { AccessControlSpec } from '../resources/types';
 import { HOP_BY_HOP, httpRequest, type HttpResponseData } from '../app-channel/http-client';
 import { daprError } from '../api/respond';
@@ -51,6 +51,8 @@ export interface IncomingCall {
   targetMethod: string;
   /** raw query string without `?`, '' for none */
   query: string;
+  /** aborted when the caller went away: the call is cancelled and not retried (daprd's request context) */
+  callerGone?: AbortSignal;
 }
 
 function copyHeaders(headers: http.IncomingHttpHeaders, drop: (name: string) => boolean): http.OutgoingHttpHeaders {
@@ -96,7 +98,9 @@ export async function invokeApp(deps: InvokeDeps, rawTargetId: string, call: Inc
   const path = INTERNAL_INVOKE_PREFIX + call.targetMethod + (call.query === '' ? '' : `?${call.query}`);
   const policy = deps.resiliency.app(appId, `${appId}:${call.targetMethod}`);
   try {
-    const res = await policy.run(async (signal) => {
+    const res = await policy.run(async (attemptSignal) => {
+      if (call.callerGone?.aborted) throw new PermanentOutcome(call.callerGone.reason);
+      const signal = call.callerGone ? AbortSignal.any([attemptSignal, call.callerGone]) : attemptSignal;
       const send = (target: RegistryEntry): Promise<HttpResponseData> =>
         httpRequest(deps.agent, {
           host: '127.0.0.1',
