@@ -37,6 +37,22 @@ async function freePort(host: string): Promise<number> {
   });
 }
 
+/** The pid of a live server on `dataDir` (from postmaster.pid), if any. */
+function runningOwner(dataDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined; // left by a server that was killed: PostgreSQL replaces it
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -57,8 +73,8 @@ async function main(): Promise<void> {
         : `invalid --port ${values.port}`;
     console.error(`quizmesh-embedded-postgres: error: ${reason}`);
     console.error(USAGE);
-    process.exitCode = 2;
-    return;
+    // process.exit, not exitCode: the library's exit hook would end the process with 0.
+    process.exit(2);
   }
   const host = values.host;
   const port = requestedPort || (await freePort(host));
@@ -66,6 +82,8 @@ async function main(): Promise<void> {
   const password = initialised
     ? readFileSync(join(dataDir, PASSWORD_FILE), 'utf8').trim()
     : randomBytes(24).toString('base64url');
+  const owner = runningOwner(dataDir);
+  if (owner !== undefined) throw new Error(`data directory ${dataDir} is in use by process ${owner}`);
   const asRoot = userInfo().uid === 0;
   // PostgreSQL refuses to run as root: embedded-postgres runs it as user postgres, which must be
   // able to reach the data dir. Its parent is ours (the launcher's state dir, a test's temp dir).
@@ -103,7 +121,10 @@ async function main(): Promise<void> {
     await server.initialise();
     writeFileSync(join(dataDir, PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
   }
-  await server.start();
+  // The library rejects without a reason when the server exits; its log lines are on stderr above.
+  await server.start().catch((error: unknown) => {
+    throw new Error(`PostgreSQL exited during start${error ? ` (${String(error)})` : ''}; see its log above`);
+  });
   const url = `postgresql://postgres:${password}@${host}:${port}/postgres`;
   const client = new Client({ connectionString: url });
   await client.connect();
