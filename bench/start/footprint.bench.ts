@@ -4,7 +4,8 @@
  * Two starts on one fresh state dir: the first makes the databases, the second finds them.
  *
  *   npm run bench -- start                       (this checkout, label "after")
- *   node --import tsx bench/start/footprint.bench.ts --repo=/path/to/other/checkout --label=before
+ *   node --import tsx bench/start/footprint.bench.ts --repo=/path/to/other/checkout --label=before \
+ *     [--only=identity,quiz,evaluation,notification]
  *
  * Each label's figures are kept in bench/results/start-footprint.json beside the others', so a
  * checkout before a change and one after can be compared in one file. PSS (/proc/<pid>/smaps_rollup)
@@ -22,6 +23,8 @@ const { values } = parseArgs({
     repo: { type: 'string', default: resolve(__dirname, '..', '..') },
     label: { type: 'string', default: 'after' },
     runs: { type: 'string', default: '2' },
+    // to compare checkouts with different services: the same set on both
+    only: { type: 'string' },
   },
 });
 const repo = resolve(values.repo);
@@ -119,6 +122,7 @@ async function measure(stateDir: string, offset: number): Promise<Sample> {
       'packages/launcher/src/main.ts',
       `--port-offset=${offset}`,
       `--state-dir=${stateDir}`,
+      ...(values.only ? [`--only=${values.only}`] : []),
     ],
     { cwd: repo, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -201,6 +205,7 @@ async function main() {
       [values.label]: {
         measuredAt: new Date().toISOString(),
         commit: readHead(repo),
+        only: values.only ?? 'all services',
         machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverage1m: loadavg()[0] },
         samples,
       },

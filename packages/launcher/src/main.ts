@@ -18,7 +18,7 @@ const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N]
   --port-offset=N      add N to every port, to run beside another copy; a non-zero offset is an
                        instance of its own (offset<N>) unless --instance names one
   --instance=NAME      a-z 0-9 _: its own state dir (.quizmesh/instances/NAME) and, with
-                       --backends=local, databases quizmesh_<service>_NAME, vhost NAME, keys NAME*
+                       --backends=local, databases quizmesh_<service>_NAME, vhost NAME, keys NAME.* NAME:*
   --reset              (npm run reset) remove the instance's data: its embedded PostgreSQL data and,
                        with --backends=local, its databases, Redis keys and vhost
   --only=a,b           start only these services (plus the gateway)
