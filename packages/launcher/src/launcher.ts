@@ -265,12 +265,13 @@ export class Launcher {
           [],
         );
       }
-      const alive = pids.filter(isAlive);
-      if (alive.length === 0) return;
-      this.options.out(`Stopping what is left of a previous run (pids ${alive.join(', ')})…`);
-      for (const pid of alive) signalGroup(pid, 'SIGKILL');
+      // By group: a child that is gone may have left members behind (PostgreSQL under its wrapper).
+      const groups = pids.filter(groupAlive);
+      if (groups.length === 0) return;
+      this.options.out(`Stopping what is left of a previous run (process groups ${groups.join(', ')})…`);
+      for (const pid of groups) signalGroup(pid, 'SIGKILL');
       const deadline = Date.now() + REAP_WAIT_MS;
-      while (alive.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (groups.some(groupAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       this.reapedPreviousRun = true;
     } catch (err) {
       if (err instanceof LaunchError) throw err;
@@ -808,6 +809,16 @@ export class LaunchError extends Error {
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether any process is left in the process group led (or once led) by `pid`. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
     return true;
   } catch {
     return false;
