@@ -266,7 +266,7 @@ export class Launcher {
         );
       }
       // By group: a child that is gone may have left members behind (PostgreSQL under its wrapper).
-      const groups = pids.filter(groupAlive);
+      const groups = pids.filter((pid) => groupAlive(pid) && startedByALauncher(pid));
       if (groups.length === 0) return;
       this.options.out(`Stopping what is left of a previous run (process groups ${groups.join(', ')})…`);
       for (const pid of groups) signalGroup(pid, 'SIGKILL');
@@ -812,6 +812,19 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Whether `pid`, if it still runs, is one of ours (every child carries parent-watch.cjs on its
+ * command line), so a pid file left from before a reboot never kills a stranger that got the pid.
+ * A leader that is gone, or no /proc (macOS), leaves the pid file to decide.
+ */
+function startedByALauncher(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(PARENT_WATCH);
+  } catch {
+    return true;
   }
 }
 
