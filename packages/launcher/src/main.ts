@@ -1,17 +1,27 @@
 /**
- * npm start [-- --backends=embedded|local] [--port-offset=N] [--only=identity,quiz] [--replicas=quiz=2,evaluation=2]
- *           [--state-dir=.quizmesh] [--quizzes=DIR]
+ * npm start [-- --backends=embedded|local] [--port-offset=N] [--instance=NAME] [--only=identity,quiz]
+ *           [--replicas=quiz=2,evaluation=2] [--state-dir=.quizmesh] [--quizzes=DIR]
+ * npm run reset [-- --backends=embedded|local] [--port-offset=N] [--instance=NAME]
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureLocalIsolation, INSTANCE_NAME, instanceId, instanceStateDir, resetInstance } from './instance';
 import { Launcher, LaunchError, MAX_REPLICAS, parseReplicas, type Backends } from './launcher';
 import { ensureWebAppBuilt } from './web-app';
+import { discoverServices } from './services';
 
-const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N] [--only=svc,svc] [--replicas=svc=N,…]
-                    [--state-dir=DIR]
-  --backends=embedded  (default) PGlite per service, state in files, in-memory pub/sub: no external servers
+const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N] [--instance=NAME] [--only=svc,svc]
+                    [--replicas=svc=N,…] [--state-dir=DIR]
+       npm run reset -- [--backends=embedded|local] [--port-offset=N] [--instance=NAME]
+  --backends=embedded  (default) one embedded PostgreSQL cluster (a database per service), state kept
+                       in files, in-memory pub/sub: no external servers
   --backends=local     PostgreSQL, Redis and RabbitMQ on 127.0.0.1 (components/local)
-  --port-offset=N      add N to every port, to run beside another copy
+  --port-offset=N      add N to every port, to run beside another copy; a non-zero offset is an
+                       instance of its own (offset<N>) unless --instance names one
+  --instance=NAME      a-z 0-9 _: its own state dir (.quizmesh/instances/NAME) and, with
+                       --backends=local, databases quizmesh_<service>_NAME, vhost NAME, keys NAME.* NAME:*
+  --reset              (npm run reset) remove the instance's data: its embedded PostgreSQL data and,
+                       with --backends=local, its databases, Redis keys and vhost
   --only=a,b           start only these services (plus the gateway)
   --replicas=quiz=2    run N instances of a service (1..${MAX_REPLICAS}, not the gateway), each with its own
                        sidecar, behind one app id; needs --backends=local
@@ -25,6 +35,8 @@ async function main() {
       only: { type: 'string' },
       replicas: { type: 'string' },
       'state-dir': { type: 'string' },
+      instance: { type: 'string' },
+      reset: { type: 'boolean', default: false },
       'ready-timeout': { type: 'string', default: '120' },
       quizzes: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -45,21 +57,40 @@ async function main() {
     console.error(`--port-offset must be an integer 0..20000 and --ready-timeout a positive number\n${USAGE}`);
     process.exit(2);
   }
+  if (values.instance !== undefined && !INSTANCE_NAME.test(values.instance)) {
+    console.error(`--instance must be 1-30 of a-z 0-9 _ starting with a letter, got "${values.instance}"\n${USAGE}`);
+    process.exit(2);
+  }
   const replicas = values.replicas === undefined ? undefined : parseReplicas(values.replicas);
   if (values.replicas !== undefined && !replicas) {
     console.error(`--replicas must look like quiz=2,evaluation=2, got "${values.replicas}"\n${USAGE}`);
     process.exit(2);
   }
   const repoRoot = resolve(__dirname, '../../..');
+  const backends = values.backends as Backends;
+  const id = instanceId({ instance: values.instance, portOffset });
+  const stateDir = resolve(values['state-dir'] ?? instanceStateDir(resolve(repoRoot, '.quizmesh'), id));
+  if (values.reset) {
+    const lines = await resetInstance({
+      id,
+      stateDir,
+      services: discoverServices(repoRoot),
+      local: backends === 'local',
+    });
+    console.log(`Reset instance ${id ?? 'default'}${lines.length ? '' : ': nothing to remove'}`);
+    for (const line of lines) console.log(`  ${line}`);
+    return;
+  }
   const launcher = new Launcher({
     repoRoot,
-    backends: values.backends as Backends,
+    backends,
     portOffset,
-    stateDir: resolve(values['state-dir'] ?? resolve(repoRoot, '.quizmesh')),
+    stateDir,
     readyTimeoutMs: readySeconds * 1000,
     ...(values.only ? { only: values.only.split(',') } : {}),
     ...(replicas ? { replicas } : {}),
     ...(values.quizzes ? { serviceEnv: { operator: { QUIZ_DIR: resolve(values.quizzes) } } } : {}),
+    ...(backends === 'local' && id ? { isolation: await ensureLocalIsolation(id) } : {}),
     out: (line) => console.log(line),
   });
 
@@ -72,8 +103,11 @@ async function main() {
     console.log('Stopped.');
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  // Ctrl-C, `kill`, and a closed terminal (SIGHUP) all stop the whole tree. If this process dies
+  // anyway (SIGKILL), every child notices and stops itself (parent-watch.cjs).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
+  // A closed terminal makes writes fail (EIO/EPIPE): that must not kill us halfway through stopping.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
   try {
     // The gateway (always started) serves the app at /.
@@ -89,4 +123,7 @@ async function main() {
   }
 }
 
-void main();
+main().catch((err: unknown) => {
+  console.error(`\n✗ ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

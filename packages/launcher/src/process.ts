@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 
-const KEPT_LINES = 40;
+export const KEPT_LINES = 40;
 
 export interface ProcessSpec {
   name: string;

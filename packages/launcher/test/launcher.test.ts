@@ -59,11 +59,22 @@ describe('launcher', () => {
 
   it('reaps the children of a previous launcher that was SIGKILLed', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'quizmesh-reap-'));
-    const orphan = spawn('sleep', ['120'], { detached: true, stdio: 'ignore' });
+    // A child as the launcher starts them (parent-watch.cjs on its command line, not watching) …
+    const parentWatch = join(__dirname, '..', 'parent-watch.cjs');
+    const orphan = spawn(process.execPath, ['--require', parentWatch, '-e', 'setTimeout(() => {}, 120_000)'], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    // … and a stranger that got a pid from the file (after a reboot): left alone.
+    const stranger = spawn('sleep', ['120'], { detached: true, stdio: 'ignore' });
+    stranger.unref();
     orphan.unref();
     const orphanPid = orphan.pid ?? -1;
     // A launcher pid that no longer exists, with one child still running.
-    writeFileSync(join(stateDir, 'launcher.pids.json'), JSON.stringify({ launcher: 2 ** 22 + 1, pids: [orphanPid] }));
+    writeFileSync(
+      join(stateDir, 'launcher.pids.json'),
+      JSON.stringify({ launcher: 2 ** 22 + 1, pids: [orphanPid, stranger.pid ?? -1] }),
+    );
     const launcher = new Launcher({
       repoRoot: join(__dirname, '..', '..', '..'),
       backends: 'embedded',
@@ -77,7 +88,9 @@ describe('launcher', () => {
       await launcher.start();
       await new Promise((r) => setTimeout(r, 100));
       expect(() => process.kill(orphanPid, 0)).toThrow();
+      expect(isAlive(stranger.pid ?? -1)).toBe(true);
     } finally {
+      stranger.kill('SIGKILL');
       await launcher.stop();
       rmSync(stateDir, { recursive: true, force: true });
     }

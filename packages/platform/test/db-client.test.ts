@@ -38,7 +38,7 @@ const backends: [string, () => Promise<Backend>][] = [
     },
   ],
   [
-    'embedded PGlite',
+    'embedded PostgreSQL',
     async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'qm-pglite-'));
       const server = await startEmbeddedProcess(dataDir);
@@ -53,7 +53,7 @@ const backends: [string, () => Promise<Backend>][] = [
   ],
 ];
 
-// Starting an embedded PGlite server and migrating it takes seconds idle, far more on a loaded
+// Starting an embedded PostgreSQL server and migrating it takes seconds idle, far more on a loaded
 // 2-core CI machine (each run initialises a database): hooks get CI-sized time.
 jest.setTimeout(180_000);
 
@@ -145,7 +145,7 @@ describe.each(backends)('Prisma client on %s', (_label, startBackend) => {
   });
 });
 
-describe('embedded PGlite server', () => {
+describe('embedded PostgreSQL server', () => {
   let dataDir: string;
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'qm-pglite-'));

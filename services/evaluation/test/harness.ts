@@ -1,6 +1,6 @@
 /**
  * Runs evaluation in-process for component tests, as in production minus the gateway: a real
- * database (PostgreSQL via createTestDatabase, or the embedded PGlite server in a child
+ * database (PostgreSQL via createTestDatabase, or the embedded PostgreSQL cluster in a child
  * process, as the launcher runs it) migrated with the platform's migration code, a leaderboard
  * store (real Redis under a unique key prefix, or the in-process board), the real local Dapr
  * sidecar (in-process, port 0) with in-memory pub/sub, a state store for the dead letters

@@ -1,6 +1,6 @@
 /**
  * Runs identity in-process for component tests, as in production minus the gateway: a real
- * database (PostgreSQL via createTestDatabase, or the embedded PGlite server) migrated with
+ * database (PostgreSQL via createTestDatabase, or the embedded PostgreSQL cluster) migrated with
  * the platform's migration code, the real local Dapr sidecar (in-process, port 0) with a local
  * file secret store holding launcher-generated keys, in-memory pub/sub and the
  * score.calculated Subscription, the outbox relay, and the app on a port-0 server.

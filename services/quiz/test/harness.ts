@@ -1,6 +1,6 @@
 /**
  * Runs quiz in-process for component tests, as in production minus the gateway: a real
- * database (PostgreSQL via createTestDatabase, or the embedded PGlite server) migrated with
+ * database (PostgreSQL via createTestDatabase, or the embedded PostgreSQL cluster) migrated with
  * the platform's migration code, the real local Dapr sidecar (in-process, port 0) with an
  * in-memory state store and pub/sub, quiz's production Subscriptions
  * (components/common/subscriptions-quiz.yaml), the outbox relay, and the app on a port-0 server.

