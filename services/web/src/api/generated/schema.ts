@@ -453,8 +453,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Republish every dead letter of identity, or of one topic (admin) */
+        /** Start republishing every open dead letter of identity, or of one topic, as a job (admin) */
         post: operations["identityReplayAllDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/dead-letters/identity/replay-jobs/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A replay-all job of identity (admin) */
+        get: operations["identityGetDeadLetterReplayJob"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -471,7 +488,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Discard one dead letter of identity (admin) */
+        /** Discard one dead letter of identity; it stays listed as resolved (admin) */
         delete: operations["identityDiscardDeadLetter"];
         options?: never;
         head?: never;
@@ -779,8 +796,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Republish every dead letter of quiz, or of one topic (admin) */
+        /** Start republishing every open dead letter of quiz, or of one topic, as a job (admin) */
         post: operations["quizReplayAllDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/dead-letters/quiz/replay-jobs/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A replay-all job of quiz (admin) */
+        get: operations["quizGetDeadLetterReplayJob"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -797,7 +831,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Discard one dead letter of quiz (admin) */
+        /** Discard one dead letter of quiz; it stays listed as resolved (admin) */
         delete: operations["quizDiscardDeadLetter"];
         options?: never;
         head?: never;
@@ -1097,8 +1131,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Republish every dead letter of evaluation, or of one topic (admin) */
+        /** Start republishing every open dead letter of evaluation, or of one topic, as a job (admin) */
         post: operations["evaluationReplayAllDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/dead-letters/evaluation/replay-jobs/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A replay-all job of evaluation (admin) */
+        get: operations["evaluationGetDeadLetterReplayJob"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1115,7 +1166,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Discard one dead letter of evaluation (admin) */
+        /** Discard one dead letter of evaluation; it stays listed as resolved (admin) */
         delete: operations["evaluationDiscardDeadLetter"];
         options?: never;
         head?: never;
@@ -1216,8 +1267,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Republish every dead letter of notification, or of one topic (admin) */
+        /** Start republishing every open dead letter of notification, or of one topic, as a job (admin) */
         post: operations["notificationReplayAllDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/dead-letters/notification/replay-jobs/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A replay-all job of notification (admin) */
+        get: operations["notificationGetDeadLetterReplayJob"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1234,7 +1302,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Discard one dead letter of notification (admin) */
+        /** Discard one dead letter of notification; it stays listed as resolved (admin) */
         delete: operations["notificationDiscardDeadLetter"];
         options?: never;
         head?: never;
@@ -1482,6 +1550,19 @@ export interface components {
             /** Format: date-time */
             lastSeenAt: string;
             deliveryCount: number;
+            /** @enum {string} */
+            status: "open" | "replaying" | "resolved";
+            resolution: ("replayed" | "discarded" | "reconciled") | null;
+            resolvedAt: string | null;
+            replayedAt: string | null;
+            history: {
+                /** Format: date-time */
+                at: string;
+                /** @enum {string} */
+                what: "failed" | "replayed" | "discarded" | "reconciled";
+                count?: number;
+                note?: string;
+            }[];
             event: {
                 [key: string]: unknown;
             };
@@ -1489,6 +1570,12 @@ export interface components {
         DeadLetterListQuery: {
             /** @enum {string} */
             topic?: "score.calculated";
+            /**
+             * @description open: still needs an admin (default); resolved: replayed, discarded or reconciled
+             * @default open
+             * @enum {string}
+             */
+            status: "open" | "resolved" | "all";
             /** @default 20 */
             limit: number;
             /** @description nextCursor of the previous page */
@@ -1500,10 +1587,26 @@ export interface components {
             eventId: string;
             topic: string;
             /**
-             * @description replayed: republished and removed; dead-lettered-again: the replay failed again before it could be removed, so it stays listed with a higher deliveryCount; already-gone: discarded or replayed by someone else meanwhile.
+             * @description replayed: republished and resolved (also the answer to a repeated request: it is not published again); dead-lettered-again: the replay failed again at once, so it stays open with a higher deliveryCount; already-gone: discarded or reconciled meanwhile.
              * @enum {string}
              */
             outcome: "replayed" | "dead-lettered-again" | "already-gone";
+        };
+        /** @description Replay-all runs as a job: one per app at a time, and one per Idempotency-Key, so a retried or concurrent start never replays twice. Poll its Location. */
+        DeadLetterReplayJob: {
+            id: string;
+            topic: string | null;
+            /**
+             * @description interrupted: its process stopped before the end (no progress for a while); start another, it continues with what is still open.
+             * @enum {string}
+             */
+            state: "running" | "succeeded" | "interrupted";
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            finishedAt: string | null;
+            progress: components["schemas"]["DeadLetterReplayAllResult"];
         };
         /** @description Oldest first, one at a time; failures do not stop the others. */
         DeadLetterReplayAllResult: {
@@ -1823,6 +1926,12 @@ export interface components {
         DeadLetterListQueryInput: {
             /** @enum {string} */
             topic?: "user.registered" | "score.calculated" | "attempt.failed";
+            /**
+             * @description open: still needs an admin (default); resolved: replayed, discarded or reconciled
+             * @default open
+             * @enum {string}
+             */
+            status: "open" | "resolved" | "all";
             /** @default 20 */
             limit: number;
             /** @description nextCursor of the previous page */
@@ -2708,6 +2817,8 @@ export interface operations {
         parameters: {
             query?: {
                 topic?: "score.calculated";
+                /** @description open: still needs an admin (default); resolved: replayed, discarded or reconciled */
+                status?: "open" | "resolved" | "all";
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
@@ -2779,20 +2890,50 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterReplayJob"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            503: components["responses"]["Problem503"];
+            504: components["responses"]["Problem504"];
+        };
+    };
+    identityGetDeadLetterReplayJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeadLetterReplayAllResult"];
+                    "application/json": components["schemas"]["DeadLetterReplayJob"];
                 };
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
-            413: components["responses"]["Problem413"];
-            415: components["responses"]["Problem415"];
+            404: components["responses"]["Problem404"];
             429: components["responses"]["Problem429"];
             503: components["responses"]["Problem503"];
             504: components["responses"]["Problem504"];
@@ -3363,6 +3504,8 @@ export interface operations {
         parameters: {
             query?: {
                 topic?: "score.calculated" | "leaderboard.updated" | "quiz.completed";
+                /** @description open: still needs an admin (default); resolved: replayed, discarded or reconciled */
+                status?: "open" | "resolved" | "all";
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
@@ -3434,20 +3577,50 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterReplayJob"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            503: components["responses"]["Problem503"];
+            504: components["responses"]["Problem504"];
+        };
+    };
+    quizGetDeadLetterReplayJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeadLetterReplayAllResult"];
+                    "application/json": components["schemas"]["DeadLetterReplayJob"];
                 };
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
-            413: components["responses"]["Problem413"];
-            415: components["responses"]["Problem415"];
+            404: components["responses"]["Problem404"];
             429: components["responses"]["Problem429"];
             503: components["responses"]["Problem503"];
             504: components["responses"]["Problem504"];
@@ -3891,6 +4064,8 @@ export interface operations {
         parameters: {
             query?: {
                 topic?: "quiz.published" | "user.registered" | "quiz.completed" | "user.renamed";
+                /** @description open: still needs an admin (default); resolved: replayed, discarded or reconciled */
+                status?: "open" | "resolved" | "all";
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
@@ -3962,20 +4137,50 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterReplayJob"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            503: components["responses"]["Problem503"];
+            504: components["responses"]["Problem504"];
+        };
+    };
+    evaluationGetDeadLetterReplayJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeadLetterReplayAllResult"];
+                    "application/json": components["schemas"]["DeadLetterReplayJob"];
                 };
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
-            413: components["responses"]["Problem413"];
-            415: components["responses"]["Problem415"];
+            404: components["responses"]["Problem404"];
             429: components["responses"]["Problem429"];
             503: components["responses"]["Problem503"];
             504: components["responses"]["Problem504"];
@@ -4093,6 +4298,8 @@ export interface operations {
         parameters: {
             query?: {
                 topic?: "user.registered" | "score.calculated" | "attempt.failed";
+                /** @description open: still needs an admin (default); resolved: replayed, discarded or reconciled */
+                status?: "open" | "resolved" | "all";
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
@@ -4164,20 +4371,50 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterReplayJob"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            503: components["responses"]["Problem503"];
+            504: components["responses"]["Problem504"];
+        };
+    };
+    notificationGetDeadLetterReplayJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeadLetterReplayAllResult"];
+                    "application/json": components["schemas"]["DeadLetterReplayJob"];
                 };
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
-            413: components["responses"]["Problem413"];
-            415: components["responses"]["Problem415"];
+            404: components["responses"]["Problem404"];
             429: components["responses"]["Problem429"];
             503: components["responses"]["Problem503"];
             504: components["responses"]["Problem504"];
