@@ -651,7 +651,24 @@ export function evaluationApiSuite(backend: Backend): void {
       expect(await evaluation.prisma.processedEvent.count({ where: { consumer: SCORING_CONSUMER, eventId } })).toBe(1);
       const after = await api().get('/api/v1/admin/dead-letters').query({ topic: 'quiz.completed' }).set(admin);
       expect(deadLetterListSchema.parse(after.body).items.map((d) => d.id)).not.toContain(listed.id);
-      expectProblem(await api().post(`/api/v1/admin/dead-letters/${listed.id}/replay`).set(admin), 404);
+      // A retried replay answers as the first did and runs nothing again (decision 0780): the dead
+      // letter is kept as resolved, with one replay in its history.
+      const again = await api().post(`/api/v1/admin/dead-letters/${listed.id}/replay`).set(admin);
+      expect(again.status).toBe(200);
+      expect(deadLetterReplayResultSchema.parse(again.body)).toEqual(deadLetterReplayResultSchema.parse(replay.body));
+      const resolved = deadLetterListSchema
+        .parse(
+          (
+            await api()
+              .get('/api/v1/admin/dead-letters')
+              .query({ topic: 'quiz.completed', status: 'resolved' })
+              .set(admin)
+          ).body,
+        )
+        .items.find((d) => d.id === listed.id);
+      expect(resolved).toMatchObject({ status: 'resolved', resolution: 'replayed' });
+      expect(resolved?.history.filter((h) => h.what === 'replayed')).toHaveLength(1);
+      expect(await evaluation.prisma.processedEvent.count({ where: { consumer: SCORING_CONSUMER, eventId } })).toBe(1);
     });
   });
 }
