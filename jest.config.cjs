@@ -17,7 +17,9 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose)/)'],
   roots: ['<rootDir>/packages', '<rootDir>/services'],
   testMatch: ['**/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // `*.exclusive.test.ts` stop a backend every test shares (RabbitMQ's app): they run alone, after
+  // this run (jest.exclusive.config.cjs), so they never pull the broker from under other suites.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.exclusive\\.test\\.ts$'],
   moduleFileExtensions: ['ts', 'js', 'cjs', 'mjs', 'json'],
   testTimeout: 60_000,
   // Integration suites start real processes and databases: keep the machine's two cores usable.

@@ -1,5 +1,5 @@
 /**
- * Child process for pubsub-durability.test.ts: a subscriber app plus its pub/sub runtime
+ * Child process for pubsub-durability.exclusive.test.ts: a subscriber app plus its pub/sub runtime
  * (one "pod"), killed with SIGKILL by the test. Appends each delivered event id to
  * DURABILITY_OUT before answering SUCCESS, so an id in the file was delivered at least once.
  */
