@@ -273,6 +273,27 @@ async function httpStatus(url: string): Promise<number | string> {
 
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
 
+/**
+ * The gateway image must carry the built web app (services/web): `/` answers its index.html
+ * under the strict CSP, and the hashed script that page loads is served too.
+ */
+export async function checkWebApp(baseUrl: string): Promise<NonNullable<ServiceResult['webApp']>> {
+  const index = await fetch(`${baseUrl}/`, { signal: AbortSignal.timeout(5_000) });
+  const html = await index.text();
+  const type = index.headers.get('content-type') ?? '';
+  const csp = index.headers.get('content-security-policy') ?? '';
+  const script = /<script[^>]+src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  if (index.status !== 200 || !type.startsWith('text/html') || !csp.includes("script-src 'self'") || !script) {
+    throw new Error(
+      `the gateway image does not serve the web app: GET / → ${index.status} ${type}, ` +
+        `CSP "${csp}", script ${script ?? 'not found in the page'}`,
+    );
+  }
+  const scriptStatus = await httpStatus(`${baseUrl}${script}`);
+  if (scriptStatus !== 200) throw new Error(`the gateway image does not serve ${script}: ${scriptStatus}`);
+  return { indexStatus: index.status, script, scriptStatus };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The check
 
@@ -304,6 +325,8 @@ export interface ServiceResult {
   liveness?: { path: string; status: number | string };
   readiness?: { path: string; status: number | string };
   secondsToReady?: number;
+  /** the gateway only: the web app it carries answered at `/` and its script asset */
+  webApp?: { indexStatus: number | string; script: string; scriptStatus: number | string };
   ok: boolean;
   error?: string;
 }
@@ -764,6 +787,7 @@ async function checkService(check: ServiceCheck): Promise<void> {
       );
     }
     result.secondsToReady = (performance.now() - started) / 1000;
+    if (service === 'gateway') result.webApp = await checkWebApp(`http://127.0.0.1:${port}`);
     out(
       `service: ${service}: ${image} as 1000:1000 on :${port}: ${liveness} → ${live}, ${readiness} → ${ready} ` +
         `after ${result.secondsToReady.toFixed(1)} s`,

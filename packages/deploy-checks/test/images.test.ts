@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { renderChart, REPO_ROOT } from '../src/helm';
 import type { KubeObject } from '../src/objects';
 import {
   bundledNpmVersion,
+  checkWebApp,
   containerEnv,
   dockerfileBaseImage,
   mapClusterHosts,
@@ -67,5 +70,53 @@ describe('images:check helpers', () => {
   it('reads the rendered probe paths', () => {
     expect(probePath(app('identity'), 'livenessProbe')).toBe('/healthz');
     expect(probePath(app('identity'), 'readinessProbe')).toBe('/readyz');
+  });
+});
+
+describe('images:check: the gateway image serves the web app', () => {
+  const page = '<!doctype html><script type="module" crossorigin src="/assets/index-Ab12.js"></script>';
+  async function serve(routes: Record<string, { type: string; body: string; csp?: string }>): Promise<Server> {
+    const server = createServer((req, res) => {
+      const route = routes[req.url ?? ''];
+      if (!route) return void res.writeHead(404).end();
+      res.writeHead(200, {
+        'content-type': route.type,
+        ...(route.csp ? { 'content-security-policy': route.csp } : {}),
+      });
+      res.end(route.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return server;
+  }
+  const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const csp = "default-src 'self'; script-src 'self'";
+
+  it('accepts the page under the strict CSP and its script', async () => {
+    const server = await serve({
+      '/': { type: 'text/html; charset=utf-8', body: page, csp },
+      '/assets/index-Ab12.js': { type: 'text/javascript', body: 'export {}' },
+    });
+    try {
+      await expect(checkWebApp(url(server))).resolves.toEqual({
+        indexStatus: 200,
+        script: '/assets/index-Ab12.js',
+        scriptStatus: 200,
+      });
+    } finally {
+      server.close();
+    }
+  });
+
+  it.each([
+    ['no app at /', {}],
+    ['a page without the CSP', { '/': { type: 'text/html', body: page } }],
+    ['a page whose script is missing', { '/': { type: 'text/html', body: page, csp } }],
+  ])('refuses %s', async (_what, routes) => {
+    const server = await serve(routes);
+    try {
+      await expect(checkWebApp(url(server))).rejects.toThrow(/does not serve/);
+    } finally {
+      server.close();
+    }
   });
 });
