@@ -7,7 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { AppError, type CallerUser } from '@quizmesh/platform';
 import { enqueue, type EnqueueOptions } from '@quizmesh/platform/outbox';
 import { quizPublished } from '@quizmesh/contracts/events';
-import type { AuthorQuestion, CreateQuizRequest, QuestionInput, UpdateQuizRequest } from '@quizmesh/contracts/quiz-api';
+import {
+  quizHeaderOf,
+  type AuthorQuestion,
+  type CreateQuizRequest,
+  type QuestionInput,
+  type UpdateQuizRequest,
+} from '@quizmesh/contracts/quiz-api';
 import { databaseNow, lockQuiz, type PrismaClient, type Quiz, type QuizVersion, type Tx } from './db';
 import { storedQuestions } from './views';
 
@@ -85,11 +91,7 @@ function withIds(questions: QuestionInput[]): AuthorQuestion[] {
 function versionData(content: QuizContent) {
   const questions = withIds(content.questions);
   return {
-    title: content.title,
-    description: content.description,
-    tags: content.tags,
-    difficulty: content.difficulty,
-    timeLimitSeconds: content.timeLimitSeconds,
+    ...quizHeaderOf(content),
     questions,
     questionCount: questions.length,
     maxScore: questions.reduce((sum, q) => sum + q.points, 0),
