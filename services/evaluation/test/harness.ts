@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Role } from '@quizmesh/platform';
 import {
   backendUrls,
+  countRows,
   gatewayHeaders,
   redisKeyPrefix,
   startHarness,
@@ -32,7 +33,6 @@ import { createEvaluation } from '../src/evaluation';
 import type { LeaderboardStore } from '../src/leaderboard';
 import { deleteKeys } from './redis-cleanup';
 
-export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
 const SUBSCRIPTIONS_FILE = join(__dirname, '..', '..', '..', 'components', 'common', 'subscriptions-evaluation.yaml');
 export type Backend = 'postgres+redis' | 'embedded';
 
@@ -86,7 +86,7 @@ export async function startEvaluation(options: {
   return startHarness('evaluation', async (harness) => {
     const db = await harness.database(options.backend === 'postgres+redis' ? 'postgres' : 'embedded', {
       prefix: 'qm_evaluation',
-      schemaPath,
+      schemaPath: join(__dirname, '..', 'prisma', 'schema.prisma'),
     });
     // Leaderboards in Redis under this run's own key prefix (deleted at the end), or in process.
     const boardsEnv: Record<string, string> = {};
@@ -278,14 +278,13 @@ export interface RowCounts {
   processed: number;
 }
 
-export async function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
-  const [answerKeys, results, players, boardEntries, outbox, processed] = await Promise.all([
-    prisma.answerKey.count(),
-    prisma.result.count(),
-    prisma.player.count(),
-    prisma.boardEntry.count(),
-    prisma.outboxEvent.count(),
-    prisma.processedEvent.count(),
-  ]);
-  return { answerKeys, results, players, boardEntries, outbox, processed };
+export function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
+  return countRows({
+    answerKeys: prisma.answerKey,
+    results: prisma.result,
+    players: prisma.player,
+    boardEntries: prisma.boardEntry,
+    outbox: prisma.outboxEvent,
+    processed: prisma.processedEvent,
+  });
 }

@@ -14,6 +14,7 @@ import { createPublicKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { ServiceRuntime } from '@quizmesh/platform';
 import {
+  countRows,
   gatewayHeaders,
   startHarness,
   type HarnessContext,
@@ -29,9 +30,6 @@ import { accessTokenClaimsSchema, jwksSchema, type AccessTokenClaims } from '@qu
 import { identityConfigSchema, type IdentityConfig } from '../src/config';
 import type { PrismaClient } from '../src/db';
 import { createIdentity } from '../src/identity';
-
-export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
-export type Backend = TestBackend;
 
 export interface CapturedEvent {
   topic: string;
@@ -100,14 +98,17 @@ spec:
 
 export async function startIdentity(
   options: {
-    backend?: Backend;
+    backend?: TestBackend;
     env?: Record<string, string>;
     /** 'missing': the secret store has no signing keys (a misconfigured deployment) */
     signingKeys?: 'generated' | 'missing';
   } = {},
 ): Promise<IdentityUnderTest> {
   return startHarness('identity', async (harness) => {
-    const db = await harness.database(options.backend ?? 'postgres', { prefix: 'qm_identity', schemaPath });
+    const db = await harness.database(options.backend ?? 'postgres', {
+      prefix: 'qm_identity',
+      schemaPath: join(__dirname, '..', 'prisma', 'schema.prisma'),
+    });
 
     const secretsFile = ensureLocalSecrets(harness.dir);
     if (options.signingKeys === 'missing') writeFileSync(secretsFile, JSON.stringify({ 'some-other-secret': 'x' }));
@@ -191,14 +192,13 @@ export interface RowCounts {
   processed: number;
 }
 
-export async function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
-  const [users, refreshTokens, outbox, processed] = await Promise.all([
-    prisma.user.count(),
-    prisma.refreshToken.count(),
-    prisma.outboxEvent.count(),
-    prisma.processedEvent.count(),
-  ]);
-  return { users, refreshTokens, outbox, processed };
+export function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
+  return countRows({
+    users: prisma.user,
+    refreshTokens: prisma.refreshToken,
+    outbox: prisma.outboxEvent,
+    processed: prisma.processedEvent,
+  });
 }
 
 let counter = 0;

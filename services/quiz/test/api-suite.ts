@@ -23,13 +23,13 @@ import {
   type AuthorQuiz,
 } from '@quizmesh/contracts/quiz-api';
 import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
-import { eventually, expectProblem } from '@quizmesh/platform/testing';
+import { eventually, expectProblem, type TestBackend } from '@quizmesh/platform/testing';
 import { cacheKey, QuizCache } from '../src/cache';
 import { COMPENSATION_REASON } from '../src/consumers';
 import { mountQuizRoutes } from '../src/routes';
-import { as, handledDeliveries, newUser, quizBody, startQuiz, type Backend, type QuizUnderTest } from './harness';
+import { as, handledDeliveries, newUser, quizBody, startQuiz, type QuizUnderTest } from './harness';
 
-export function quizApiSuite(backend: Backend): void {
+export function quizApiSuite(backend: TestBackend): void {
   let quiz: QuizUnderTest;
   const author = newUser('player', 'author');
   const otherAuthor = newUser('author');

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Role, ServiceRuntime } from '@quizmesh/platform';
 import {
+  countRows,
   gatewayHeaders,
   publishCloudEvent,
   startHarness,
@@ -28,9 +29,7 @@ import type { PrismaClient } from '../src/db';
 import { createQuiz } from '../src/quiz';
 import type { QuizDeps } from '../src/routes';
 
-export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
 const REPO_ROOT = join(__dirname, '..', '..', '..');
-export type Backend = TestBackend;
 
 export interface CapturedEvent {
   topic: string;
@@ -80,10 +79,13 @@ function resources(harness: HarnessContext): string {
 }
 
 export async function startQuiz(
-  options: { backend?: Backend; env?: Record<string, string> } = {},
+  options: { backend?: TestBackend; env?: Record<string, string> } = {},
 ): Promise<QuizUnderTest> {
   return startHarness('quiz', async (harness) => {
-    const db = await harness.database(options.backend ?? 'postgres', { prefix: 'qm_quiz', schemaPath });
+    const db = await harness.database(options.backend ?? 'postgres', {
+      prefix: 'qm_quiz',
+      schemaPath: join(__dirname, '..', 'prisma', 'schema.prisma'),
+    });
 
     const published: CapturedEvent[] = [];
     const failScoringOf = new Set<string>();
@@ -140,16 +142,15 @@ export function newUser(...roles: Role[]): { id: string; roles: Role[] } {
 }
 
 /** Row counts of every quiz table: "nothing half-written" checks compare these. */
-export async function rowCounts(prisma: PrismaClient) {
-  const [quizzes, versions, attempts, transitions, outbox, processed] = await Promise.all([
-    prisma.quiz.count(),
-    prisma.quizVersion.count(),
-    prisma.attempt.count(),
-    prisma.attemptTransition.count(),
-    prisma.outboxEvent.count(),
-    prisma.processedEvent.count(),
-  ]);
-  return { quizzes, versions, attempts, transitions, outbox, processed };
+export function rowCounts(prisma: PrismaClient) {
+  return countRows({
+    quizzes: prisma.quiz,
+    versions: prisma.quizVersion,
+    attempts: prisma.attempt,
+    transitions: prisma.attemptTransition,
+    outbox: prisma.outboxEvent,
+    processed: prisma.processedEvent,
+  });
 }
 
 /** How many deliveries of `topic` quiz has finished handling (its request log lines for /events/<topic>). */

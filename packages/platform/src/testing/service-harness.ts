@@ -380,3 +380,12 @@ export function resourcesFolder(dir: string): ResourcesFolder {
       write(file, specs.map((spec) => subscriptionYaml(spec, scope)).join('---\n')),
   };
 }
+
+/** Row counts of the given tables (Prisma delegates): "nothing half-written" checks compare these. */
+export async function countRows<Table extends string>(
+  tables: Record<Table, { count(): Promise<number> }>,
+): Promise<Record<Table, number>> {
+  const entries = Object.entries(tables) as Array<[Table, { count(): Promise<number> }]>;
+  const counts = await Promise.all(entries.map(([, delegate]) => delegate.count()));
+  return Object.fromEntries(entries.map(([table], i) => [table, counts[i]])) as Record<Table, number>;
+}
