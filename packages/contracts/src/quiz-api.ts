@@ -133,6 +133,26 @@ const quizFields = {
   questions: questionsInputSchema,
 };
 
+/** What a quiz says about itself above its questions. */
+export interface QuizHeader<Difficulty = string> {
+  title: string;
+  description: string;
+  tags: string[];
+  difficulty: Difficulty;
+  timeLimitSeconds: number;
+}
+
+/** Just the header of a quiz's content, a version row or a resource spec (nothing else copied). */
+export function quizHeaderOf<D>(quiz: QuizHeader<D>): QuizHeader<D> {
+  return {
+    title: quiz.title,
+    description: quiz.description,
+    tags: quiz.tags,
+    difficulty: quiz.difficulty,
+    timeLimitSeconds: quiz.timeLimitSeconds,
+  };
+}
+
 export const createQuizRequestSchema = z
   .strictObject({
     ...quizFields,

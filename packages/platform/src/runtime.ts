@@ -5,7 +5,8 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { DestinationStream, Logger } from 'pino';
-import type { BaseConfig } from './config';
+import type { z } from 'zod';
+import { loadConfigOrExit, type BaseConfig } from './config';
 import { trustGatewayUser } from './caller';
 import { Dapr } from './dapr';
 import { createHttpApp, listen, type HttpAppOptions, type ReadinessCheck } from './http';
@@ -111,4 +112,28 @@ export class ServiceRuntime {
     this.shutdown.handleSignals();
     return this;
   }
+}
+
+/**
+ * A service's entry point (src/main.ts): its config (or exit with the variables named), the
+ * runtime with signal handling, the app its composition root builds, listening; a start that
+ * fails exits 1.
+ */
+export function runService<T extends z.ZodType<BaseConfig>>(options: {
+  service: string;
+  schema: T;
+  telemetry?: Telemetry;
+  create: (runtime: ServiceRuntime, config: z.infer<T>) => { app: Express } | Promise<{ app: Express }>;
+}): void {
+  const { service, schema, telemetry, create } = options;
+  const start = async () => {
+    const config = loadConfigOrExit(service, schema);
+    const runtime = new ServiceRuntime({ service, config, telemetry }).handleSignals();
+    const { app } = await create(runtime, config);
+    await runtime.listen(app);
+  };
+  start().catch((err: unknown) => {
+    console.error(`${service}: failed to start:`, err);
+    process.exit(1);
+  });
 }

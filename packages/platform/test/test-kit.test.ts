@@ -2,10 +2,18 @@
  * The shared test kit (@quizmesh/platform/testing): waiting, problem+json checks and hostile
  * bodies, as every service's tests use them. Needs no backing service.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import {
   badJsonBodyCases,
+  badParamCases,
+  countRows,
   eventually,
   expectProblem,
+  FORGED_CURSORS,
+  gatewayHeaders,
+  startHarness,
   missing,
   parseQueueList,
   SseParser,
@@ -167,5 +175,131 @@ describe('SseParser', () => {
       { event: 'ready', id: undefined, data: '{}', comments: [], retry: undefined },
       { event: 'score', id: '7', data: 'a\nb', comments: [], retry: undefined },
     ]);
+  });
+});
+
+describe('badParamCases', () => {
+  it('puts each value into each route, in that order, each answered 400 naming the field', () => {
+    const cases = badParamCases<'author'>(['x', 'y'], 'params.id', [
+      { name: 'GET quiz', method: 'get', path: '/q/:value' },
+      { name: 'PATCH quiz', method: 'patch', path: '/q/:value/edit', as: 'author', body: { title: 't' } },
+    ]);
+    expect(cases).toEqual([
+      { name: 'GET quiz x', method: 'get', path: '/q/x', status: 400, field: 'params.id' },
+      {
+        name: 'PATCH quiz x',
+        method: 'patch',
+        path: '/q/x/edit',
+        as: 'author',
+        body: { title: 't' },
+        status: 400,
+        field: 'params.id',
+      },
+      { name: 'GET quiz y', method: 'get', path: '/q/y', status: 400, field: 'params.id' },
+      {
+        name: 'PATCH quiz y',
+        method: 'patch',
+        path: '/q/y/edit',
+        as: 'author',
+        body: { title: 't' },
+        status: 400,
+        field: 'params.id',
+      },
+    ]);
+  });
+
+  it('forges cursors of the cursor format (timestamp|uuid) that PostgreSQL cannot take', () => {
+    const decoded = FORGED_CURSORS.map((cursor) => Buffer.from(cursor, 'base64url').toString('utf8'));
+    expect(decoded).toEqual([
+      '-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000',
+      '0000-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000',
+      `2026-11-18T08:00:00.000Z|${'-'.repeat(36)}`,
+    ]);
+  });
+});
+
+describe('countRows', () => {
+  it('counts every table it is given, by its name', async () => {
+    const table = (n: number) => ({ count: () => Promise.resolve(n) });
+    await expect(countRows({ users: table(2), outbox: table(0) })).resolves.toEqual({ users: 2, outbox: 0 });
+  });
+});
+
+describe('gatewayHeaders', () => {
+  it('forwards the user as the gateway does', () => {
+    expect(gatewayHeaders('u1', ['player', 'admin'])).toEqual({
+      'dapr-caller-app-id': 'gateway',
+      'x-quizmesh-user-id': 'u1',
+      'x-quizmesh-user-roles': 'player,admin',
+    });
+  });
+});
+
+describe('startHarness', () => {
+  it('closes what a failed start opened, last first, and removes its folder', async () => {
+    const closed: string[] = [];
+    let folder = '';
+    await expect(
+      startHarness('kit', async (harness) => {
+        folder = harness.dir;
+        harness.cleanups.push(() => void closed.push('first'));
+        harness.cleanups.push(() => void closed.push('second'));
+        await Promise.resolve();
+        throw new Error('the service did not start');
+      }),
+    ).rejects.toThrow('the service did not start');
+    expect(closed).toEqual(['second', 'first']);
+    expect(existsSync(folder)).toBe(false);
+  });
+
+  it('writes the sidecar resources as Dapr reads them', async () => {
+    const harness = await startHarness('kit', async (context) => {
+      const folder = context.resources();
+      folder.inMemoryPubsub();
+      folder.stateStore('qm_kit');
+      folder.subscriptions('subs.yaml', 'quiz', [
+        { name: 'a', topic: 'quiz.completed', route: '/events/a', deadLetterTopic: 'quiz.completed.deadletter' },
+        { name: 'b', topic: 'attempt.failed', route: '/events/b' },
+      ]);
+      await Promise.resolve();
+      return { folder };
+    });
+    try {
+      const read = (file: string) => parseAllDocuments(readFileSync(join(harness.folder.path, file), 'utf8'));
+      expect(read('pubsub.yaml').map((d) => d.toJS())).toEqual([
+        {
+          apiVersion: 'dapr.io/v1alpha1',
+          kind: 'Component',
+          metadata: { name: 'pubsub' },
+          spec: { type: 'pubsub.in-memory', version: 'v1', metadata: [] },
+        },
+      ]);
+      expect(read('statestore.yaml')[0]?.toJS()).toMatchObject({
+        spec: { type: 'state.redis', metadata: expect.arrayContaining([{ name: 'keyPrefix', value: 'qm_kit' }]) },
+      });
+      expect(read('subs.yaml').map((d) => d.toJS())).toEqual([
+        {
+          apiVersion: 'dapr.io/v2alpha1',
+          kind: 'Subscription',
+          metadata: { name: 'a' },
+          spec: {
+            pubsubname: 'pubsub',
+            topic: 'quiz.completed',
+            routes: { default: '/events/a' },
+            deadLetterTopic: 'quiz.completed.deadletter',
+          },
+          scopes: ['quiz'],
+        },
+        {
+          apiVersion: 'dapr.io/v2alpha1',
+          kind: 'Subscription',
+          metadata: { name: 'b' },
+          spec: { pubsubname: 'pubsub', topic: 'attempt.failed', routes: { default: '/events/b' } },
+          scopes: ['quiz'],
+        },
+      ]);
+    } finally {
+      await harness.stop();
+    }
   });
 });

@@ -176,20 +176,24 @@ export async function scoreCompletedAttempt(
 
     const scored = scoreAttempt(keyedQuestionsSchema.parse(key.questions), event);
     const calculatedAt = new Date();
+    // What the result row and score.calculated both say about the attempt.
+    const scoredAttempt = {
+      attemptId,
+      quizId,
+      quizVersion: event.quizVersion,
+      userId,
+      score: scored.score,
+      maxScore: scored.maxScore,
+      correctCount: scored.correctCount,
+      questionCount: scored.questionCount,
+      late: scored.late,
+    };
     // The attempt id is the primary key: another event for the same attempt (quiz re-sent it
     // under a new id) inserts nothing, and this delivery publishes nothing.
     const { count } = await tx.result.createMany({
       data: [
         {
-          attemptId,
-          quizId,
-          quizVersion: event.quizVersion,
-          userId,
-          score: scored.score,
-          maxScore: scored.maxScore,
-          correctCount: scored.correctCount,
-          questionCount: scored.questionCount,
-          late: scored.late,
+          ...scoredAttempt,
           breakdown: JSON.parse(JSON.stringify(scored.breakdown)) as object,
           startedAt: new Date(event.startedAt),
           finishedAt,
@@ -205,17 +209,9 @@ export async function scoreCompletedAttempt(
       scoreCalculated,
       {
         schemaVersion: 1,
-        attemptId,
-        quizId,
-        quizVersion: event.quizVersion,
-        userId,
-        score: scored.score,
-        maxScore: scored.maxScore,
-        correctCount: scored.correctCount,
-        questionCount: scored.questionCount,
+        ...scoredAttempt,
         finishedAt: finishedAt.toISOString(),
         calculatedAt: calculatedAt.toISOString(),
-        late: scored.late,
         quizTitle: key.title,
         questions: scored.breakdown.map((q) => ({
           questionId: q.questionId,

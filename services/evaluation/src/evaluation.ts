@@ -42,12 +42,7 @@ export async function createEvaluation(
     const entries = await rebuildBoards(prisma, store);
     runtime.logger.info({ entries, store: store.kind }, 'leaderboards rebuilt from the database');
   }
-  const relay = startServiceOutboxRelay(runtime, {
-    prisma,
-    pubsub: config.PUBSUB_NAME,
-    intervalMs: config.OUTBOX_POLL_MS,
-    ...overrides.relay,
-  });
+  const relay = startServiceOutboxRelay(runtime, prisma, config, overrides.relay);
   const app = createEvaluationApp(runtime, config, { prisma, store, relay, logger: runtime.logger });
   return { app, prisma, store, relay };
 }

@@ -1,22 +1,10 @@
 /** Results and statistics of a player, read from the Result table. */
 import type { PlayerStatistics, Result, ResultList } from '@quizmesh/contracts/evaluation-api';
 import { decodeCursor, encodeCursor } from '@quizmesh/platform';
-import type { PrismaClient } from './db';
+import type { Prisma, PrismaClient } from './db';
 
-interface ResultRow {
-  attemptId: string;
-  quizId: string;
-  quizVersion: number;
-  userId: string;
-  score: number;
-  maxScore: number;
-  correctCount: number;
-  questionCount: number;
-  late: boolean;
-  startedAt: Date;
-  finishedAt: Date;
-  calculatedAt: Date;
-}
+/** A Result row as read (its breakdown is only for the review). */
+type ResultRow = Omit<Prisma.ResultModel, 'breakdown'>;
 
 const percentOf = (score: number, maxScore: number) => Math.round((score / maxScore) * 10_000) / 100;
 const round2 = (value: number) => Math.round(value * 100) / 100;
@@ -74,16 +62,9 @@ export class Results {
   }
 
   async statistics(userId: string): Promise<PlayerStatistics> {
+    // The statistics as the database aggregates them, before rounding.
     const [row] = await this.prisma.$queryRawUnsafe<
-      Array<{
-        attempts: number;
-        bestScore: number | null;
-        bestPercent: number | null;
-        averageScore: number | null;
-        averagePercent: number | null;
-        lateAttempts: number;
-        lastPlayedAt: Date | null;
-      }>
+      Array<Omit<PlayerStatistics, 'userId' | 'lastPlayedAt'> & { lastPlayedAt: Date | null }>
     >(
       `SELECT count(*)::int AS "attempts",
               max("score") AS "bestScore",

@@ -25,10 +25,14 @@ import {
   startEvaluation,
   type Backend,
   type EvaluationUnderTest,
+  type QuizFixture,
 } from './harness';
 
 export function evaluationApiSuite(backend: Backend): void {
   let evaluation: EvaluationUnderTest;
+  /** delivers quiz.completed for an attempt at `quiz` (all correct unless `answers` say otherwise) */
+  const completeAttempt = (quiz: QuizFixture, attempt: Parameters<typeof makeAttempt>[1]) =>
+    evaluation.deliver('quiz.completed', makeAttempt(quiz, attempt));
 
   beforeAll(async () => {
     evaluation = await startEvaluation({ backend });
@@ -200,18 +204,9 @@ export function evaluationApiSuite(backend: Backend): void {
         questionId: q.questionId,
         optionIds: q.questionId === quiz.questions[0]?.questionId ? q.correctOptionIds : [],
       }));
-      await evaluation.deliver(
-        'quiz.completed',
-        makeAttempt(quiz, { userId: first, submittedAt: '2026-11-18T12:00:31.000Z' }),
-      );
-      await evaluation.deliver(
-        'quiz.completed',
-        makeAttempt(quiz, { userId: third, submittedAt: '2026-11-18T11:00:00.000Z', answers: wrong }),
-      );
-      await evaluation.deliver(
-        'quiz.completed',
-        makeAttempt(quiz, { userId: second, submittedAt: '2026-11-18T12:00:30.000Z' }),
-      );
+      await completeAttempt(quiz, { userId: first, submittedAt: '2026-11-18T12:00:31.000Z' });
+      await completeAttempt(quiz, { userId: third, submittedAt: '2026-11-18T11:00:00.000Z', answers: wrong });
+      await completeAttempt(quiz, { userId: second, submittedAt: '2026-11-18T12:00:30.000Z' });
 
       const res = await api().get(`/api/v1/leaderboards/quiz/${quiz.quizId}`).set(asUser(first));
       expect(res.status).toBe(200);
@@ -269,27 +264,15 @@ export function evaluationApiSuite(backend: Backend): void {
         questionId: q.questionId,
         optionIds: i === 0 ? [] : q.correctOptionIds,
       }));
-      await evaluation.deliver(
-        'quiz.completed',
-        makeAttempt(quiz, { userId: rival, submittedAt: '2026-11-18T10:00:00.000Z', answers: half }),
-      );
-      await evaluation.deliver(
-        'quiz.completed',
-        makeAttempt(quiz, { userId: player, submittedAt: '2026-11-18T10:05:00.000Z', answers: [] }),
-      );
+      await completeAttempt(quiz, { userId: rival, submittedAt: '2026-11-18T10:00:00.000Z', answers: half });
+      await completeAttempt(quiz, { userId: player, submittedAt: '2026-11-18T10:05:00.000Z', answers: [] });
       const board = () => api().get(`/api/v1/leaderboards/quiz/${quiz.quizId}`).set(asUser(player));
       expect((await board()).body.entries.map((e: { userId: string; score: number }) => [e.userId, e.score])).toEqual([
         [rival, 3],
         [player, 0],
       ]);
-      await evaluation.deliver(
-        'quiz.completed',
-        makeAttempt(quiz, { userId: player, submittedAt: '2026-11-18T10:10:00.000Z' }),
-      );
-      await evaluation.deliver(
-        'quiz.completed',
-        makeAttempt(quiz, { userId: player, submittedAt: '2026-11-18T10:15:00.000Z', answers: half }),
-      );
+      await completeAttempt(quiz, { userId: player, submittedAt: '2026-11-18T10:10:00.000Z' });
+      await completeAttempt(quiz, { userId: player, submittedAt: '2026-11-18T10:15:00.000Z', answers: half });
       expect(
         (await board()).body.entries.map((e: { userId: string; score: number; finishedAt: string }) => [
           e.userId,

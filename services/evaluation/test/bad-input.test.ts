@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { FORGED_CURSORS, type BadRequestCase } from '@quizmesh/platform/testing';
 import {
   asUser,
   makeAttempt,
@@ -18,26 +19,10 @@ import {
   type RowCounts,
 } from './harness';
 
-interface BadCase {
-  name: string;
-  method: 'get' | 'post';
-  /** path with query string, already encoded where needed */
-  path: string;
-  body?: unknown;
-  raw?: { text: string; contentType: string };
-  status: number;
-  /** a field the problem's `errors` (or `detail`) must name */
-  field?: string;
-}
+type BadCase = BadRequestCase;
 
 const USER = randomUUID();
 const QUIZ = randomUUID();
-const FORGED_CURSORS = [
-  // Issue 11: each decoded to a value PostgreSQL refuses, which answered 500.
-  Buffer.from('-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
-  Buffer.from('0000-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
-  Buffer.from(`2026-11-18T08:00:00.000Z|${'-'.repeat(36)}`).toString('base64url'),
-];
 const injection = [
   "' OR '1'='1' --",
   '"; DROP TABLE "Result"; --',

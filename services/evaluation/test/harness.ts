@@ -12,25 +12,15 @@
  * the app exactly as the sidecar does and returns the outcome the app answered.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  loadConfig,
-  ServiceRuntime,
-  CALLER_APP_HEADER,
-  USER_ID_HEADER,
-  USER_ROLES_HEADER,
-  type Role,
-} from '@quizmesh/platform';
-import { applyMigrations } from '@quizmesh/platform/db';
+import type { Role } from '@quizmesh/platform';
 import {
   backendUrls,
-  captureLogLines,
-  Cleanups,
-  createServiceTestDatabase,
+  countRows,
+  gatewayHeaders,
   redisKeyPrefix,
-  startAppPort,
+  startHarness,
+  type HarnessContext,
   TEST_RELAY_TUNING,
   uniqueName,
 } from '@quizmesh/platform/testing';
@@ -43,7 +33,6 @@ import { createEvaluation } from '../src/evaluation';
 import type { LeaderboardStore } from '../src/leaderboard';
 import { deleteKeys } from './redis-cleanup';
 
-export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
 const SUBSCRIPTIONS_FILE = join(__dirname, '..', '..', '..', 'components', 'common', 'subscriptions-evaluation.yaml');
 export type Backend = 'postgres+redis' | 'embedded';
 
@@ -71,125 +60,73 @@ export interface EvaluationUnderTest {
 
 const TEST_SUBSCRIBER_PATH = '/__test/published';
 
-/** The dead letters' state store: Redis under the test's own key prefix, or in memory (embedded). */
-function stateStoreYaml(backend: Backend, keyPrefix: string): string {
-  const spec =
-    backend === 'postgres+redis'
-      ? `
-  type: state.redis
-  version: v1
-  metadata:
-    - { name: redisHost, value: "${new URL(backendUrls.redis).host}" }
-    - { name: keyPrefix, value: "${keyPrefix}" }`
-      : `
-  type: state.in-memory
-  version: v1
-  metadata: []`;
-  return `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: { name: statestore }
-spec:${spec}
-`;
-}
-
-function resources(dir: string, backend: Backend, stateKeyPrefix: string): string {
-  const resDir = join(dir, 'resources');
-  mkdirSync(resDir);
-  writeFileSync(
-    join(resDir, 'pubsub.yaml'),
-    `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: { name: pubsub }
-spec: { type: pubsub.in-memory, version: v1, metadata: [] }
-`,
-  );
-  writeFileSync(join(resDir, 'statestore.yaml'), stateStoreYaml(backend, stateKeyPrefix));
+function resources(harness: HarnessContext, backend: Backend, stateKeyPrefix: string): string {
+  const folder = harness.resources();
+  folder.inMemoryPubsub();
+  // The dead letters' state store: Redis under the test's own key prefix, or in memory (embedded).
+  folder.stateStore(backend === 'postgres+redis' ? stateKeyPrefix : undefined);
   // The production Subscriptions, plus a test subscriber for what evaluation publishes.
-  copyFileSync(SUBSCRIPTIONS_FILE, join(resDir, 'subscriptions-evaluation.yaml'));
-  writeFileSync(
-    join(resDir, 'test-subscriptions.yaml'),
-    ['score.calculated', 'leaderboard.updated']
-      .map(
-        (topic) => `apiVersion: dapr.io/v2alpha1
-kind: Subscription
-metadata: { name: test-${topic.replace('.', '-')} }
-spec:
-  pubsubname: pubsub
-  topic: ${topic}
-  routes: { default: ${TEST_SUBSCRIBER_PATH} }
-scopes: [evaluation]
-`,
-      )
-      .join('---\n'),
+  folder.copy('subscriptions-evaluation.yaml', SUBSCRIPTIONS_FILE);
+  folder.subscriptions(
+    'test-subscriptions.yaml',
+    'evaluation',
+    ['score.calculated', 'leaderboard.updated'].map((topic) => ({
+      name: `test-${topic.replace('.', '-')}`,
+      topic,
+      route: TEST_SUBSCRIBER_PATH,
+    })),
   );
-  return resDir;
+  return folder.path;
 }
 
 export async function startEvaluation(options: {
   backend: Backend;
   env?: Record<string, string>;
 }): Promise<EvaluationUnderTest> {
-  const dir = mkdtempSync(join(tmpdir(), 'qm-evaluation-'));
-  const cleanups = new Cleanups();
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const stop = () => cleanups.run();
-  try {
-    const db = await createServiceTestDatabase(options.backend === 'postgres+redis' ? 'postgres' : 'embedded', {
+  return startHarness('evaluation', async (harness) => {
+    const db = await harness.database(options.backend === 'postgres+redis' ? 'postgres' : 'embedded', {
       prefix: 'qm_evaluation',
-      dir,
+      schemaPath: join(__dirname, '..', 'prisma', 'schema.prisma'),
     });
-    cleanups.push(() => db.close());
-    await applyMigrations({ schemaPath, databaseUrl: db.url });
     // Leaderboards in Redis under this run's own key prefix (deleted at the end), or in process.
     const boardsEnv: Record<string, string> = {};
     if (options.backend === 'postgres+redis') {
       const keyPrefix = redisKeyPrefix('qm_eval');
       boardsEnv.REDIS_URL = backendUrls.redis;
       boardsEnv.LEADERBOARD_KEY_PREFIX = keyPrefix;
-      cleanups.push(async () => {
+      harness.cleanups.push(async () => {
         await deleteKeys(keyPrefix);
       });
     }
 
     const published: CapturedEvent[] = [];
-    const appPort = await startAppPort({
+    const appPort = await harness.appPort({
       capturePaths: [TEST_SUBSCRIBER_PATH],
       onCapture: ({ event }) => published.push({ topic: String(event.topic), event }),
     });
-    cleanups.push(() => appPort.close());
 
     // Dapr's Redis keys are `<prefix>||<key>`: the prefix (no `||` of its own) keeps runs apart.
     const stateKeyPrefix = uniqueName('qm_eval_state');
     if (options.backend === 'postgres+redis') {
-      cleanups.push(async () => {
+      harness.cleanups.push(async () => {
         await deleteKeys(stateKeyPrefix);
       });
     }
-    const sidecar = await startSidecar({
-      appId: 'evaluation',
-      appPort: appPort.port,
-      daprHttpPort: 0,
-      resourcesPaths: [resources(dir, options.backend, stateKeyPrefix)],
-      registryDir: join(dir, 'registry'),
-      logLevel: 'silent',
-      env: {},
-    });
-    cleanups.push(() => sidecar.close());
+    const sidecar = await startSidecar(
+      harness.sidecarOptions({
+        appId: 'evaluation',
+        appPort: appPort.port,
+        resourcesPath: resources(harness, options.backend, stateKeyPrefix),
+      }),
+    );
+    harness.cleanups.push(() => sidecar.close());
 
-    const config = loadConfig(evaluationConfigSchema, {
-      DATABASE_URL: db.url,
-      DAPR_HTTP_PORT: String(sidecar.httpPort),
-      LOG_LEVEL: 'debug',
-      PORT: '0',
-      LEADERBOARD_EVENT_TOP: '3',
-      ...boardsEnv,
-      ...options.env,
-    });
-    const { lines: logLines, destination: logDestination } = captureLogLines();
-    const runtime = new ServiceRuntime({ service: 'evaluation', config, logDestination, exit: () => undefined });
     // The relay, the leaderboards, the database and the Dapr client close as in production.
-    cleanups.push(async () => {
-      await runtime.shutdown.shutdown();
+    const { config, runtime, logLines } = harness.runtime({
+      service: 'evaluation',
+      schema: evaluationConfigSchema,
+      daprHttpPort: sidecar.httpPort,
+      env: { DATABASE_URL: db.url, LEADERBOARD_EVENT_TOP: '3', ...boardsEnv, ...options.env },
     });
     const { app, prisma, store, relay } = await createEvaluation(runtime, config, { relay: TEST_RELAY_TUNING });
     appPort.setHandler(app);
@@ -231,21 +168,13 @@ export async function startEvaluation(options: {
         });
         if (res.status !== 204) throw new Error(`publish answered ${res.status}: ${await res.text()}`);
       },
-      stop,
     };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  });
 }
 
 /** The headers the gateway forwards for an authenticated user (through its sidecar). */
 export function asUser(userId: string, ...roles: Role[]): Record<string, string> {
-  return {
-    [CALLER_APP_HEADER]: 'gateway',
-    [USER_ID_HEADER]: userId,
-    [USER_ROLES_HEADER]: (roles.length ? roles : ['player']).join(','),
-  };
+  return gatewayHeaders(userId, roles.length ? roles : ['player']);
 }
 
 // ------------------------------------------------------------------------------ event builders
@@ -349,14 +278,13 @@ export interface RowCounts {
   processed: number;
 }
 
-export async function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
-  const [answerKeys, results, players, boardEntries, outbox, processed] = await Promise.all([
-    prisma.answerKey.count(),
-    prisma.result.count(),
-    prisma.player.count(),
-    prisma.boardEntry.count(),
-    prisma.outboxEvent.count(),
-    prisma.processedEvent.count(),
-  ]);
-  return { answerKeys, results, players, boardEntries, outbox, processed };
+export function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
+  return countRows({
+    answerKeys: prisma.answerKey,
+    results: prisma.result,
+    players: prisma.player,
+    boardEntries: prisma.boardEntry,
+    outbox: prisma.outboxEvent,
+    processed: prisma.processedEvent,
+  });
 }

@@ -32,12 +32,7 @@ export function createIdentity(
 ): Identity {
   const prisma = createIdentityPrisma(config.DATABASE_URL, runtime.logger);
   runtime.shutdown.onShutdown('database', () => disconnectPrismaClient(prisma));
-  const relay = startServiceOutboxRelay(runtime, {
-    prisma,
-    pubsub: config.PUBSUB_NAME,
-    intervalMs: config.OUTBOX_POLL_MS,
-    ...overrides.relay,
-  });
+  const relay = startServiceOutboxRelay(runtime, prisma, config, overrides.relay);
   const keys = new SigningKeys(
     daprKeySource(runtime.dapr, config.SECRET_STORE_NAME, config.JWT_SIGNING_KEYS_SECRET),
     config.SIGNING_KEYS_REFRESH_SECONDS * 1000,

@@ -14,13 +14,13 @@ import {
 } from '@quizmesh/contracts/identity-api';
 import { CALLER_APP_HEADER, USER_ID_HEADER, USER_ROLES_HEADER } from '@quizmesh/platform';
 import { CLOUDEVENT_CONTENT_TYPE } from '@quizmesh/platform/outbox';
-import { eventually, expectProblem } from '@quizmesh/platform/testing';
-import { rowCounts, startIdentity, uniqueEmail, type Backend, type IdentityUnderTest } from './harness';
+import { eventually, expectProblem, type TestBackend } from '@quizmesh/platform/testing';
+import { rowCounts, startIdentity, uniqueEmail, type IdentityUnderTest } from './harness';
 
 const PASSWORD = 'correct horse battery staple';
 const ADMIN_EMAIL = 'root.admin@example.com';
 
-export function identityApiSuite(backend: Backend): void {
+export function identityApiSuite(backend: TestBackend): void {
   let identity: IdentityUnderTest;
 
   beforeAll(async () => {

@@ -5,32 +5,15 @@
  * database must hold exactly the rows it held before (nothing half-written).
  */
 import request from 'supertest';
-import { badJsonBodyCases } from '@quizmesh/platform/testing';
+import { badJsonBodyCases, FORGED_CURSORS, type BadRequestCase } from '@quizmesh/platform/testing';
 import { registerResponseSchema } from '@quizmesh/contracts/identity-api';
 import { rowCounts, startIdentity, uniqueEmail, type IdentityUnderTest, type RowCounts } from './harness';
 
 const PASSWORD = 'correct horse battery staple';
 const ADMIN_EMAIL = 'bad.input.admin@example.com';
 
-interface BadCase {
-  name: string;
-  method: 'get' | 'post' | 'patch' | 'put';
-  path: string;
-  as?: 'player' | 'admin';
-  /** JSON-encoded unless `raw` */
-  body?: unknown;
-  raw?: { text: string; contentType: string };
-  status: number;
-  /** a field the problem's `errors` (or `detail`) must name */
-  field?: string;
-}
+type BadCase = BadRequestCase<'player' | 'admin'>;
 
-const FORGED_CURSORS = [
-  // Issue 11: each decoded to a value PostgreSQL refuses, which answered 500.
-  Buffer.from('-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
-  Buffer.from('0000-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
-  Buffer.from(`2026-11-18T08:00:00.000Z|${'-'.repeat(36)}`).toString('base64url'),
-];
 const injection = [
   "' OR '1'='1' --",
   'ada@example.com\'; DROP TABLE "User"; --',
@@ -59,132 +42,95 @@ function jsonBodyCases(
   return badJsonBodyCases(valid, { wrongTypes, unknownField: { isAdmin: true } }).map((c) => ({ ...base, ...c }));
 }
 
-function stringFieldCases(
+/** `field` set to each [what, value] in turn: 400 naming `body.<field>`, named `<field> with <what>`. */
+function fieldCases(
   method: BadCase['method'],
   path: string,
   valid: Record<string, unknown>,
   field: string,
+  values: ReadonlyArray<readonly [string, string]>,
   as?: BadCase['as'],
 ): BadCase[] {
-  const base = { method, path, ...(as ? { as } : {}) };
-  return [
-    ...unicode.map(([what, value]) => ({
-      ...base,
-      name: `${field} with ${what}`,
-      body: { ...valid, [field]: value },
-      status: 400,
-      field: `body.${field}`,
-    })),
-    ...injection.map((value) => ({
-      ...base,
-      name: `${field} = ${value}`,
-      body: { ...valid, [field]: value },
-      status: 400,
-      field: `body.${field}`,
-    })),
-  ];
-}
-
-const displayNameCases = (
-  method: BadCase['method'],
-  path: string,
-  valid: Record<string, unknown>,
-  as?: BadCase['as'],
-): BadCase[] =>
-  (
-    [
-      ['a NUL byte', 'Ada\u0000'],
-      ['a lone surrogate', 'Ada\udc00'],
-      ['a right-to-left override', 'Ada\u202Enimda'],
-      ['a first-strong isolate', '\u2068Ada'],
-      ['zalgo marks', `A${'\u0300\u0301\u0302\u0303\u0304'}`],
-      ['51 emoji', '🎉'.repeat(51)],
-      ['an overlong string', 'A'.repeat(10_000)],
-      ['only whitespace', ' \t\u3000 '],
-      ['only zero-width characters', '\u200B\u200D'],
-      ['an empty string', ''],
-    ] as Array<[string, string]>
-  ).map(([what, value]) => ({
+  return values.map(([what, value]) => ({
     method,
     path,
     ...(as ? { as } : {}),
-    name: `displayName with ${what}`,
-    body: { ...valid, displayName: value },
-    status: 400,
-    field: 'body.displayName',
-  }));
-
-const passwordCases = (
-  method: BadCase['method'],
-  path: string,
-  valid: Record<string, unknown>,
-  field: string,
-  as?: BadCase['as'],
-): BadCase[] =>
-  (
-    [
-      ['9 characters', 'abcdefgh9'],
-      ['129 characters', 'abc'.repeat(43)],
-      ['a NUL byte', 'correct\u0000horse battery'],
-      ['a lone surrogate', 'correct horse\ud800battery'],
-      ['a common password', 'Password123'],
-      ['one repeated character', 'zzzzzzzzzzzz'],
-    ] as Array<[string, string]>
-  ).map(([what, value]) => ({
-    method,
-    path,
-    ...(as ? { as } : {}),
-    name: `${field} with ${what}`,
+    name: `${field} ${what}`,
     body: { ...valid, [field]: value },
     status: 400,
     field: `body.${field}`,
   }));
+}
+
+const withWhat = (values: Array<[string, string]>) => values.map(([what, value]) => [`with ${what}`, value] as const);
+
+/** What a text field refuses: odd Unicode and injection-looking strings. */
+const BAD_STRINGS = [...withWhat(unicode), ...injection.map((value) => [`= ${value}`, value] as const)];
+const BAD_DISPLAY_NAMES = withWhat([
+  ['a NUL byte', 'Ada\u0000'],
+  ['a lone surrogate', 'Ada\udc00'],
+  ['a right-to-left override', 'Ada\u202Enimda'],
+  ['a first-strong isolate', '\u2068Ada'],
+  ['zalgo marks', `A${'\u0300\u0301\u0302\u0303\u0304'}`],
+  ['51 emoji', '🎉'.repeat(51)],
+  ['an overlong string', 'A'.repeat(10_000)],
+  ['only whitespace', ' \t\u3000 '],
+  ['only zero-width characters', '\u200B\u200D'],
+  ['an empty string', ''],
+]);
+const BAD_PASSWORDS = withWhat([
+  ['9 characters', 'abcdefgh9'],
+  ['129 characters', 'abc'.repeat(43)],
+  ['a NUL byte', 'correct\u0000horse battery'],
+  ['a lone surrogate', 'correct horse\ud800battery'],
+  ['a common password', 'Password123'],
+  ['one repeated character', 'zzzzzzzzzzzz'],
+]);
 
 const register = { email: 'new.player@example.com', displayName: 'New Player', password: PASSWORD };
 const login = { email: 'someone@example.com', password: PASSWORD };
 const token = { refreshToken: 'A'.repeat(43) };
 const changePassword = { currentPassword: PASSWORD, newPassword: 'another fine secret' };
 
+/** A POST of `body` that must get 400 naming `field`. */
+const postWith = (name: string, path: string, body: unknown, field: string): BadCase => ({
+  name,
+  method: 'post',
+  path,
+  body,
+  status: 400,
+  field,
+});
+
 const CASES: BadCase[] = [
   // registration (also the seed path)
   ...jsonBodyCases('post', '/api/v1/auth/register', register),
-  ...stringFieldCases('post', '/api/v1/auth/register', register, 'email'),
-  ...displayNameCases('post', '/api/v1/auth/register', register),
-  ...passwordCases('post', '/api/v1/auth/register', register, 'password'),
-  {
-    name: 'password equal to the email',
-    method: 'post',
-    path: '/api/v1/auth/register',
-    body: { ...register, password: 'new.player@example.com' },
-    status: 400,
-    field: 'body.password',
-  },
+  ...fieldCases('post', '/api/v1/auth/register', register, 'email', BAD_STRINGS),
+  ...fieldCases('post', '/api/v1/auth/register', register, 'displayName', BAD_DISPLAY_NAMES),
+  ...fieldCases('post', '/api/v1/auth/register', register, 'password', BAD_PASSWORDS),
+  postWith(
+    'password equal to the email',
+    '/api/v1/auth/register',
+    { ...register, password: 'new.player@example.com' },
+    'body.password',
+  ),
   ...jsonBodyCases('post', '/api/users/register', register),
   // login
   ...jsonBodyCases('post', '/api/v1/auth/login', login),
-  ...stringFieldCases('post', '/api/v1/auth/login', login, 'email'),
-  {
-    name: 'an empty password',
-    method: 'post',
-    path: '/api/v1/auth/login',
-    body: { ...login, password: '' },
-    status: 400,
-    field: 'body.password',
-  },
-  {
-    name: 'a 5000-character password',
-    method: 'post',
-    path: '/api/v1/auth/login',
-    body: { ...login, password: 'p'.repeat(5_000) },
-    status: 400,
-    field: 'body.password',
-  },
+  ...fieldCases('post', '/api/v1/auth/login', login, 'email', BAD_STRINGS),
+  postWith('an empty password', '/api/v1/auth/login', { ...login, password: '' }, 'body.password'),
+  postWith(
+    'a 5000-character password',
+    '/api/v1/auth/login',
+    { ...login, password: 'p'.repeat(5_000) },
+    'body.password',
+  ),
   ...jsonBodyCases('post', '/api/users/login', login),
   // refresh / logout
   ...jsonBodyCases('post', '/api/v1/auth/refresh', token),
-  ...stringFieldCases('post', '/api/v1/auth/refresh', token, 'refreshToken'),
+  ...fieldCases('post', '/api/v1/auth/refresh', token, 'refreshToken', BAD_STRINGS),
   ...jsonBodyCases('post', '/api/v1/auth/logout', token),
-  ...stringFieldCases('post', '/api/v1/auth/logout', token, 'refreshToken'),
+  ...fieldCases('post', '/api/v1/auth/logout', token, 'refreshToken', BAD_STRINGS),
   {
     name: 'an unknown but well-formed refresh token',
     method: 'post',
@@ -207,7 +153,7 @@ const CASES: BadCase[] = [
   ...jsonBodyCases('patch', '/api/v1/users/me', { displayName: 'Renamed' }, 'player').filter(
     (c) => !c.name.startsWith('missing'),
   ),
-  ...displayNameCases('patch', '/api/v1/users/me', {}, 'player'),
+  ...fieldCases('patch', '/api/v1/users/me', {}, 'displayName', BAD_DISPLAY_NAMES, 'player'),
   {
     name: 'an empty update',
     method: 'patch',
@@ -235,7 +181,7 @@ const CASES: BadCase[] = [
   },
   // password change
   ...jsonBodyCases('post', '/api/v1/users/me/password', changePassword, 'player'),
-  ...passwordCases('post', '/api/v1/users/me/password', changePassword, 'newPassword', 'player'),
+  ...fieldCases('post', '/api/v1/users/me/password', changePassword, 'newPassword', BAD_PASSWORDS, 'player'),
   {
     name: 'a wrong current password',
     method: 'post',

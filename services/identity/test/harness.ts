@@ -8,18 +8,16 @@
  * `asGateway(token)` plays the gateway: it verifies the access token against identity's JWKS
  * and forwards the user as the trusted headers, with `dapr-caller-app-id: gateway`.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { loadConfig, ServiceRuntime, CALLER_APP_HEADER, USER_ID_HEADER, USER_ROLES_HEADER } from '@quizmesh/platform';
-import { applyMigrations } from '@quizmesh/platform/db';
+import type { ServiceRuntime } from '@quizmesh/platform';
 import {
-  captureLogLines,
-  Cleanups,
-  createServiceTestDatabase,
-  startAppPort,
+  countRows,
+  gatewayHeaders,
+  startHarness,
+  type HarnessContext,
   TEST_RELAY_TUNING,
   type TestBackend,
 } from '@quizmesh/platform/testing';
@@ -32,9 +30,6 @@ import { accessTokenClaimsSchema, jwksSchema, type AccessTokenClaims } from '@qu
 import { identityConfigSchema, type IdentityConfig } from '../src/config';
 import type { PrismaClient } from '../src/db';
 import { createIdentity } from '../src/identity';
-
-export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
-export type Backend = TestBackend;
 
 export interface CapturedEvent {
   topic: string;
@@ -64,11 +59,9 @@ export interface IdentityUnderTest {
 
 const TEST_SUBSCRIBER_PATH = '/__test/published';
 
-function resources(dir: string, secretsFile: string): string {
-  const resDir = join(dir, 'resources');
-  const write = (name: string, text: string) => writeFileSync(join(resDir, name), text);
-  mkdirSync(resDir);
-  write(
+function resources(harness: HarnessContext, secretsFile: string): string {
+  const folder = harness.resources();
+  folder.write(
     'secretstore.yaml',
     `apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -81,112 +74,53 @@ spec:
     - { name: nestedSeparator, value: ":" }
 `,
   );
-  write(
-    'pubsub.yaml',
-    `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: { name: pubsub }
-spec: { type: pubsub.in-memory, version: v1, metadata: [] }
-`,
-  );
-  write(
-    'statestore.yaml',
-    `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: { name: statestore }
-spec: { type: state.in-memory, version: v1, metadata: [] }
-`,
-  );
+  folder.inMemoryPubsub();
+  folder.stateStore();
   // The production Subscriptions (services/identity/README.md) plus a test subscriber for what identity publishes.
-  write(
-    'subscriptions.yaml',
-    `apiVersion: dapr.io/v2alpha1
-kind: Subscription
-metadata: { name: identity-score-calculated }
-spec:
-  pubsubname: pubsub
-  topic: score.calculated
-  routes: { default: /events/score.calculated }
-  deadLetterTopic: score.calculated.deadletter
-scopes: [identity]
----
-apiVersion: dapr.io/v2alpha1
-kind: Subscription
-metadata: { name: identity-score-calculated-deadletter }
-spec:
-  pubsubname: pubsub
-  topic: score.calculated.deadletter
-  routes: { default: /events/score.calculated.deadletter }
-scopes: [identity]
----
-apiVersion: dapr.io/v2alpha1
-kind: Subscription
-metadata: { name: test-user-registered }
-spec:
-  pubsubname: pubsub
-  topic: user.registered
-  routes: { default: ${TEST_SUBSCRIBER_PATH} }
-scopes: [identity]
----
-apiVersion: dapr.io/v2alpha1
-kind: Subscription
-metadata: { name: test-tokens-revoked }
-spec:
-  pubsubname: pubsub
-  topic: tokens.revoked
-  routes: { default: ${TEST_SUBSCRIBER_PATH} }
-scopes: [identity]
----
-apiVersion: dapr.io/v2alpha1
-kind: Subscription
-metadata: { name: test-user-renamed }
-spec:
-  pubsubname: pubsub
-  topic: user.renamed
-  routes: { default: ${TEST_SUBSCRIBER_PATH} }
-scopes: [identity]
-`,
-  );
-  return resDir;
+  folder.subscriptions('subscriptions.yaml', 'identity', [
+    {
+      name: 'identity-score-calculated',
+      topic: 'score.calculated',
+      route: '/events/score.calculated',
+      deadLetterTopic: 'score.calculated.deadletter',
+    },
+    {
+      name: 'identity-score-calculated-deadletter',
+      topic: 'score.calculated.deadletter',
+      route: '/events/score.calculated.deadletter',
+    },
+    { name: 'test-user-registered', topic: 'user.registered', route: TEST_SUBSCRIBER_PATH },
+    { name: 'test-tokens-revoked', topic: 'tokens.revoked', route: TEST_SUBSCRIBER_PATH },
+    { name: 'test-user-renamed', topic: 'user.renamed', route: TEST_SUBSCRIBER_PATH },
+  ]);
+  return folder.path;
 }
 
 export async function startIdentity(
   options: {
-    backend?: Backend;
+    backend?: TestBackend;
     env?: Record<string, string>;
     /** 'missing': the secret store has no signing keys (a misconfigured deployment) */
     signingKeys?: 'generated' | 'missing';
   } = {},
 ): Promise<IdentityUnderTest> {
-  const dir = mkdtempSync(join(tmpdir(), 'qm-identity-'));
-  const cleanups = new Cleanups();
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const stop = () => cleanups.run();
-  try {
-    const db = await createServiceTestDatabase(options.backend ?? 'postgres', { prefix: 'qm_identity', dir });
-    cleanups.push(() => db.close());
-    await applyMigrations({ schemaPath, databaseUrl: db.url });
+  return startHarness('identity', async (harness) => {
+    const db = await harness.database(options.backend ?? 'postgres', {
+      prefix: 'qm_identity',
+      schemaPath: join(__dirname, '..', 'prisma', 'schema.prisma'),
+    });
 
-    const secretsFile = ensureLocalSecrets(dir);
+    const secretsFile = ensureLocalSecrets(harness.dir);
     if (options.signingKeys === 'missing') writeFileSync(secretsFile, JSON.stringify({ 'some-other-secret': 'x' }));
     const published: CapturedEvent[] = [];
-    const appPort = await startAppPort({
+    const appPort = await harness.appPort({
       capturePaths: [TEST_SUBSCRIBER_PATH],
       onCapture: ({ event }) => published.push({ topic: String(event.topic), event }),
     });
-    cleanups.push(() => appPort.close());
 
-    const resourcesPath = resources(dir, secretsFile);
+    const resourcesPath = resources(harness, secretsFile);
     const launchSidecar = (daprHttpPort: number) =>
-      startSidecar({
-        appId: 'identity',
-        appPort: appPort.port,
-        daprHttpPort,
-        resourcesPaths: [resourcesPath],
-        registryDir: join(dir, 'registry'),
-        logLevel: 'silent',
-        env: {},
-      });
+      startSidecar(harness.sidecarOptions({ appId: 'identity', appPort: appPort.port, resourcesPath, daprHttpPort }));
     let sidecar: RunningSidecar | undefined = await launchSidecar(0);
     const sidecarPort = sidecar.httpPort;
     const stopSidecar = async () => {
@@ -194,20 +128,13 @@ export async function startIdentity(
       sidecar = undefined;
       await running?.close();
     };
-    cleanups.push(stopSidecar);
+    harness.cleanups.push(stopSidecar);
 
-    const config = loadConfig(identityConfigSchema, {
-      DATABASE_URL: db.url,
-      DAPR_HTTP_PORT: String(sidecarPort),
-      LOG_LEVEL: 'debug',
-      PORT: '0',
-      ...options.env,
-    });
-    const { lines: logLines, destination: logDestination } = captureLogLines();
-    const runtime = new ServiceRuntime({ service: 'identity', config, logDestination, exit: () => undefined });
-    // The relay, the database and the Dapr client close as in production: through the runtime's shutdown.
-    cleanups.push(async () => {
-      await runtime.shutdown.shutdown();
+    const { config, runtime, logLines } = harness.runtime({
+      service: 'identity',
+      schema: identityConfigSchema,
+      daprHttpPort: sidecarPort,
+      env: { DATABASE_URL: db.url, ...options.env },
     });
     const { app, prisma, relay } = createIdentity(runtime, config, { relay: TEST_RELAY_TUNING });
     appPort.setHandler(app);
@@ -251,18 +178,10 @@ export async function startIdentity(
       verifyAccessToken,
       async asGateway(accessToken: string) {
         const claims = await verifyAccessToken(accessToken);
-        return {
-          [CALLER_APP_HEADER]: 'gateway',
-          [USER_ID_HEADER]: claims.sub,
-          [USER_ROLES_HEADER]: claims.roles.join(','),
-        };
+        return gatewayHeaders(claims.sub, claims.roles);
       },
-      stop,
     };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  });
 }
 
 /** Row counts of every identity table: "nothing half-written" checks compare these. */
@@ -273,14 +192,13 @@ export interface RowCounts {
   processed: number;
 }
 
-export async function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
-  const [users, refreshTokens, outbox, processed] = await Promise.all([
-    prisma.user.count(),
-    prisma.refreshToken.count(),
-    prisma.outboxEvent.count(),
-    prisma.processedEvent.count(),
-  ]);
-  return { users, refreshTokens, outbox, processed };
+export function rowCounts(prisma: PrismaClient): Promise<RowCounts> {
+  return countRows({
+    users: prisma.user,
+    refreshTokens: prisma.refreshToken,
+    outbox: prisma.outboxEvent,
+    processed: prisma.processedEvent,
+  });
 }
 
 let counter = 0;

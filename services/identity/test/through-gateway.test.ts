@@ -11,6 +11,7 @@ import { startPlatform, type StartedPlatform } from '@quizmesh/launcher';
 import { jwksSchema, registerResponseSchema, tokenResponseSchema } from '@quizmesh/contracts/identity-api';
 
 const PASSWORD = 'analytical engine 1843';
+const registration = (email: string, displayName: string) => ({ email, displayName, password: PASSWORD });
 const ADMIN_EMAIL = 'gateway.admin@example.com';
 
 let platform: StartedPlatform;
@@ -56,22 +57,14 @@ describe('identity through the gateway', () => {
   });
 
   it('passes identity problems through unchanged: 409, 401 and 400 naming the field', async () => {
-    const duplicate = await call('POST', '/api/v1/auth/register', {
-      email: 'ADA@example.com',
-      displayName: 'Twin',
-      password: PASSWORD,
-    });
+    const duplicate = await call('POST', '/api/v1/auth/register', registration('ADA@example.com', 'Twin'));
     expect(duplicate.status).toBe(409);
     expect(duplicate.headers.get('content-type')).toMatch(/^application\/problem\+json/);
 
     const wrong = await call('POST', '/api/v1/auth/login', { email: 'ada@example.com', password: 'not the password' });
     expect(wrong.status).toBe(401);
 
-    const invalid = await call('POST', '/api/v1/auth/register', {
-      email: 'not-an-email',
-      displayName: 'X',
-      password: PASSWORD,
-    });
+    const invalid = await call('POST', '/api/v1/auth/register', registration('not-an-email', 'X'));
     expect(invalid.status).toBe(400);
     expect(await invalid.json()).toMatchObject({ errors: [{ field: 'body.email' }] });
 
@@ -100,11 +93,7 @@ describe('identity through the gateway', () => {
   });
 
   it('serves the seed paths as plain pass-throughs', async () => {
-    const registered = await call('POST', '/api/users/register', {
-      email: 'grace@example.com',
-      displayName: 'Grace',
-      password: PASSWORD,
-    });
+    const registered = await call('POST', '/api/users/register', registration('grace@example.com', 'Grace'));
     expect(registered.status).toBe(201);
     const login = await call('POST', '/api/users/login', { email: 'grace@example.com', password: PASSWORD });
     expect(login.status).toBe(200);

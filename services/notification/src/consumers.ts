@@ -13,6 +13,7 @@
  */
 import type { Express } from 'express';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { DeliveryOutcome, EventEnvelope, ServiceRuntime } from '@quizmesh/platform';
 import {
   attemptFailed,
@@ -140,43 +141,33 @@ export function mountConsumers(
   // Declared topics (components/common/subscriptions-notification.yaml), whatever the envelope says.
   const as = (envelope: EventEnvelope, topic: string): EventEnvelope => ({ ...envelope, topic });
 
-  runtime.subscriptions.add(app, {
-    pubsub,
-    topic: userRegistered.topic,
-    schema: userRegistered.schema,
-    requireEventId: true,
-    handler: async (event, envelope) => {
-      const contact = { email: event.email, displayName: event.displayName, updatedAt: event.registeredAt };
-      await store.saveContact(event.userId, contact);
-      return notify(deps, log, as(envelope, userRegistered.topic), event.userId, contact, welcomeMessage(event));
-    },
+  // Each contract's events, delivered at least once: an event without an id cannot be deduplicated.
+  const on = <S extends z.ZodType>(
+    contract: { topic: string; schema: S },
+    handle: (event: z.infer<S>, envelope: EventEnvelope) => Promise<DeliveryOutcome>,
+  ) =>
+    runtime.subscriptions.add(app, {
+      pubsub,
+      topic: contract.topic,
+      schema: contract.schema,
+      requireEventId: true,
+      handler: (event, envelope) => handle(event, as(envelope, contract.topic)),
+    });
+
+  on(userRegistered, async (event, envelope) => {
+    const contact = { email: event.email, displayName: event.displayName, updatedAt: event.registeredAt };
+    await store.saveContact(event.userId, contact);
+    return notify(deps, log, envelope, event.userId, contact, welcomeMessage(event));
   });
 
-  runtime.subscriptions.add(app, {
-    pubsub,
-    topic: scoreCalculated.topic,
-    schema: scoreCalculated.schema,
-    requireEventId: true,
-    handler: async (event, envelope) => {
-      const contact = await store.contact(event.userId);
-      const message = resultMessage(event, contact?.displayName);
-      return notify(deps, log, as(envelope, scoreCalculated.topic), event.userId, contact, message);
-    },
+  on(scoreCalculated, async (event, envelope) => {
+    const contact = await store.contact(event.userId);
+    return notify(deps, log, envelope, event.userId, contact, resultMessage(event, contact?.displayName));
   });
 
-  runtime.subscriptions.add(app, {
-    pubsub,
-    topic: attemptFailed.topic,
-    schema: attemptFailed.schema,
-    requireEventId: true,
-    handler: async (event, envelope) => {
-      const contact = await store.contact(event.userId);
-      log.info(
-        { eventId: envelope.id, attemptId: event.attemptId, reason: event.reason },
-        'attempt could not be scored',
-      );
-      const message = attemptFailedMessage(event, contact?.displayName);
-      return notify(deps, log, as(envelope, attemptFailed.topic), event.userId, contact, message);
-    },
+  on(attemptFailed, async (event, envelope) => {
+    const contact = await store.contact(event.userId);
+    log.info({ eventId: envelope.id, attemptId: event.attemptId, reason: event.reason }, 'attempt could not be scored');
+    return notify(deps, log, envelope, event.userId, contact, attemptFailedMessage(event, contact?.displayName));
   });
 }

@@ -5,17 +5,16 @@
  * a temporary mailbox folder, the production Subscriptions from components/common and a fast
  * Resiliency inbound policy; the app on a port-0 server.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
-import { CALLER_APP_HEADER, loadConfig, ServiceRuntime, USER_ID_HEADER, USER_ROLES_HEADER } from '@quizmesh/platform';
+import { CALLER_APP_HEADER, type ServiceRuntime } from '@quizmesh/platform';
 import {
-  backendUrls,
-  captureLogLines,
-  Cleanups,
   eventually,
-  startAppPort,
+  gatewayHeaders,
+  publishCloudEvent,
+  startHarness,
+  type HarnessContext,
   uniqueName,
 } from '@quizmesh/platform/testing';
 import type { EventContract } from '@quizmesh/contracts/events';
@@ -86,26 +85,11 @@ export interface NotificationUnderTest {
   stop(): Promise<void>;
 }
 
-function resources(dir: string, backend: StateBackend, keyPrefix: string, mailbox: string): string {
-  const resDir = join(dir, 'resources');
-  mkdirSync(resDir);
-  const write = (name: string, text: string) => writeFileSync(join(resDir, name), text);
-  write(
-    'pubsub.yaml',
-    'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: { name: pubsub }\nspec: { type: pubsub.in-memory, version: v1, metadata: [] }\n',
-  );
-  write(
-    'statestore.yaml',
-    `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: { name: statestore }
-spec:
-  type: ${backend}
-  version: v1
-  metadata:${backend === 'state.redis' ? `\n    - { name: redisHost, value: "${new URL(backendUrls.redis).host}" }\n    - { name: keyPrefix, value: "${keyPrefix}" }` : ' []'}
-`,
-  );
-  write(
+function resources(harness: HarnessContext, backend: StateBackend, keyPrefix: string, mailbox: string): string {
+  const folder = harness.resources();
+  folder.inMemoryPubsub();
+  folder.stateStore(backend === 'state.redis' ? keyPrefix : undefined);
+  folder.write(
     'mail.yaml',
     `apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -123,7 +107,7 @@ scopes: [notification]
   );
   // Quick retries: a duplicate delivery waiting for a concurrent one to finish its mail comes
   // back within milliseconds; a dropped event reaches its dead-letter topic at once.
-  write(
+  folder.write(
     'resiliency.yaml',
     `apiVersion: dapr.io/v1alpha1
 kind: Resiliency
@@ -139,21 +123,12 @@ spec:
 `,
   );
   // What notification publishes reaches a test subscriber (the gateway's role).
-  write(
-    'test-subscriber.yaml',
-    `apiVersion: dapr.io/v2alpha1
-kind: Subscription
-metadata: { name: test-notification-created }
-spec:
-  pubsubname: pubsub
-  topic: notification.created
-  routes: { default: ${TEST_SUBSCRIBER_PATH} }
-scopes: [notification]
-`,
-  );
+  folder.subscriptions('test-subscriber.yaml', 'notification', [
+    { name: 'test-notification-created', topic: 'notification.created', route: TEST_SUBSCRIBER_PATH },
+  ]);
   // The production Subscriptions, unchanged.
-  write('subscriptions-notification.yaml', readFileSync(SUBSCRIPTIONS_FILE, 'utf8'));
-  return resDir;
+  folder.copy('subscriptions-notification.yaml', SUBSCRIPTIONS_FILE);
+  return folder.path;
 }
 
 /** Quoted-printable soft breaks and escapes, as nodemailer writes longer text bodies. */
@@ -185,45 +160,36 @@ function readMail(file: string): Mail {
 }
 
 export async function startNotification(backend: StateBackend): Promise<NotificationUnderTest> {
-  const dir = mkdtempSync(join(tmpdir(), 'qm-notification-'));
-  const cleanups = new Cleanups();
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const stop = () => cleanups.run();
-  try {
-    const mailbox = join(dir, 'mailbox');
+  return startHarness('notification', async (harness) => {
+    const mailbox = join(harness.dir, 'mailbox');
     // One Redis key prefix per run: parallel runs and earlier runs never share inboxes.
     const keyPrefix = uniqueName('qm_notification');
     const pushed: Array<Record<string, unknown>> = [];
-    const appPort = await startAppPort({
+    const appPort = await harness.appPort({
       capturePaths: [TEST_SUBSCRIBER_PATH],
       onCapture: ({ event }) => pushed.push(event),
     });
-    cleanups.push(() => appPort.close());
-    const sidecar = await startSidecar({
-      appId: 'notification',
-      appPort: appPort.port,
-      daprHttpPort: 0,
-      resourcesPaths: [resources(dir, backend, keyPrefix, mailbox)],
-      registryDir: join(dir, 'registry'),
-      logLevel: 'silent',
-      env: {},
-    });
-    cleanups.push(() => sidecar.close());
+    const sidecar = await startSidecar(
+      harness.sidecarOptions({
+        appId: 'notification',
+        appPort: appPort.port,
+        resourcesPath: resources(harness, backend, keyPrefix, mailbox),
+      }),
+    );
+    harness.cleanups.push(() => sidecar.close());
 
-    const config = loadConfig(notificationConfigSchema, {
-      DAPR_HTTP_PORT: String(sidecar.httpPort),
-      LOG_LEVEL: 'debug',
-      PORT: '0',
-      INBOX_LIMIT: '5',
+    // The runtime's shutdown closes the Dapr client, as in production.
+    const { config, runtime, logLines } = harness.runtime({
+      service: 'notification',
+      schema: notificationConfigSchema,
+      daprHttpPort: sidecar.httpPort,
+      env: { INBOX_LIMIT: '5' },
     });
-    const { lines: logLines, destination: logDestination } = captureLogLines();
-    const runtime = new ServiceRuntime({ service: 'notification', config, logDestination, exit: () => undefined });
-    cleanups.push(() => runtime.dapr.close());
     const service = createNotification(runtime, config);
     appPort.setHandler(service.app);
     // Leave nothing behind in the state store (Redis): every key this run can have written.
     const userIds = new Set<string>();
-    cleanups.push(async () => {
+    harness.cleanups.push(async () => {
       for (const userId of userIds) {
         await runtime.dapr.deleteState(config.STATE_STORE_NAME, `inbox:${userId}`);
         await runtime.dapr.deleteState(config.STATE_STORE_NAME, `contact:${userId}`);
@@ -256,26 +222,11 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
       publish: (contract, id, data) => {
         const userId = typeof data === 'object' && data !== null ? (data as { userId?: unknown }).userId : undefined;
         if (typeof userId === 'string') userIds.add(userId);
-        return runtime.dapr.publish(
-          'pubsub',
-          contract.topic,
-          {
-            specversion: '1.0',
-            id,
-            type: contract.type,
-            source: contract.publisher,
-            datacontenttype: 'application/json',
-            data,
-          },
-          { contentType: 'application/cloudevents+json' },
-        );
+        return publishCloudEvent(runtime, 'pubsub', contract, id, data);
       },
       async call(method, path, userId, roles = 'player') {
-        const headers: Record<string, string> = { [CALLER_APP_HEADER]: 'gateway' };
-        if (userId !== undefined) {
-          headers[USER_ID_HEADER] = userId;
-          headers[USER_ROLES_HEADER] = roles;
-        }
+        const headers =
+          userId === undefined ? { [CALLER_APP_HEADER]: 'gateway' } : gatewayHeaders(userId, roles.split(','));
         const res = await fetch(`${url}${path}`, { method, headers });
         const text = await res.text();
         return {
@@ -287,10 +238,6 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
       async handled(eventId, message, times = 1) {
         await eventually(() => handledCount(eventId, message) >= times);
       },
-      stop,
     };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  });
 }

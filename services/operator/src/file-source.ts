@@ -16,7 +16,7 @@ import {
   type QuizResourceStatus,
 } from '@quizmesh/contracts/quiz-resource';
 import { canonical } from './reconciler';
-import { ConflictError, keyOf, type EventType, type QuizSource } from './source';
+import { CachingQuizSource, ConflictError, keyOf, type EventType, type QuizSource } from './source';
 
 export interface FileSourceOptions {
   dir: string;
@@ -32,19 +32,19 @@ export interface RecordedEvent {
   at: string;
 }
 
-export class FileQuizSource implements QuizSource {
+export class FileQuizSource extends CachingQuizSource implements QuizSource {
   readonly kind = 'files' as const;
-  private readonly cache = new Map<string, QuizResource>();
   private resourceVersion = 0;
   private timer: NodeJS.Timeout | undefined;
-  private listed = false;
   private onChange: (key: string) => void = () => {};
   /** the latest events (newest last), shown by the status endpoint */
   readonly events: RecordedEvent[] = [];
   /** files that did not parse, with why */
   readonly problems = new Map<string, string>();
 
-  constructor(private readonly options: FileSourceOptions) {}
+  constructor(private readonly options: FileSourceOptions) {
+    super();
+  }
 
   async start(onChange: (key: string) => void): Promise<void> {
     this.onChange = onChange;
@@ -63,18 +63,6 @@ export class FileQuizSource implements QuizSource {
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     await Promise.resolve();
-  }
-
-  synced(): boolean {
-    return this.listed;
-  }
-
-  get(key: string): QuizResource | undefined {
-    return this.cache.get(key);
-  }
-
-  keys(): string[] {
-    return [...this.cache.keys()];
   }
 
   private nextVersion(): string {

@@ -18,7 +18,7 @@ import {
   type QuizResource,
   type QuizResourceStatus,
 } from '@quizmesh/contracts/quiz-resource';
-import { ConflictError, keyOf, type EventType, type QuizSource } from './source';
+import { CachingQuizSource, ConflictError, keyOf, type EventType, type QuizSource } from './source';
 
 const { group, version, plural } = QUIZ_RESOURCE;
 
@@ -37,14 +37,12 @@ function isGone(err: unknown): boolean {
   return e !== null && (e.statusCode === 410 || e.code === 410);
 }
 
-export class KubeQuizSource implements QuizSource {
+export class KubeQuizSource extends CachingQuizSource implements QuizSource {
   readonly kind = 'kubernetes' as const;
-  private readonly cache = new Map<string, QuizResource>();
   private readonly objects: CustomObjectsApi;
   private readonly core: CoreV1Api;
   private readonly watch: Watch;
   private resourceVersion = '';
-  private listed = false;
   private stopped = true;
   private failures = 0;
   private request: AbortController | undefined;
@@ -54,6 +52,7 @@ export class KubeQuizSource implements QuizSource {
   readonly counters = { lists: 0, watches: 0, bookmarks: 0, gone: 0, errors: 0 };
 
   constructor(private readonly options: KubeSourceOptions) {
+    super();
     this.objects = options.kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.watch = new Watch(options.kubeConfig);
@@ -77,18 +76,6 @@ export class KubeQuizSource implements QuizSource {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.request?.abort();
     this.request = undefined;
-  }
-
-  synced(): boolean {
-    return this.listed;
-  }
-
-  get(key: string): QuizResource | undefined {
-    return this.cache.get(key);
-  }
-
-  keys(): string[] {
-    return [...this.cache.keys()];
   }
 
   latestResourceVersion(): string {
@@ -222,37 +209,45 @@ export class KubeQuizSource implements QuizSource {
   }
 
   async setFinalizers(resource: QuizResource, finalizers: string[]): Promise<QuizResource> {
-    try {
-      return this.written(
-        await this.objects.replaceNamespacedCustomObject({
-          group,
-          version,
-          plural,
-          namespace: resource.metadata.namespace ?? this.options.namespace,
-          name: resource.metadata.name,
-          // resourceVersion included: the API server refuses (409) a write based on an old read.
-          body: { ...resource, metadata: { ...resource.metadata, finalizers } },
-        }),
-      );
-    } catch (err) {
-      throw this.conflictOr(err, 'finalizers');
-    }
+    return this.replace(resource, 'finalizers', (target) =>
+      // resourceVersion included: the API server refuses (409) a write based on an old read.
+      this.objects.replaceNamespacedCustomObject({
+        ...target,
+        body: { ...resource, metadata: { ...resource.metadata, finalizers } },
+      }),
+    );
   }
 
   async updateStatus(resource: QuizResource, status: QuizResourceStatus): Promise<QuizResource> {
+    return this.replace(resource, 'status', (target) =>
+      this.objects.replaceNamespacedCustomObjectStatus({ ...target, body: { ...resource, status } }),
+    );
+  }
+
+  /** Writes `what` of the resource; a 409 becomes a ConflictError, the answer updates the cache. */
+  private async replace(
+    resource: QuizResource,
+    what: string,
+    write: (target: {
+      group: string;
+      version: string;
+      plural: string;
+      namespace: string;
+      name: string;
+    }) => Promise<unknown>,
+  ): Promise<QuizResource> {
     try {
       return this.written(
-        await this.objects.replaceNamespacedCustomObjectStatus({
+        await write({
           group,
           version,
           plural,
           namespace: resource.metadata.namespace ?? this.options.namespace,
           name: resource.metadata.name,
-          body: { ...resource, status },
         }),
       );
     } catch (err) {
-      throw this.conflictOr(err, 'status');
+      throw this.conflictOr(err, what);
     }
   }
 

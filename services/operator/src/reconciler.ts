@@ -5,7 +5,12 @@
  */
 import type { Logger } from 'pino';
 import { AppError, DaprCallError } from '@quizmesh/platform';
-import { createQuizRequestSchema, type AuthorQuiz, type CreateQuizRequest } from '@quizmesh/contracts/quiz-api';
+import {
+  createQuizRequestSchema,
+  quizHeaderOf,
+  type AuthorQuiz,
+  type CreateQuizRequest,
+} from '@quizmesh/contracts/quiz-api';
 import {
   QUIZ_RESOURCE,
   quizResourceSpecSchema,
@@ -38,11 +43,7 @@ type ConditionInput = Pick<QuizCondition, 'status' | 'reason' | 'message'>;
 /** The spec without ids the author did not write: the quiz service assigns those. */
 function comparable(content: CreateQuizRequest, keepIds: boolean) {
   return {
-    title: content.title,
-    description: content.description,
-    tags: content.tags,
-    difficulty: content.difficulty,
-    timeLimitSeconds: content.timeLimitSeconds,
+    ...quizHeaderOf(content),
     questions: content.questions.map((q) => ({
       ...(keepIds && q.id ? { id: q.id } : {}),
       type: q.type,

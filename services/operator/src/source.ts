@@ -24,6 +24,27 @@ export interface QuizSource {
   recordEvent(resource: QuizResource, type: EventType, reason: string, message: string): Promise<void>;
 }
 
+/**
+ * The cache both sources keep: the latest of every resource the list and the watch (or the
+ * folder scans) delivered, and whether the first list is in.
+ */
+export abstract class CachingQuizSource {
+  protected readonly cache = new Map<string, QuizResource>();
+  protected listed = false;
+
+  synced(): boolean {
+    return this.listed;
+  }
+
+  get(key: string): QuizResource | undefined {
+    return this.cache.get(key);
+  }
+
+  keys(): string[] {
+    return [...this.cache.keys()];
+  }
+}
+
 /** The write was based on a stale resourceVersion (HTTP 409): re-read and reconcile again. */
 export class ConflictError extends Error {
   constructor(what: string) {

@@ -27,12 +27,7 @@ export interface QuizOverrides {
 export function createQuiz(runtime: ServiceRuntime, config: QuizConfig, overrides: QuizOverrides = {}): Quiz {
   const prisma = createQuizPrisma(config.DATABASE_URL, runtime.logger);
   runtime.shutdown.onShutdown('database', () => disconnectPrismaClient(prisma));
-  const relay = startServiceOutboxRelay(runtime, {
-    prisma,
-    pubsub: config.PUBSUB_NAME,
-    intervalMs: config.OUTBOX_POLL_MS,
-    ...overrides.relay,
-  });
+  const relay = startServiceOutboxRelay(runtime, prisma, config, overrides.relay);
   const deps: QuizDeps = {
     prisma,
     cache: new QuizCache(runtime.dapr, config.STATE_STORE_NAME, config.QUIZ_CACHE_TTL_SECONDS, runtime.logger),

@@ -7,7 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { AppError, type CallerUser } from '@quizmesh/platform';
 import { enqueue, type EnqueueOptions } from '@quizmesh/platform/outbox';
 import { quizPublished } from '@quizmesh/contracts/events';
-import type { AuthorQuestion, CreateQuizRequest, QuestionInput, UpdateQuizRequest } from '@quizmesh/contracts/quiz-api';
+import {
+  quizHeaderOf,
+  type AuthorQuestion,
+  type CreateQuizRequest,
+  type QuestionInput,
+  type UpdateQuizRequest,
+} from '@quizmesh/contracts/quiz-api';
 import { databaseNow, lockQuiz, type PrismaClient, type Quiz, type QuizVersion, type Tx } from './db';
 import { storedQuestions } from './views';
 
@@ -85,11 +91,7 @@ function withIds(questions: QuestionInput[]): AuthorQuestion[] {
 function versionData(content: QuizContent) {
   const questions = withIds(content.questions);
   return {
-    title: content.title,
-    description: content.description,
-    tags: content.tags,
-    difficulty: content.difficulty,
-    timeLimitSeconds: content.timeLimitSeconds,
+    ...quizHeaderOf(content),
     questions,
     questionCount: questions.length,
     maxScore: questions.reduce((sum, q) => sum + q.points, 0),
@@ -161,6 +163,22 @@ async function lockedQuiz(tx: Tx, quizId: string, mode: 'update' | 'share'): Pro
   return tx.quiz.findUniqueOrThrow({ where: { id: quizId } });
 }
 
+/** The quiz locked for an update by `actor`: theirs (or they are an admin), managed as they say. */
+async function lockedToManage(tx: Tx, quizId: string, { user, managedBy }: QuizActor): Promise<Quiz> {
+  const quiz = await lockedQuiz(tx, quizId, 'update');
+  assertCanManage(user, quiz);
+  assertManagement(quiz, managedBy);
+  return quiz;
+}
+
+/** As lockedToManage, and not archived: an archived quiz cannot be changed. */
+async function lockedToChange(tx: Tx, quizId: string, actor: QuizActor, action: 'edited' | 'published'): Promise<Quiz> {
+  const quiz = await lockedToManage(tx, quizId, actor);
+  if (quiz.status === 'archived')
+    throw new AppError(409, { code: 'quiz-archived', detail: `an archived quiz cannot be ${action}` });
+  return quiz;
+}
+
 async function versionOf(tx: Tx, quizId: string, version: number): Promise<QuizVersion> {
   return tx.quizVersion.findUniqueOrThrow({ where: { quizId_version: { quizId, version } } });
 }
@@ -171,17 +189,13 @@ async function versionOf(tx: Tx, quizId: string, version: number): Promise<QuizV
  */
 export async function editDraft(
   prisma: PrismaClient,
-  { user, managedBy }: QuizActor,
+  actor: QuizActor,
   quizId: string,
   change: (current: QuizContent) => QuizContent,
   ifMatch?: string,
 ): Promise<QuizWithVersion & { created: boolean }> {
   return prisma.$transaction(async (tx) => {
-    const quiz = await lockedQuiz(tx, quizId, 'update');
-    assertCanManage(user, quiz);
-    assertManagement(quiz, managedBy);
-    if (quiz.status === 'archived')
-      throw new AppError(409, { code: 'quiz-archived', detail: 'an archived quiz cannot be edited' });
+    const quiz = await lockedToChange(tx, quizId, actor, 'edited');
     if (quiz.draftVersion !== null) {
       const draft = await versionOf(tx, quizId, quiz.draftVersion);
       assertCurrent(ifMatch, draft);
@@ -227,17 +241,13 @@ export interface Publication extends QuizWithVersion {
  */
 export async function publishDraft(
   prisma: PrismaClient,
-  { user, managedBy }: QuizActor,
+  actor: QuizActor,
   quizId: string,
   trace: EnqueueOptions,
   ifMatch?: string,
 ): Promise<Publication> {
   return prisma.$transaction(async (tx) => {
-    const quiz = await lockedQuiz(tx, quizId, 'update');
-    assertCanManage(user, quiz);
-    assertManagement(quiz, managedBy);
-    if (quiz.status === 'archived')
-      throw new AppError(409, { code: 'quiz-archived', detail: 'an archived quiz cannot be published' });
+    const quiz = await lockedToChange(tx, quizId, actor, 'published');
     if (quiz.draftVersion === null) {
       throw new AppError(409, {
         code: 'no-draft',
@@ -305,15 +315,9 @@ export async function publishDraft(
  * The operator's archive (its resource was deleted) also releases `managedBy`, so a new resource of
  * the same name makes a new quiz; the archived one can no longer change anyway.
  */
-export async function archiveQuiz(
-  prisma: PrismaClient,
-  { user, managedBy }: QuizActor,
-  quizId: string,
-): Promise<QuizWithVersion> {
+export async function archiveQuiz(prisma: PrismaClient, actor: QuizActor, quizId: string): Promise<QuizWithVersion> {
   return prisma.$transaction(async (tx) => {
-    const quiz = await lockedQuiz(tx, quizId, 'update');
-    assertCanManage(user, quiz);
-    assertManagement(quiz, managedBy);
+    const quiz = await lockedToManage(tx, quizId, actor);
     const shown = quiz.publishedVersion ?? quiz.latestVersion;
     if (quiz.status === 'archived') return { quiz, version: await versionOf(tx, quizId, shown) };
     const now = await databaseNow(tx);
@@ -325,7 +329,7 @@ export async function archiveQuiz(
     }
     const updated = await tx.quiz.update({
       where: { id: quizId },
-      data: { status: 'archived', archivedAt: now, ...(managedBy !== undefined ? { managedBy: null } : {}) },
+      data: { status: 'archived', archivedAt: now, ...(actor.managedBy !== undefined ? { managedBy: null } : {}) },
     });
     return { quiz: updated, version: await versionOf(tx, quizId, shown) };
   });

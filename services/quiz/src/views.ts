@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   authorQuestionSchema,
   leaderboardSnapshotSchema,
+  quizHeaderOf,
   type Attempt as AttemptView,
   type AttemptReview,
   type AuthorQuestion,
@@ -37,11 +38,7 @@ function summaryFields(quiz: QuizRow, version: VersionSummaryRow) {
   return {
     id: quiz.id,
     version: version.version,
-    title: version.title,
-    description: version.description,
-    tags: version.tags,
-    difficulty: version.difficulty,
-    timeLimitSeconds: version.timeLimitSeconds,
+    ...quizHeaderOf(version),
     questionCount: version.questionCount,
     maxScore: version.maxScore,
     authorId: quiz.authorId,

@@ -23,13 +23,25 @@ import {
   type AuthorQuiz,
 } from '@quizmesh/contracts/quiz-api';
 import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
-import { eventually, expectProblem } from '@quizmesh/platform/testing';
+import { eventually, expectProblem, type TestBackend } from '@quizmesh/platform/testing';
 import { cacheKey, QuizCache } from '../src/cache';
 import { COMPENSATION_REASON } from '../src/consumers';
 import { mountQuizRoutes } from '../src/routes';
-import { as, handledDeliveries, newUser, quizBody, startQuiz, type Backend, type QuizUnderTest } from './harness';
+import { as, handledDeliveries, newUser, quizBody, startQuiz, type QuizUnderTest } from './harness';
 
-export function quizApiSuite(backend: Backend): void {
+/** score.calculated for an attempt with all 3 questions right (6 of 6 points), scored now. */
+const fullMarks = (attempt: { attemptId: string; quizId: string; userId: string }, finishedAt: string) => ({
+  schemaVersion: 1,
+  ...attempt,
+  score: 6,
+  maxScore: 6,
+  correctCount: 3,
+  questionCount: 3,
+  finishedAt,
+  calculatedAt: new Date().toISOString(),
+});
+
+export function quizApiSuite(backend: TestBackend): void {
   let quiz: QuizUnderTest;
   const author = newUser('player', 'author');
   const otherAuthor = newUser('author');
@@ -345,32 +357,16 @@ export function quizApiSuite(backend: Backend): void {
     let ids: string[] = [];
 
     beforeAll(async () => {
-      const bodies = [
-        quizBody({
-          title: 'Planets and moons',
-          description: 'Orbits around the sun',
-          tags: [tag, 'space'],
-          difficulty: 'easy',
-        }),
-        quizBody({
-          title: 'Rivers of Europe',
-          description: 'From the Danube to the Rhine',
-          tags: [tag, 'geography'],
-          difficulty: 'medium',
-        }),
-        quizBody({
-          title: 'Mountains',
-          description: 'Peaks on every continent',
-          tags: [tag, 'geography'],
-          difficulty: 'hard',
-        }),
-        quizBody({
-          title: 'Ancient Rome',
-          description: 'Emperors and orbiting legends',
-          tags: [tag, 'history'],
-          difficulty: 'medium',
-        }),
-      ];
+      const bodies = (
+        [
+          ['Planets and moons', 'Orbits around the sun', 'space', 'easy'],
+          ['Rivers of Europe', 'From the Danube to the Rhine', 'geography', 'medium'],
+          ['Mountains', 'Peaks on every continent', 'geography', 'hard'],
+          ['Ancient Rome', 'Emperors and orbiting legends', 'history', 'medium'],
+        ] as const
+      ).map(([title, description, topic, difficulty]) =>
+        quizBody({ title, description, tags: [tag, topic], difficulty }),
+      );
       ids = [];
       for (const body of bodies) ids.push((await createPublished(author, body)).id);
       await createDraft(author, quizBody({ title: 'Unpublished planets', tags: [tag] }));
@@ -971,18 +967,11 @@ export function quizApiSuite(backend: Backend): void {
       await eventually(
         () => quiz.published.filter((p) => p.topic === quizCompleted.topic && p.event.id === completed.id).length >= 3,
       );
-      await quiz.deliver(scoreCalculated, `${attempt.id}-late-score`, {
-        schemaVersion: 1,
-        attemptId: attempt.id,
-        quizId: published.id,
-        userId: player.id,
-        score: 6,
-        maxScore: 6,
-        correctCount: 3,
-        questionCount: 3,
-        finishedAt: data.submittedAt,
-        calculatedAt: new Date().toISOString(),
-      });
+      await quiz.deliver(
+        scoreCalculated,
+        `${attempt.id}-late-score`,
+        fullMarks({ attemptId: attempt.id, quizId: published.id, userId: player.id }, data.submittedAt),
+      );
       await eventually(
         async () => (await quiz.prisma.attempt.findUniqueOrThrow({ where: { id: attempt.id } })).status === 'SCORED',
       );
@@ -1020,19 +1009,14 @@ export function quizApiSuite(backend: Backend): void {
       };
       expect(await find('open')).toMatchObject({ status: 'open', resolution: null });
 
+      const deliverScore = () =>
+        quiz.deliver(
+          scoreCalculated,
+          `${attempt.id}-score-after-replay`,
+          fullMarks({ attemptId: attempt.id, quizId: published.id, userId: player.id }, failed.submittedAt),
+        );
       // Evaluation's own copy was replayed there and scored it: quiz only sees score.calculated.
-      await quiz.deliver(scoreCalculated, `${attempt.id}-score-after-replay`, {
-        schemaVersion: 1,
-        attemptId: attempt.id,
-        quizId: published.id,
-        userId: player.id,
-        score: 6,
-        maxScore: 6,
-        correctCount: 3,
-        questionCount: 3,
-        finishedAt: failed.submittedAt,
-        calculatedAt: new Date().toISOString(),
-      });
+      await deliverScore();
       await eventually(async () => (await find('resolved')) !== undefined);
       const resolved = await find('resolved');
       expect(resolved).toMatchObject({ status: 'resolved', resolution: 'reconciled', deliveryCount: 1 });
@@ -1040,18 +1024,7 @@ export function quizApiSuite(backend: Backend): void {
       expect(resolved?.history[1]?.note).toBe(`attempt ${attempt.id} was scored after all`);
       expect(await find('open')).toBeUndefined();
       // The score stays applied once; a redelivery of it changes nothing and still succeeds.
-      await quiz.deliver(scoreCalculated, `${attempt.id}-score-after-replay`, {
-        schemaVersion: 1,
-        attemptId: attempt.id,
-        quizId: published.id,
-        userId: player.id,
-        score: 6,
-        maxScore: 6,
-        correctCount: 3,
-        questionCount: 3,
-        finishedAt: failed.submittedAt,
-        calculatedAt: new Date().toISOString(),
-      });
+      await deliverScore();
       expect(await quiz.prisma.attemptTransition.count({ where: { attemptId: attempt.id } })).toBe(4);
     });
   });

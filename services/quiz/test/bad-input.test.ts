@@ -5,31 +5,14 @@
  * a 5xx, and the database must hold exactly the rows it held before (nothing half-written).
  */
 import request from 'supertest';
-import { badJsonBodyCases } from '@quizmesh/platform/testing';
+import { badJsonBodyCases, badParamCases, FORGED_CURSORS, type BadRequestCase } from '@quizmesh/platform/testing';
 import { authorQuizSchema, startAttemptResponseSchema } from '@quizmesh/contracts/quiz-api';
 import { as, newUser, quizBody, rowCounts, startQuiz, type QuizUnderTest } from './harness';
 
-type Method = 'get' | 'post' | 'patch' | 'put';
+type Who = 'author' | 'player';
+type BadCase = BadRequestCase<Who>;
+type Method = BadCase['method'];
 
-interface BadCase {
-  name: string;
-  method: Method;
-  path: string;
-  as?: 'author' | 'player';
-  /** JSON-encoded unless `raw` */
-  body?: unknown;
-  raw?: { text: string; contentType: string };
-  status: number;
-  /** a field the problem's `errors` (or `detail`) must name */
-  field?: string;
-}
-
-const FORGED_CURSORS = [
-  // Issue 11: each decoded to a value PostgreSQL refuses, which answered 500.
-  Buffer.from('-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
-  Buffer.from('0000-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000').toString('base64url'),
-  Buffer.from(`2026-11-18T08:00:00.000Z|${'-'.repeat(36)}`).toString('base64url'),
-];
 const author = newUser('author');
 const player = newUser('player');
 const wrongTypes: unknown[] = [42, 'text', true, null, ['x'], { $gt: '' }];
@@ -56,6 +39,14 @@ function jsonBodyCases(
     required,
   }).map((c) => ({ ...base, ...c }));
 }
+
+/** An option as [text, correct, id]: correct or id left out when not given. */
+type OptionRow = [text: string, correct?: boolean, id?: string];
+const option = ([text, correct, id]: OptionRow) => ({
+  ...(id === undefined ? {} : { id }),
+  text,
+  ...(correct === undefined ? {} : { correct }),
+});
 
 function quizContentCases(method: Method, path: string): BadCase[] {
   const valid = quizBody();
@@ -125,51 +116,22 @@ function quizContentCases(method: Method, path: string): BadCase[] {
       { options: Array.from({ length: 11 }, (_, i) => ({ text: `o${i}`, correct: i === 0 })) },
       '.options',
     ),
-    withQuestion(
-      'two correct options on a single-choice question',
-      {
-        options: [
-          { text: 'A', correct: true },
-          { text: 'B', correct: true },
+    ...(
+      [
+        ['two correct options on a single-choice question', {}, ['A', true], ['B', true], '.options'],
+        [
+          'no correct option on a multiple-choice question',
+          { type: 'multiple' },
+          ['A', false],
+          ['B', false],
+          '.options',
         ],
-      },
-      '.options',
-    ),
-    withQuestion(
-      'no correct option on a multiple-choice question',
-      {
-        type: 'multiple',
-        options: [
-          { text: 'A', correct: false },
-          { text: 'B', correct: false },
-        ],
-      },
-      '.options',
-    ),
-    withQuestion(
-      'a repeated option',
-      {
-        options: [
-          { text: 'Same', correct: true },
-          { text: 'same', correct: false },
-        ],
-      },
-      '.options',
-    ),
-    withQuestion(
-      'an option without correct',
-      { options: [{ text: 'A' }, { text: 'B', correct: true }] },
-      '.options.0.correct',
-    ),
-    withQuestion(
-      'an option id that is not a UUID',
-      {
-        options: [
-          { id: "1' OR '1'='1", text: 'A', correct: true },
-          { text: 'B', correct: false },
-        ],
-      },
-      '.options.0.id',
+        ['a repeated option', {}, ['Same', true], ['same', false], '.options'],
+        ['an option without correct', {}, ['A'], ['B', true], '.options.0.correct'],
+        ['an option id that is not a UUID', {}, ['A', true, "1' OR '1'='1"], ['B', false], '.options.0.id'],
+      ] as Array<[string, Record<string, unknown>, OptionRow, OptionRow, string]>
+    ).map(([name, change, first, second, field]) =>
+      withQuestion(name, { ...change, options: [option(first), option(second)] }, field),
     ),
     withQuestion('0 points', { points: 0 }, '.points'),
     withQuestion('101 points', { points: 101 }, '.points'),
@@ -308,70 +270,26 @@ describe('quiz rejects bad input', () => {
       })),
       ...queryCases('/api/v1/quizzes'),
       ...queryCases('/api/quizzes'),
-      ...['not-a-uuid', "1' OR '1'='1", '..%2F..%2Fetc', '%00'].flatMap((id) => [
+      ...badParamCases<Who>(['not-a-uuid', "1' OR '1'='1", '..%2F..%2Fetc', '%00'], 'params.id', [
+        { name: 'GET a quiz with id', method: 'get', path: '/api/v1/quizzes/:value' },
+        { name: 'GET a seed quiz with id', method: 'get', path: '/api/quizzes/:value' },
         {
-          name: `GET a quiz with id ${id}`,
-          method: 'get' as const,
-          path: `/api/v1/quizzes/${id}`,
-          status: 400,
-          field: 'params.id',
-        },
-        {
-          name: `GET a seed quiz with id ${id}`,
-          method: 'get' as const,
-          path: `/api/quizzes/${id}`,
-          status: 400,
-          field: 'params.id',
-        },
-        {
-          name: `PATCH a quiz with id ${id}`,
-          method: 'patch' as const,
-          path: `/api/v1/quizzes/${id}`,
-          as: 'author' as const,
+          name: 'PATCH a quiz with id',
+          method: 'patch',
+          path: '/api/v1/quizzes/:value',
+          as: 'author',
           body: { title: 'x' },
-          status: 400,
-          field: 'params.id',
         },
+        { name: 'publish a quiz with id', method: 'post', path: '/api/v1/quizzes/:value/publish', as: 'author' },
+        { name: 'start an attempt at quiz', method: 'post', path: '/api/v1/quizzes/:value/attempts', as: 'player' },
+        { name: 'GET attempt', method: 'get', path: '/api/v1/attempts/:value', as: 'player' },
+        { name: 'review attempt', method: 'get', path: '/api/v1/attempts/:value/review', as: 'player' },
         {
-          name: `publish a quiz with id ${id}`,
-          method: 'post' as const,
-          path: `/api/v1/quizzes/${id}/publish`,
-          as: 'author' as const,
-          status: 400,
-          field: 'params.id',
-        },
-        {
-          name: `start an attempt at quiz ${id}`,
-          method: 'post' as const,
-          path: `/api/v1/quizzes/${id}/attempts`,
-          as: 'player' as const,
-          status: 400,
-          field: 'params.id',
-        },
-        {
-          name: `GET attempt ${id}`,
-          method: 'get' as const,
-          path: `/api/v1/attempts/${id}`,
-          as: 'player' as const,
-          status: 400,
-          field: 'params.id',
-        },
-        {
-          name: `review attempt ${id}`,
-          method: 'get' as const,
-          path: `/api/v1/attempts/${id}/review`,
-          as: 'player' as const,
-          status: 400,
-          field: 'params.id',
-        },
-        {
-          name: `submit attempt ${id}`,
-          method: 'post' as const,
-          path: `/api/v1/attempts/${id}/submit`,
-          as: 'player' as const,
+          name: 'submit attempt',
+          method: 'post',
+          path: '/api/v1/attempts/:value/submit',
+          as: 'player',
           body: submitValid,
-          status: 400,
-          field: 'params.id',
         },
       ]),
       ...['0', '-1', 'abc', '1.5', '99999999999'].map((version) => ({

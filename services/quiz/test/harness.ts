@@ -9,28 +9,19 @@
  * quiz.completed: it accepts each completion, or DROPs it (→ quiz.completed.deadletter, the
  * compensation path) when the test asked for that attempt's scoring to fail.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type { Role, ServiceRuntime } from '@quizmesh/platform';
 import {
-  loadConfig,
-  ServiceRuntime,
-  CALLER_APP_HEADER,
-  USER_ID_HEADER,
-  USER_ROLES_HEADER,
-  type Role,
-} from '@quizmesh/platform';
-import { applyMigrations } from '@quizmesh/platform/db';
-import {
-  captureLogLines,
-  Cleanups,
-  createServiceTestDatabase,
-  startAppPort,
+  countRows,
+  gatewayHeaders,
+  publishCloudEvent,
+  startHarness,
+  type HarnessContext,
   TEST_RELAY_TUNING,
   type TestBackend,
 } from '@quizmesh/platform/testing';
-import { CLOUDEVENT_CONTENT_TYPE, type OutboxRelay } from '@quizmesh/platform/outbox';
+import type { OutboxRelay } from '@quizmesh/platform/outbox';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 import type { EventContract } from '@quizmesh/contracts/events';
 import { quizConfigSchema, type QuizConfig } from '../src/config';
@@ -38,9 +29,7 @@ import type { PrismaClient } from '../src/db';
 import { createQuiz } from '../src/quiz';
 import type { QuizDeps } from '../src/routes';
 
-export const schemaPath = join(__dirname, '..', 'prisma', 'schema.prisma');
 const REPO_ROOT = join(__dirname, '..', '..', '..');
-export type Backend = TestBackend;
 
 export interface CapturedEvent {
   topic: string;
@@ -70,71 +59,37 @@ export interface QuizUnderTest {
 const TEST_SUBSCRIBER_PATH = '/__test/published';
 const STAND_IN_EVALUATION_PATH = '/__test/evaluation';
 
-function resources(dir: string): string {
-  const resDir = join(dir, 'resources');
-  mkdirSync(resDir);
-  const write = (name: string, text: string) => writeFileSync(join(resDir, name), text);
-  write(
-    'components.yaml',
-    `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: { name: pubsub }
-spec: { type: pubsub.in-memory, version: v1, metadata: [] }
----
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: { name: statestore }
-spec: { type: state.in-memory, version: v1, metadata: [] }
-`,
-  );
+function resources(harness: HarnessContext): string {
+  const folder = harness.resources();
+  folder.inMemoryPubsub();
+  folder.stateStore();
   // The production Subscriptions, verbatim.
-  copyFileSync(
-    join(REPO_ROOT, 'components', 'common', 'subscriptions-quiz.yaml'),
-    join(resDir, 'subscriptions-quiz.yaml'),
-  );
-  write(
-    'test-subscriptions.yaml',
-    `apiVersion: dapr.io/v2alpha1
-kind: Subscription
-metadata: { name: test-quiz-published }
-spec: { pubsubname: pubsub, topic: quiz.published, routes: { default: ${TEST_SUBSCRIBER_PATH} } }
-scopes: [quiz]
----
-apiVersion: dapr.io/v2alpha1
-kind: Subscription
-metadata: { name: test-attempt-failed }
-spec: { pubsubname: pubsub, topic: attempt.failed, routes: { default: ${TEST_SUBSCRIBER_PATH} } }
-scopes: [quiz]
----
-apiVersion: dapr.io/v2alpha1
-kind: Subscription
-metadata: { name: stand-in-evaluation }
-spec:
-  pubsubname: pubsub
-  topic: quiz.completed
-  routes: { default: ${STAND_IN_EVALUATION_PATH} }
-  deadLetterTopic: quiz.completed.deadletter
-scopes: [quiz]
-`,
-  );
-  return resDir;
+  folder.copy('subscriptions-quiz.yaml', join(REPO_ROOT, 'components', 'common', 'subscriptions-quiz.yaml'));
+  folder.subscriptions('test-subscriptions.yaml', 'quiz', [
+    { name: 'test-quiz-published', topic: 'quiz.published', route: TEST_SUBSCRIBER_PATH },
+    { name: 'test-attempt-failed', topic: 'attempt.failed', route: TEST_SUBSCRIBER_PATH },
+    {
+      name: 'stand-in-evaluation',
+      topic: 'quiz.completed',
+      route: STAND_IN_EVALUATION_PATH,
+      deadLetterTopic: 'quiz.completed.deadletter',
+    },
+  ]);
+  return folder.path;
 }
 
 export async function startQuiz(
-  options: { backend?: Backend; env?: Record<string, string> } = {},
+  options: { backend?: TestBackend; env?: Record<string, string> } = {},
 ): Promise<QuizUnderTest> {
-  const dir = mkdtempSync(join(tmpdir(), 'qm-quiz-'));
-  const cleanups = new Cleanups();
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const stop = () => cleanups.run();
-  try {
-    const db = await createServiceTestDatabase(options.backend ?? 'postgres', { prefix: 'qm_quiz', dir });
-    cleanups.push(() => db.close());
-    await applyMigrations({ schemaPath, databaseUrl: db.url });
+  return startHarness('quiz', async (harness) => {
+    const db = await harness.database(options.backend ?? 'postgres', {
+      prefix: 'qm_quiz',
+      schemaPath: join(__dirname, '..', 'prisma', 'schema.prisma'),
+    });
 
     const published: CapturedEvent[] = [];
     const failScoringOf = new Set<string>();
-    const appPort = await startAppPort({
+    const appPort = await harness.appPort({
       capturePaths: [TEST_SUBSCRIBER_PATH, STAND_IN_EVALUATION_PATH],
       onCapture: ({ event }) => published.push({ topic: String(event.topic), event: event as CapturedEvent['event'] }),
       // The stand-in evaluation DROPs the completions the test asked to fail (→ dead letter).
@@ -143,31 +98,17 @@ export async function startQuiz(
           ? 'DROP'
           : 'SUCCESS',
     });
-    cleanups.push(() => appPort.close());
 
-    const sidecar = await startSidecar({
-      appId: 'quiz',
-      appPort: appPort.port,
-      daprHttpPort: 0,
-      resourcesPaths: [resources(dir)],
-      registryDir: join(dir, 'registry'),
-      logLevel: 'silent',
-      env: {},
-    });
-    cleanups.push(() => sidecar.close());
+    const sidecar = await startSidecar(
+      harness.sidecarOptions({ appId: 'quiz', appPort: appPort.port, resourcesPath: resources(harness) }),
+    );
+    harness.cleanups.push(() => sidecar.close());
 
-    const config = loadConfig(quizConfigSchema, {
-      DATABASE_URL: db.url,
-      DAPR_HTTP_PORT: String(sidecar.httpPort),
-      LOG_LEVEL: 'debug',
-      PORT: '0',
-      ...options.env,
-    });
-    const { lines: logLines, destination: logDestination } = captureLogLines();
-    const runtime = new ServiceRuntime({ service: 'quiz', config, logDestination, exit: () => undefined });
-    // The relay, the database and the Dapr client close as in production: through the runtime's shutdown.
-    cleanups.push(async () => {
-      await runtime.shutdown.shutdown();
+    const { config, runtime, logLines } = harness.runtime({
+      service: 'quiz',
+      schema: quizConfigSchema,
+      daprHttpPort: sidecar.httpPort,
+      env: { DATABASE_URL: db.url, ...options.env },
     });
     const { app, prisma, relay, deps } = createQuiz(runtime, config, { relay: TEST_RELAY_TUNING });
     appPort.setHandler(app);
@@ -179,38 +120,21 @@ export async function startQuiz(
       config,
       runtime,
       sidecar,
-      registryDir: join(dir, 'registry'),
+      registryDir: join(harness.dir, 'registry'),
       relay,
       deps,
       published,
       failScoringOf,
       logLines,
-      async deliver(contract, id, data) {
-        await runtime.dapr.publish(
-          config.PUBSUB_NAME,
-          contract.topic,
-          {
-            specversion: '1.0',
-            id,
-            source: contract.publisher,
-            type: contract.type,
-            datacontenttype: 'application/json',
-            data,
-          },
-          { contentType: CLOUDEVENT_CONTENT_TYPE },
-        );
-      },
-      stop,
+      deliver: (contract: EventContract, id: string, data: unknown) =>
+        publishCloudEvent(runtime, config.PUBSUB_NAME, contract, id, data),
     };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  });
 }
 
 /** Headers the gateway sets for an authenticated user (trusted only from app id `gateway`). */
 export function as(user: { id: string; roles: Role[] }): Record<string, string> {
-  return { [CALLER_APP_HEADER]: 'gateway', [USER_ID_HEADER]: user.id, [USER_ROLES_HEADER]: user.roles.join(',') };
+  return gatewayHeaders(user.id, user.roles);
 }
 
 export function newUser(...roles: Role[]): { id: string; roles: Role[] } {
@@ -218,16 +142,15 @@ export function newUser(...roles: Role[]): { id: string; roles: Role[] } {
 }
 
 /** Row counts of every quiz table: "nothing half-written" checks compare these. */
-export async function rowCounts(prisma: PrismaClient) {
-  const [quizzes, versions, attempts, transitions, outbox, processed] = await Promise.all([
-    prisma.quiz.count(),
-    prisma.quizVersion.count(),
-    prisma.attempt.count(),
-    prisma.attemptTransition.count(),
-    prisma.outboxEvent.count(),
-    prisma.processedEvent.count(),
-  ]);
-  return { quizzes, versions, attempts, transitions, outbox, processed };
+export function rowCounts(prisma: PrismaClient) {
+  return countRows({
+    quizzes: prisma.quiz,
+    versions: prisma.quizVersion,
+    attempts: prisma.attempt,
+    transitions: prisma.attemptTransition,
+    outbox: prisma.outboxEvent,
+    processed: prisma.processedEvent,
+  });
 }
 
 /** How many deliveries of `topic` quiz has finished handling (its request log lines for /events/<topic>). */

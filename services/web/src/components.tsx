@@ -104,27 +104,69 @@ export interface BoardRow {
   score: number;
 }
 
-export function Board({ rows, caption, me }: { rows: readonly BoardRow[]; caption: string; me?: string | undefined }) {
-  if (rows.length === 0) return <p>No scores yet.</p>;
+export interface Column<Row> {
+  header: string;
+  cell: (row: Row) => ReactNode;
+}
+
+/**
+ * The app's one table: a header cell per column, a row per item. `list` tables (admin and
+ * author pages) keep their caption for screen readers only; the leaderboard shows it.
+ */
+export function Table<Row>({
+  kind,
+  caption,
+  columns,
+  rows,
+  rowKey,
+  rowClass,
+}: {
+  kind: 'list' | 'board';
+  caption: string;
+  columns: ReadonlyArray<Column<Row>>;
+  rows: readonly Row[] | undefined;
+  rowKey: (row: Row) => string;
+  rowClass?: (row: Row) => string | undefined;
+}) {
   return (
-    <table className="board">
-      <caption>{caption}</caption>
+    <table className={kind}>
+      <caption className={kind === 'list' ? 'visually-hidden' : undefined}>{caption}</caption>
       <thead>
         <tr>
-          <th scope="col">Rank</th>
-          <th scope="col">Player</th>
-          <th scope="col">Score</th>
+          {columns.map((column) => (
+            <th key={column.header} scope="col">
+              {column.header}
+            </th>
+          ))}
         </tr>
       </thead>
       <tbody>
-        {rows.map((r) => (
-          <tr key={r.userId} className={r.userId === me ? 'me' : undefined}>
-            <td>{r.rank}</td>
-            <td>{r.displayName ?? `player ${r.userId.slice(0, 6)}`}</td>
-            <td>{r.score}</td>
+        {rows?.map((row) => (
+          <tr key={rowKey(row)} className={rowClass?.(row)}>
+            {columns.map((column) => (
+              <td key={column.header}>{column.cell(row)}</td>
+            ))}
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+export function Board({ rows, caption, me }: { rows: readonly BoardRow[]; caption: string; me?: string | undefined }) {
+  if (rows.length === 0) return <p>No scores yet.</p>;
+  return (
+    <Table
+      kind="board"
+      caption={caption}
+      rows={rows}
+      rowKey={(r) => r.userId}
+      rowClass={(r) => (r.userId === me ? 'me' : undefined)}
+      columns={[
+        { header: 'Rank', cell: (r) => r.rank },
+        { header: 'Player', cell: (r) => r.displayName ?? `player ${r.userId.slice(0, 6)}` },
+        { header: 'Score', cell: (r) => r.score },
+      ]}
+    />
   );
 }

@@ -73,14 +73,20 @@ export type OutboxRelayTuning = Pick<OutboxRelayOptions, 'intervalMs' | 'backoff
 
 /**
  * A service's relay: publishes as the service (CloudEvent `source` = its app id) through its
- * sidecar and is stopped by the service's graceful shutdown.
+ * sidecar to its pub/sub (`PUBSUB_NAME`), polls every `OUTBOX_POLL_MS` unless `tuning` says
+ * otherwise (tests), and is stopped by the service's graceful shutdown.
  */
 export function startServiceOutboxRelay(
   runtime: { service: string; dapr: OutboxRelayOptions['dapr']; logger: Logger; shutdown: GracefulShutdown },
-  options: { prisma: OutboxSql; pubsub: string } & OutboxRelayTuning,
+  prisma: OutboxSql,
+  config: { PUBSUB_NAME: string; OUTBOX_POLL_MS: number },
+  tuning: OutboxRelayTuning = {},
 ): OutboxRelay {
   return startOutboxRelay({
-    ...options,
+    prisma,
+    pubsub: config.PUBSUB_NAME,
+    intervalMs: config.OUTBOX_POLL_MS,
+    ...tuning,
     dapr: runtime.dapr,
     logger: runtime.logger,
     source: runtime.service,

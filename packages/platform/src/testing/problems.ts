@@ -32,6 +32,22 @@ export interface BadBodyCase {
   field?: string;
 }
 
+/** One bad request of a service's bad-input table: the 4xx it must get, and who sends it. */
+export interface BadRequestCase<Who extends string = never> extends BadBodyCase {
+  method: 'get' | 'post' | 'patch' | 'put';
+  /** path with query string, already encoded where needed */
+  path: string;
+  /** the user the gateway forwards (none: anonymous, or the test's default) */
+  as?: Who;
+}
+
+/** Cursors whose timestamp or id PostgreSQL refuses: issue 11, each answered 500. */
+export const FORGED_CURSORS: readonly string[] = [
+  '-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000',
+  '0000-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000',
+  `2026-11-18T08:00:00.000Z|${'-'.repeat(36)}`,
+].map((cursor) => Buffer.from(cursor).toString('base64url'));
+
 export interface BadBodyOptions {
   /** values put in each field in turn (each must be refused with 400 naming the field) */
   wrongTypes: readonly unknown[];
@@ -97,4 +113,32 @@ export function badJsonBodyCases(valid: Record<string, unknown>, options: BadBod
     }
   }
   return cases;
+}
+
+/** A route of a bad-input table, its parameter written `:value`. */
+export interface RouteTemplate<Who extends string = never> {
+  /** what the request does, e.g. `GET a quiz with id` (the value is appended) */
+  name: string;
+  method: BadRequestCase['method'];
+  path: string;
+  as?: Who;
+  /** a valid body, so only the parameter is wrong */
+  body?: unknown;
+}
+
+/** Each bad `values` in each route's parameter: 400 naming `field`. */
+export function badParamCases<Who extends string = never>(
+  values: readonly string[],
+  field: string,
+  routes: ReadonlyArray<RouteTemplate<Who>>,
+): Array<BadRequestCase<Who>> {
+  return values.flatMap((value) =>
+    routes.map(({ name, path, ...route }) => ({
+      ...route,
+      name: `${name} ${value}`,
+      path: path.replace(':value', value),
+      status: 400,
+      field,
+    })),
+  );
 }

@@ -49,6 +49,24 @@ const STREAM_DESCRIPTION = `Server-Sent Events (\`text/event-stream\`). Events:
 
 Comment lines (\`: heartbeat\`) keep idle connections open. EventSource cannot send headers, so the access token may come as \`?${ACCESS_TOKEN_PARAM}=\` instead of \`Authorization\` (never both); the gateway removes it from the URL before logging. Streams per user and per gateway replica are capped (429, 503).`;
 
+type GatewayOperation = ApiSection['operations'][number];
+
+/** A browser-session endpoint: a public POST under SESSION_PATH, described once. */
+function sessionOperation(
+  operationId: string,
+  action: string,
+  operation: Omit<GatewayOperation, 'operationId' | 'method' | 'path' | 'description' | 'access'>,
+): GatewayOperation {
+  return {
+    operationId,
+    method: 'post',
+    path: `${SESSION_PATH}/${action}`,
+    description: SESSION_DESCRIPTION,
+    access: 'public',
+    ...operation,
+  };
+}
+
 const gatewaySection: ApiSection = {
   tag: 'gateway',
   description: 'The gateway itself: status of the services behind it, the live stream, and this document.',
@@ -78,48 +96,28 @@ const gatewaySection: ApiSection = {
       response: { status: 200, schema: gatewayStatusSchema },
       errors: [],
     },
-    {
-      operationId: 'browserLogin',
-      method: 'post',
-      path: `${SESSION_PATH}/login`,
+    sessionOperation('browserLogin', 'login', {
       summary: 'Sign a browser in (refresh token in an httpOnly cookie)',
-      description: SESSION_DESCRIPTION,
-      access: 'public',
       body: loginRequestSchema,
       response: { status: 200, schema: browserSessionSchema },
       errors: [401, 403, 429],
-    },
-    {
-      operationId: 'browserRegister',
-      method: 'post',
-      path: `${SESSION_PATH}/register`,
+    }),
+    sessionOperation('browserRegister', 'register', {
       summary: 'Create an account and sign the browser in',
-      description: SESSION_DESCRIPTION,
-      access: 'public',
       body: registerRequestSchema,
       response: { status: 201, schema: browserSessionSchema },
       errors: [403, 409, 429],
-    },
-    {
-      operationId: 'browserRefresh',
-      method: 'post',
-      path: `${SESSION_PATH}/refresh`,
+    }),
+    sessionOperation('browserRefresh', 'refresh', {
       summary: "Rotate the browser's refresh cookie for a new access token (CSRF token required)",
-      description: SESSION_DESCRIPTION,
-      access: 'public',
       response: { status: 200, schema: browserSessionSchema },
       errors: [401, 403],
-    },
-    {
-      operationId: 'browserLogout',
-      method: 'post',
-      path: `${SESSION_PATH}/logout`,
+    }),
+    sessionOperation('browserLogout', 'logout', {
       summary: 'Sign the browser out and clear its cookies (CSRF token required)',
-      description: SESSION_DESCRIPTION,
-      access: 'public',
       response: { status: 204 },
       errors: [403],
-    },
+    }),
     {
       operationId: 'getOpenApiDocument',
       method: 'get',

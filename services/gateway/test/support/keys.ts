@@ -14,26 +14,17 @@ export interface TestKey {
   jwk: JsonWebKey & { kid: string; alg: string; use: 'sig' };
 }
 
+function testKey(kid: string, alg: 'ES256' | 'RS256', pair: { privateKey: KeyObject; publicKey: KeyObject }): TestKey {
+  const { privateKey, publicKey } = pair;
+  return { kid, alg, privateKey, publicKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' } };
+}
+
 export function ecKey(kid = `ec-${randomUUID()}`): TestKey {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return {
-    kid,
-    alg: 'ES256',
-    privateKey,
-    publicKey,
-    jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' },
-  };
+  return testKey(kid, 'ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' }));
 }
 
 export function rsaKey(kid = `rsa-${randomUUID()}`): TestKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    kid,
-    alg: 'RS256',
-    privateKey,
-    publicKey,
-    jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' },
-  };
+  return testKey(kid, 'RS256', generateKeyPairSync('rsa', { modulusLength: 2048 }));
 }
 
 export function jwks(...keys: TestKey[]) {

@@ -158,33 +158,22 @@ export function broadcastSubscriptionsYaml(): string {
  * (decision 0710). The vhost is dropped after the run, queues with it.
  */
 export function rabbitPubsubComponents(amqpUrl: string): Record<string, string> {
+  const component = (name: string, extra: string[], scopes = '') => `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: ${name} }
+spec:
+  type: pubsub.rabbitmq
+  version: v1
+  metadata:
+${[`{ name: connectionString, value: ${JSON.stringify(amqpUrl)} }`, ...extra].map((entry) => `    - ${entry}\n`).join('')}${scopes}`;
+  const shared = ['{ name: durable, value: "true" }', '{ name: deletedWhenUnused, value: "false" }'];
+  const requeue = '{ name: requeueInFailure, value: "false" }';
   return {
-    'pubsub.yaml': `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: { name: pubsub }
-spec:
-  type: pubsub.rabbitmq
-  version: v1
-  metadata:
-    - { name: connectionString, value: ${JSON.stringify(amqpUrl)} }
-    - { name: durable, value: "true" }
-    - { name: deletedWhenUnused, value: "false" }
-    - { name: requeueInFailure, value: "false" }
-`,
-    'pubsub-broadcast.yaml': `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: { name: pubsub-broadcast }
-spec:
-  type: pubsub.rabbitmq
-  version: v1
-  metadata:
-    - { name: connectionString, value: ${JSON.stringify(amqpUrl)} }
-    - { name: consumerID, value: "{podName}" }
-    - { name: durable, value: "true" }
-    - { name: deletedWhenUnused, value: "false" }
-    - { name: maxLen, value: "1000" }
-    - { name: requeueInFailure, value: "false" }
-scopes: [gateway]
-`,
+    'pubsub.yaml': component('pubsub', [...shared, requeue]),
+    'pubsub-broadcast.yaml': component(
+      'pubsub-broadcast',
+      ['{ name: consumerID, value: "{podName}" }', ...shared, '{ name: maxLen, value: "1000" }', requeue],
+      'scopes: [gateway]\n',
+    ),
   };
 }

@@ -8,12 +8,32 @@ function safeNext(next: string | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
+interface SignInField {
+  id: 'email' | 'displayName' | 'password';
+  label: string;
+  type?: string;
+  autoComplete: string;
+}
+
+/** The form's fields: a display name only when registering; the password manager's hint per mode. */
+function fields(mode: 'login' | 'register'): SignInField[] {
+  const displayName: SignInField = { id: 'displayName', label: 'Display name', autoComplete: 'nickname' };
+  return [
+    { id: 'email', label: 'Email', type: 'email', autoComplete: 'email' },
+    ...(mode === 'register' ? [displayName] : []),
+    {
+      id: 'password',
+      label: 'Password',
+      type: 'password',
+      autoComplete: mode === 'login' ? 'current-password' : 'new-password',
+    },
+  ];
+}
+
 export function SignIn({ mode }: { mode: 'login' | 'register' }) {
   const [params] = useSearchParams();
   const navigate = useNavigate();
-  const [email, setEmail] = useState('');
-  const [displayName, setDisplayName] = useState('');
-  const [password, setPassword] = useState('');
+  const [values, setValues] = useState({ email: '', displayName: '', password: '' });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
@@ -24,8 +44,8 @@ export function SignIn({ mode }: { mode: 'login' | 'register' }) {
     setErrors({});
     setError(undefined);
     try {
-      if (mode === 'login') await login(email, password);
-      else await register(email, displayName, password);
+      if (mode === 'login') await login(values.email, values.password);
+      else await register(values.email, values.displayName, values.password);
       navigate(safeNext(params.get('next')));
     } catch (err) {
       if (err instanceof ApiProblem && err.problem.errors?.length) setErrors(err.fieldErrors());
@@ -38,37 +58,16 @@ export function SignIn({ mode }: { mode: 'login' | 'register' }) {
   return (
     <Page title={mode === 'login' ? 'Sign in' : 'Create an account'}>
       <form onSubmit={submit} className="narrow">
-        <Field
-          id="email"
-          label="Email"
-          type="email"
-          autoComplete="email"
-          value={email}
-          onChange={setEmail}
-          error={errors.email}
-          required
-        />
-        {mode === 'register' && (
+        {fields(mode).map((field) => (
           <Field
-            id="displayName"
-            label="Display name"
-            autoComplete="nickname"
-            value={displayName}
-            onChange={setDisplayName}
-            error={errors.displayName}
+            key={field.id}
+            {...field}
+            value={values[field.id]}
+            onChange={(value) => setValues((current) => ({ ...current, [field.id]: value }))}
+            error={errors[field.id]}
             required
           />
-        )}
-        <Field
-          id="password"
-          label="Password"
-          type="password"
-          autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
-          value={password}
-          onChange={setPassword}
-          error={errors.password}
-          required
-        />
+        ))}
         <button type="submit" disabled={busy}>
           {mode === 'login' ? 'Sign in' : 'Create account'}
         </button>

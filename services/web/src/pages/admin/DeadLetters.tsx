@@ -13,44 +13,16 @@ interface DeadLetterRow {
   reason?: string | null;
 }
 
-/** The four apps' dead-letter APIs have the same shape; the generated client types each path separately. */
+/** The four apps' dead-letter APIs have the same shape: one path template serves them all. */
 function list(app: App) {
-  switch (app) {
-    case 'identity':
-      return must(api.GET('/api/v1/admin/dead-letters/identity'));
-    case 'quiz':
-      return must(api.GET('/api/v1/admin/dead-letters/quiz'));
-    case 'evaluation':
-      return must(api.GET('/api/v1/admin/dead-letters/evaluation'));
-    case 'notification':
-      return must(api.GET('/api/v1/admin/dead-letters/notification'));
-  }
+  return must(api.GET(`/api/v1/admin/dead-letters/${app}`));
 }
 
 function act(app: App, id: string, what: 'replay' | 'discard') {
   const path = { params: { path: { id } } };
-  if (what === 'replay') {
-    switch (app) {
-      case 'identity':
-        return must(api.POST('/api/v1/admin/dead-letters/identity/{id}/replay', path));
-      case 'quiz':
-        return must(api.POST('/api/v1/admin/dead-letters/quiz/{id}/replay', path));
-      case 'evaluation':
-        return must(api.POST('/api/v1/admin/dead-letters/evaluation/{id}/replay', path));
-      case 'notification':
-        return must(api.POST('/api/v1/admin/dead-letters/notification/{id}/replay', path));
-    }
-  }
-  switch (app) {
-    case 'identity':
-      return must(api.DELETE('/api/v1/admin/dead-letters/identity/{id}', path));
-    case 'quiz':
-      return must(api.DELETE('/api/v1/admin/dead-letters/quiz/{id}', path));
-    case 'evaluation':
-      return must(api.DELETE('/api/v1/admin/dead-letters/evaluation/{id}', path));
-    case 'notification':
-      return must(api.DELETE('/api/v1/admin/dead-letters/notification/{id}', path));
-  }
+  return what === 'replay'
+    ? must(api.POST(`/api/v1/admin/dead-letters/${app}/{id}/replay`, path))
+    : must(api.DELETE(`/api/v1/admin/dead-letters/${app}/{id}`, path));
 }
 
 export function DeadLetters() {

@@ -1,5 +1,5 @@
 import { api, must } from '../../api/client';
-import { ErrorNote, Page } from '../../components';
+import { ErrorNote, Page, Table } from '../../components';
 import { useLoad } from '../../hooks';
 
 export function Status() {
@@ -18,27 +18,16 @@ export function Status() {
           <p>
             Overall: <strong>{status.data.status}</strong>
           </p>
-          <table className="list">
-            <caption className="visually-hidden">Services</caption>
-            <thead>
-              <tr>
-                <th scope="col">Service</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              <tr>
-                <td>gateway</td>
-                <td>{status.data.gateway.status}</td>
-              </tr>
-              {status.data.services.map((s) => (
-                <tr key={s.appId}>
-                  <td>{s.appId}</td>
-                  <td>{s.status}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            kind="list"
+            caption="Services"
+            rows={[{ appId: 'gateway', status: status.data.gateway.status }, ...status.data.services]}
+            rowKey={(s) => s.appId}
+            columns={[
+              { header: 'Service', cell: (s) => s.appId },
+              { header: 'Status', cell: (s) => s.status },
+            ]}
+          />
         </>
       )}
     </Page>

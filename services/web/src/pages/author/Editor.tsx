@@ -155,6 +155,25 @@ export function Editor() {
   }
 
   const err = (field: string) => errors[field];
+  /** A text field of the quiz itself, bound to its key of the draft. */
+  const draftField = (
+    key: 'title' | 'description' | 'tags' | 'timeLimitMinutes',
+    props: { id: string; label: string; error: string | undefined; multiline?: boolean; type?: string },
+  ) => <Field {...props} value={draft[key]} onChange={(value) => setDraft({ ...draft, [key]: value })} />;
+  /** A text field of question `qi`: its id and the error it shows follow from the key. */
+  const questionField = (
+    qi: number,
+    key: 'text' | 'points' | 'explanation',
+    props: { label: string; multiline?: boolean; type?: string },
+  ) => (
+    <Field
+      {...props}
+      id={`q${qi}-${key}`}
+      value={draft.questions[qi]?.[key] ?? ''}
+      onChange={(value) => updateQuestion(qi, { [key]: value })}
+      error={err(`questions.${qi}.${key}`)}
+    />
+  );
   return (
     <Page title={quizId ? `Edit: ${quiz?.title ?? ''}` : 'New quiz'}>
       <ErrorNote error={latest.error} />
@@ -207,28 +226,18 @@ export function Editor() {
             void save();
           }}
         >
-          <Field
-            id="title"
-            label="Title"
-            value={draft.title}
-            onChange={(title) => setDraft({ ...draft, title })}
-            error={err('title')}
-          />
-          <Field
-            id="description"
-            label="Description"
-            multiline
-            value={draft.description}
-            onChange={(description) => setDraft({ ...draft, description })}
-            error={err('description')}
-          />
-          <Field
-            id="tags"
-            label="Tags (comma separated)"
-            value={draft.tags}
-            onChange={(tags) => setDraft({ ...draft, tags })}
-            error={Object.entries(errors).find(([k]) => k.startsWith('tags'))?.[1]}
-          />
+          {draftField('title', { id: 'title', label: 'Title', error: err('title') })}
+          {draftField('description', {
+            id: 'description',
+            label: 'Description',
+            multiline: true,
+            error: err('description'),
+          })}
+          {draftField('tags', {
+            id: 'tags',
+            label: 'Tags (comma separated)',
+            error: Object.entries(errors).find(([k]) => k.startsWith('tags'))?.[1],
+          })}
           <div className="field">
             <label htmlFor="difficulty">Difficulty</label>
             <select
@@ -241,27 +250,18 @@ export function Editor() {
               <option value="hard">hard</option>
             </select>
           </div>
-          <Field
-            id="time-limit"
-            label="Time limit (minutes)"
-            type="number"
-            value={draft.timeLimitMinutes}
-            onChange={(timeLimitMinutes) => setDraft({ ...draft, timeLimitMinutes })}
-            error={err('timeLimitSeconds')}
-          />
+          {draftField('timeLimitMinutes', {
+            id: 'time-limit',
+            label: 'Time limit (minutes)',
+            type: 'number',
+            error: err('timeLimitSeconds'),
+          })}
           <h2>Questions</h2>
           {err('questions') && <p className="field-error">{err('questions')}</p>}
           {draft.questions.map((q, qi) => (
             <fieldset key={qi} className="question-editor">
               <legend>Question {qi + 1}</legend>
-              <Field
-                id={`q${qi}-text`}
-                label="Question"
-                multiline
-                value={q.text}
-                onChange={(text) => updateQuestion(qi, { text })}
-                error={err(`questions.${qi}.text`)}
-              />
+              {questionField(qi, 'text', { label: 'Question', multiline: true })}
               <div className="field">
                 <label htmlFor={`q${qi}-type`}>Type</label>
                 <select
@@ -273,22 +273,11 @@ export function Editor() {
                   <option value="multiple">multiple choice</option>
                 </select>
               </div>
-              <Field
-                id={`q${qi}-points`}
-                label="Points"
-                type="number"
-                value={q.points}
-                onChange={(points) => updateQuestion(qi, { points })}
-                error={err(`questions.${qi}.points`)}
-              />
-              <Field
-                id={`q${qi}-explanation`}
-                label="Explanation (shown to players after scoring)"
-                multiline
-                value={q.explanation}
-                onChange={(explanation) => updateQuestion(qi, { explanation })}
-                error={err(`questions.${qi}.explanation`)}
-              />
+              {questionField(qi, 'points', { label: 'Points', type: 'number' })}
+              {questionField(qi, 'explanation', {
+                label: 'Explanation (shown to players after scoring)',
+                multiline: true,
+              })}
               <fieldset>
                 <legend>Options</legend>
                 {err(`questions.${qi}.options`) && (

@@ -1,6 +1,6 @@
 import { Link } from 'react-router';
 import { api, must } from '../../api/client';
-import { ErrorNote, Page } from '../../components';
+import { ErrorNote, Page, Table } from '../../components';
 import { useLoad, useSession } from '../../hooks';
 
 export function MyQuizzes() {
@@ -24,27 +24,17 @@ export function MyQuizzes() {
       </p>
       <ErrorNote error={quizzes.error} />
       {quizzes.data?.length === 0 && <p>You have not written a quiz yet.</p>}
-      <table className="list">
-        <caption className="visually-hidden">Your quizzes</caption>
-        <thead>
-          <tr>
-            <th scope="col">Title</th>
-            <th scope="col">Status</th>
-            <th scope="col">Version</th>
-          </tr>
-        </thead>
-        <tbody>
-          {quizzes.data?.map((q) => (
-            <tr key={q.id}>
-              <td>
-                <Link to={`/author/quizzes/${q.id}`}>{q.title}</Link>
-              </td>
-              <td>{q.status}</td>
-              <td>{q.version}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        kind="list"
+        caption="Your quizzes"
+        rows={quizzes.data}
+        rowKey={(q) => q.id}
+        columns={[
+          { header: 'Title', cell: (q) => <Link to={`/author/quizzes/${q.id}`}>{q.title}</Link> },
+          { header: 'Status', cell: (q) => q.status },
+          { header: 'Version', cell: (q) => q.version },
+        ]}
+      />
     </Page>
   );
 }
