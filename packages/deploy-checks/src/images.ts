@@ -271,6 +271,21 @@ async function httpStatus(url: string): Promise<number | string> {
   }
 }
 
+/** Deployable services declare "quizmesh" in their package.json; services/web is static files inside the gateway's image. */
+export function deployableServices(repoRoot: string): string[] {
+  return readdirSync(join(repoRoot, 'services'), { withFileTypes: true })
+    .filter((entry) => {
+      const manifest = join(repoRoot, 'services', entry.name, 'package.json');
+      return (
+        entry.isDirectory() &&
+        existsSync(manifest) &&
+        (JSON.parse(readFileSync(manifest, 'utf8')) as { quizmesh?: unknown }).quizmesh !== undefined
+      );
+    })
+    .map((entry) => entry.name)
+    .sort();
+}
+
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
 
 /**
@@ -396,18 +411,7 @@ export async function runImageCheck(options: ImageCheckOptions): Promise<ImageCh
     await runLogged('sh', ['-c', `git archive --format=tar HEAD | tar -x -C '${context}'`], logs('git'), {
       cwd: repoRoot,
     });
-    const services = readdirSync(join(context, 'services'), { withFileTypes: true })
-      // Deployable services declare "quizmesh" in their package.json; services/web is static files inside the gateway's image.
-      .filter((entry) => {
-        const manifest = join(context, 'services', entry.name, 'package.json');
-        return (
-          entry.isDirectory() &&
-          existsSync(manifest) &&
-          (JSON.parse(readFileSync(manifest, 'utf8')) as { quizmesh?: unknown }).quizmesh !== undefined
-        );
-      })
-      .map((entry) => entry.name)
-      .sort();
+    const services = deployableServices(context);
     const build = async (service: string, target: 'runtime' | 'dev') => {
       const image = `${IMAGE_PREFIX}/${service}:${target === 'dev' ? 'dev-check' : TAG}`;
       const buildStarted = performance.now();

@@ -7,6 +7,7 @@ import type { KubeObject } from '../src/objects';
 import {
   bundledNpmVersion,
   checkWebApp,
+  deployableServices,
   containerEnv,
   dockerfileBaseImage,
   mapClusterHosts,
@@ -118,5 +119,17 @@ describe('images:check: the gateway image serves the web app', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('images:check: every deployable service is compiled for its image', () => {
+  it('tsconfig.build.json references each service that gets an image (its dist/main.js is the entry point)', () => {
+    const build = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as {
+      references: Array<{ path: string }>;
+    };
+    const referenced = build.references.map((r) => r.path);
+    const services = deployableServices(REPO_ROOT);
+    expect(services).toEqual(expect.arrayContaining(['gateway', 'operator', 'quiz']));
+    expect(services.filter((s) => !referenced.includes(`services/${s}/tsconfig.build.json`))).toEqual([]);
   });
 });
