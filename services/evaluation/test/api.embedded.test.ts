@@ -1,5 +1,5 @@
 import { evaluationApiSuite } from './api-suite';
 
-describe('evaluation on the embedded PostgreSQL (PGlite) with the in-process leaderboards', () => {
+describe('evaluation on the embedded PostgreSQL cluster with the in-process leaderboards', () => {
   evaluationApiSuite('embedded');
 });

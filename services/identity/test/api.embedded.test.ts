@@ -1,5 +1,5 @@
 import { identityApiSuite } from './api-suite';
 
-describe('identity on the embedded PostgreSQL (PGlite)', () => {
+describe('identity on the embedded PostgreSQL cluster', () => {
   identityApiSuite('embedded');
 });

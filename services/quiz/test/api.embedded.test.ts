@@ -1,5 +1,5 @@
 import { quizApiSuite } from './api-suite';
 
-describe('quiz on the embedded PostgreSQL (PGlite)', () => {
+describe('quiz on the embedded PostgreSQL cluster', () => {
   quizApiSuite('embedded');
 });
