@@ -234,5 +234,10 @@ export function summarize(records: RequestRecord[]) {
 
 /** Requests that had started and not yet ended at `moment`. */
 export function inFlightAt(records: RequestRecord[], moment: number): RequestRecord[] {
-  return records.filter((r) => r.startedAt <= moment && r.endedAt >= moment);
+  return inFlightDuring(records, moment, moment);
+}
+
+/** Requests open at some moment between `from` and `to` (e.g. a kill signal and the process's death). */
+export function inFlightDuring(records: RequestRecord[], from: number, to: number): RequestRecord[] {
+  return records.filter((r) => r.startedAt <= to && r.endedAt >= from);
 }

@@ -5,6 +5,7 @@
  * settled (SCORED, none FAILED).
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import {
   createCast,
@@ -60,6 +61,26 @@ export async function startChaosPlatform(options: {
  * Waits until the supervisor has replaced `oldPid` (the app of `service`'s replica) with a new
  * process that answers /readyz 200; resolves with the milliseconds since `since`.
  */
+/**
+ * SIGKILLs `pids` and resolves when each is really gone (no /proc entry, or a zombie): on a busy
+ * machine the kernel may take tens of milliseconds to act on the signal, and the process keeps
+ * accepting requests until then. Without /proc (not Linux) the moment of the signal is taken.
+ */
+export async function killAndWaitDead(pids: number[]): Promise<{ killedAt: number; diedAt: number }> {
+  const killedAt = Date.now();
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  const alive = (pid: number): boolean => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  const deadline = killedAt + 5_000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  return { killedAt, diedAt: Date.now() };
+}
+
 export async function waitForRestart(
   e2e: E2EPlatform,
   service: string,

@@ -11,8 +11,8 @@
  * requests in flight at a kill; the full version asserts both.
  */
 import type { E2EPlatform } from '@quizmesh/e2e';
-import { GatewayLoad, inFlightAt, summarize } from '../gateway-load';
-import { settle, startChaosPlatform, waitForRestart } from '../platform';
+import { GatewayLoad, inFlightDuring, summarize } from '../gateway-load';
+import { killAndWaitDead, settle, startChaosPlatform, waitForRestart } from '../platform';
 import { Expectations, type ChaosScenario } from '../scenario';
 
 const REQUIRED_SUCCESS_RATE = 0.999;
@@ -57,8 +57,8 @@ const scenario: ChaosScenario = {
       await new Promise((r) => setTimeout(r, durationMs / 3));
       const quizReplica = e2e.platform.instances('quiz')[1];
       const quizPid = quizReplica?.appPid ?? -1;
-      const quizKilledAt = Date.now();
-      process.kill(quizPid, 'SIGKILL');
+      const quizKill = await killAndWaitDead([quizPid]);
+      const quizKilledAt = quizKill.killedAt;
       out(`R2: SIGKILL quiz replica 1 (app pid ${quizPid}) at +${quizKilledAt - loadStart} ms`);
       // Watched from the kill on, so the figure is the time to come back, not to the end of the load.
       const quizBack = waitForRestart(e2e, 'quiz', 1, quizPid, quizKilledAt).catch((err: Error) => {
@@ -69,9 +69,8 @@ const scenario: ChaosScenario = {
       await new Promise((r) => setTimeout(r, durationMs / 3));
       const evalReplica = e2e.platform.instances('evaluation')[1];
       const evalPid = evalReplica?.appPid ?? -1;
-      const evalKilledAt = Date.now();
-      process.kill(evalPid, 'SIGKILL');
-      if (evalReplica?.sidecarPid) process.kill(evalReplica.sidecarPid, 'SIGKILL');
+      const evalKill = await killAndWaitDead(evalReplica?.sidecarPid ? [evalPid, evalReplica.sidecarPid] : [evalPid]);
+      const evalKilledAt = evalKill.killedAt;
       const evalBack = waitForRestart(e2e, 'evaluation', 1, evalPid, evalKilledAt).catch((err: Error) => {
         expect.check(false, err.message);
         return undefined;
@@ -98,8 +97,9 @@ const scenario: ChaosScenario = {
       expect.check(evalRejoin !== undefined, 'evaluation replica 1 did not serve a request again after its restart');
 
       const summary = summarize(load.records);
-      const killMoments = [quizKilledAt, evalKilledAt];
-      const inFlightAtKill = new Set(killMoments.flatMap((moment) => inFlightAt(load.records, moment)));
+      // In flight at a kill: open at any moment from the signal until the process was gone.
+      const kills = [quizKill, evalKill];
+      const inFlightAtKill = new Set(kills.flatMap((k) => inFlightDuring(load.records, k.killedAt, k.diedAt)));
       const failedInFlight = load.records.filter((r) => !r.ok && inFlightAtKill.has(r)).length;
       const failedOtherwise = summary.failed - failedInFlight;
       const settled = await settle(e2e, load.accepted);
@@ -137,12 +137,14 @@ const scenario: ChaosScenario = {
           quiz: {
             what: 'app',
             atMs: quizKilledAt - loadStart,
+            signalToDeathMs: quizKill.diedAt - quizKill.killedAt,
             backAfterMs: quizBackMs,
             rejoinedAfterRequests: quizRejoin,
           },
           evaluation: {
             what: 'app and sidecar',
             atMs: evalKilledAt - loadStart,
+            signalToDeathMs: evalKill.diedAt - evalKill.killedAt,
             backAfterMs: evalBackMs,
             rejoinedAfterRequests: evalRejoin,
           },
