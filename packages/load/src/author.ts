@@ -71,7 +71,11 @@ export class Author {
     const { http, stats } = this.ctx;
     try {
       if (!this.session || Date.now() >= this.session.renewAt)
-        this.session = await signIn(this.ctx, { ...this.account, displayName: 'Load author' });
+        this.session = await signIn(this.ctx, {
+          email: this.account.email,
+          password: this.account.password,
+          displayName: 'Load author',
+        });
     } catch (err) {
       this.skip(`could not sign in as ${this.account.email}: ${(err as Error).message}`);
       if (!(err instanceof SignInError && err.rateLimited)) stats.error('author sign-in', (err as Error).message);
@@ -90,7 +94,9 @@ export class Author {
       });
     const created = await send('POST', '/api/v1/quizzes', body);
     if (created.status === 403) {
-      this.skip(`${this.account.email} may not write quizzes (403: ${problemDetail(created)}); give an author's account`);
+      this.skip(
+        `${this.account.email} may not write quizzes (403: ${problemDetail(created)}); give an author's account`,
+      );
       return;
     }
     if (created.status !== 201) {

@@ -70,24 +70,35 @@ function number(
   if (raw === undefined) return fallback;
   const value = Number(raw);
   const what = integer ? 'a whole number' : 'a number';
-  if (raw.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max)
+  if (
+    raw.trim() === '' ||
+    !Number.isFinite(value) ||
+    (integer && !Number.isInteger(value)) ||
+    value < min ||
+    value > max
+  )
     throw new FlagError(`--${flag} must be ${what} from ${min} to ${max} (got ${JSON.stringify(raw)})`);
   return value;
 }
 
 export function parseGatewayUrl(raw: string | undefined): URL {
-  if (raw === undefined || raw === '') throw new FlagError('--url is required: the gateway, e.g. http://127.0.0.1:8080');
+  if (raw === undefined || raw === '')
+    throw new FlagError('--url is required: the gateway, e.g. http://127.0.0.1:8080');
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new FlagError(`--url must be an absolute http(s) URL such as http://127.0.0.1:8080 (got ${JSON.stringify(raw)})`);
+    throw new FlagError(
+      `--url must be an absolute http(s) URL such as http://127.0.0.1:8080 (got ${JSON.stringify(raw)})`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new FlagError(`--url must use http or https (got ${url.protocol.slice(0, -1)})`);
   if (url.username || url.password) throw new FlagError('--url must not carry credentials');
   if (url.pathname !== '/' || url.search || url.hash)
-    throw new FlagError(`--url must be the gateway's origin with no path, query or fragment (got ${JSON.stringify(raw)})`);
+    throw new FlagError(
+      `--url must be the gateway's origin with no path, query or fragment (got ${JSON.stringify(raw)})`,
+    );
   return new URL(url.origin);
 }
 
@@ -121,7 +132,11 @@ export function parseLoadFlags(argv: readonly string[], env: NodeJS.ProcessEnv =
   const players = number('players', str('players'), 5, { min: 1, max: MAX_PLAYERS, integer: true });
   const rate = number('rate', str('rate'), 1, { min: 0.01, max: MAX_RATE, integer: false });
   const durationS = number('duration', str('duration'), 60, { min: 1, max: MAX_DURATION_S, integer: false });
-  const publishEveryS = number('publish-every', str('publish-every'), 60, { min: 1, max: MAX_DURATION_S, integer: false });
+  const publishEveryS = number('publish-every', str('publish-every'), 60, {
+    min: 1,
+    max: MAX_DURATION_S,
+    integer: false,
+  });
   const resultTimeoutS = number('result-timeout', str('result-timeout'), 30, { min: 1, max: 600, integer: false });
 
   const accounts = str('accounts') ?? 'load';
@@ -145,7 +160,8 @@ export function parseLoadFlags(argv: readonly string[], env: NodeJS.ProcessEnv =
   } else if (isLoopback(url)) {
     author = { email: LOCAL_ADMIN_EMAIL, password: LOCAL_ADMIN_PASSWORD, source: 'local-default' };
   } else {
-    authorSkipReason = 'no --author-email for a non-local gateway: the author part is skipped (players play what is published)';
+    authorSkipReason =
+      'no --author-email for a non-local gateway: the author part is skipped (players play what is published)';
   }
 
   const out = str('out');

@@ -66,7 +66,11 @@ export class GatewayHttp {
   }
 
   /** One exchange; the raw Response (for streams). 3xx is refused without following it. */
-  async open(method: string, path: string, init: { headers?: Record<string, string>; body?: string; signal?: AbortSignal }) {
+  async open(
+    method: string,
+    path: string,
+    init: { headers?: Record<string, string>; body?: string; signal?: AbortSignal },
+  ) {
     const url = this.resolve(path);
     const res = await fetch(url, {
       method,
@@ -93,7 +97,11 @@ export class GatewayHttp {
       body = JSON.stringify(options.body);
     }
     for (;;) {
-      const res = await this.open(method, path, { headers, ...(body !== undefined ? { body } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      const res = await this.open(method, path, {
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       const text = await res.text();
       const type = res.headers.get('content-type') ?? '';
       let parsed: unknown = text;

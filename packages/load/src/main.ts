@@ -42,7 +42,10 @@ async function main(): Promise<number> {
     `  every player shares this machine's address: per-address limits (requests, registrations, at most ${MAX_PLAYERS} ` +
       'live streams) apply to all of them together; 429s are waited out per Retry-After and counted apart from errors',
   );
-  if (options.author) print(`  author: ${options.author.email}${options.author.source === 'local-default' ? " (npm start's local admin)" : ''}`);
+  if (options.author)
+    print(
+      `  author: ${options.author.email}${options.author.source === 'local-default' ? " (npm start's local admin)" : ''}`,
+    );
   else print(`  author: ${options.authorSkipReason}`);
 
   const tty = process.stdout.isTTY === true;

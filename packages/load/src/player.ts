@@ -45,7 +45,11 @@ export class Player {
   /** Signs in and opens the stream; false when it could not (counted), so the player sits out. */
   async join(): Promise<boolean> {
     try {
-      this.session = await signIn(this.ctx, { email: this.email, password: this.ctx.password, displayName: this.displayName });
+      this.session = await signIn(this.ctx, {
+        email: this.email,
+        password: this.ctx.password,
+        displayName: this.displayName,
+      });
     } catch (err) {
       if (err instanceof SignInError && err.rateLimited) return false;
       this.ctx.stats.error('sign-in', (err as Error).message);
@@ -84,7 +88,11 @@ export class Player {
   private async token(): Promise<string> {
     if (!this.session) throw new Error('not signed in');
     if (Date.now() >= this.session.renewAt)
-      this.session = await signIn(this.ctx, { email: this.email, password: this.ctx.password, displayName: this.displayName });
+      this.session = await signIn(this.ctx, {
+        email: this.email,
+        password: this.ctx.password,
+        displayName: this.displayName,
+      });
     return this.session.accessToken;
   }
 
@@ -106,7 +114,8 @@ export class Player {
       if (board.board !== 'quiz' || board.quizId !== pending.quizId) return;
       const me = board.top?.find((e) => e.userId === this.session?.userId);
       // finishedAt is the best attempt's submission, to the second: this one or a later one.
-      if (me?.finishedAt && Math.floor(Date.parse(me.finishedAt) / 1000) >= pending.submittedAtSecond) pending.boardSeen();
+      if (me?.finishedAt && Math.floor(Date.parse(me.finishedAt) / 1000) >= pending.submittedAtSecond)
+        pending.boardSeen();
     }
   }
 
@@ -234,12 +243,19 @@ export class Player {
         const read = await this.call('attempt', 'GET', `/api/v1/attempts/${attemptId}`);
         const scored = read.status === 200 && (read.body as { status?: string }).status === 'SCORED';
         if (scored) resultAt = performance.now();
-        else if (what === 'timeout') {
+        else if (read.status === 429 && what === 'timeout') {
+          stats.unconfirmed += 1;
+          return;
+        } else if (what === 'timeout') {
           stats.notVisible += 1;
-          stats.error('not scored in time', `attempt ${attemptId}: ${read.status} ${JSON.stringify(read.body).slice(0, 120)}`);
+          stats.error(
+            'not scored in time',
+            `attempt ${attemptId}: ${read.status} ${JSON.stringify(read.body).slice(0, 120)}`,
+          );
           return;
         }
-        if (scored && what === 'timeout') stats.error('result not streamed', `attempt ${attemptId} was scored but no result came on a live stream`);
+        if (scored && what === 'timeout')
+          stats.error('result not streamed', `attempt ${attemptId} was scored but no result came on a live stream`);
       }
     }
     while (boardAt === undefined) {
@@ -248,10 +264,15 @@ export class Player {
       if (rank.status === 200) boardAt = performance.now();
       // The board's index is written just after the scoring commit: a 404 this close may still turn.
       else if (rank.status === 404 && this.remainingMs > 0) await this.ctx.pause(Math.min(250, this.remainingMs));
-      else {
+      else if (rank.status === 429) {
+        stats.unconfirmed += 1; // rate-limited past the run's end: neither seen nor missing
+        return;
+      } else {
         stats.notVisible += 1;
-        if (rank.status !== 429)
-          stats.error(`leaderboard ${rank.status}`, `scored attempt ${attemptId} is not on its quiz's board: ${problemDetail(rank)}`);
+        stats.error(
+          `leaderboard ${rank.status}`,
+          `scored attempt ${attemptId} is not on its quiz's board: ${problemDetail(rank)}`,
+        );
         return;
       }
     }

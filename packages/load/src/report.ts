@@ -28,7 +28,10 @@ export function summaryLines(summary: LoadSummary): string[] {
       (summary.emptyCatalogue ? `; ${summary.emptyCatalogue} found no quiz to play` : ''),
     `  submissions  ${summary.submissions.accepted} accepted, ${summary.submissions.rejected} rejected; by status ` +
       JSON.stringify(summary.submissions.byStatus),
-    `  leaderboard  ${summary.visible.count} visible, ${summary.visible.notVisible} not in time`,
+    `  leaderboard  ${summary.visible.count} visible, ${summary.visible.notVisible} not in time` +
+      (summary.visible.unconfirmedRateLimited
+        ? `, ${summary.visible.unconfirmedRateLimited} unconfirmed (the check stayed rate-limited)`
+        : ''),
     `  submit → on the leaderboard   ${latency(summary.lag.submitToLeaderboard)}`,
     `  submit → result on the stream ${latency(summary.lag.submitToResultOnStream)}`,
     '  steps:',

@@ -17,7 +17,14 @@ import { RunStats, STEPS, type ErrorSample, type LatencySummary } from './stats'
 export interface LoadSummary {
   startedAt: string;
   url: string;
-  options: { players: number; rate: number; durationS: number; accounts: string; resultTimeoutS: number; publishEveryS: number };
+  options: {
+    players: number;
+    rate: number;
+    durationS: number;
+    accounts: string;
+    resultTimeoutS: number;
+    publishEveryS: number;
+  };
   /** completed: ran its duration; interrupted: Ctrl-C */
   end: 'completed' | 'interrupted';
   elapsedS: number;
@@ -28,7 +35,7 @@ export interface LoadSummary {
   emptyCatalogue: number;
   submissions: { accepted: number; rejected: number; byStatus: Record<string, number> };
   /** accepted submissions whose result showed on the quiz's leaderboard, and those that did not in time */
-  visible: { count: number; notVisible: number };
+  visible: { count: number; notVisible: number; unconfirmedRateLimited: number };
   lag: { submitToLeaderboard: LatencySummary; submitToResultOnStream: LatencySummary };
   steps: Record<string, LatencySummary>;
   /** 429s (documented rate limits: waited out per Retry-After), by step; not errors */
@@ -182,7 +189,8 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
   const problems: string[] = [];
   if (joined === 0) problems.push('no player could sign in');
   if (stats.accepted === 0) problems.push('no submission was accepted');
-  if (stats.notVisible > 0) problems.push(`${stats.notVisible} accepted submission(s) did not show on the leaderboard in time`);
+  if (stats.notVisible > 0)
+    problems.push(`${stats.notVisible} accepted submission(s) did not show on the leaderboard in time`);
   if (stats.errorTotal > 0) problems.push(`${stats.errorTotal} error(s)`);
   return {
     startedAt: startedAt.toISOString(),
@@ -206,7 +214,7 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
       rejected: stats.rejected,
       byStatus: Object.fromEntries([...stats.submissions].map(([status, n]) => [String(status), n])),
     },
-    visible: { count: stats.visibleLag.count, notVisible: stats.notVisible },
+    visible: { count: stats.visibleLag.count, notVisible: stats.notVisible, unconfirmedRateLimited: stats.unconfirmed },
     lag: { submitToLeaderboard: stats.visibleLag.summary(), submitToResultOnStream: stats.streamLag.summary() },
     steps: Object.fromEntries(STEPS.map((s) => [s, stats.step(s).summary()])),
     rateLimited: { total: stats.rateLimitedTotal, byStep: Object.fromEntries(stats.rateLimited) },

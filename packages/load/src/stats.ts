@@ -72,6 +72,8 @@ export class RunStats {
   /** submit (202) → the `result` notification arrived on the player's stream */
   readonly streamLag = new Latencies();
   notVisible = 0;
+  /** accepted, but the check that would have seen it was still rate-limited when the run ended */
+  unconfirmed = 0;
   /** arrivals of the open-loop schedule: started by an idle player, or missed (every player busy) */
   arrivals = { scheduled: 0, started: 0, missed: 0 };
   /** sessions that found nothing to play (an empty catalogue) */

@@ -20,7 +20,14 @@ describe('load flags', () => {
   it('defaults everything but the URL, and keeps only its origin', () => {
     const o = options(['--url', 'http://127.0.0.1:8080']);
     expect(o.url.origin).toBe('http://127.0.0.1:8080');
-    expect(o).toMatchObject({ players: 5, rate: 1, durationS: 60, accounts: 'load', publishEveryS: 60, resultTimeoutS: 30 });
+    expect(o).toMatchObject({
+      players: 5,
+      rate: 1,
+      durationS: 60,
+      accounts: 'load',
+      publishEveryS: 60,
+      resultTimeoutS: 30,
+    });
     expect(o.out).toBeUndefined();
   });
 
@@ -29,7 +36,13 @@ describe('load flags', () => {
       ['--url=https://quiz.example.com', '--players', '12', '--rate', '0.5', '--duration', '20', '--accounts', 'ci-7'],
       { QUIZMESH_LOAD_PASSWORD: 'a long enough secret' },
     );
-    expect(o).toMatchObject({ players: 12, rate: 0.5, durationS: 20, accounts: 'ci-7', playerPassword: 'a long enough secret' });
+    expect(o).toMatchObject({
+      players: 12,
+      rate: 0.5,
+      durationS: 20,
+      accounts: 'ci-7',
+      playerPassword: 'a long enough secret',
+    });
     expect(o.url.href).toBe('https://quiz.example.com/');
   });
 
@@ -67,7 +80,10 @@ describe('load flags', () => {
   });
 
   it("uses npm start's local admin as the author on a loopback URL only; elsewhere it says the author is skipped", () => {
-    expect(options(['--url', 'http://localhost:8080']).author).toMatchObject({ email: LOCAL_ADMIN_EMAIL, source: 'local-default' });
+    expect(options(['--url', 'http://localhost:8080']).author).toMatchObject({
+      email: LOCAL_ADMIN_EMAIL,
+      source: 'local-default',
+    });
     const cluster = options(['--url', 'https://quiz.example.com']);
     expect(cluster.author).toBeUndefined();
     expect(cluster.authorSkipReason).toMatch(/author part is skipped/);

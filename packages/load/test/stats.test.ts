@@ -69,7 +69,7 @@ describe('run stats', () => {
       arrivals: { scheduled: 1, started: 1, missed: 0 },
       emptyCatalogue: 0,
       submissions: { accepted: 1, rejected: 0, byStatus: { '202': 1 } },
-      visible: { count: 1, notVisible: 0 },
+      visible: { count: 1, notVisible: 0, unconfirmedRateLimited: 0 },
       lag: { submitToLeaderboard: { count: 1, p50Ms: 5, p99Ms: 5, maxMs: 5 }, submitToResultOnStream: latency },
       steps: { submit: { count: 1, p50Ms: 3, p99Ms: 3, maxMs: 3 }, login: latency },
       rateLimited: { total: 0, byStep: {} },
