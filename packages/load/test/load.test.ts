@@ -1,0 +1,120 @@
+/**
+ * `npm run load` against the whole platform as `npm start` runs it (embedded backends, the
+ * gateway's default rate limits): the command, as CI would run it, for 20 s. Every accepted
+ * submission must show on its quiz's leaderboard, and nothing may fail but documented rate
+ * limits (exit 0). Then a second run reuses the accounts and is stopped by Ctrl-C: it drains,
+ * prints its summary and exits.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ADMIN_EMAIL, startE2EPlatform, type E2EPlatform } from '@quizmesh/e2e';
+import type { LoadSummary } from '../src';
+
+jest.setTimeout(300_000);
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+const AUTHOR_PASSWORD = 'e2e admin password 1';
+
+interface LoadRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  summary: LoadSummary;
+}
+
+/** The command `npm run load` runs, with `args`; `interruptWhen` sends SIGINT once stdout matches it. */
+function runLoadCommand(args: string[], out: string, interruptWhen?: RegExp): Promise<LoadRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@quizmesh/source', '--import', 'tsx', 'packages/load/src/main.ts', ...args, '--out', out],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, QUIZMESH_LOAD_AUTHOR_PASSWORD: AUTHOR_PASSWORD },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (interruptWhen && !interrupted && interruptWhen.test(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      try {
+        done({ code, stdout, stderr, summary: JSON.parse(readFileSync(out, 'utf8')) as LoadSummary });
+      } catch (err) {
+        fail(new Error(`no summary (exit ${code}): ${(err as Error).message}\n${stdout}\n${stderr}`));
+      }
+    });
+  });
+}
+
+describe('npm run load against the platform', () => {
+  let e2e: E2EPlatform;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quizmesh-load-'));
+    e2e = await startE2EPlatform({
+      backends: 'embedded',
+      // The gateway's own defaults (docs/api.md), not the e2e harness's unlimited ones.
+      serviceEnv: { gateway: { RATE_LIMIT_PER_IP: '600', RATE_LIMIT_PER_USER: '300', REGISTER_RATE_LIMIT: '10' } },
+    });
+  });
+  afterAll(async () => {
+    await e2e?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plays for 20 s: submissions accepted, each seen on the leaderboard, no errors but rate limits', async () => {
+    const url = e2e.platform.gatewayUrl;
+    const run = await runLoadCommand(
+      ['--url', url, '--duration', '20', '--players', '4', '--rate', '1', '--author-email', ADMIN_EMAIL],
+      join(dir, 'first.json'),
+    );
+    const { summary } = run;
+    expect({ code: run.code, problems: summary.problems, errors: summary.errors }).toEqual({
+      code: 0,
+      problems: [],
+      errors: { total: 0, byKind: {}, samples: [] },
+    });
+    expect(summary.end).toBe('completed');
+    expect(summary.players).toEqual({ requested: 4, joined: 4 });
+    expect(summary.author).toMatchObject({ status: 'active', email: ADMIN_EMAIL });
+    expect(summary.author.published).toBeGreaterThanOrEqual(1);
+    expect(summary.submissions.accepted).toBeGreaterThan(0);
+    expect(summary.submissions.byStatus).toEqual({ '202': summary.submissions.accepted });
+    expect(summary.visible).toEqual({ count: summary.submissions.accepted, notVisible: 0, unconfirmedRateLimited: 0 });
+    expect(summary.lag.submitToLeaderboard.count).toBe(summary.submissions.accepted);
+    expect(summary.lag.submitToResultOnStream.count).toBeGreaterThan(0);
+    for (const step of ['login', 'stream', 'browse', 'open', 'start', 'submit', 'publish'])
+      expect({ step, count: summary.steps[step]?.count }).toEqual({ step, count: expect.any(Number) });
+    expect(summary.steps.submit?.count).toBe(summary.submissions.accepted);
+    expect(run.stdout).toMatch(/submit → on the leaderboard\s+n=\d+\s+p50 \d+ ms\s+p99 \d+ ms/);
+    expect(run.stdout).toMatch(/\nOK\n/);
+  });
+
+  it('stops on Ctrl-C with a summary, signing the same accounts in again', async () => {
+    const url = e2e.platform.gatewayUrl;
+    const run = await runLoadCommand(
+      ['--url', url, '--duration', '600', '--players', '2', '--rate', '1', '--author-email', ADMIN_EMAIL],
+      join(dir, 'interrupted.json'),
+      /running \| .* submitted [1-9]/,
+    );
+    expect(run.stderr).toMatch(/stopping \(draining/);
+    expect(run.summary.end).toBe('interrupted');
+    expect(run.summary.elapsedS).toBeLessThan(600);
+    expect(run.summary.steps.register?.count).toBe(0); // the first run's accounts, logged in
+    expect(run.summary.errors.total).toBe(0);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Load run against .*: interrupted after/);
+  });
+});
