@@ -65,7 +65,7 @@ function number(
   flag: string,
   raw: string | undefined,
   fallback: number,
-  { min, max, integer }: { min: number; max: number; integer: boolean },
+  { min, max, integer, why }: { min: number; max: number; integer: boolean; why?: string },
 ): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -77,7 +77,9 @@ function number(
     value < min ||
     value > max
   )
-    throw new FlagError(`--${flag} must be ${what} from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    throw new FlagError(
+      `--${flag} must be ${what} from ${min} to ${max}${why ? ` (${why})` : ''}; got ${JSON.stringify(raw)}`,
+    );
   return value;
 }
 
@@ -129,7 +131,12 @@ export function parseLoadFlags(argv: readonly string[], env: NodeJS.ProcessEnv =
   const str = (name: string) => values[name] as string | undefined;
 
   const url = parseGatewayUrl(str('url'));
-  const players = number('players', str('players'), 5, { min: 1, max: MAX_PLAYERS, integer: true });
+  const players = number('players', str('players'), 5, {
+    min: 1,
+    max: MAX_PLAYERS,
+    integer: true,
+    why: `one live stream each, and the gateway allows ${MAX_PLAYERS} per address: run more generators for more`,
+  });
   const rate = number('rate', str('rate'), 1, { min: 0.01, max: MAX_RATE, integer: false });
   const durationS = number('duration', str('duration'), 60, { min: 1, max: MAX_DURATION_S, integer: false });
   const publishEveryS = number('publish-every', str('publish-every'), 60, {

@@ -145,6 +145,8 @@ export class Player {
       await this.playOnce();
     } catch (err) {
       if (this.ctx.signal.aborted) return;
+      // Renewing the token met a 429 that outlasted the run: a rate limit, counted as such.
+      if (err instanceof SignInError && err.rateLimited) return;
       this.ctx.stats.error('session', (err as Error).message);
     } finally {
       this.pending = undefined;

@@ -54,7 +54,7 @@ describe('load flags', () => {
     [['--url', 'https://quiz.example.com/api'], /origin with no path/],
     [['--url', 'https://quiz.example.com/?x=1'], /origin with no path/],
     [['--url', 'http://127.0.0.1:8080', '--players', '0'], /--players must be a whole number from 1 to 50/],
-    [['--url', 'http://127.0.0.1:8080', '--players', '51'], /--players must be a whole number from 1 to 50/],
+    [['--url', 'http://127.0.0.1:8080', '--players', '51'], /from 1 to 50 \(one live stream each, .* 50 per address/],
     [['--url', 'http://127.0.0.1:8080', '--players', '2.5'], /--players must be a whole number/],
     [['--url', 'http://127.0.0.1:8080', '--rate', 'fast'], /--rate must be a number/],
     [['--url', 'http://127.0.0.1:8080', '--rate', '0'], /--rate must be a number from 0.01/],

@@ -1,8 +1,8 @@
 /**
  * `npm run load` against the whole platform as `npm start` runs it (embedded backends, the
- * gateway's default rate limits): the command, as CI would run it, for 20 s. Every accepted
- * submission must show on its quiz's leaderboard, and nothing may fail but documented rate
- * limits (exit 0). Then a second run reuses the accounts and is stopped by Ctrl-C: it drains,
+ * gateway's rate limits with a tight per-address one): the command, as CI would run it, for
+ * 20 s. Every accepted submission must show on its quiz's leaderboard, and nothing may fail but
+ * documented rate limits, which it meets and waits out (exit 0). Then a second run reuses the accounts and is stopped by Ctrl-C: it drains,
  * prints its summary and exits.
  */
 import { spawn } from 'node:child_process';
@@ -16,6 +16,7 @@ jest.setTimeout(300_000);
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AUTHOR_PASSWORD = 'e2e admin password 1';
+const PER_ADDRESS_LIMIT = 20;
 
 interface LoadRun {
   code: number | null;
@@ -65,8 +66,16 @@ describe('npm run load against the platform', () => {
     dir = mkdtempSync(join(tmpdir(), 'quizmesh-load-'));
     e2e = await startE2EPlatform({
       backends: 'embedded',
-      // The gateway's own defaults (docs/api.md), not the e2e harness's unlimited ones.
-      serviceEnv: { gateway: { RATE_LIMIT_PER_IP: '600', RATE_LIMIT_PER_USER: '300', REGISTER_RATE_LIMIT: '10' } },
+      // The gateway's default limits (docs/api.md), not the e2e harness's unlimited ones, but with
+      // 20 requests per 10 s per address: the run must meet 429s and wait them out.
+      serviceEnv: {
+        gateway: {
+          RATE_LIMIT_PER_IP: String(PER_ADDRESS_LIMIT),
+          RATE_LIMIT_WINDOW_S: '10',
+          RATE_LIMIT_PER_USER: '300',
+          REGISTER_RATE_LIMIT: '10',
+        },
+      },
     });
   });
   afterAll(async () => {
@@ -74,7 +83,7 @@ describe('npm run load against the platform', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('plays for 20 s: submissions accepted, each seen on the leaderboard, no errors but rate limits', async () => {
+  it('plays for 20 s under a tight per-address limit: submissions accepted, each seen on the leaderboard, 429s waited out, no errors', async () => {
     const url = e2e.platform.gatewayUrl;
     const run = await runLoadCommand(
       ['--url', url, '--duration', '20', '--players', '4', '--rate', '1', '--author-email', ADMIN_EMAIL],
@@ -98,6 +107,10 @@ describe('npm run load against the platform', () => {
     for (const step of ['login', 'stream', 'browse', 'open', 'start', 'submit', 'publish'])
       expect({ step, count: summary.steps[step]?.count }).toEqual({ step, count: expect.any(Number) });
     expect(summary.steps.submit?.count).toBe(summary.submissions.accepted);
+    // 4 players at 1 session/s ask for ~5 requests/s; the gateway allows 2: it answered 429s,
+    // the players waited them out (Retry-After), and none of them counted as an error.
+    expect(summary.rateLimited.total).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(/rate limits\s+\d+ × 429 \(waited out per Retry-After; not errors\)/);
     expect(run.stdout).toMatch(/submit → on the leaderboard\s+n=\d+\s+p50 \d+ ms\s+p99 \d+ ms/);
     expect(run.stdout).toMatch(/\nOK\n/);
   });
