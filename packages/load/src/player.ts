@@ -7,7 +7,7 @@
  */
 import type { PlayerQuiz, QuizList, StartAttemptResponse } from './api-types';
 import { problemDetail, signIn, SignInError, timed, type Session, type SignInContext } from './accounts';
-import type { GatewayResponse } from './http';
+import { sleep, type GatewayResponse } from './http';
 import { LiveStreamClient, type SseEvent } from './sse';
 import type { Step } from './stats';
 
@@ -76,7 +76,13 @@ export class Player {
       },
     });
     this.stream.start();
-    await Promise.race([this.streamReady, this.ctx.pause(this.ctx.resultTimeoutMs)]);
+    // Play once the stream is up, or after the result timeout without it (results then come by re-reading).
+    const gaveUp = new AbortController();
+    const stopWaiting = () => gaveUp.abort();
+    this.ctx.signal.addEventListener('abort', stopWaiting, { once: true });
+    await Promise.race([this.streamReady, sleep(this.ctx.resultTimeoutMs, gaveUp.signal)]);
+    stopWaiting(); // clears the timer, so nothing holds the process once the run is over
+    this.ctx.signal.removeEventListener('abort', stopWaiting);
     return true;
   }
 
