@@ -379,9 +379,9 @@ describe('default install (minikube)', () => {
     );
   });
 
-  it('traces daprd to the in-cluster Jaeger over OTLP and points the apps at it', () => {
+  it('traces daprd to the in-cluster collector over OTLP and points the apps at it; the collector forwards to Jaeger', () => {
     expect(pathGet(find(objects(), 'Configuration', 'quizmesh-quiz'), 'spec.tracing.otel')).toEqual({
-      endpointAddress: 'quizmesh-jaeger:4317',
+      endpointAddress: 'quizmesh-otel-collector:4317',
       isSecure: false,
       protocol: 'grpc',
     });
@@ -391,7 +391,18 @@ describe('default install (minikube)', () => {
         'env',
       ),
     );
-    expect(env).toContainEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://quizmesh-jaeger:4318' });
+    expect(env).toContainEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://quizmesh-otel-collector:4318' });
+    const collector = parse(
+      String(asRecord(find(objects(), 'ConfigMap', 'quizmesh-otel-collector').data)['config.yaml']),
+    );
+    expect(pathGet(collector, 'exporters')).toEqual({
+      'otlp/traces': { endpoint: 'quizmesh-jaeger:4317', tls: { insecure: true } },
+      prometheus: { endpoint: '0.0.0.0:8889', resource_to_telemetry_conversion: { enabled: true } },
+    });
+    expect(pathGet(collector, 'service.pipelines')).toEqual({
+      traces: { receivers: ['otlp'], processors: ['memory_limiter', 'batch'], exporters: ['otlp/traces'] },
+      metrics: { receivers: ['otlp'], processors: ['memory_limiter', 'batch'], exporters: ['prometheus'] },
+    });
   });
 
   it('denies all traffic by default and opens only the needed paths', () => {
@@ -410,8 +421,29 @@ describe('default install (minikube)', () => {
       from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
       ports: [{ protocol: 'TCP', port: 8080 }],
     });
-    // identity is not public: only sidecars reach it.
-    expect(asArray(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-identity'), 'spec.ingress'))).toHaveLength(1);
+    // identity is not public: only sidecars reach it, and the in-cluster Prometheus its daprd's metrics port.
+    expect(asArray(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-identity'), 'spec.ingress'))).toEqual([
+      {
+        from: [
+          { podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'quizmesh', 'quizmesh.io/dapr': 'true' } } },
+        ],
+        ports: [{ protocol: 'TCP', port: 50002 }],
+      },
+      {
+        from: [
+          {
+            podSelector: {
+              matchLabels: {
+                'app.kubernetes.io/name': 'prometheus',
+                'app.kubernetes.io/instance': 'quizmesh',
+                'app.kubernetes.io/component': 'observability',
+              },
+            },
+          },
+        ],
+        ports: [{ protocol: 'TCP', port: 9090 }],
+      },
+    ]);
     const postgresClients = pathGet(
       asArray(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-postgres'), 'spec.ingress'))[0],
       'from',
@@ -563,7 +595,11 @@ describe('EKS and other variants', () => {
     expect(find(objects, 'Role', 'quizmesh-identity').rules).toEqual([
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['jwt-signing-keys'], verbs: ['get'] },
     ]);
-    expect(names(objects, 'Role')).toEqual(['quizmesh-identity', 'quizmesh-operator']);
+    // Prometheus's Role reads pods only (daprd discovery).
+    expect(names(objects, 'Role')).toEqual(['quizmesh-identity', 'quizmesh-operator', 'quizmesh-prometheus']);
+    expect(find(objects, 'Role', 'quizmesh-prometheus').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    ]);
     expect(JSON.stringify(find(objects, 'Role', 'quizmesh-operator').rules)).not.toContain('secrets');
     expect(pathGet(find(objects, 'Configuration', 'quizmesh-identity'), 'spec.secrets.scopes')).toContainEqual({
       storeName: 'secretstore',
