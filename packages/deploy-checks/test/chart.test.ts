@@ -569,7 +569,11 @@ describe('observability stack (development values)', () => {
       { protocol: 'TCP', port: 4317 },
       { protocol: 'TCP', port: 16686 },
     ]);
-    // The apps send OTLP to the collector only.
+    // The apps send OTLP to the collector only, and only the collector reaches Jaeger's OTLP ports.
+    expect(names(objects(), 'NetworkPolicy')).not.toContain('quizmesh-jaeger');
+    expect(
+      names(objectsOf('values-eks+terraform'), 'NetworkPolicy').filter((name) => name.startsWith('quizmesh-jaeger')),
+    ).toEqual(['quizmesh-jaeger']);
     const quizEgress = JSON.stringify(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-quiz'), 'spec.egress'));
     expect(quizEgress).toContain('"app.kubernetes.io/name":"otel-collector"');
     expect(quizEgress).not.toContain('"app.kubernetes.io/name":"jaeger"');
@@ -770,6 +774,12 @@ describe('values.schema.json', () => {
   it('rejects the latest tag and unpinned backing images', async () => {
     expect(await renderError({ 'image.tag': 'latest' })).toMatch(/image\/tag/);
     expect(await renderError({ 'backing.redis.image': 'redis' })).toMatch(/backing\/redis\/image/);
+    expect(await renderError({ 'observability.grafana.image': 'docker.io/grafana/grafana:latest' })).toMatch(
+      /observability\/grafana\/image/,
+    );
+    expect(await renderError({ 'observability.prometheus': { enabled: true, retention: 'forever' } })).toMatch(
+      /observability\/prometheus/,
+    );
   });
 
   it('rejects a service without resource limits', async () => {
