@@ -10,7 +10,7 @@ export { findSecretValues } from './values-secrets';
 export { createAjv, strictStructuralSchema, validateWith } from './json-schema';
 export { chartDaprResourcesForLocalRun, type LocalRun, type LocalDaprResources } from './local-dapr-resources';
 export { chartRegistryMismatches } from './registry';
-export { prometheusMetricName, prometheusSeriesNames, type OtlpMetric, type OtlpMetricType } from './prometheus-names';
+export { prometheusMetricName, prometheusSeriesNames, type OtlpMetric, type OtlpMetricKind } from './prometheus-names';
 export { DAPRD_METRICS, DAPRD_VERSION, daprdSeriesNames, type DaprdMetric } from './daprd-metrics';
 export {
   dashboardMetricsNotProduced,

@@ -6,15 +6,18 @@
  * calls through otlptranslator.MetricNamer (docs/decisions/0920).
  */
 
-/** The OTLP data types an OTLP receiver sees (a Sum carries its monotonicity). */
-export type OtlpMetricType = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary';
+/**
+ * An OTLP metric's instrument kind, as the platform's catalogue and in-test OTLP receiver name it
+ * (a monotonic Sum is a counter, a non-monotonic one an up-down counter; `other` = exponential
+ * histogram or summary).
+ */
+export type OtlpMetricKind = 'histogram' | 'counter' | 'updowncounter' | 'gauge' | 'other';
 
+/** Name, unit and kind: all the translation reads (extra fields, e.g. a received data point's, are ignored). */
 export interface OtlpMetric {
   name: string;
   unit: string;
-  type: OtlpMetricType;
-  /** Only for `sum`: true for a counter, false for an up-down counter. */
-  monotonic?: boolean;
+  kind: OtlpMetricKind;
 }
 
 /** otlptranslator's unitMap: UCUM units -> Prometheus base-unit words. */
@@ -83,15 +86,6 @@ function unitSuffixes(unit: string): { main: string; per: string } {
   return { main, per };
 }
 
-type TranslatorType = 'gauge' | 'monotonicCounter' | 'nonMonotonicCounter' | 'histogram' | 'other';
-
-function translatorType(metric: OtlpMetric): TranslatorType {
-  if (metric.type === 'gauge') return 'gauge';
-  if (metric.type === 'sum') return metric.monotonic === false ? 'nonMonotonicCounter' : 'monotonicCounter';
-  if (metric.type === 'histogram') return 'histogram';
-  return 'other';
-}
-
 /**
  * The Prometheus metric family name of an OTLP metric: name tokens joined by "_", then the unit
  * ("s" -> seconds, "By" -> bytes, `{...}` dropped, "X/Y" -> X_per_Y) unless already a token, then
@@ -99,7 +93,7 @@ function translatorType(metric: OtlpMetric): TranslatorType {
  */
 export function prometheusMetricName(metric: OtlpMetric): string {
   let nameTokens = tokens(metric.name);
-  const type = translatorType(metric);
+  const { kind } = metric;
   const suffixes = unitSuffixes(metric.unit);
   let main = cleanUpUnit(suffixes.main);
   let per = cleanUpUnit(suffixes.per);
@@ -112,8 +106,8 @@ export function prometheusMetricName(metric: OtlpMetric): string {
   if (per !== '') main = main.replace(/_$/, '');
   if (main !== '') nameTokens.push(main);
   if (per !== '') nameTokens.push(per);
-  if (type === 'monotonicCounter') nameTokens = [...nameTokens.filter((token) => token !== 'total'), 'total'];
-  if (metric.unit === '1' && type === 'gauge')
+  if (kind === 'counter') nameTokens = [...nameTokens.filter((token) => token !== 'total'), 'total'];
+  if (metric.unit === '1' && kind === 'gauge')
     nameTokens = [...nameTokens.filter((token) => token !== 'ratio'), 'ratio'];
   let name = nameTokens.join('_');
   if (/^[0-9]/.test(name)) name = `_${name}`;
@@ -124,14 +118,12 @@ export function prometheusMetricName(metric: OtlpMetric): string {
 
 /**
  * Every series name Prometheus stores for the metric: the family name, or for a histogram its
- * `_bucket`, `_sum` and `_count` (summaries: the name itself, `_sum` and `_count`); none for an
- * exponential histogram.
+ * `_bucket`, `_sum` and `_count`. None for `other`: the exporter has no conversion for exponential
+ * histograms (collector.go convertMetric) and no service emits summaries.
  */
 export function prometheusSeriesNames(metric: OtlpMetric): string[] {
   const name = prometheusMetricName(metric);
-  if (metric.type === 'histogram') return [`${name}_bucket`, `${name}_sum`, `${name}_count`];
-  if (metric.type === 'summary') return [name, `${name}_sum`, `${name}_count`];
-  // The exporter has no conversion for exponential histograms (collector.go convertMetric): dropped.
-  if (metric.type === 'exponentialHistogram') return [];
+  if (metric.kind === 'histogram') return [`${name}_bucket`, `${name}_sum`, `${name}_count`];
+  if (metric.kind === 'other') return [];
   return [name];
 }

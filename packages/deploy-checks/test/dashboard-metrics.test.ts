@@ -11,24 +11,25 @@ import { DAPRD_METRICS } from '../src/daprd-metrics';
 import { prometheusMetricName, type OtlpMetric } from '../src/prometheus-names';
 
 /**
- * The agreed metric catalogue (OTLP names, units and instrument types) the services emit. The
- * lead's metrics test feeds dashboardMetricsNotProduced the set an in-test OTLP receiver collects
- * from running services instead.
+ * The agreed metric catalogue (OTLP names, units and instrument kinds) the services emit, as in
+ * common's issue 16 brief. The platform's metrics test can feed dashboardMetricsNotProduced the
+ * metrics an in-test OTLP receiver collected from running services instead (its data points carry
+ * name, unit and kind).
  */
 const CATALOGUE: OtlpMetric[] = [
-  { name: 'http.server.request.duration', unit: 's', type: 'histogram' },
-  { name: 'quizmesh.outbox.backlog', unit: '{event}', type: 'gauge' },
-  { name: 'quizmesh.outbox.oldest_age', unit: 's', type: 'gauge' },
-  { name: 'quizmesh.consumer.messages', unit: '{message}', type: 'sum', monotonic: true },
-  { name: 'quizmesh.deadletters.open', unit: '{message}', type: 'gauge' },
-  { name: 'quizmesh.submission.scoring.lag', unit: 's', type: 'histogram' },
-  { name: 'quizmesh.submission.streaming.lag', unit: 's', type: 'histogram' },
-  { name: 'quizmesh.sse.connections', unit: '{connection}', type: 'sum', monotonic: false },
-  { name: 'quizmesh.gateway.rejections', unit: '{request}', type: 'sum', monotonic: true },
-  { name: 'quizmesh.operator.reconciles', unit: '{reconcile}', type: 'sum', monotonic: true },
-  { name: 'quizmesh.operator.reconcile.duration', unit: 's', type: 'histogram' },
-  { name: 'nodejs.eventloop.utilization', unit: '1', type: 'gauge' },
-  { name: 'v8js.memory.heap.used', unit: 'By', type: 'gauge' },
+  { name: 'http.server.request.duration', unit: 's', kind: 'histogram' },
+  { name: 'quizmesh.outbox.backlog', unit: '{event}', kind: 'gauge' },
+  { name: 'quizmesh.outbox.oldest_age', unit: 's', kind: 'gauge' },
+  { name: 'quizmesh.consumer.messages', unit: '{message}', kind: 'counter' },
+  { name: 'quizmesh.deadletters.open', unit: '{message}', kind: 'gauge' },
+  { name: 'quizmesh.submission.scoring.lag', unit: 's', kind: 'histogram' },
+  { name: 'quizmesh.submission.streaming.lag', unit: 's', kind: 'histogram' },
+  { name: 'quizmesh.sse.connections', unit: '{connection}', kind: 'updowncounter' },
+  { name: 'quizmesh.gateway.rejections', unit: '{request}', kind: 'counter' },
+  { name: 'quizmesh.operator.reconciles', unit: '{reconcile}', kind: 'counter' },
+  { name: 'quizmesh.operator.reconcile.duration', unit: 's', kind: 'histogram' },
+  { name: 'nodejs.eventloop.utilization', unit: '1', kind: 'gauge' },
+  { name: 'v8js.memory.heap.used', unit: 'By', kind: 'gauge' },
 ];
 
 let objects: KubeObject[];
@@ -144,7 +145,7 @@ describe('dashboards of the rendered chart (development values)', () => {
     // An up-down counter has no _total; milliseconds change the suffix.
     const changed = CATALOGUE.map((metric) =>
       metric.name === 'quizmesh.gateway.rejections'
-        ? { ...metric, monotonic: false }
+        ? { ...metric, kind: 'updowncounter' as const }
         : metric.name === 'quizmesh.submission.scoring.lag'
           ? { ...metric, unit: 'ms' }
           : metric,

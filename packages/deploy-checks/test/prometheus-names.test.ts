@@ -2,10 +2,11 @@ import { prometheusMetricName, prometheusSeriesNames, type OtlpMetric } from '..
 
 type UpstreamType = 'gauge' | 'counter' | 'upDownCounter' | 'histogram' | 'exponentialHistogram' | 'summary';
 
+/** otlptranslator's MetricType -> the kind the platform's receiver reports. */
 function metric(name: string, unit: string, type: UpstreamType): OtlpMetric {
-  if (type === 'counter') return { name, unit, type: 'sum', monotonic: true };
-  if (type === 'upDownCounter') return { name, unit, type: 'sum', monotonic: false };
-  return { name, unit, type };
+  if (type === 'upDownCounter') return { name, unit, kind: 'updowncounter' };
+  if (type === 'exponentialHistogram' || type === 'summary') return { name, unit, kind: 'other' };
+  return { name, unit, kind: type };
 }
 
 /**
@@ -112,7 +113,7 @@ describe('series names Prometheus stores', () => {
     ]);
   });
 
-  it('drops exponential histograms, which the prometheus exporter cannot convert', () => {
+  it('gives no series for exponential histograms, which the prometheus exporter cannot convert', () => {
     expect(prometheusSeriesNames(metric('quizmesh.submission.scoring.lag', 's', 'exponentialHistogram'))).toEqual([]);
   });
 });
