@@ -105,6 +105,15 @@ describe('dashboards of the rendered chart (development values)', () => {
     }
   });
 
+  it('gives each dashboard its own uid and each panel its own id (Grafana keys links and state by them)', () => {
+    const dashboards = renderedDashboards(objects);
+    expect(new Set(dashboards.map(({ dashboard }) => dashboard.uid)).size).toBe(dashboards.length);
+    for (const { dashboard } of dashboards) {
+      const ids = (dashboard.panels as Array<Record<string, unknown>>).map((panel) => panel.id);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+  });
+
   it('queries only metrics that the catalogue (through the collector) or daprd produce', () => {
     expect(dashboardMetricsNotProduced(objects, CATALOGUE).map(formatMissingMetric)).toEqual([]);
   });
