@@ -1,4 +1,3 @@
-import { renderChart } from '../src/helm';
 import { asRecord, type KubeObject } from '../src/objects';
 import {
   dashboardMetricsNotProduced,
@@ -7,7 +6,11 @@ import {
   metricNamesInPromQL,
   renderedDashboards,
 } from '../src/dashboard-metrics';
-import { DAPRD_METRICS } from '../src/daprd-metrics';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { CHART_DIR, renderChart } from '../src/helm';
+import { DAPRD_METRICS, DAPRD_VERSION } from '../src/daprd-metrics';
 import { prometheusMetricName, type OtlpMetric } from '../src/prometheus-names';
 
 /**
@@ -164,6 +167,13 @@ describe('dashboards of the rendered chart (development values)', () => {
       'quizmesh_submission_scoring_lag_seconds_bucket',
       'quizmesh_submission_scoring_lag_seconds_count',
     ]);
+  });
+});
+
+describe("daprd's metric list", () => {
+  it('was read at the Dapr version the chart pins (re-read pkg/diagnostics when Chart.yaml moves)', () => {
+    const chart = parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { annotations: Record<string, string> };
+    expect(DAPRD_VERSION).toBe(chart.annotations['quizmesh.io/dapr-version']);
   });
 });
 
