@@ -120,16 +120,28 @@ seccompProfile:
 {{- end -}}
 {{- end -}}
 
+{{- define "quizmesh.collectorHost" -}}{{ include "quizmesh.name" (dict "root" . "name" "otel-collector") }}{{- end -}}
+{{- define "quizmesh.prometheusHost" -}}{{ include "quizmesh.name" (dict "root" . "name" "prometheus") }}{{- end -}}
+{{- define "quizmesh.grafanaHost" -}}{{ include "quizmesh.name" (dict "root" . "name" "grafana") }}{{- end -}}
+
+{{/* Where apps and daprd send OTLP: the explicit endpoint, else the in-cluster collector, else Jaeger (traces only). */}}
 {{- define "quizmesh.otelEndpoint" -}}
 {{- if .Values.otel.endpoint -}}{{ .Values.otel.endpoint }}
+{{- else if .Values.observability.collector.enabled -}}http://{{ include "quizmesh.collectorHost" . }}:4318
 {{- else if .Values.backing.jaeger.enabled -}}http://{{ include "quizmesh.jaegerHost" . }}:4318
 {{- end -}}
 {{- end -}}
 
 {{- define "quizmesh.daprOtlpEndpoint" -}}
 {{- if .Values.dapr.tracing.otlpGrpcEndpoint -}}{{ .Values.dapr.tracing.otlpGrpcEndpoint }}
+{{- else if .Values.observability.collector.enabled -}}{{ include "quizmesh.collectorHost" . }}:4317
 {{- else if .Values.backing.jaeger.enabled -}}{{ include "quizmesh.jaegerHost" . }}:4317
 {{- end -}}
+{{- end -}}
+
+{{/* The selector labels of an observability component: quizmesh.observabilitySelector (dict "root" $ "name" "prometheus"). */}}
+{{- define "quizmesh.observabilitySelector" -}}
+{{ include "quizmesh.selectorLabels" (dict "root" .root "name" .name "component" "observability") }}
 {{- end -}}
 
 {{/*

@@ -10,3 +10,13 @@ export { findSecretValues } from './values-secrets';
 export { createAjv, strictStructuralSchema, validateWith } from './json-schema';
 export { chartDaprResourcesForLocalRun, type LocalRun, type LocalDaprResources } from './local-dapr-resources';
 export { chartRegistryMismatches } from './registry';
+export { prometheusMetricName, prometheusSeriesNames, type OtlpMetric, type OtlpMetricKind } from './prometheus-names';
+export { DAPRD_METRICS, DAPRD_VERSION, daprdSeriesNames, type DaprdMetric } from './daprd-metrics';
+export {
+  dashboardMetricsNotProduced,
+  dashboardQueries,
+  formatMissingMetric,
+  metricNamesInPromQL,
+  renderedDashboards,
+  type MissingMetric,
+} from './dashboard-metrics';

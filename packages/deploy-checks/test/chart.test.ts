@@ -379,9 +379,9 @@ describe('default install (minikube)', () => {
     );
   });
 
-  it('traces daprd to the in-cluster Jaeger over OTLP and points the apps at it', () => {
+  it('traces daprd to the in-cluster collector over OTLP and points the apps at it; the collector forwards to Jaeger', () => {
     expect(pathGet(find(objects(), 'Configuration', 'quizmesh-quiz'), 'spec.tracing.otel')).toEqual({
-      endpointAddress: 'quizmesh-jaeger:4317',
+      endpointAddress: 'quizmesh-otel-collector:4317',
       isSecure: false,
       protocol: 'grpc',
     });
@@ -391,7 +391,18 @@ describe('default install (minikube)', () => {
         'env',
       ),
     );
-    expect(env).toContainEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://quizmesh-jaeger:4318' });
+    expect(env).toContainEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://quizmesh-otel-collector:4318' });
+    const collector = parse(
+      String(asRecord(find(objects(), 'ConfigMap', 'quizmesh-otel-collector').data)['config.yaml']),
+    );
+    expect(pathGet(collector, 'exporters')).toEqual({
+      'otlp/traces': { endpoint: 'quizmesh-jaeger:4317', tls: { insecure: true } },
+      prometheus: { endpoint: '0.0.0.0:8889', resource_to_telemetry_conversion: { enabled: true } },
+    });
+    expect(pathGet(collector, 'service.pipelines')).toEqual({
+      traces: { receivers: ['otlp'], processors: ['memory_limiter', 'batch'], exporters: ['otlp/traces'] },
+      metrics: { receivers: ['otlp'], processors: ['memory_limiter', 'batch'], exporters: ['prometheus'] },
+    });
   });
 
   it('denies all traffic by default and opens only the needed paths', () => {
@@ -410,8 +421,29 @@ describe('default install (minikube)', () => {
       from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
       ports: [{ protocol: 'TCP', port: 8080 }],
     });
-    // identity is not public: only sidecars reach it.
-    expect(asArray(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-identity'), 'spec.ingress'))).toHaveLength(1);
+    // identity is not public: only sidecars reach it, and the in-cluster Prometheus its daprd's metrics port.
+    expect(asArray(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-identity'), 'spec.ingress'))).toEqual([
+      {
+        from: [
+          { podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'quizmesh', 'quizmesh.io/dapr': 'true' } } },
+        ],
+        ports: [{ protocol: 'TCP', port: 50002 }],
+      },
+      {
+        from: [
+          {
+            podSelector: {
+              matchLabels: {
+                'app.kubernetes.io/name': 'prometheus',
+                'app.kubernetes.io/instance': 'quizmesh',
+                'app.kubernetes.io/component': 'observability',
+              },
+            },
+          },
+        ],
+        ports: [{ protocol: 'TCP', port: 9090 }],
+      },
+    ]);
     const postgresClients = pathGet(
       asArray(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-postgres'), 'spec.ingress'))[0],
       'from',
@@ -430,6 +462,136 @@ describe('default install (minikube)', () => {
     expect(paths.map((path) => pathGet(path, 'backend.service'))).toEqual([
       { name: 'quizmesh-gateway', port: { number: 8080 } },
     ]);
+  });
+});
+
+describe('observability stack (development values)', () => {
+  const objects = (): KubeObject[] => objectsOf('minikube');
+  const observability = (objects: KubeObject[]): string[] =>
+    objects
+      .filter((object) => object.metadata.labels?.['app.kubernetes.io/component'] === 'observability')
+      .map(objectId)
+      .sort();
+  const grafanaEnv = (objects: KubeObject[]): unknown[] =>
+    asArray(
+      pathGet(
+        asArray(pathGet(find(objects, 'Deployment', 'quizmesh-grafana'), 'spec.template.spec.containers'))[0],
+        'env',
+      ),
+    );
+
+  it('runs the collector, Prometheus and Grafana from pinned upstream images', () => {
+    const images = ['otel-collector', 'prometheus', 'grafana'].map((name) =>
+      pathGet(
+        asArray(pathGet(find(objects(), 'Deployment', `quizmesh-${name}`), 'spec.template.spec.containers'))[0],
+        'image',
+      ),
+    );
+    expect(images).toEqual([
+      'docker.io/otel/opentelemetry-collector-contrib:0.135.0',
+      'docker.io/prom/prometheus:v3.5.0',
+      'docker.io/grafana/grafana:12.1.1',
+    ]);
+    expect(names(objects(), 'ConfigMap')).toEqual(
+      expect.arrayContaining(['quizmesh-grafana-dashboards', 'quizmesh-grafana-provisioning', 'quizmesh-prometheus']),
+    );
+  });
+
+  it('scrapes the collector and every daprd metrics port of the release, discovered in its own namespace', () => {
+    const config = parse(String(asRecord(find(objects(), 'ConfigMap', 'quizmesh-prometheus').data)['prometheus.yml']));
+    const jobs = asArray(pathGet(config, 'scrape_configs'));
+    expect(jobs.map((job) => pathGet(job, 'job_name'))).toEqual(['otel-collector', 'daprd']);
+    expect(pathGet(jobs[0], 'static_configs')).toEqual([{ targets: ['quizmesh-otel-collector:8889'] }]);
+    expect(pathGet(jobs[1], 'kubernetes_sd_configs')).toEqual([
+      {
+        role: 'pod',
+        namespaces: { names: ['quizmesh'] },
+        selectors: [{ role: 'pod', label: 'app.kubernetes.io/instance=quizmesh,quizmesh.io/dapr=true' }],
+      },
+    ]);
+    // The injector names daprd's metrics port dapr-metrics (dapr v1.16.2 pkg/injector/consts).
+    expect(asArray(pathGet(jobs[1], 'relabel_configs'))[0]).toEqual({
+      source_labels: ['__meta_kubernetes_pod_container_port_name'],
+      regex: 'dapr-metrics',
+      action: 'keep',
+    });
+    expect(pathGet(find(objects(), 'RoleBinding', 'quizmesh-prometheus'), 'subjects')).toEqual([
+      { kind: 'ServiceAccount', name: 'quizmesh-prometheus', namespace: 'quizmesh' },
+    ]);
+  });
+
+  it('provisions Prometheus and Jaeger datasources and logs Grafana’s admin in from a generated Secret', () => {
+    const provisioning = asRecord(find(objects(), 'ConfigMap', 'quizmesh-grafana-provisioning').data);
+    expect(asArray(pathGet(parse(String(provisioning['datasources.yaml'])), 'datasources'))).toEqual([
+      expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://quizmesh-prometheus:9090' }),
+      expect.objectContaining({ uid: 'jaeger', type: 'jaeger', url: 'http://quizmesh-jaeger:16686' }),
+    ]);
+    const secret = find(objects(), 'Secret', 'quizmesh-grafana');
+    expect(Object.keys(asRecord(secret.data)).sort()).toEqual(['admin-password', 'admin-user']);
+    expect(grafanaEnv(objects())).toEqual(
+      expect.arrayContaining([
+        {
+          name: 'GF_SECURITY_ADMIN_PASSWORD',
+          valueFrom: { secretKeyRef: { name: 'quizmesh-grafana', key: 'admin-password' } },
+        },
+        { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'true' },
+        { name: 'GF_AUTH_ANONYMOUS_ORG_ROLE', value: 'Viewer' },
+      ]),
+    );
+  });
+
+  it('uses an existing admin Secret and no anonymous access when told to', async () => {
+    const objects = await renderChart({
+      setJson: { 'observability.grafana': { adminExistingSecret: 'my-grafana-admin', anonymousViewer: false } },
+    });
+    expect(names(objects, 'Secret')).not.toContain('quizmesh-grafana');
+    const env = grafanaEnv(objects);
+    expect(env).toContainEqual({
+      name: 'GF_SECURITY_ADMIN_USER',
+      valueFrom: { secretKeyRef: { name: 'my-grafana-admin', key: 'admin-user' } },
+    });
+    expect(JSON.stringify(env)).not.toContain('GF_AUTH_ANONYMOUS');
+  });
+
+  it('opens only OTLP in, the scrape paths and the datasource reads', () => {
+    const ingressPorts = (name: string): unknown[] =>
+      asArray(pathGet(find(objects(), 'NetworkPolicy', name), 'spec.ingress')).flatMap((rule) =>
+        asArray(pathGet(rule, 'ports')),
+      );
+    expect(ingressPorts('quizmesh-otel-collector')).toEqual([
+      { protocol: 'TCP', port: 4317 },
+      { protocol: 'TCP', port: 4318 },
+      { protocol: 'TCP', port: 8889 },
+    ]);
+    expect(ingressPorts('quizmesh-prometheus')).toEqual([{ protocol: 'TCP', port: 9090 }]);
+    expect(ingressPorts('quizmesh-grafana')).toEqual([]);
+    expect(ingressPorts('quizmesh-jaeger-observability')).toEqual([
+      { protocol: 'TCP', port: 4317 },
+      { protocol: 'TCP', port: 16686 },
+    ]);
+    // The apps send OTLP to the collector only, and only the collector reaches Jaeger's OTLP ports.
+    expect(names(objects(), 'NetworkPolicy')).not.toContain('quizmesh-jaeger');
+    expect(
+      names(objectsOf('values-eks+terraform'), 'NetworkPolicy').filter((name) => name.startsWith('quizmesh-jaeger')),
+    ).toEqual(['quizmesh-jaeger']);
+    const quizEgress = JSON.stringify(pathGet(find(objects(), 'NetworkPolicy', 'quizmesh-quiz'), 'spec.egress'));
+    expect(quizEgress).toContain('"app.kubernetes.io/name":"otel-collector"');
+    expect(quizEgress).not.toContain('"app.kubernetes.io/name":"jaeger"');
+  });
+
+  it('renders none of it with production values (EKS) or with the backing services off; traces then go to Jaeger or the given collector', () => {
+    expect(observability(objectsOf('values-eks+terraform'))).toEqual([]);
+    expect(observability(objectsOf('backing-off'))).toEqual([]);
+    expect(
+      pathGet(find(objectsOf('values-eks+terraform'), 'Configuration', 'quizmesh-quiz'), 'spec.tracing.otel'),
+    ).toEqual(expect.objectContaining({ endpointAddress: 'quizmesh-jaeger:4317' }));
+    expect(observability(objects())).toEqual(
+      expect.arrayContaining([
+        'Deployment/quizmesh-grafana',
+        'Deployment/quizmesh-otel-collector',
+        'Deployment/quizmesh-prometheus',
+      ]),
+    );
   });
 });
 
@@ -563,7 +725,11 @@ describe('EKS and other variants', () => {
     expect(find(objects, 'Role', 'quizmesh-identity').rules).toEqual([
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['jwt-signing-keys'], verbs: ['get'] },
     ]);
-    expect(names(objects, 'Role')).toEqual(['quizmesh-identity', 'quizmesh-operator']);
+    // Prometheus's Role reads pods only (daprd discovery).
+    expect(names(objects, 'Role')).toEqual(['quizmesh-identity', 'quizmesh-operator', 'quizmesh-prometheus']);
+    expect(find(objects, 'Role', 'quizmesh-prometheus').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    ]);
     expect(JSON.stringify(find(objects, 'Role', 'quizmesh-operator').rules)).not.toContain('secrets');
     expect(pathGet(find(objects, 'Configuration', 'quizmesh-identity'), 'spec.secrets.scopes')).toContainEqual({
       storeName: 'secretstore',
@@ -608,6 +774,12 @@ describe('values.schema.json', () => {
   it('rejects the latest tag and unpinned backing images', async () => {
     expect(await renderError({ 'image.tag': 'latest' })).toMatch(/image\/tag/);
     expect(await renderError({ 'backing.redis.image': 'redis' })).toMatch(/backing\/redis\/image/);
+    expect(await renderError({ 'observability.grafana.image': 'docker.io/grafana/grafana:latest' })).toMatch(
+      /observability\/grafana\/image/,
+    );
+    expect(await renderError({ 'observability.prometheus': { enabled: true, retention: 'forever' } })).toMatch(
+      /observability\/prometheus/,
+    );
   });
 
   it('rejects a service without resource limits', async () => {

@@ -28,7 +28,7 @@ describe('footprint of a default install', () => {
     expect(() => parseMemory('lots')).toThrow('not a memory quantity: lots');
   });
 
-  it('counts app containers plus daprd sidecars plus backing services', () => {
+  it('counts app containers plus daprd sidecars plus backing and observability services', () => {
     const quiz = footprint.workloads.find((entry) => entry.workload === 'Deployment/quizmesh-quiz');
     // app 50m/96Mi + daprd 50m/48Mi from its annotations.
     expect(quiz).toEqual({
@@ -39,7 +39,8 @@ describe('footprint of a default install', () => {
       sidecar: true,
     });
     expect(footprint.workloads.filter((entry) => entry.sidecar)).toHaveLength(6);
-    expect(footprint.workloads).toHaveLength(11);
+    // 6 apps, 5 backing services, the collector, Prometheus and Grafana.
+    expect(footprint.workloads).toHaveLength(14);
   });
 
   it('fits a laptop minikube: at most 2 GiB of memory requests', () => {

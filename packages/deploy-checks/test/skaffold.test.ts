@@ -30,6 +30,19 @@ describe('skaffold.yaml', () => {
     expect(skaffoldPortForwards(REPO_ROOT).filter((name) => !services.includes(name))).toEqual([]);
   });
 
+  it('port-forwards the gateway and every browsable tool on minikube: Jaeger, Mailpit, Grafana, Prometheus', () => {
+    const forwards = asArray(pathGet(parse(skaffoldText), 'portForward')).map(
+      (forward) => `${String(pathGet(forward, 'resourceName'))} ${String(pathGet(forward, 'port'))}`,
+    );
+    expect(forwards).toEqual([
+      'quizmesh-gateway 8080',
+      'quizmesh-jaeger 16686',
+      'quizmesh-mailpit 8025',
+      'quizmesh-grafana 3000',
+      'quizmesh-prometheus 9090',
+    ]);
+  });
+
   it('installs the Dapr control plane first, pinned to one version and waited for, in every deploy section', () => {
     const config: unknown = parse(skaffoldText);
     const sections = [config, ...asArray(pathGet(config, 'profiles'))].filter(
@@ -126,6 +139,14 @@ describe('services/Dockerfile', () => {
 
 describe('tilt/Tiltfile', () => {
   const tiltfile = readFileSync(join(REPO_ROOT, 'tilt', 'Tiltfile'), 'utf8');
+
+  it("port-forwards the same Services and ports as skaffold's default section", () => {
+    const tilt = [...tiltfile.matchAll(/\('(quizmesh-[a-z-]+)', (\d+)\)/g)].map((match) => `${match[1]} ${match[2]}`);
+    const skaffold = asArray(pathGet(parse(skaffoldText), 'portForward')).map(
+      (forward) => `${String(pathGet(forward, 'resourceName'))} ${String(pathGet(forward, 'port'))}`,
+    );
+    expect(tilt).toEqual(skaffold);
+  });
 
   it('installs the Dapr control plane before the app (its version: dapr-version.test.ts)', () => {
     expect(tiltfile).toContain("k8s_resource('quizmesh', resource_deps=['dapr-control-plane']");
