@@ -105,8 +105,15 @@ export interface RunIsolation {
 
 /** preloaded into every child: it stops itself when the launcher is gone (decision 0861) */
 const PARENT_WATCH = join(__dirname, '..', 'parent-watch.cjs');
-/** V8 flags of every child (decision 0880) */
-const CHILD_NODE_FLAGS: string[] = [...(process.env.QUIZMESH_CHILD_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+/**
+ * Node flags of every child (decision 0880): a young generation of at most 2 × 2 MB instead of
+ * V8's 2 × 16 MB, which module loading at start grows to the full size and never gives back.
+ * QUIZMESH_CHILD_NODE_FLAGS adds more (after these, so they win): the footprint bench compares.
+ */
+const CHILD_NODE_FLAGS = [
+  '--max-semi-space-size=2',
+  ...(process.env.QUIZMESH_CHILD_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+];
 const SIDECAR_BASE_PORT = 3500;
 const EMBEDDED_PG_BASE_PORT = 5440;
 /** The machine's PostgreSQL (`--backends=local`) */
