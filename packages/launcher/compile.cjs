@@ -89,11 +89,22 @@ function removeStale(outDir, keep, sub = '') {
   }
 }
 
+/** the compile running in this process, if any (see compileWorkspaces) */
+let inProgress = Promise.resolve();
+
 /**
  * Brings every runtime workspace's `compiled/` up to date with its `src/`.
  * Resolves with how many files were transpiled (0 when nothing changed) and the milliseconds spent.
+ * Calls in one process run one after another: esbuild's service is one per process, and the
+ * `stop()` that ends one call would strand a build of another (two launchers started together).
  */
-async function compileWorkspaces(repoRoot) {
+function compileWorkspaces(repoRoot) {
+  const run = inProgress.then(() => compileNow(repoRoot));
+  inProgress = run.catch(() => undefined);
+  return run;
+}
+
+async function compileNow(repoRoot) {
   const started = performance.now();
   const stale = [];
   for (const dir of runtimeWorkspaces(repoRoot)) {

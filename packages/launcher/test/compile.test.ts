@@ -83,6 +83,15 @@ it('removes the output of a deleted source and compiles a new one', async () => 
   expect(readFileSync(join(root, 'packages/lib/compiled/added.js'), 'utf8')).toContain('added = 2');
 });
 
+it('compiles for two launchers started together in one process (one esbuild service)', async () => {
+  write('packages/lib/src/extra.ts', 'export const extra = 1;\n');
+  const [first, second] = await Promise.all([compileWorkspaces(root), compileWorkspaces(root)]);
+  expect(first.transpiled).toBe(3);
+  // The second waited for the first, and found nothing left to do.
+  expect(second.transpiled).toBe(0);
+  expect(runApp()).toBe('hello from compiled');
+});
+
 it('reports a syntax error with the file, and keeps the previous output', async () => {
   await compileWorkspaces(root);
   write('packages/lib/src/index.ts', 'export const = ;\n');
