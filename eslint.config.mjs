@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/generated/**', 'bench/results/**', '.quizmesh/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/compiled/**',
+      '**/generated/**',
+      'bench/results/**',
+      '.quizmesh/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -11,6 +11,7 @@ const base = require('./jest.config.cjs');
 const UNIT_TESTS = [
   'packages/contracts/test/**/*.test.ts',
   'packages/deploy-checks/test/!(lockfile).test.ts',
+  'packages/launcher/test/compile.test.ts',
   'packages/load/test/{flags,http,scheduler,sse,stats}.test.ts',
   'packages/platform/test/{config,cursor,errors,operations,schedules,server,shutdown,subscriptions,test-kit,trace-timeout}.test.ts',
   'packages/sidecar/test/resiliency-policy.test.ts',

@@ -1,11 +1,16 @@
 /**
- * What `npm start` costs a developer: time from launch to the banner, and RSS and PSS of the
- * whole process tree at ready, per kind of process (apps, sidecars, databases, tsx's esbuild…).
- * Two starts on one fresh state dir: the first makes the databases, the second finds them.
+ * What `npm start` costs a developer: time from launch to the banner, and RSS, PSS and CPU time
+ * of the whole process tree at ready, per kind of process (apps, sidecars, databases, tsx's
+ * esbuild…). Two starts on one fresh state dir: the first makes the databases (and, on a fresh
+ * checkout, compiles the workspace), the second finds them. Runs what the checkout's own
+ * `npm start` script runs (its package.json), so an older checkout is measured as it started.
  *
  *   npm run bench -- start                       (this checkout, label "after")
  *   node --import tsx bench/start/footprint.bench.ts --repo=/path/to/other/checkout --label=before \
- *     [--only=identity,quiz,evaluation,notification]
+ *     [--only=identity,quiz,evaluation,notification] [--child-node-flags="--max-semi-space-size=16"]
+ *
+ * `--child-node-flags` adds V8/Node flags to every child the launcher starts (after its own, so
+ * they win): the same checkout with another young-generation size, say, in the same run.
  *
  * Each label's figures are kept in bench/results/start-footprint.json beside the others', so a
  * checkout before a change and one after can be compared in one file. PSS (/proc/<pid>/smaps_rollup)
@@ -25,6 +30,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '2' },
     // to compare checkouts with different services: the same set on both
     only: { type: 'string' },
+    'child-node-flags': { type: 'string' },
   },
 });
 const repo = resolve(values.repo);
@@ -60,6 +66,38 @@ function tree(root: number): Proc[] {
     for (const p of procs.values()) if (p.ppid === found[i]?.pid) found.push(p);
   }
   return found;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime (fields 14 and 15 of stat) in clock ticks, 100 per second on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+const STATUS_REQUESTS = 300;
+
+/** CPU milliseconds the tree spends per sequential GET /api/v1/status, over STATUS_REQUESTS of them. */
+async function cpuPerStatusRequest(gatewayUrl: string, procs: Proc[]): Promise<number> {
+  const cpu = () => procs.reduce((sum, p) => sum + cpuSeconds(p.pid), 0);
+  // Warm-up: the first requests compile code paths.
+  for (let i = 0; i < 20; i++) await (await fetch(`${gatewayUrl}/api/v1/status`)).arrayBuffer();
+  const before = cpu();
+  for (let i = 0; i < STATUS_REQUESTS; i++) await (await fetch(`${gatewayUrl}/api/v1/status`)).arrayBuffer();
+  return Math.round(((cpu() - before) * 1000 * 100) / STATUS_REQUESTS) / 100;
+}
+
+/** `node …args` of the checkout's `npm start` script, run with this Node. */
+function startCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`npm start is not a node command: ${pkg.scripts.start}`);
+  return args;
 }
 
 function kiB(file: string, field: string): number {
@@ -108,7 +146,11 @@ interface Sample {
   processes: number;
   rssMiB: number;
   pssMiB: number;
-  byKind: Record<string, { count: number; rssMiB: number; pssMiB: number }>;
+  /** CPU seconds the tree spent from launch to the sample (start cost) */
+  cpuSeconds: number;
+  /** after the sample: CPU ms of the whole tree per GET /api/v1/status (gateway → every app's sidecar and /readyz), a steady-state probe for GC settings */
+  statusRequestCpuMs: number;
+  byKind: Record<string, { count: number; rssMiB: number; pssMiB: number; cpuSeconds: number }>;
 }
 
 async function measure(stateDir: string, offset: number): Promise<Sample> {
@@ -116,15 +158,20 @@ async function measure(stateDir: string, offset: number): Promise<Sample> {
   const launcher = spawn(
     process.execPath,
     [
-      '--conditions=@quizmesh/source',
-      '--import',
-      'tsx',
-      'packages/launcher/src/main.ts',
+      ...startCommand(),
       `--port-offset=${offset}`,
       `--state-dir=${stateDir}`,
       ...(values.only ? [`--only=${values.only}`] : []),
     ],
-    { cwd: repo, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: repo,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...(values['child-node-flags'] ? { QUIZMESH_CHILD_NODE_FLAGS: values['child-node-flags'] } : {}),
+      },
+    },
   );
   let output = '';
   launcher.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -144,21 +191,28 @@ async function measure(stateDir: string, offset: number): Promise<Sample> {
   const byKind: Sample['byKind'] = {};
   let rss = 0;
   let pss = 0;
+  let cpu = 0;
   const procs = tree(pid);
   for (const p of procs) {
     const r = kiB(`/proc/${p.pid}/status`, 'VmRSS');
     const s = kiB(`/proc/${p.pid}/smaps_rollup`, 'Pss');
+    const c = cpuSeconds(p.pid);
     rss += r;
     pss += s;
-    const entry = (byKind[kind(p, pid)] ??= { count: 0, rssMiB: 0, pssMiB: 0 });
+    cpu += c;
+    const entry = (byKind[kind(p, pid)] ??= { count: 0, rssMiB: 0, pssMiB: 0, cpuSeconds: 0 });
     entry.count += 1;
     entry.rssMiB += r / 1024;
     entry.pssMiB += s / 1024;
+    entry.cpuSeconds += c;
   }
   for (const entry of Object.values(byKind)) {
     entry.rssMiB = Math.round(entry.rssMiB);
     entry.pssMiB = Math.round(entry.pssMiB);
+    entry.cpuSeconds = Math.round(entry.cpuSeconds * 10) / 10;
   }
+  const gatewayUrl = /Gateway: (http:\/\/\S+)/.exec(output)?.[1] as string;
+  const steadyCpuMs = await cpuPerStatusRequest(gatewayUrl, procs);
   process.kill(-pid, 'SIGINT');
   await exited;
   // Wait for the children to go before the next run takes the same ports.
@@ -170,6 +224,8 @@ async function measure(stateDir: string, offset: number): Promise<Sample> {
     processes: procs.length,
     rssMiB: Math.round(rss / 1024),
     pssMiB: Math.round(pss / 1024),
+    cpuSeconds: Math.round(cpu * 10) / 10,
+    statusRequestCpuMs: steadyCpuMs,
     byKind,
   };
 }
@@ -184,10 +240,13 @@ async function main() {
       samples.push(sample);
       console.log(
         `${values.label} run ${i + 1} (${i === 0 ? 'fresh state dir' : 'data kept'}): banner after ${sample.startSeconds} s, ` +
-          `${sample.processes} processes, RSS ${sample.rssMiB} MiB, PSS ${sample.pssMiB} MiB`,
+          `${sample.processes} processes, RSS ${sample.rssMiB} MiB, PSS ${sample.pssMiB} MiB, CPU ${sample.cpuSeconds} s; ` +
+          `then ${sample.statusRequestCpuMs} ms CPU per GET /api/v1/status`,
       );
       for (const [name, k] of Object.entries(sample.byKind).sort((a, b) => b[1].pssMiB - a[1].pssMiB))
-        console.log(`  ${name.padEnd(20)} ×${String(k.count).padEnd(3)} RSS ${k.rssMiB} MiB  PSS ${k.pssMiB} MiB`);
+        console.log(
+          `  ${name.padEnd(20)} ×${String(k.count).padEnd(3)} RSS ${k.rssMiB} MiB  PSS ${k.pssMiB} MiB  CPU ${k.cpuSeconds} s`,
+        );
     }
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
@@ -199,13 +258,14 @@ async function main() {
   const result = {
     bench: 'start/footprint',
     description:
-      'npm start (embedded backends, all services): seconds to the banner; RSS and PSS of the whole process tree 3 s after it, per process kind. Run 1 on a fresh state dir, run 2 with its data kept.',
+      'npm start (embedded backends, all services): seconds to the banner; RSS, PSS and CPU seconds (since launch) of the whole process tree 3 s after it, per process kind. Run 1 on a fresh state dir, run 2 with its data kept. Labels: before = the checkout before decision 0880, previous = the figures decision 0860 committed (5 services), after = this checkout.',
     runs: {
       ...previous.runs,
       [values.label]: {
         measuredAt: new Date().toISOString(),
         commit: readHead(repo),
         only: values.only ?? 'all services',
+        ...(values['child-node-flags'] ? { childNodeFlags: values['child-node-flags'] } : {}),
         machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverage1m: loadavg()[0] },
         samples,
       },
@@ -213,6 +273,24 @@ async function main() {
   };
   writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${resultFile}`);
+  printComparison(result.runs as Record<string, { samples: Sample[] }>);
+}
+
+/** Second (warm) start of every label side by side, per kind: RSS / PSS MiB. */
+function printComparison(labelled: Record<string, { samples: Sample[] }>) {
+  const labels = Object.keys(labelled).filter((l) => labelled[l]?.samples[1]);
+  const warm = (label: string) => labelled[label]?.samples[1] as Sample;
+  const kinds = [...new Set(labels.flatMap((l) => Object.keys(warm(l).byKind)))].sort();
+  console.log(`\nwarm start, RSS/PSS MiB: ${labels.join(' | ')}`);
+  for (const name of kinds) {
+    const cells = labels.map((l) => {
+      const k = warm(l).byKind[name];
+      return k ? `×${k.count} ${k.rssMiB}/${k.pssMiB}` : '-';
+    });
+    console.log(`  ${name.padEnd(20)} ${cells.join(' | ')}`);
+  }
+  const totals = labels.map((l) => `${warm(l).rssMiB}/${warm(l).pssMiB} in ${warm(l).startSeconds} s`);
+  console.log(`  ${'whole tree'.padEnd(20)} ${totals.join(' | ')}`);
 }
 
 function readHead(dir: string): string {

@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { parseAllDocuments } from 'yaml';
+import { COMPILED_CONDITION, COMPILED_DIR, compileWorkspaces } from '../compile.cjs';
 import { KEPT_LINES, ManagedProcess, signalGroup } from './process';
 import { discoverServices, type ServiceDefinition } from './services';
 import { ensureLocalSecrets } from './secrets';
@@ -103,9 +103,24 @@ export interface RunIsolation {
   rabbitmqUrl: string;
 }
 
-const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 /** preloaded into every child: it stops itself when the launcher is gone (decision 0861) */
 const PARENT_WATCH = join(__dirname, '..', 'parent-watch.cjs');
+/**
+ * Node flags of every child (decision 0880): a young generation of at most 2 × 2 MB instead of
+ * V8's 2 × 16 MB, which module loading at start grows to the full size and never gives back.
+ * QUIZMESH_CHILD_NODE_FLAGS adds more (after these, so they win): the footprint bench compares.
+ */
+/**
+ * glibc's malloc raises its mmap threshold each time a large block is freed, up to 32 MB, so the
+ * parser's and compiler's big temporary blocks at start end up in the heap and stay resident
+ * after they are freed. A fixed threshold (glibc's initial 128 KiB) returns them to the system:
+ * about 30 MB less per app at ready (decision 0880). Other C libraries ignore it.
+ */
+const CHILD_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+const CHILD_NODE_FLAGS = [
+  '--max-semi-space-size=2',
+  ...(process.env.QUIZMESH_CHILD_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+];
 const SIDECAR_BASE_PORT = 3500;
 const EMBEDDED_PG_BASE_PORT = 5440;
 /** The machine's PostgreSQL (`--backends=local`) */
@@ -188,28 +203,20 @@ export class Launcher {
     return join(this.options.stateDir, 'logs');
   }
 
-  private node(args: string[]): { command: string; args: string[] } {
-    // tsx by absolute URL: processes may run in another working directory (sidecars: the state dir).
+  /**
+   * Plain node on the compiled form of a workspace's source file (`<ws>/src/x.ts` →
+   * `<ws>/compiled/x.js`, made by compileWorkspaces at start): workspace imports resolve to
+   * compiled files through the export condition, so no loader runs in the child (decision 0880).
+   * Never dist/: that is tsc's, for images, and may be older than the source.
+   */
+  private node(source: string, args: string[] = []): { command: string; args: string[] } {
+    const relativeToSrc = /^(.*)[/\\]src[/\\](.*)\.ts$/.exec(source);
+    if (!relativeToSrc) throw new Error(`not a workspace source file: ${source}`);
+    const compiled = join(relativeToSrc[1] as string, COMPILED_DIR, `${relativeToSrc[2] as string}.js`);
     return {
       command: process.execPath,
-      args: ['--require', PARENT_WATCH, '--conditions=@quizmesh/source', '--import', TSX_LOADER, ...args],
+      args: ['--require', PARENT_WATCH, `--conditions=${COMPILED_CONDITION}`, ...CHILD_NODE_FLAGS, compiled, ...args],
     };
-  }
-
-  /**
-   * A package's command: its .cjs bin when the package is built (it runs dist/, as in images),
-   * else the TypeScript source directly through tsx. The bin would start the source in a child
-   * process of its own, one more Node process per sidecar and database for nothing.
-   */
-  private bin(path: string, source: string, args: string[]): { command: string; args: string[] } {
-    const packageDir = join(this.options.repoRoot, path, '..', '..');
-    if (existsSync(join(packageDir, 'dist'))) {
-      return {
-        command: process.execPath,
-        args: ['--require', PARENT_WATCH, join(this.options.repoRoot, path), ...args],
-      };
-    }
-    return this.node([join(packageDir, source), ...args]);
   }
 
   private spawn(
@@ -223,7 +230,7 @@ export class Launcher {
       command: cmd.command,
       args: cmd.args,
       // parent-watch.cjs: the child stops itself if this launcher dies.
-      env: { ...process.env, ...env, QUIZMESH_PARENT_PID: String(process.pid) },
+      env: { ...process.env, ...CHILD_MALLOC_ENV, ...env, QUIZMESH_PARENT_PID: String(process.pid) },
       cwd,
       logFile: join(this.logsDir, `${name}.log`),
     }).start();
@@ -292,6 +299,7 @@ export class Launcher {
     const gateway = services.find((s) => s.appId === 'gateway');
     if (!gateway) throw new LaunchError('launcher', 'no gateway service found under services/', []);
     const replicasOf = this.replicaCounts(services);
+    await this.compile();
     ensureLocalSecrets(this.options.stateDir);
 
     out(
@@ -384,7 +392,7 @@ export class Launcher {
       const databaseUrl = databases.get(def.name);
       const service: RunningService = { def, databaseUrl, instances: [] };
       for (const { replica, label, appPort, sidecarPort } of p.instances) {
-        const sidecarCommand = this.bin('packages/sidecar/bin/quizmesh-sidecar.cjs', 'src/cli.ts', [
+        const sidecarCommand = this.node(join(repoRoot, 'packages/sidecar/src/cli.ts'), [
           '--app-id',
           def.appId,
           '--app-port',
@@ -433,7 +441,7 @@ export class Launcher {
           ...(def.appId === 'gateway' ? { UPSTREAM_APP_IDS: upstreams.join(',') || 'none' } : {}),
           ...this.options.serviceEnv?.[def.name],
         };
-        const spawnApp = () => this.spawn(label, this.node([def.entry]), appEnv);
+        const spawnApp = () => this.spawn(label, this.node(def.entry), appEnv);
         const instance: Instance = { replica, label, appPort, sidecarPort, processes: [], spawnSidecar, spawnApp };
         this.launch(instance, 0);
         this.launch(instance, 1);
@@ -484,6 +492,16 @@ export class Launcher {
     return { gatewayUrl };
   }
 
+  /** Brings every workspace's compiled/ up to date with its src/ (a no-op of a few ms when nothing changed). */
+  private async compile() {
+    try {
+      const { transpiled, ms } = await compileWorkspaces(this.options.repoRoot);
+      if (transpiled > 0) this.options.out(`Compiled ${transpiled} TypeScript files in ${(ms / 1000).toFixed(1)} s`);
+    } catch (err) {
+      throw new LaunchError('compile', err instanceof Error ? err.message : String(err), []);
+    }
+  }
+
   /** The database of each service, in one cluster: the embedded one, or the machine's (+ the run's suffix). */
   private databaseName(def: ServiceDefinition): string {
     const runId = this.options.backends === 'local' ? this.options.isolation?.runId : undefined;
@@ -497,7 +515,7 @@ export class Launcher {
   private async startEmbeddedPostgres(owners: ServiceDefinition[], pgPort: number): Promise<string> {
     const pg = this.spawn(
       'embedded-postgres',
-      this.bin('packages/platform/bin/quizmesh-embedded-postgres.cjs', 'src/db/cli/embedded-postgres.ts', [
+      this.node(join(this.options.repoRoot, 'packages/platform/src/db/cli/embedded-postgres.ts'), [
         '--data-dir',
         join(this.options.stateDir, 'postgres'),
         '--port',
@@ -535,7 +553,7 @@ export class Launcher {
     url.pathname = `/${database}`;
     const migrate = this.spawn(
       `${def.name}-migrate`,
-      this.bin('packages/platform/bin/quizmesh-migrate.cjs', 'src/db/cli/migrate.ts', [
+      this.node(join(this.options.repoRoot, 'packages/platform/src/db/cli/migrate.ts'), [
         '--schema',
         def.schemaPath ?? '',
       ]),

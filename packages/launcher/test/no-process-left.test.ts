@@ -63,15 +63,21 @@ interface Run {
   output: () => string;
 }
 
+/** The node arguments of the root package.json's `start` script. */
+function startScriptArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`npm start is not a node command: ${pkg.scripts.start}`);
+  return args;
+}
+
 /** `npm start -- --only=identity` in a process group of its own; resolves at the banner. */
 async function start(stateDir: string, portOffset: number): Promise<Run> {
   const launcher = spawn(
     process.execPath,
     [
-      '--conditions=@quizmesh/source',
-      '--import',
-      'tsx',
-      'packages/launcher/src/main.ts',
+      // exactly what `npm start` runs (the root package.json's script), without npm in between
+      ...startScriptArgs(),
       '--only=identity',
       `--port-offset=${portOffset}`,
       `--state-dir=${stateDir}`,

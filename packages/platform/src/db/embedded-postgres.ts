@@ -15,7 +15,8 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+// The ES module's type: the class that import() below resolves to.
+import type { PGlite } from '@electric-sql/pglite' with { 'resolution-mode': 'import' };
 
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
@@ -259,6 +260,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const unlock = lockDataDir(dataDir);
   let db: PGlite;
   try {
+    // Loaded here, not at import: every app imports @quizmesh/platform/db and none runs PGlite.
+    const { PGlite } = await import('@electric-sql/pglite');
     db = await PGlite.create(join(dataDir, 'pgdata'), { postgresqlconf: DEVELOPMENT_SETTINGS });
   } catch (error) {
     unlock();

@@ -3,7 +3,7 @@
  * "1", "2", … and TTLs are Redis expiries. Every write, including a whole transaction, is
  * one Lua script: ETag checks and writes happen atomically, and a failed check writes nothing.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   EtagInvalidError,
   EtagMismatchError,
@@ -78,6 +78,8 @@ export class RedisStateStore implements StateStore {
   static async connect(options: RedisStoreOptions): Promise<RedisStateStore> {
     // Reconnect only once the first connection worked: an unreachable Redis is a startup error.
     const connection = { established: false };
+    // Loaded on first use: a sidecar on embedded backends never needs ioredis (decision 0880).
+    const { Redis } = await import('ioredis');
     const redis = new Redis({
       host: options.host,
       port: options.port,

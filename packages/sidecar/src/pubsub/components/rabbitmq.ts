@@ -8,7 +8,6 @@
  * delay); every consumer re-opens its channel and re-declares its topology once the
  * connection is back, and publishes wait for it (up to 3 attempts, like contrib).
  */
-import amqplib from 'amqplib';
 import type { Channel, ConfirmChannel, ConsumeMessage, Options, RecoveringChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import { findMetadata, requestTtlSeconds } from '../metadata-values';
@@ -89,6 +88,8 @@ export class RabbitMqPubSub implements PubSubComponent {
     const metadata = parseRabbitMqMetadata(componentMetadata, appId);
     const url = new URL(metadata.url);
     if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(metadata.heartbeatSeconds));
+    // Loaded on first use: a sidecar on embedded backends never needs amqplib (decision 0880).
+    const { default: amqplib } = await import('amqplib');
     const connection = await amqplib.connect(url.toString(), {
       clientProperties: metadata.clientName ? { connection_name: metadata.clientName } : {},
       // Without it Nagle's algorithm holds small frames (acks, confirms) back for ~40 ms.
