@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunningSidecar } from '../src';
 import { eventually, raw, removeDir, startTestApp, startTestSidecar, tempDir, type TestApp } from './helpers';
 
@@ -94,6 +95,25 @@ function killAndReap(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGKILL');
   return exited;
+}
+
+/** A sidecar in a process of its own (as the launcher runs it), for a replica lost whole. */
+async function startSidecarProcess(appPort: number, registryDir: string, pod: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@quizmesh/source',
+      '--import',
+      require.resolve('tsx'),
+      join(__dirname, '..', 'src', 'cli.ts'),
+      `--app-id=${APP_ID}`,
+      `--app-port=${appPort}`,
+      '--dapr-http-port=0',
+      '--log-level=error',
+    ],
+    { env: { PATH: process.env.PATH, QUIZMESH_SIDECAR_REGISTRY: registryDir, POD_NAME: pod }, stdio: 'inherit' },
+  );
+  return child;
 }
 
 describe('a replica whose app is SIGKILLed while calls are on their way to it', () => {
@@ -198,4 +218,54 @@ describe('a replica whose app is SIGKILLed while calls are on their way to it', 
       for (const cleanup of cleanups.splice(0)) await cleanup();
     }
   });
+
+  it("moves a call a lost pod's sidecar never read to the other replica, and keeps one it read", async () => {
+    const held: Array<() => void> = [];
+    const app = await startTestApp((req, res) => {
+      if (req.url.startsWith('/hold/')) held.push(() => res.end());
+      else if (req.url === '/dapr/subscribe') res.end('[]');
+      else res.end(`ok from ${APP_ID}-1`);
+    });
+    const sidecar = await startSidecarProcess(app.port, registryDir, `${APP_ID}-1`);
+    // A caller of its own: no pooled connection to the doomed sidecar, and round robin starts at replica 0.
+    const freshCaller = await startTestSidecar({ appId: 'kill-caller-2', registryDir });
+    cleanups.push(async () => {
+      if (sidecar.exitCode === null && sidecar.signalCode === null) await killAndReap(sidecar);
+      for (const release of held) release();
+      await freshCaller.close();
+      await app.close();
+    });
+    await freshCaller.ready;
+    let port = 0;
+    const entry = join(registryDir, `${APP_ID}@${APP_ID}-1.json`);
+    await eventually(async () => {
+      try {
+        port = (JSON.parse(readFileSync(entry, 'utf8')) as { httpPort: number }).httpPort;
+        return (await fetch(`http://127.0.0.1:${port}/v1.0/healthz`)).status === 204;
+      } catch {
+        return false;
+      }
+    }, 30_000);
+    const invoke = (path: string) =>
+      raw(freshCaller, `/v1.0/invoke/${APP_ID}/method/${path}`, { method: 'POST', body: '{"n":1}' });
+    expect((await invoke('work/first')).text).toBe(`ok from ${APP_ID}-0`);
+
+    // Read by the sidecar and handed to its app, then the pod is lost: not sent again.
+    const read = invoke('hold/pod');
+    await eventually(() => app.requests.some((r) => r.url === '/hold/pod'));
+    expect((await invoke('work/second')).text).toBe(`ok from ${APP_ID}-0`);
+
+    // Never read by the sidecar (its process held, the call queued in the kernel), then lost.
+    sidecar.kill('SIGSTOP');
+    const unread = invoke('work/pod-unread');
+    await eventually(() => waitingAt(port).unread > 0);
+    await killAndReap(sidecar);
+
+    const [readRes, unreadRes] = await Promise.all([read, unread]);
+    expect(readRes.status).toBe(500);
+    expect(survivorGot('/hold/pod')).toBe(0);
+    expect({ status: unreadRes.status, text: unreadRes.text }).toEqual({ status: 200, text: `ok from ${APP_ID}-0` });
+    expect(survivorGot('/work/pod-unread')).toBe(1);
+    expect(app.requests.filter((r) => r.url === '/work/pod-unread')).toHaveLength(0);
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 /** Buffered HTTP/1.1 requests over keep-alive agents (sidecar→sidecar and sidecar→app). */
 import http from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { NEVER_ABORTED } from '../resiliency/policy';
 
 export interface HttpResponseData {
@@ -32,20 +33,52 @@ export function createKeepAliveAgent(): http.Agent {
 const SINGLE_WRITE_LIMIT = 64 * 1024;
 
 /** Ends an outgoing message with `body`: small bodies in the same write as the headers. */
+function writtenInOnePiece(body: Buffer | undefined): boolean {
+  return body === undefined || body.length <= SINGLE_WRITE_LIMIT;
+}
+
 export function endWith(message: http.OutgoingMessage, body: Buffer | undefined): void {
   if (body === undefined || body.length === 0) message.end();
   else if (body.length <= SINGLE_WRITE_LIMIT) message.end(body.toString('latin1'), 'latin1');
   else message.end(body);
 }
 
-function once(
-  agent: http.Agent,
-  options: HttpRequestOptions,
-): Promise<HttpResponseData & { reusedSocket: boolean; error?: undefined }> {
+/** A failed request, with what the client saw of its delivery. */
+export type RequestError = NodeJS.ErrnoException & {
+  /** sent on a pooled keep-alive connection */
+  reusedSocket?: boolean;
+  /** see {@link requestUnread} */
+  unread?: boolean;
+  /** a byte of the response had arrived */
+  answerStarted?: boolean;
+};
+
+/** Methods Go's net/http client (daprd's app channel) treats as replayable. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/**
+ * Whether the peer's kernel discarded the request before the peer read it whole, from what
+ * Linux guarantees about TCP:
+ * - ECONNREFUSED: no connection was made.
+ * - A reset (RST: a `read`/`write` ECONNRESET, or EPIPE when it followed the peer's FIN) before
+ *   any byte of a response, for a request written in one piece: a socket closed with unread data,
+ *   a connection still waiting to be accepted when its listener closes, and data arriving at a
+ *   closed socket are all answered with RST; a peer that read everything and then closed or
+ *   died ends the connection with a FIN, which Node reports as "socket hang up" (no syscall).
+ * An app that acts before it has read the whole request (a streaming handler) could have acted
+ * on a prefix; ours read whole JSON bodies first.
+ */
+export function requestUnread(err: unknown): boolean {
+  return (err as RequestError | undefined)?.unread === true;
+}
+
+function once(agent: http.Agent, options: HttpRequestOptions): Promise<HttpResponseData> {
   return new Promise((resolve, reject) => {
     const headers = { ...options.headers };
     if (options.body && options.body.length > 0) headers['content-length'] = options.body.length;
     else if (!['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(options.method)) headers['content-length'] = 0;
+    let socket: Socket | undefined;
+    let bytesReadBefore = 0;
     const req = http.request(
       {
         host: options.host,
@@ -64,14 +97,21 @@ function once(
             status: res.statusCode ?? 500,
             headers: res.headers,
             body: chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks),
-            reusedSocket: req.reusedSocket,
           }),
         );
         res.on('error', reject);
       },
     );
-    req.on('error', (err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
+    req.on('socket', (s) => {
+      socket = s;
+      bytesReadBefore = s.bytesRead;
+    });
+    req.on('error', (err: RequestError) => {
       err.reusedSocket = req.reusedSocket;
+      const reset = (err.code === 'ECONNRESET' || err.code === 'EPIPE') && err.syscall !== undefined;
+      const noResponseByte = socket !== undefined && socket.bytesRead === bytesReadBefore;
+      err.answerStarted = !noResponseByte;
+      err.unread = err.code === 'ECONNREFUSED' || (reset && noResponseByte && writtenInOnePiece(options.body));
       reject(err);
     });
     endWith(req, options.body);
@@ -79,20 +119,53 @@ function once(
 }
 
 /**
- * One request; sent again only when a pooled keep-alive socket turns out to be closed by the
- * server under us. A server that died leaves every pooled socket to it closed, so this repeats
- * until a fresh connection is used (each failure discards one pooled socket).
+ * One request; sent again to the same peer only on a pooled keep-alive connection that turned
+ * out to be dead, and only when the peer cannot have read it ({@link requestUnread}), or when
+ * the method is idempotent and the connection ended before any byte of a response (Go's
+ * net/http rule for replayable requests). A server that died leaves every pooled socket to it
+ * dead, so this repeats until a fresh connection is used (each failure discards one).
  */
 export async function httpRequest(agent: http.Agent, options: HttpRequestOptions): Promise<HttpResponseData> {
   for (;;) {
     try {
       return await once(agent, options);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException & { reusedSocket?: boolean };
-      if (e.reusedSocket === true && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) continue;
+      const e = err as RequestError;
+      const endedBeforeAnswer = (e.code === 'ECONNRESET' || e.code === 'EPIPE') && e.answerStarted === false;
+      if (e.reusedSocket === true && (e.unread === true || (endedBeforeAnswer && IDEMPOTENT.has(options.method))))
+        continue;
       throw err;
     }
   }
+}
+
+/** How long a probe connection must live before its listener counts as alive (see stillListening). */
+const LISTENER_GRACE_MS = 100;
+
+/**
+ * Whether a live process still listens on `port`, after a request to it was reset unread. A
+ * SIGKILLed process keeps its sockets until its last thread is gone: meanwhile the kernel still
+ * completes handshakes for its listener, then resets them when the listener closes. So a refused
+ * probe, or one reset within LISTENER_GRACE_MS, means the process is gone; a probe that lives on
+ * means a live process reset the request itself (it may have read part of it).
+ */
+export function stillListening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect({ host, port });
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (listening: boolean): void => {
+      clearTimeout(timer);
+      probe.destroy();
+      resolve(listening);
+    };
+    probe.once('connect', () => {
+      timer = setTimeout(() => settle(true), LISTENER_GRACE_MS);
+    });
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      settle(err.code !== 'ECONNREFUSED' && err.code !== 'ECONNRESET'),
+    );
+    probe.once('close', () => settle(false));
+  });
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and headers a proxy must not forward as-is. */
