@@ -245,7 +245,7 @@ describe('a replica whose app is SIGKILLed while calls are on their way to it', 
       } catch {
         return false;
       }
-    }, 30_000);
+    }, 60_000);
     const invoke = (path: string) =>
       raw(freshCaller, `/v1.0/invoke/${APP_ID}/method/${path}`, { method: 'POST', body: '{"n":1}' });
     expect((await invoke('work/first')).text).toBe(`ok from ${APP_ID}-0`);
@@ -267,5 +267,5 @@ describe('a replica whose app is SIGKILLed while calls are on their way to it', 
     expect({ status: unreadRes.status, text: unreadRes.text }).toEqual({ status: 200, text: `ok from ${APP_ID}-0` });
     expect(survivorGot('/work/pod-unread')).toBe(1);
     expect(app.requests.filter((r) => r.url === '/work/pod-unread')).toHaveLength(0);
-  }, 60_000);
+  }, 120_000);
 });
