@@ -219,6 +219,32 @@ describe('a replica whose app is SIGKILLed while calls are on their way to it', 
     }
   });
 
+  it('keeps a call whose connection a live app reset itself (it read the call)', async () => {
+    const app = await startTestApp((req, res) => {
+      if (req.url.startsWith('/reset/')) res.socket?.resetAndDestroy();
+      else res.end(`ok from ${APP_ID}-1`);
+    });
+    const sidecar = await startTestSidecar({
+      appId: APP_ID,
+      appPort: app.port,
+      registryDir,
+      env: { POD_NAME: `${APP_ID}-1` },
+    });
+    cleanups.push(async () => {
+      await sidecar.close();
+      await app.close();
+    });
+    await sidecar.ready;
+    await eventually(async () => (await call('warm-up', 'GET')).text === `ok from ${APP_ID}-1`);
+    expect((await call('warm-up', 'GET')).text).toBe(`ok from ${APP_ID}-0`);
+
+    const res = await call('reset/by-app');
+    expect(res.status).toBe(500);
+    expect(res.text).toMatch(/ECONNRESET/);
+    expect(app.requests.filter((r) => r.url === '/reset/by-app')).toHaveLength(1);
+    expect(survivorGot('/reset/by-app')).toBe(0);
+  });
+
   it("moves a call a lost pod's sidecar never read to the other replica, and keeps one it read", async () => {
     const held: Array<() => void> = [];
     const app = await startTestApp((req, res) => {

@@ -1,5 +1,6 @@
 /** Buffered HTTP/1.1 requests over keep-alive agents (sidecar→sidecar and sidecar→app). */
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { NEVER_ABORTED } from '../resiliency/policy';
 
@@ -32,11 +33,12 @@ export function createKeepAliveAgent(): http.Agent {
 /** Bodies up to this size are sent as latin1 strings so Node writes headers and body in one syscall. */
 const SINGLE_WRITE_LIMIT = 64 * 1024;
 
-/** Ends an outgoing message with `body`: small bodies in the same write as the headers. */
+/** Whether endWith sends headers and `body` in one write. */
 function writtenInOnePiece(body: Buffer | undefined): boolean {
   return body === undefined || body.length <= SINGLE_WRITE_LIMIT;
 }
 
+/** Ends an outgoing message with `body`: small bodies in the same write as the headers. */
 export function endWith(message: http.OutgoingMessage, body: Buffer | undefined): void {
   if (body === undefined || body.length === 0) message.end();
   else if (body.length <= SINGLE_WRITE_LIMIT) message.end(body.toString('latin1'), 'latin1');
@@ -105,11 +107,17 @@ function once(agent: http.Agent, options: HttpRequestOptions): Promise<HttpRespo
     req.on('socket', (s) => {
       socket = s;
       bytesReadBefore = s.bytesRead;
+      // Node caches the peer's address once asked; after a reset it can no longer be asked.
+      void s.remotePort;
     });
     req.on('error', (err: RequestError) => {
       err.reusedSocket = req.reusedSocket;
-      const reset = (err.code === 'ECONNRESET' || err.code === 'EPIPE') && err.syscall !== undefined;
       const noResponseByte = socket !== undefined && socket.bytesRead === bytesReadBefore;
+      // Node reads the peer's FIN before a reset that followed it ("socket hang up"); the kernel
+      // still knows the reset came: the socket is already closed, not waiting in CLOSE_WAIT.
+      const hungUp = err.code === 'ECONNRESET' && err.syscall === undefined;
+      if (hungUp && noResponseByte && socket !== undefined && closedByReset(socket)) err.syscall = 'read';
+      const reset = (err.code === 'ECONNRESET' || err.code === 'EPIPE') && err.syscall !== undefined;
       err.answerStarted = !noResponseByte;
       err.unread = err.code === 'ECONNREFUSED' || (reset && noResponseByte && writtenInOnePiece(options.body));
       reject(err);
@@ -118,12 +126,45 @@ function once(agent: http.Agent, options: HttpRequestOptions): Promise<HttpRespo
   });
 }
 
+const CLOSE_WAIT = '08';
+
 /**
- * One request; sent again to the same peer only on a pooled keep-alive connection that turned
- * out to be dead, and only when the peer cannot have read it ({@link requestUnread}), or when
- * the method is idempotent and the connection ended before any byte of a response (Go's
- * net/http rule for replayable requests). A server that died leaves every pooled socket to it
- * dead, so this repeats until a fresh connection is used (each failure discards one).
+ * Whether the kernel has already closed `socket` on a reset (Linux: it is gone from
+ * /proc/net/tcp, or listed as CLOSE), rather than holding it in CLOSE_WAIT after a plain FIN.
+ * False when that cannot be read (another OS): the request then counts as possibly read.
+ */
+function closedByReset(socket: Socket): boolean {
+  const { localPort, remotePort } = socket;
+  if (localPort === undefined || remotePort === undefined) return false;
+  const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
+  const ports = `:${hex(localPort)} `;
+  const remote = `:${hex(remotePort)} `;
+  let listed = false;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch {
+      return false;
+    }
+    listed = true;
+    for (const line of text.split('\n')) {
+      const fields = line.trim().split(/\s+/);
+      if (`${fields[1]} `.endsWith(ports) && `${fields[2]} `.endsWith(remote))
+        return fields[3] !== CLOSE_WAIT && fields[3] !== '01';
+    }
+  }
+  return listed;
+}
+
+/**
+ * One request; sent again to the same peer only on a pooled keep-alive connection the peer had
+ * closed before the request arrived (EPIPE: its reset came after its FIN, so the kernel discarded
+ * the request, whether the peer lives on or died), or, for an idempotent method, ended before any
+ * byte of a response (Go's net/http rule for replayable requests). A reset without a FIN may be
+ * a live peer aborting a request it read: the caller decides (requestUnread, stillListening). A
+ * server that died leaves every idle pooled socket to it closed, so this repeats until a fresh
+ * connection is used (each failure discards one).
  */
 export async function httpRequest(agent: http.Agent, options: HttpRequestOptions): Promise<HttpResponseData> {
   for (;;) {
@@ -132,7 +173,8 @@ export async function httpRequest(agent: http.Agent, options: HttpRequestOptions
     } catch (err) {
       const e = err as RequestError;
       const endedBeforeAnswer = (e.code === 'ECONNRESET' || e.code === 'EPIPE') && e.answerStarted === false;
-      if (e.reusedSocket === true && (e.unread === true || (endedBeforeAnswer && IDEMPOTENT.has(options.method))))
+      const closedBeforeArrival = e.unread === true && (e.code === 'EPIPE' || e.message === 'socket hang up');
+      if (e.reusedSocket === true && (closedBeforeArrival || (endedBeforeAnswer && IDEMPOTENT.has(options.method))))
         continue;
       throw err;
     }
@@ -146,8 +188,8 @@ const LISTENER_GRACE_MS = 100;
  * Whether a live process still listens on `port`, after a request to it was reset unread. A
  * SIGKILLed process keeps its sockets until its last thread is gone: meanwhile the kernel still
  * completes handshakes for its listener, then resets them when the listener closes. So a refused
- * probe, or one reset within LISTENER_GRACE_MS, means the process is gone; a probe that lives on
- * means a live process reset the request itself (it may have read part of it).
+ * probe, or one reset within LISTENER_GRACE_MS, means the process is gone; a probe that lives on,
+ * or is closed, means a live process reset the request itself (it may have read part of it).
  */
 export function stillListening(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -164,7 +206,8 @@ export function stillListening(host: string, port: number): Promise<boolean> {
     probe.once('error', (err: NodeJS.ErrnoException) =>
       settle(err.code !== 'ECONNREFUSED' && err.code !== 'ECONNRESET'),
     );
-    probe.once('close', () => settle(false));
+    // Closed without an error: a live process accepted and closed it (a dying one resets).
+    probe.once('close', () => settle(true));
   });
 }
 
