@@ -35,11 +35,6 @@ async function servesAgain(
   return undefined;
 }
 
-/** After a replica's death, how long a failed call still counts as the failover (see below). */
-const FAILOVER_GRACE_MS = 1_000;
-/** More failures than this in the failover windows is a storm, not a gap. */
-const MAX_FAILED_IN_FAILOVER = 2;
-
 const scenario: ChaosScenario = {
   id: 'R2',
   title: 'replica loss: one of two quiz and evaluation replicas SIGKILLed under load',
@@ -102,31 +97,28 @@ const scenario: ChaosScenario = {
       expect.check(evalRejoin !== undefined, 'evaluation replica 1 did not serve a request again after its restart');
 
       const summary = summarize(load.records);
-      // Affected by a kill: open at any moment from the signal until the process was gone, or
-      // started within FAILOVER_GRACE_MS after it. Known gap (not yet diagnosed): a call started a
-      // few ms after a replica's app died can still come back 503 instead of moving on to the
-      // other replica. A breaker left open, or a storm, fails outside that window and is caught.
+      // Affected by a kill: open at any moment from the signal until the process was gone — the
+      // app may have read such a request, and it is not sent again. Any other failure (a call
+      // made after the kill that did not move on to the live replica, a breaker left open, a
+      // storm) fails the scenario.
       const kills = [quizKill, evalKill];
       const inFlightAtKill = new Set(kills.flatMap((k) => inFlightDuring(load.records, k.killedAt, k.diedAt)));
-      const inFailover = new Set(
-        kills.flatMap((k) => inFlightDuring(load.records, k.killedAt, k.diedAt + FAILOVER_GRACE_MS)),
-      );
       const failedInFlight = load.records.filter((r) => !r.ok && inFlightAtKill.has(r)).length;
-      const failedInFailover = load.records.filter((r) => !r.ok && inFailover.has(r)).length - failedInFlight;
-      const failedOtherwise = summary.failed - failedInFlight - failedInFailover;
+      const failedOtherwise = summary.failed - failedInFlight;
       const settled = await settle(e2e, load.accepted);
       expect.check(
         failedOtherwise === 0,
-        `${failedOtherwise} requests failed outside the ${FAILOVER_GRACE_MS} ms after a replica was killed: ${JSON.stringify(
+        `${failedOtherwise} requests failed that were not in flight when a replica was killed: ${JSON.stringify(
           load.records
-            .filter((r) => !r.ok && !inFailover.has(r))
+            .filter((r) => !r.ok && !inFlightAtKill.has(r))
             .slice(0, 5)
-            .map((r) => ({ ...r, startedAt: r.startedAt - loadStart, endedAt: r.endedAt - loadStart })),
+            .map((r) => ({
+              ...r,
+              startedAt: r.startedAt - loadStart,
+              endedAt: r.endedAt - loadStart,
+              afterKillsMs: kills.map((k) => r.startedAt - k.killedAt),
+            })),
         )}`,
-      );
-      expect.check(
-        failedInFailover <= MAX_FAILED_IN_FAILOVER,
-        `${failedInFailover} requests failed in the failover window after a kill (at most ${MAX_FAILED_IN_FAILOVER})`,
       );
       expect.check(
         short || summary.successRate >= REQUIRED_SUCCESS_RATE,
@@ -148,7 +140,6 @@ const scenario: ChaosScenario = {
         ...summary,
         inFlightAtKills: inFlightAtKill.size,
         failedInFlightAtKills: failedInFlight,
-        failedInFailover,
         failedOtherwise,
         killed: {
           quiz: {

@@ -40,3 +40,78 @@ it('goes past every dead pooled socket to a fresh connection', async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+it('does not send a POST again when the peer read it and closed the pooled connection (FIN, no reset)', async () => {
+  // The first request on a connection is answered; the second is read and the connection ended:
+  // the peer may have acted on it, as an app killed while it handles a call.
+  let connections = 0;
+  let postsRead = 0;
+  const server = createServer((socket) => {
+    connections += 1;
+    let served = 0;
+    socket.on('data', (data: Buffer) => {
+      served += 1;
+      if (data.toString('latin1').startsWith('POST')) postsRead += 1;
+      if (served > 1) socket.end();
+      else socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const agent = createKeepAliveAgent();
+  try {
+    await httpRequest(agent, { host: '127.0.0.1', port, method: 'GET', path: '/', headers: {} });
+    const post = httpRequest(agent, {
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/',
+      headers: {},
+      body: Buffer.from('{}'),
+    });
+    await expect(post).rejects.toMatchObject({ code: 'ECONNRESET', message: 'socket hang up' });
+    expect({ connections, postsRead }).toEqual({ connections: 1, postsRead: 1 });
+  } finally {
+    agent.destroy();
+    server.close();
+  }
+});
+
+it('sends a POST again on a fresh connection when the pooled one was closed before the POST arrived', async () => {
+  // The server closes its idle keep-alive connection (FIN) just as the client reuses it: the POST
+  // reaches a closed socket, the kernel answers with a reset after the FIN (EPIPE) and no process
+  // ever read it.
+  const sockets = new Set<Socket>();
+  let posts = 0;
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (data: Buffer) => {
+      if (data.toString('latin1').startsWith('POST')) posts += 1;
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+    });
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const agent = createKeepAliveAgent();
+  try {
+    await httpRequest(agent, { host: '127.0.0.1', port, method: 'GET', path: '/', headers: {} });
+    const idle = [...sockets];
+    for (const socket of idle) socket.destroy();
+    // Same tick: the agent has not seen the FIN and hands out the closed connection.
+    const res = await httpRequest(agent, {
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/',
+      headers: {},
+      body: Buffer.from('{}'),
+    });
+    expect(res.status).toBe(200);
+    expect(posts).toBe(1);
+  } finally {
+    agent.destroy();
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  }
+});

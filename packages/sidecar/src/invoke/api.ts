@@ -15,7 +15,13 @@ import type { InstancePicker, RegistryEntry, SidecarRegistry } from './registry'
 import { childTraceparent } from './trace';
 import { PermanentOutcome, StatusFailure } from '../resiliency/policy';
 import type { AccessControlSpec } from '../resources/types';
-import { HOP_BY_HOP, httpRequest, type HttpResponseData } from '../app-channel/http-client';
+import {
+  HOP_BY_HOP,
+  httpRequest,
+  requestUnread,
+  stillListening,
+  type HttpResponseData,
+} from '../app-channel/http-client';
 import { daprError } from '../api/respond';
 
 export const INTERNAL_INVOKE_PREFIX = '/_quizmesh/v1/invoke/';
@@ -142,11 +148,9 @@ export async function invokeApp(deps: InvokeDeps, rawTargetId: string, call: Inc
         try {
           answer = await send(target);
         } catch (err) {
-          // A stale entry (sidecar restarted or stopped) or a refused connection: look again.
-          const stillThere = deps.registry
-            .resolveAll(appId, true)
-            .some((e) => e.httpPort === target.httpPort && e.internalToken === target.internalToken);
-          if (stillThere && (err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw err;
+          // Only a call the instance's sidecar never read may go on to the next instance: one it
+          // read may be with its app already. A reset while that sidecar still listens was its own.
+          if (!requestUnread(err) || (await resetByLiveListener(err, target.httpPort))) throw err;
           deps.instances.markUnreachable(target);
           refused = { target, failure: err };
           continue;
@@ -265,11 +269,17 @@ async function serveCall(
     return passThrough(res);
   } catch (err) {
     const failed = invokeError(500, deps.appId, `error invoking the app: ${errorMessage(err)}`);
-    if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') return failed;
-    // Nothing listens on the app port: the app never saw the call.
+    // The app never read the call, and is gone (refused, or reset by the kernel as it died):
+    // another instance may take it. An app that reset the connection itself keeps it.
+    if (!requestUnread(err) || (await resetByLiveListener(err, deps.app.port, deps.app.host))) return failed;
     deps.app.reportUnreachable(`invocation: ${errorMessage(err)}`);
     return notDelivered(failed);
   }
+}
+
+/** A reset (not a refusal) while a process still listens on `port`. */
+async function resetByLiveListener(err: unknown, port: number, host = '127.0.0.1'): Promise<boolean> {
+  return (err as NodeJS.ErrnoException).code !== 'ECONNREFUSED' && (await stillListening(host, port));
 }
 
 function notDelivered(result: ApiResult): ApiResult {
