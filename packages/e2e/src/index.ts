@@ -10,5 +10,6 @@ export {
   type ReceivedDataPoint,
 } from '@quizmesh/platform/testing';
 export * from './gateway-client';
+export * from './metrics-scenario';
 export * from './platform';
 export * from './sse';

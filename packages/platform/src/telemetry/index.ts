@@ -1,6 +1,7 @@
 /**
- * OpenTelemetry bootstrap. Import and call this before anything else in a service's entry
- * point (the instrumentations patch http, express and pg when they are first required).
+ * OpenTelemetry bootstrap. A service's entry point calls it in its first import (so the
+ * providers exist before anything records); ServiceRuntime then calls `instrument()` once the
+ * service's modules are loaded, which patches http, undici, express and pg.
  * Traces and metrics are off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; W3C trace context is
  * always used, so `traceparent` from Dapr joins the service's spans to the caller's trace.
  * The SDK is loaded only when telemetry is on; the instruments in `./metrics` use the API
@@ -24,6 +25,11 @@ export const REDACTED_QUERY_PARAMS = [
 
 export interface Telemetry {
   enabled: boolean;
+  /**
+   * Patches http, undici, express and pg. ServiceRuntime calls it once the service's modules are
+   * loaded and before any app, server or pool exists; idempotent, a no-op when disabled.
+   */
+  instrument(): void;
   /** flush and stop exporting; safe to call when disabled */
   shutdown(): Promise<void>;
 }
@@ -40,7 +46,7 @@ export interface TelemetryOptions {
 }
 
 export function startTelemetry(options: TelemetryOptions): Telemetry {
-  if (!options.endpoint) return { enabled: false, shutdown: async () => undefined };
+  if (!options.endpoint) return { enabled: false, instrument: () => undefined, shutdown: async () => undefined };
   // Loaded here, not imported at the top: a service without tracing never pays for the SDK.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startSdk } = require('./sdk') as typeof Sdk;

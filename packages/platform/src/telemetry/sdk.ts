@@ -1,10 +1,11 @@
 /**
  * The OpenTelemetry SDK, loaded by `startTelemetry` only when an OTLP endpoint is set: traces and
  * metrics over OTLP/HTTP (JSON) with one resource. Only the instrumentations the services need are
- * loaded (http, express, pg and the Node runtime's metrics): the all-in-one auto-instrumentation
+ * loaded (http, undici, express, pg and the Node runtime's metrics): the all-in-one auto-instrumentation
  * package loaded about forty and cost seconds of start time (docs/decisions/0910).
  */
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { createNoopMeter, metrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -14,6 +15,7 @@ import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -21,6 +23,9 @@ import { REDACTED_QUERY_PARAMS, type Telemetry, type TelemetryOptions } from './
 
 /** OTel's default is 60 s; OTEL_METRIC_EXPORT_INTERVAL (ms) overrides it, as the spec says. */
 const DEFAULT_METRIC_EXPORT_INTERVAL_MS = 60_000;
+
+/** What the instrumentations patch (pg-pool: pg's Pool, which Prisma's adapter uses). */
+const INSTRUMENTED_MODULES = ['http', 'https', 'express', 'pg', 'pg-pool'];
 
 /** The instrumentations' own metrics (old-convention http.server.duration, pg pool gauges) stay out of the catalogue. */
 const NO_METRICS: ApiMeterProvider = { getMeter: () => createNoopMeter() };
@@ -53,32 +58,51 @@ export function startSdk(options: TelemetryOptions & { endpoint: string }): Tele
   });
   metrics.setGlobalMeterProvider(meterProvider);
 
-  const unregisterTracing = registerInstrumentations({
-    tracerProvider,
-    meterProvider: NO_METRICS,
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => req.url === '/healthz' || req.url === '/readyz',
-        // The defaults (AWS/Azure/GCP signatures) plus the token an EventSource passes in the
-        // query: span attributes must never carry credentials.
-        redactedQueryParams: [...REDACTED_QUERY_PARAMS],
-        redactedQueryParamsServer: [...REDACTED_QUERY_PARAMS],
-      }),
-      new ExpressInstrumentation(),
-      new PgInstrumentation(),
-    ],
-  });
-  const unregisterRuntime = registerInstrumentations({
-    tracerProvider,
-    meterProvider,
-    instrumentations: [new RuntimeNodeInstrumentation()],
-  });
+  let unregister: (() => void) | undefined;
+  /**
+   * Hooks `require` only now, after the service's modules are loaded: hooked from the first
+   * import, every one of the service's ~1,500 module loads went through require-in-the-middle's
+   * extra resolution (about a second of CPU under tsx). The modules to instrument are already
+   * loaded, so they are required once more here, which lets the hook patch them in place; the
+   * apps, servers and pools are created after this, from the patched modules.
+   */
+  const instrument = () => {
+    if (unregister) return;
+    const unregisterTracing = registerInstrumentations({
+      tracerProvider,
+      meterProvider: NO_METRICS,
+      instrumentations: [
+        new HttpInstrumentation({
+          ignoreIncomingRequestHook: (req) => req.url === '/healthz' || req.url === '/readyz',
+          // The defaults (AWS/Azure/GCP signatures) plus the token an EventSource passes in the
+          // query: span attributes must never carry credentials.
+          redactedQueryParams: [...REDACTED_QUERY_PARAMS],
+          redactedQueryParamsServer: [...REDACTED_QUERY_PARAMS],
+        }),
+        // The gateway's proxy calls its sidecar through undici: this span's context is the traceparent it sends.
+        new UndiciInstrumentation(),
+        new ExpressInstrumentation(),
+        new PgInstrumentation(),
+      ],
+    });
+    const unregisterRuntime = registerInstrumentations({
+      tracerProvider,
+      meterProvider,
+      instrumentations: [new RuntimeNodeInstrumentation()],
+    });
+    const requireAgain = createRequire(__filename);
+    for (const name of INSTRUMENTED_MODULES) requireAgain(name);
+    unregister = () => {
+      unregisterTracing();
+      unregisterRuntime();
+    };
+  };
 
   return {
     enabled: true,
+    instrument,
     shutdown: async () => {
-      unregisterTracing();
-      unregisterRuntime();
+      unregister?.();
       await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
     },
   };
