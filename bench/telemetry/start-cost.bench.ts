@@ -6,7 +6,7 @@
  * process started (only meaningful on a quiet machine). Also `npm start` itself with
  * `--platform`: seconds to ready of the whole platform through the launcher, off and on.
  *
- * npm run bench -- telemetry            (RUNS=7 by default; RUNS=3 for a quick look)
+ * npm run bench -- telemetry            (RUNS=7 by default; RUNS=3 SERVICES=gateway,quiz for a quick look)
  * npx tsx bench/telemetry/start-cost.bench.ts --platform
  */
 import { execFileSync } from 'node:child_process';
@@ -15,7 +15,9 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { percentile } from '../stats';
 
-const SERVICES = ['gateway', 'identity', 'quiz', 'evaluation', 'notification', 'operator'];
+const ALL_SERVICES = ['gateway', 'identity', 'quiz', 'evaluation', 'notification', 'operator'];
+/** SERVICES=gateway,quiz measures only those */
+const SERVICES = process.env.SERVICES ? process.env.SERVICES.split(',') : ALL_SERVICES;
 const RUNS = Number(process.env.RUNS ?? 7);
 const root = join(__dirname, '../..');
 const median = (values: number[]) =>
@@ -53,7 +55,7 @@ async function platformReadySeconds(telemetry: boolean): Promise<number> {
     ...(telemetry
       ? {
           serviceEnv: Object.fromEntries(
-            SERVICES.map((s) => [s, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }]),
+            ALL_SERVICES.map((s) => [s, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }]),
           ),
         }
       : {}),
