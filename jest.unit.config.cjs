@@ -11,7 +11,8 @@ const base = require('./jest.config.cjs');
 const UNIT_TESTS = [
   'packages/contracts/test/**/*.test.ts',
   'packages/deploy-checks/test/!(lockfile).test.ts',
-  'packages/platform/test/{config,cursor,errors,operations,schedules,server,shutdown,subscriptions,test-kit,trace-timeout}.test.ts',
+  'packages/launcher/test/telemetry.test.ts',
+  'packages/platform/test/{config,cursor,errors,operations,schedules,server,shutdown,subscriptions,telemetry-metrics,test-kit,trace-timeout}.test.ts',
   'packages/sidecar/test/resiliency-policy.test.ts',
   'services/evaluation/test/{scoring,leaderboard-store.memory}.test.ts',
   'services/gateway/test/{jwks,openapi,registry,routes,tokens,trust-proxy}.test.ts',

@@ -10,14 +10,14 @@
  * npx tsx bench/telemetry/start-cost.bench.ts --platform
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { percentile } from '../stats';
 
 const ALL_SERVICES = ['gateway', 'identity', 'quiz', 'evaluation', 'notification', 'operator'];
-/** SERVICES=gateway,quiz measures only those */
-const SERVICES = process.env.SERVICES ? process.env.SERVICES.split(',') : ALL_SERVICES;
+/** SERVICES=gateway,quiz measures only those (SERVICES=none: only --platform) */
+const SERVICES = process.env.SERVICES ? process.env.SERVICES.split(',').filter((s) => s !== 'none') : ALL_SERVICES;
 const RUNS = Number(process.env.RUNS ?? 7);
 const root = join(__dirname, '../..');
 const median = (values: number[]) =>
@@ -103,22 +103,20 @@ async function main(): Promise<void> {
     );
   }
   const file = join(root, 'bench/results/telemetry-start-cost.json');
-  writeFileSync(
-    file,
-    `${JSON.stringify(
-      {
-        measuredAt: new Date().toISOString(),
-        machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
-        loadAverage1m: { before: loadBefore, after: loadavg()[0] },
-        runsPerMode: RUNS,
-        what: 'a fresh process per run: telemetry off or on, then every module the service loads before it listens, then instrument(); medians',
-        perService,
-        ...(platform ? { platform } : {}),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  // A run of some services (or only --platform) updates those figures and keeps the others.
+  const previous = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { perService?: Record<string, unknown>; platform?: unknown })
+    : {};
+  const result = {
+    measuredAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    loadAverage1m: { before: loadBefore, after: loadavg()[0] },
+    runsPerMode: RUNS,
+    what: 'a fresh process per run: telemetry off or on, then every module the service loads before it listens, then instrument(); medians',
+    perService: { ...previous.perService, ...perService },
+    ...(platform ? { platform } : previous.platform ? { platform: previous.platform } : {}),
+  };
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${file}`);
 }
 
