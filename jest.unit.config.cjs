@@ -11,9 +11,9 @@ const base = require('./jest.config.cjs');
 const UNIT_TESTS = [
   'packages/contracts/test/**/*.test.ts',
   'packages/deploy-checks/test/!(lockfile).test.ts',
-  'packages/launcher/test/compile.test.ts',
+  'packages/launcher/test/{compile,telemetry}.test.ts',
   'packages/load/test/{flags,http,scheduler,sse,stats}.test.ts',
-  'packages/platform/test/{config,cursor,errors,operations,schedules,server,shutdown,subscriptions,test-kit,trace-timeout}.test.ts',
+  'packages/platform/test/{config,cursor,errors,operations,schedules,server,shutdown,subscriptions,telemetry-metrics,test-kit,trace-timeout}.test.ts',
   'packages/sidecar/test/resiliency-policy.test.ts',
   'services/evaluation/test/{scoring,leaderboard-store.memory}.test.ts',
   'services/gateway/test/{jwks,openapi,registry,routes,tokens,trust-proxy}.test.ts',

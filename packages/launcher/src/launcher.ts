@@ -31,6 +31,11 @@ export interface LaunchOptions {
   /** extra environment per service name (tests) */
   serviceEnv?: Record<string, Record<string, string>>;
   /**
+   * `npm start -- --telemetry`: every app exports traces and metrics over OTLP/HTTP to `endpoint`
+   * (the local sidecar needs nothing: it passes `traceparent` on, as daprd does).
+   */
+  telemetry?: { endpoint: string; metricExportIntervalMs: number };
+  /**
    * Local backends only: give this run namespaces of its own on the shared PostgreSQL, Redis and
    * RabbitMQ, so a test never touches a developer's data or another run's (see RunIsolation).
    */
@@ -439,6 +444,14 @@ export class Launcher {
               }
             : {}),
           ...(def.appId === 'gateway' ? { UPSTREAM_APP_IDS: upstreams.join(',') || 'none' } : {}),
+          ...(this.options.telemetry
+            ? {
+                OTEL_EXPORTER_OTLP_ENDPOINT: this.options.telemetry.endpoint,
+                OTEL_METRIC_EXPORT_INTERVAL: String(this.options.telemetry.metricExportIntervalMs),
+                // The pod name, as on Kubernetes: replicas stay apart in every metric.
+                OTEL_SERVICE_INSTANCE_ID: replica === 0 ? def.appId : `${def.appId}-${replica}`,
+              }
+            : {}),
           ...this.options.serviceEnv?.[def.name],
         };
         const spawnApp = () => this.spawn(label, this.node(def.entry), appEnv);

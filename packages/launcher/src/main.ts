@@ -1,6 +1,6 @@
 /**
  * npm start [-- --backends=embedded|local] [--port-offset=N] [--instance=NAME] [--only=identity,quiz]
- *           [--replicas=quiz=2,evaluation=2] [--state-dir=.quizmesh] [--quizzes=DIR]
+ *           [--replicas=quiz=2,evaluation=2] [--state-dir=.quizmesh] [--quizzes=DIR] [--telemetry[=URL]]
  * npm run reset [-- --backends=embedded|local] [--port-offset=N] [--instance=NAME]
  */
 import { resolve } from 'node:path';
@@ -9,9 +9,15 @@ import { ensureLocalIsolation, INSTANCE_NAME, instanceId, instanceStateDir, rese
 import { Launcher, LaunchError, MAX_REPLICAS, parseReplicas, type Backends } from './launcher';
 import { ensureWebAppBuilt } from './web-app';
 import { discoverServices } from './services';
+import {
+  describeTelemetry,
+  LAPTOP_METRIC_EXPORT_INTERVAL_MS,
+  normaliseTelemetryArgs,
+  parseOtlpEndpoint,
+} from './telemetry';
 
 const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N] [--instance=NAME] [--only=svc,svc]
-                    [--replicas=svc=N,…] [--state-dir=DIR]
+                    [--replicas=svc=N,…] [--state-dir=DIR] [--telemetry[=URL]]
        npm run reset -- [--backends=embedded|local] [--port-offset=N] [--instance=NAME]
   --backends=embedded  (default) one embedded PostgreSQL cluster (a database per service), state kept
                        in files, in-memory pub/sub: no external servers
@@ -25,7 +31,9 @@ const USAGE = `usage: npm start -- [--backends=embedded|local] [--port-offset=N]
   --only=a,b           start only these services (plus the gateway)
   --replicas=quiz=2    run N instances of a service (1..${MAX_REPLICAS}, not the gateway), each with its own
                        sidecar, behind one app id; needs --backends=local
-  --quizzes=DIR        the folder of Quiz YAML the operator reconciles (default services/operator/examples)`;
+  --quizzes=DIR        the folder of Quiz YAML the operator reconciles (default services/operator/examples)
+  --telemetry[=URL]    every app sends traces and metrics over OTLP/HTTP to URL (default
+                       http://127.0.0.1:4318, e.g. a Jaeger all-in-one); docs/observability.md`;
 
 async function main() {
   const { values } = parseArgs({
@@ -39,8 +47,10 @@ async function main() {
       reset: { type: 'boolean', default: false },
       'ready-timeout': { type: 'string', default: '120' },
       quizzes: { type: 'string' },
+      telemetry: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
+    args: normaliseTelemetryArgs(process.argv.slice(2)),
     strict: true,
   });
   if (values.help) {
@@ -64,6 +74,11 @@ async function main() {
   const replicas = values.replicas === undefined ? undefined : parseReplicas(values.replicas);
   if (values.replicas !== undefined && !replicas) {
     console.error(`--replicas must look like quiz=2,evaluation=2, got "${values.replicas}"\n${USAGE}`);
+    process.exit(2);
+  }
+  const otlpEndpoint = values.telemetry === undefined ? undefined : parseOtlpEndpoint(values.telemetry);
+  if (values.telemetry !== undefined && !otlpEndpoint) {
+    console.error(`--telemetry must be an http(s) URL, got "${values.telemetry}"\n${USAGE}`);
     process.exit(2);
   }
   const repoRoot = resolve(__dirname, '../../..');
@@ -90,6 +105,9 @@ async function main() {
     ...(values.only ? { only: values.only.split(',') } : {}),
     ...(replicas ? { replicas } : {}),
     ...(values.quizzes ? { serviceEnv: { operator: { QUIZ_DIR: resolve(values.quizzes) } } } : {}),
+    ...(otlpEndpoint
+      ? { telemetry: { endpoint: otlpEndpoint, metricExportIntervalMs: LAPTOP_METRIC_EXPORT_INTERVAL_MS } }
+      : {}),
     ...(backends === 'local' && id ? { isolation: await ensureLocalIsolation(id) } : {}),
     out: (line) => console.log(line),
   });
@@ -112,7 +130,10 @@ async function main() {
   try {
     // The gateway (always started) serves the app at /.
     ensureWebAppBuilt(repoRoot, (line) => console.log(line));
+    // Probed while the platform starts: no start time is spent on it.
+    const telemetryLines = otlpEndpoint ? describeTelemetry(otlpEndpoint) : Promise.resolve([]);
     await launcher.start();
+    for (const line of await telemetryLines) console.log(line);
   } catch (err) {
     if (err instanceof LaunchError) {
       console.error(`\n✗ ${err.message}`);

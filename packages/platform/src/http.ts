@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
@@ -16,6 +16,7 @@ import { withTimeout } from './timeout';
 import { AppError, notFoundHandler, problemHandler, sendProblem } from './errors';
 import { createPlatformServer } from './server';
 import { GracefulShutdown } from './shutdown';
+import { recordHttpRequest, routeTemplate } from './telemetry/metrics';
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -50,6 +51,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
   app.set('trust proxy', 'loopback');
+  app.use(requestDuration);
   app.use(helmet());
   app.use(
     pinoHttp({
@@ -95,6 +97,42 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(problemHandler(logger));
   return app;
 }
+
+const PROBES = new Set(['/healthz', '/readyz']);
+
+/**
+ * A route template for `http.route` when the request was not answered by an Express route
+ * (the gateway's proxy resolves its own table): never a raw path, which would be unbounded.
+ */
+export function setHttpRoute(res: Response, template: string): void {
+  (res.locals as { httpRoute?: string }).httpRoute = template;
+}
+
+/** Records `http.server.request.duration` once the answer is sent (or the client went away). Probes are left out. */
+const requestDuration: RequestHandler = (req, res, next) => {
+  if (PROBES.has(req.path)) {
+    next();
+    return;
+  }
+  const started = performance.now();
+  let recorded = false;
+  const record = () => {
+    if (recorded) return;
+    recorded = true;
+    const explicit = (res.locals as { httpRoute?: string }).httpRoute;
+    const routePath: unknown = (req as { route?: { path?: unknown } }).route?.path;
+    const route = explicit ?? (typeof routePath === 'string' ? routeTemplate(`${req.baseUrl}${routePath}`) : undefined);
+    recordHttpRequest({
+      method: req.method,
+      route,
+      status: res.statusCode,
+      seconds: (performance.now() - started) / 1000,
+    });
+  };
+  res.once('finish', record);
+  res.once('close', record);
+  next();
+};
 
 function isJson(req: { headers: Record<string, unknown> }): boolean {
   const type = String(req.headers['content-type'] ?? '').toLowerCase();

@@ -49,6 +49,8 @@ export class ServiceRuntime {
     // Registered first so it runs last: spans of the final requests still get exported.
     const telemetry = options.telemetry;
     if (telemetry?.enabled) this.shutdown.onShutdown('telemetry', () => telemetry.shutdown());
+    // Now, not at the first import: every module is loaded and nothing that is traced exists yet.
+    telemetry?.instrument();
     this.dapr = new Dapr({
       host: options.config.DAPR_HOST,
       httpPort: options.config.DAPR_HTTP_PORT,

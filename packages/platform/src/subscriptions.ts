@@ -12,6 +12,7 @@
 import type { Express, Request } from 'express';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
+import { recordConsumedMessage } from './telemetry/metrics';
 
 export type DeliveryOutcome = 'SUCCESS' | 'RETRY' | 'DROP';
 
@@ -64,6 +65,7 @@ export class Subscriptions {
     this.declared.push({ pubsubname: options.pubsub, topic: options.topic, route });
     app.post(route, async (req, res) => {
       const outcome = await this.deliver(req, options);
+      recordConsumedMessage(options.topic, outcome === 'SUCCESS' ? 'success' : outcome === 'RETRY' ? 'retry' : 'drop');
       res.status(200).json({ status: outcome });
     });
   }

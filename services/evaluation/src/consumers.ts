@@ -13,6 +13,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { DeliveryOutcome, EventEnvelope, ServiceRuntime } from '@quizmesh/platform';
 import { consumeOnce, enqueue, type EnqueueOptions } from '@quizmesh/platform/outbox';
+import { recordScoringLag } from '@quizmesh/platform/telemetry';
 import {
   leaderboardUpdated,
   quizCompleted,
@@ -241,7 +242,11 @@ export async function scoreCompletedAttempt(
     );
     return 'RETRY';
   }
-  if (outcome.kind === 'scored') deps.relay?.wake();
+  if (outcome.kind === 'scored') {
+    deps.relay?.wake();
+    // Once per attempt (a redelivery is 'already-scored'): submitted → score committed.
+    recordScoringLag((Date.now() - finishedAt.getTime()) / 1000);
+  }
   // Also on a redelivery: if the process died after the commit and before this update, the
   // redelivered event repairs the sorted sets (ZADD GT makes the repeat harmless).
   if (outcome.kind === 'scored') {

@@ -7,7 +7,7 @@
  */
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { AppError, type CallerUser } from '@quizmesh/platform';
+import { AppError, setHttpRoute, type CallerUser } from '@quizmesh/platform';
 import { bearerToken, missingToken, type TokenVerifier } from './auth/tokens';
 import { hasBody, type SidecarProxy } from './proxy';
 import { enforce, type GatewayLimits } from './rate-limit/limits';
@@ -63,6 +63,8 @@ export function forwardMiddleware(deps: ForwardDeps): RequestHandler {
       next();
       return;
     }
+    // The table's template (`/api/v1/quizzes/{id}`), never the raw path: bounded cardinality.
+    setHttpRoute(res, route.pattern.replace(/^[A-Z]+ /, ''));
     const ip = clientIp(req);
     checkFraming(req);
     checkRequestBody(req, maxBodyBytes);

@@ -21,6 +21,7 @@ import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { AppError, TRACEPARENT, USER_ID_HEADER, USER_ROLES_HEADER, type CallerUser } from '@quizmesh/platform';
+import { recordGatewayRejection } from '@quizmesh/platform/telemetry';
 
 export interface BreakerOptions {
   errorPercent: number;
@@ -147,6 +148,7 @@ export class SidecarProxy {
     } catch (err) {
       if (err instanceof CalleeAnswered5xx) return err.status;
       if ((err as { code?: unknown }).code === 'EOPENBREAKER') {
+        recordGatewayRejection('circuit_open');
         throw new AppError(503, {
           code: 'upstream-unavailable',
           detail: `${target.appId} is failing; calls are paused briefly (circuit breaker open)`,
@@ -397,6 +399,8 @@ function daprFailure(status: number, body: Buffer, appId: string): AppError | un
     return new AppError(504, { code: 'upstream-timeout', detail: `${appId} did not answer in time` });
   }
   if (/circuit breaker/i.test(text)) {
+    // The sidecar's own breaker (the Resiliency policy) refused the call.
+    recordGatewayRejection('circuit_open');
     return new AppError(503, {
       code: 'upstream-unavailable',
       detail: `${appId} is failing; calls are paused briefly (circuit breaker open)`,

@@ -3,6 +3,7 @@
  * keys and run the reconciler; failures come back with back-off, conflicts (409) right away with a
  * fresh read, healthy resources periodically (drift, statistics).
  */
+import { recordReconcile } from '@quizmesh/platform/telemetry';
 import { QuizReconciler, type ReconcilerOptions } from './reconciler';
 import { ConflictError, type QuizSource } from './source';
 import { WorkQueue, type WorkQueueOptions } from './queue';
@@ -68,12 +69,17 @@ export class QuizController {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
       try {
         this.counters.reconciles += 1;
         const result = await this.reconciler.reconcile(key);
         this.queue.forget(key);
         if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+        recordReconcile(result.requeueAfterMs !== undefined ? 'requeue' : 'success', seconds());
       } catch (err) {
+        // A conflict is re-read soon (requeue); anything else failed.
+        recordReconcile(err instanceof ConflictError ? 'requeue' : 'error', seconds());
         if (err instanceof ConflictError) {
           // Someone else changed the resource: the watch brings the new version; re-read it soon.
           this.counters.conflicts += 1;

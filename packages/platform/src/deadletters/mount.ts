@@ -12,6 +12,8 @@ import { AppError } from '../errors';
 import type { Dapr } from '../dapr';
 import { type DeliveryOutcome, type EventEnvelope, type Subscriptions } from '../subscriptions';
 import { parse, parseBody, parseParams } from '../validation';
+import type { GracefulShutdown } from '../shutdown';
+import { observeOpenDeadLetters } from '../telemetry/metrics';
 import {
   DEAD_LETTER_SUFFIX,
   DEAD_LETTERS_PATH,
@@ -39,6 +41,8 @@ export interface DeadLetterRuntime {
   logger: Logger;
   dapr: Dapr;
   subscriptions: Subscriptions;
+  /** stops reporting `quizmesh.deadletters.open` at shutdown */
+  shutdown?: Pick<GracefulShutdown, 'onShutdown'>;
 }
 
 export interface DeadLetterEvent {
@@ -196,6 +200,9 @@ export function mountDeadLetters(app: Express, options: DeadLettersOptions): Dea
     options.maxEntries ?? 10_000,
   );
   const log = runtime.logger.child({ component: 'dead-letters' });
+  // Counted at each metric collection only (nothing when telemetry is off).
+  const stopObserving = observeOpenDeadLetters(async () => (await store.ids()).length);
+  runtime.shutdown?.onShutdown('dead-letter metrics', async () => stopObserving());
 
   const receive = async (topic: string, envelope: EventEnvelope): Promise<DeliveryOutcome> => {
     const { eventId, event, unparsable } = unwrapDeadLetter(envelope.raw);

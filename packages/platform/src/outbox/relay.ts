@@ -14,6 +14,7 @@
 import type { Logger } from 'pino';
 import type { Dapr } from '../dapr';
 import type { GracefulShutdown } from '../shutdown';
+import { observeOutbox } from '../telemetry/metrics';
 import { withTimeout } from '../timeout';
 import type { OutboxSql } from './outbox';
 
@@ -263,6 +264,16 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
+  // Read at each metric collection only (nothing when telemetry is off).
+  const stopObserving = observeOutbox(async () => {
+    const [row] = await prisma.$queryRawUnsafe<Array<{ backlog: number; oldest_age_s: number }>>(
+      `SELECT count(*)::int AS backlog,
+              coalesce(extract(epoch FROM now() - min("createdAt")), 0)::float8 AS oldest_age_s
+       FROM "OutboxEvent" WHERE "sentAt" IS NULL`,
+    );
+    return { backlog: row?.backlog ?? 0, oldestAgeSeconds: Math.max(0, row?.oldest_age_s ?? 0) };
+  });
+
   const running = loop();
   let stopping: Promise<void> | undefined;
   const relay: OutboxRelay = {
@@ -273,6 +284,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     stop() {
       stopping ??= (async () => {
         stopped = true;
+        stopObserving();
         wakeUp?.();
         await running;
         log.info('outbox relay stopped');

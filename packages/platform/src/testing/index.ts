@@ -4,3 +4,4 @@ export * from './fake-kube-api';
 export * from './eventually';
 export * from './problems';
 export * from './sse';
+export * from './otlp-receiver';

@@ -4,6 +4,7 @@
  * (per IP). A limit that is reached answers 429 problem+json with Retry-After.
  */
 import { AppError } from '@quizmesh/platform';
+import { recordGatewayRejection } from '@quizmesh/platform/telemetry';
 import type { GatewayConfig } from '../config';
 import type { RateLimiter, RateLimiterStore } from './limiter';
 
@@ -35,6 +36,7 @@ export function createGatewayLimits(store: RateLimiterStore, config: GatewayConf
 export async function enforce(limiter: RateLimiter, key: string, what: string): Promise<void> {
   const decision = await limiter.consume(key);
   if (decision.allowed) return;
+  recordGatewayRejection('rate_limit');
   const retryAfterSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000));
   throw new AppError(429, {
     code: 'rate-limited',

@@ -11,6 +11,7 @@ import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, sameSecret, type ServiceRuntime } from '@quizmesh/platform';
 import { unwrapDeadLetter } from '@quizmesh/platform/deadletters';
+import { recordStreamingLag } from '@quizmesh/platform/telemetry';
 import { leaderboardUpdated, notificationCreated, PUBSUB_NAME } from '@quizmesh/contracts/events';
 import type { StreamHub } from './hub';
 
@@ -48,7 +49,9 @@ export function mountStreamConsumers(
     topic: leaderboardUpdated.topic,
     schema: leaderboardUpdated.schema,
     handler: async (data, envelope) => {
-      hub.broadcast({ event: 'leaderboard', id: envelope.id, data });
+      const written = hub.broadcast({ event: 'leaderboard', id: envelope.id, data });
+      // updatedAt is when evaluation committed the score that moved this top.
+      if (written > 0) recordStreamingLag((Date.now() - Date.parse(data.updatedAt)) / 1000);
       return 'SUCCESS';
     },
   });

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { recordSseConnections } from '@quizmesh/platform/telemetry';
 
 export interface StreamHubOptions {
   heartbeatMs: number;
@@ -122,6 +123,7 @@ export class StreamHub {
     socket?.setNoDelay(true);
     socket?.setKeepAlive(true);
     this.connections.add(connection);
+    recordSseConnections(1);
     let forUser = this.byUser.get(user.id);
     if (!forUser) this.byUser.set(user.id, (forUser = new Set()));
     forUser.add(connection);
@@ -214,6 +216,7 @@ export class StreamHub {
 
   private forget(connection: Connection): void {
     if (!this.connections.delete(connection)) return;
+    recordSseConnections(-1);
     const forUser = this.byUser.get(connection.userId);
     forUser?.delete(connection);
     if (forUser?.size === 0) this.byUser.delete(connection.userId);
