@@ -23,6 +23,7 @@ import {
   notificationCreated,
   quizCompleted,
   quizPublished,
+  quizViewChanged,
   scoreCalculated,
   tokensRevoked,
   userRegistered,
@@ -91,7 +92,12 @@ export const quizApp = defineApp({
   description: 'Quizzes (drafts, publishing, versions) and attempts.',
   operations: quizOperations,
   seedAliases: quizSeedAliases,
-  consumes: [{ event: scoreCalculated }, { event: leaderboardUpdated }],
+  consumes: [
+    { event: scoreCalculated },
+    // Every replica: each keeps the player views in memory and must drop a changed one (decision 0900).
+    { event: leaderboardUpdated, everyReplica: true },
+    { event: quizViewChanged, everyReplica: true },
+  ],
   compensates: [quizCompleted],
   deadLetters: 'admin-api',
 });
