@@ -105,6 +105,20 @@ const quizPath = (id: string) => `/api/v1/quizzes/${id}`;
 const attemptPath = (id: string) => `/api/v1/attempts/${id}`;
 
 /**
+ * RFC 9110 §13.1.2: does If-None-Match name `etag` (weak comparison) or `*`? Not Express's
+ * `req.fresh`: that is a cache's rule and answers no to any request with `Cache-Control:
+ * no-cache`, which fetch() adds to every request carrying If-None-Match.
+ */
+function ifNoneMatchHas(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  for (const candidate of header.split(',')) {
+    const tag = candidate.trim();
+    if (tag === '*' || tag === etag || tag === `W/${etag}`) return true;
+  }
+  return false;
+}
+
+/**
  * A rendered player view as is: `ETag` (304 when If-None-Match has it) and the bytes, written
  * without Express's res.send, which would hash them again for its own ETag. `no-cache`: clients
  * may keep it, but ask again (cheaply, with the ETag) before using it.
@@ -112,7 +126,7 @@ const attemptPath = (id: string) => `/api/v1/attempts/${id}`;
 function sendView(req: Request, res: Response, view: RenderedView): void {
   res.setHeader('etag', view.etag);
   res.setHeader('cache-control', 'no-cache');
-  if (req.fresh) {
+  if (ifNoneMatchHas(req.headers['if-none-match'], view.etag)) {
     res.status(304).end();
     return;
   }
