@@ -39,8 +39,9 @@ import { quizOperations, quizSeedAliases } from './quiz-api';
 export interface ConsumedTopic {
   event: EventContract;
   /**
-   * every replica receives every message (on Kubernetes: the chart's per-pod broadcast
-   * component, the app's `broadcastTopics`), instead of one replica per message
+   * every replica receives every message through the per-pod component `pubsub-broadcast`
+   * (components/ and the chart; there also the app's `broadcastTopics`), instead of one replica
+   * per message
    */
   everyReplica?: boolean;
 }
