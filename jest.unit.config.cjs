@@ -17,6 +17,7 @@ const UNIT_TESTS = [
   'packages/sidecar/test/resiliency-policy.test.ts',
   'services/evaluation/test/{scoring,leaderboard-store.memory}.test.ts',
   'services/gateway/test/{jwks,openapi,registry,routes,tokens,trust-proxy}.test.ts',
+  'services/quiz/test/view-cache.test.ts',
   'services/identity/test/signing-keys.test.ts',
 ];
 

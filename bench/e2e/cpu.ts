@@ -39,6 +39,7 @@ function nameOf(pid: number): string | undefined {
   if (joined.includes('quizmesh-sidecar') || joined.includes('sidecar/src/cli')) return `${appId ?? '?'} sidecar`;
   const service = /services\/([a-z-]+)\/src\/main/.exec(joined)?.[1];
   if (service) return `${service} app`;
+  if (joined.includes('bench/gateway/hello-app')) return 'bare app';
   if (joined.includes('embedded-postgres')) return 'embedded postgresql';
   const comm = readText(`/proc/${pid}/comm`)?.trim() ?? '';
   if (comm === 'postgres' || comm.startsWith('postgres')) return 'postgresql';

@@ -63,6 +63,7 @@ export const TOPICS = {
   notificationCreated: 'notification.created',
   tokensRevoked: 'tokens.revoked',
   userRenamed: 'user.renamed',
+  quizViewChanged: 'quiz.view.changed',
 } as const;
 
 /** identity → evaluation (stats record), notification (welcome message) */
@@ -353,6 +354,27 @@ export const tokensRevoked = defineEvent({
     .meta({ id: 'TokensRevokedV1', description: 'Access tokens of a user issued before a time are revoked.' }),
 });
 
+/**
+ * quiz → quiz (every replica). The player view of a quiz changed: a version was published or the
+ * quiz archived. Each replica drops its in-process copy of the view, so a change made through
+ * one replica is not served stale by another (decision 0900). Leaderboard snapshots, the other
+ * change to a view, reach every replica through leaderboard.updated itself.
+ */
+export const quizViewChanged = defineEvent({
+  topic: TOPICS.quizViewChanged,
+  schemaVersion: 1,
+  publisher: 'quiz',
+  schema: z
+    .object({
+      schemaVersion: z.literal(1),
+      quizId: id,
+      /** the versions whose cached views are no longer right (the playable one before and after) */
+      versions: z.array(z.number().int().min(1)).max(2),
+      reason: z.enum(['published', 'archived']),
+    })
+    .meta({ id: 'QuizViewChangedV1', description: "A quiz's player view changed (published or archived)." }),
+});
+
 export const EVENTS = [
   userRegistered,
   quizPublished,
@@ -363,6 +385,7 @@ export const EVENTS = [
   notificationCreated,
   tokensRevoked,
   userRenamed,
+  quizViewChanged,
 ] as const;
 
 export type UserRegistered = z.infer<typeof userRegistered.schema>;
@@ -374,4 +397,5 @@ export type AttemptFailed = z.infer<typeof attemptFailed.schema>;
 export type NotificationCreated = z.infer<typeof notificationCreated.schema>;
 export type TokensRevoked = z.infer<typeof tokensRevoked.schema>;
 export type UserRenamed = z.infer<typeof userRenamed.schema>;
+export type QuizViewChanged = z.infer<typeof quizViewChanged.schema>;
 export type EventData<C extends EventContract> = z.infer<C['schema']>;

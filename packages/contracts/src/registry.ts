@@ -23,6 +23,7 @@ import {
   notificationCreated,
   quizCompleted,
   quizPublished,
+  quizViewChanged,
   scoreCalculated,
   tokensRevoked,
   userRegistered,
@@ -38,8 +39,9 @@ import { quizOperations, quizSeedAliases } from './quiz-api';
 export interface ConsumedTopic {
   event: EventContract;
   /**
-   * every replica receives every message (on Kubernetes: the chart's per-pod broadcast
-   * component, the app's `broadcastTopics`), instead of one replica per message
+   * every replica receives every message through the per-pod component `pubsub-broadcast`
+   * (components/ and the chart; there also the app's `broadcastTopics`), instead of one replica
+   * per message
    */
   everyReplica?: boolean;
 }
@@ -91,7 +93,12 @@ export const quizApp = defineApp({
   description: 'Quizzes (drafts, publishing, versions) and attempts.',
   operations: quizOperations,
   seedAliases: quizSeedAliases,
-  consumes: [{ event: scoreCalculated }, { event: leaderboardUpdated }],
+  consumes: [
+    { event: scoreCalculated },
+    // Every replica: each keeps the player views in memory and must drop a changed one (decision 0900).
+    { event: leaderboardUpdated, everyReplica: true },
+    { event: quizViewChanged, everyReplica: true },
+  ],
   compensates: [quizCompleted],
   deadLetters: 'admin-api',
 });

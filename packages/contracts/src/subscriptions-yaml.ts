@@ -19,8 +19,8 @@ function header(app: AppRegistration): string {
   const everyReplica = everyReplicaTopics(app);
   if (everyReplica.length > 0)
     lines.push(
-      `# Every replica receives ${everyReplica.join(', ')}. The chart routes these through`,
-      '# its per-pod broadcast component; locally one replica runs, so `pubsub` serves.',
+      `# Every replica receives ${everyReplica.join(', ')}: through the per-pod component`,
+      '# `pubsub-broadcast` (consumerID {podName}), here as in the chart (decision 0900).',
     );
   if (app.compensates.length > 0)
     lines.push(`# Compensates (dead letters only): ${app.compensates.map((e) => e.topic).join(', ')}.`);

@@ -96,8 +96,14 @@ export function appOf(appId: string, system: readonly AppRegistration[] = SYSTEM
   return app;
 }
 
-/** The Dapr pub/sub component of the declarative Subscriptions (the chart swaps in its broadcast one for `everyReplica`). */
+/** The Dapr pub/sub component of the declarative Subscriptions. */
 export const SUBSCRIPTION_PUBSUB = 'pubsub';
+/**
+ * The component of `everyReplica` Subscriptions: the same broker and exchanges, but one queue per
+ * pod (`consumerID: {podName}`), so every replica receives each message (the chart's, and
+ * components/local's; decision 0900).
+ */
+export const BROADCAST_PUBSUB = 'pubsub-broadcast';
 
 export interface SubscriptionSpec {
   name: string;
@@ -119,7 +125,7 @@ export function subscriptionsOf(app: AppRegistration): SubscriptionSpec[] {
   const topics = app.consumes.map(({ event, everyReplica }): SubscriptionSpec => ({
     name: name(event.topic),
     appId: app.appId,
-    pubsubname: SUBSCRIPTION_PUBSUB,
+    pubsubname: everyReplica === true ? BROADCAST_PUBSUB : SUBSCRIPTION_PUBSUB,
     topic: event.topic,
     route: `/events/${event.topic}`,
     deadLetterTopic: event.deadLetterTopic,

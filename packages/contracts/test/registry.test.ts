@@ -30,7 +30,12 @@ describe('system registry', () => {
 
   it('lists as dead-letter topics what an app consumes, then what it compensates', () => {
     const quiz = SYSTEM.find((a) => a.appId === 'quiz');
-    expect(quiz && deadLetterTopicsOf(quiz)).toEqual(['score.calculated', 'leaderboard.updated', 'quiz.completed']);
+    expect(quiz && deadLetterTopicsOf(quiz)).toEqual([
+      'score.calculated',
+      'leaderboard.updated',
+      'quiz.view.changed',
+      'quiz.completed',
+    ]);
   });
 });
 

@@ -290,11 +290,13 @@ describe('default install (minikube)', () => {
     ]);
   });
 
-  it('delivers leaderboard updates to every gateway replica, other events once per app', () => {
+  it('delivers leaderboard updates and view changes to every gateway and quiz replica, other events once per app', () => {
     const pubsubOf = (name: string): unknown => pathGet(find(objects(), 'Subscription', name), 'spec.pubsubname');
     expect(pubsubOf('quizmesh-gateway-leaderboard-updated')).toBe('pubsub-broadcast');
     expect(pubsubOf('quizmesh-gateway-leaderboard-updated-deadletter')).toBe('pubsub');
-    expect(pubsubOf('quizmesh-quiz-leaderboard-updated')).toBe('pubsub');
+    expect(pubsubOf('quizmesh-quiz-leaderboard-updated')).toBe('pubsub-broadcast');
+    expect(pubsubOf('quizmesh-quiz-quiz-view-changed')).toBe('pubsub-broadcast');
+    expect(pubsubOf('quizmesh-quiz-score-calculated')).toBe('pubsub');
     const broadcast = find(objects(), 'Component', 'pubsub-broadcast');
     expect(asArray(pathGet(broadcast, 'spec.metadata'))).toEqual(
       expect.arrayContaining([
@@ -302,7 +304,7 @@ describe('default install (minikube)', () => {
         { name: 'maxLen', value: '1000' },
       ]),
     );
-    expect(broadcast.scopes).toEqual(['gateway']);
+    expect(broadcast.scopes).toEqual(['gateway', 'quiz']);
   });
 
   it('declares each topic exchange alike from pubsub and pubsub-broadcast, or RabbitMQ refuses the second (406)', () => {

@@ -125,14 +125,14 @@ it('reports a Subscription without a dead-letter topic', () => {
 });
 
 it('reports a Subscription on a missing pub/sub component or outside its scopes', () => {
-  const objects = mutated('Subscription', 'quizmesh-quiz-score-calculated', (object) => {
+  const objects = mutated('Subscription', 'quizmesh-identity-score-calculated', (object) => {
     record(object.spec, 'spec').pubsubname = 'pubsub-broadcast';
   });
   const missing = mutated('Subscription', 'quizmesh-evaluation-quiz-published', (object) => {
     record(object.spec, 'spec').pubsubname = 'pubsubb';
   });
   expect([...violations(objects), ...violations(missing)]).toEqual([
-    '[subscription-pubsub] Subscription/quizmesh-quiz-score-calculated: app "quiz" is not in the scopes of Component/pubsub-broadcast',
+    '[subscription-pubsub] Subscription/quizmesh-identity-score-calculated: app "identity" is not in the scopes of Component/pubsub-broadcast',
     '[subscription-pubsub] Subscription/quizmesh-evaluation-quiz-published: pubsubname "pubsubb" is not a rendered pub/sub Component',
   ]);
 });

@@ -49,6 +49,9 @@ export function createLogger({ service, level = 'info', destination }: LoggerOpt
         return isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
       },
     },
-    destination,
+    // Asynchronous writes to stdout: under load the lines of concurrent requests go out in one
+    // write instead of a blocking write each (about a tenth of a cached read's CPU in quiz,
+    // decision 0900); nothing waits when idle, and pino flushes what is pending on exit.
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

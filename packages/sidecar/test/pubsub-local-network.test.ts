@@ -97,3 +97,65 @@ describe('pubsub.local-network across sidecars', () => {
     }
   });
 });
+
+describe('pubsub.local-network with `network`: a second component on the same broker', () => {
+  const registryDir = tempDir('lnnet');
+  const topic = uniqueName('leaderboard.updated');
+  const apps: TestApp[] = [];
+  const sidecars: RunningSidecar[] = [];
+  let resources: string;
+
+  beforeAll(async () => {
+    resources = resourcesDir({
+      'pubsub.yaml': component,
+      'pubsub-broadcast.yaml':
+        'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: pubsub-broadcast}\nspec: {type: pubsub.local-network, version: v1, metadata: [{name: network, value: pubsub}]}\n',
+    });
+    // a publisher, and a consumer subscribed through pubsub-broadcast only
+    for (const [index, topics] of [[], [topic]].entries()) {
+      const app = await startTestApp((req, res) => {
+        res.setHeader('content-type', 'application/json');
+        if (req.method === 'GET' && req.url === '/dapr/subscribe') {
+          res.end(JSON.stringify(topics.map((t) => ({ pubsubname: 'pubsub-broadcast', topic: t, route: '/events' }))));
+          return;
+        }
+        res.end(JSON.stringify({ status: 'SUCCESS' }));
+      });
+      apps.push(app);
+      const sidecar = await startTestSidecar({
+        appId: `lnn${index}-${uniqueName('a')}`.slice(0, 40),
+        registryDir,
+        resourcesPaths: [resources],
+        appPort: app.port,
+      });
+      await sidecar.ready;
+      sidecars.push(sidecar);
+    }
+  });
+
+  afterAll(async () => {
+    for (const s of sidecars) await s.close();
+    for (const a of apps) await a.close();
+    removeDir(registryDir);
+    removeDir(resources);
+  });
+
+  const received = (app: TestApp | undefined) =>
+    (app?.requests ?? [])
+      .filter((r) => r.method === 'POST' && r.url === '/events')
+      .map((r) => JSON.parse(r.body) as { data: unknown });
+
+  it('delivers what another sidecar and its own sidecar publish on `pubsub`, once each', async () => {
+    for (const [index, publisher] of sidecars.entries()) {
+      const client = sdkClient(publisher);
+      try {
+        expect(await client.pubsub.publish('pubsub', topic, { n: index })).toEqual({});
+      } finally {
+        await client.stop();
+      }
+      await eventually(() => received(apps[1]).length === index + 1);
+    }
+    expect(received(apps[1]).map((e) => e.data)).toEqual([{ n: 0 }, { n: 1 }]);
+    expect(received(apps[0])).toEqual([]);
+  });
+});

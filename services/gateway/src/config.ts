@@ -122,10 +122,10 @@ export const gatewayConfigSchema = serviceConfig(
     // --- live stream (GET /api/v1/stream, Server-Sent Events; docs/decisions/0650) ---
     /**
      * pub/sub component the stream's topics arrive through. Every replica must see every event
-     * (a user's stream may be on any replica): the chart names its per-pod `pubsub-broadcast`;
-     * locally one gateway runs and `pubsub` is enough.
+     * (a user's stream may be on any replica): the per-pod `pubsub-broadcast` of the chart and of
+     * components/ (decision 0900).
      */
-    BROADCAST_PUBSUB_NAME: componentNameConfig('pubsub'),
+    BROADCAST_PUBSUB_NAME: componentNameConfig('pubsub-broadcast'),
     /** comment line written to every stream this often, so proxies and load balancers keep idle streams open */
     STREAM_HEARTBEAT_MS: positiveInt.min(100).max(300_000).default(15_000),
     /** the `retry:` hint: how long EventSource waits before reconnecting */

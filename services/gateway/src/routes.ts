@@ -30,21 +30,20 @@ export interface ResolvedRoute {
 
 interface TableEntry {
   method: string;
-  segments: string[];
-  appId: string;
-  access: Access;
-  limit: RateLimitClass | undefined;
-  pattern: string;
+  /** per segment: the literal it must equal, or undefined for a parameter (any non-empty segment) */
+  segments: Array<string | undefined>;
+  route: ResolvedRoute;
 }
 
 const isParameter = (segment: string) => /^\{\w+\}$/.test(segment);
 
-function matches(entry: TableEntry, method: string, segments: string[]): boolean {
-  return (
-    entry.method === method &&
-    entry.segments.length === segments.length &&
-    entry.segments.every((s, i) => (isParameter(s) ? segments[i] !== '' : s === segments[i]))
-  );
+function matches(entry: TableEntry, segments: string[]): boolean {
+  for (let i = 0; i < segments.length; i += 1) {
+    const literal = entry.segments[i];
+    const segment = segments[i];
+    if (literal === undefined ? segment === '' : segment !== literal) return false;
+  }
+  return true;
 }
 
 export interface RouteTable {
@@ -64,12 +63,21 @@ export function createRouteTable(system: readonly AppRegistration[]): RouteTable
     .sort(bySpecificity)
     .map((op) => ({
       method: op.method.toUpperCase(),
-      segments: op.path.split('/'),
-      appId: op.appId,
-      access: op.access,
-      limit: op.rateLimit,
-      pattern: `${op.method.toUpperCase()} ${op.path}`,
+      segments: op.path.split('/').map((segment) => (isParameter(segment) ? undefined : segment)),
+      route: {
+        appId: op.appId,
+        access: op.access,
+        limit: op.rateLimit,
+        pattern: `${op.method.toUpperCase()} ${op.path}`,
+      },
     }));
+  // Compiled once: the candidates of a request are the entries of its method and segment count,
+  // in specificity order, so a lookup compares a handful of strings (no regex, no allocation).
+  const byShape = new Map<string, TableEntry[]>();
+  for (const entry of entries) {
+    const shape = `${entry.method} ${entry.segments.length}`;
+    byShape.set(shape, [...(byShape.get(shape) ?? []), entry]);
+  }
   const deadLetterApps = new Set(deadLetterAdminApps(system).map((a) => a.appId));
 
   // Dead-letter admin: every such app serves the platform's admin API at `/api/v1/admin/dead-letters`;
@@ -89,15 +97,14 @@ export function createRouteTable(system: readonly AppRegistration[]): RouteTable
 
   return {
     appIds: system
-      .filter((app) => entries.some((e) => e.appId === app.appId) || deadLetterApps.has(app.appId))
+      .filter((app) => entries.some((e) => e.route.appId === app.appId) || deadLetterApps.has(app.appId))
       .map((a) => a.appId),
     resolve(method, path) {
       const verb = method === 'HEAD' ? 'GET' : method;
       const deadLetters = resolveDeadLetters(path);
       if (deadLetters) return deadLetters;
       const segments = path.split('/');
-      const entry = entries.find((e) => matches(e, verb, segments));
-      return entry && { appId: entry.appId, access: entry.access, limit: entry.limit, pattern: entry.pattern };
+      return byShape.get(`${verb} ${segments.length}`)?.find((e) => matches(e, segments))?.route;
     },
   };
 }

@@ -21,14 +21,7 @@ import {
 import { echo, json, startHarness, type Handler, type Harness } from './support/harness';
 import { ecKey, jwks, signToken } from './support/keys';
 import { rawRequest } from './support/raw';
-import {
-  broadcastSubscriptionsYaml,
-  gatewaySubscriptionsYaml,
-  jsonData,
-  openStream,
-  rabbitPubsubComponents,
-  type SseStream,
-} from './support/sse';
+import { gatewaySubscriptionsYaml, jsonData, openStream, rabbitPubsubComponents, type SseStream } from './support/sse';
 import { isLoopbackAddress } from '../src/stream/consumers';
 
 const key = ecKey();
@@ -433,7 +426,7 @@ describe('live stream on two gateway replicas (the chart’s pubsub-broadcast)',
           gatewaySidecarEnv: { POD_NAME: pod },
           resources: {
             ...rabbitPubsubComponents(vhost.url),
-            'subscriptions-gateway.yaml': broadcastSubscriptionsYaml(),
+            'subscriptions-gateway.yaml': gatewaySubscriptionsYaml(),
           },
         }),
       );

@@ -32,6 +32,7 @@ export function createQuizApp(runtime: ServiceRuntime, config: QuizConfig, deps:
         runtime,
         { ...deps, reconcileDeadLetter: (topic, eventId, note) => deadLetters.reconcile(topic, eventId, note) },
         config.PUBSUB_NAME,
+        config.BROADCAST_PUBSUB_NAME,
       );
       // Open attempts past their deadline plus grace become EXPIRED (decision 0840).
       mountScheduledJob(

@@ -1,11 +1,16 @@
 /**
- * The player view of published quizzes, cached in the Dapr state store. An optimisation only:
- * every failure of the store is logged and the caller falls back to the database, and a TTL
- * bounds how stale an entry can get if an invalidation is lost (decision 0502).
+ * The player view of published quizzes, cached at two levels (decisions 0502, 0900):
  *
- * Keys: `quiz:<id>:v<version>` per version, and `quiz:<id>:current` for the playable version
- * (GET /api/v1/quizzes/:id must not need the database to know which version that is).
+ * - `QuizCache`: the Dapr state store (shared by every replica). An optimisation only: every
+ *   failure of the store is logged and the caller falls back to the database, and a TTL bounds
+ *   how stale an entry can get if an invalidation is lost. Keys: `quiz:<id>:v<version>` per
+ *   version, and `quiz:<id>:current` for the playable version.
+ * - `PlayerViewCache`: in this process, in front of the state store: the view's JSON bytes and
+ *   their ETag, made once per fill, so a hit costs no serialisation, validation or round trip.
+ *   Bounded in entries (least recently filled evicted first) and in age; emptied per quiz by
+ *   every replica on the events that change a view (quiz.view.changed, leaderboard.updated).
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Dapr } from '@quizmesh/platform';
 import { playerQuizSchema, type PlayerQuiz } from '@quizmesh/contracts/quiz-api';
@@ -63,4 +68,103 @@ export class QuizCache {
       this.logger.warn({ err, quizId }, 'quiz cache invalidation failed; entries expire with their TTL');
     }
   }
+}
+
+/** A player view ready to send: its bytes and their strong ETag, computed once. */
+export interface RenderedView {
+  body: Buffer;
+  etag: string;
+}
+
+export function renderView(view: PlayerQuiz): RenderedView {
+  const body = Buffer.from(JSON.stringify(view));
+  return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+}
+
+interface Entry extends RenderedView {
+  expiresAt: number;
+}
+
+export interface PlayerViewCacheOptions {
+  /** at most this many quizzes are held; the least recently filled is evicted first */
+  maxEntries: number;
+  /** an entry older than this is refilled: the bound on staleness if an invalidation is lost */
+  maxAgeMs: number;
+  /** injectable for tests */
+  now?: () => number;
+}
+
+/**
+ * The playable version's rendered view per quiz, in this process. Only views of published quizzes
+ * are held (an archived quiz is read from the state store or the database every time). A fill
+ * that started before an invalidation is not stored (`generation`), so a read racing a change
+ * never puts the old view back.
+ */
+export class PlayerViewCache {
+  private readonly entries = new Map<string, Entry>();
+  private generation = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly options: PlayerViewCacheOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(quizId: string): RenderedView | undefined {
+    const entry = this.entries.get(quizId);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(quizId);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** A token to pass to `fill`: a fill is dropped if any invalidation happened since. */
+  startFill(): number {
+    return this.generation;
+  }
+
+  /** Renders `view`, keeps it if it is a published quiz's and nothing was invalidated since `token`. */
+  fill(view: PlayerQuiz, token: number): RenderedView {
+    const rendered = renderView(view);
+    if (view.status !== 'published' || token !== this.generation || this.options.maxEntries === 0) return rendered;
+    this.entries.delete(view.id);
+    while (this.entries.size >= this.options.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done === true) break;
+      this.entries.delete(oldest.value);
+    }
+    this.entries.set(view.id, { ...rendered, expiresAt: this.now() + this.options.maxAgeMs });
+    return rendered;
+  }
+
+  invalidate(quizId: string): void {
+    this.generation += 1;
+    this.entries.delete(quizId);
+  }
+}
+
+/** The two levels of one process. */
+export interface PlayerViewLevels {
+  cache: QuizCache;
+  views: PlayerViewCache;
+}
+
+/**
+ * Drops a quiz's views at both levels: this process's, the state store's (the playable version
+ * and `versions`), and this process's again, so a fill that read the state store just before its
+ * delete is not kept either.
+ */
+export async function invalidatePlayerViews(
+  levels: PlayerViewLevels,
+  quizId: string,
+  versions: ReadonlyArray<number | null | undefined>,
+): Promise<void> {
+  levels.views.invalidate(quizId);
+  await levels.cache.invalidate(quizId, versions);
+  levels.views.invalidate(quizId);
 }

@@ -5,7 +5,11 @@
  *    consumeOnce + state check);
  *  - quiz.completed.deadletter: evaluation could not score an attempt; compensation marks it
  *    FAILED and publishes attempt.failed (the player is told by notification);
- *  - leaderboard.updated: the quiz's leaderboard snapshot, and its cached views are invalidated;
+ *  - leaderboard.updated (every replica): the quiz's leaderboard snapshot (the newest wins, so
+ *    one replica writes it and the others find it written), and each replica drops the quiz's
+ *    cached views;
+ *  - quiz.view.changed (every replica, from quiz itself): a version was published or the quiz
+ *    archived through some replica; each drops the quiz's cached views (decision 0900);
  * Dead letters of all three topics are kept by the platform's dead-letter helper (admin list and
  * replay at /api/v1/admin/dead-letters, decision 0600); quiz.completed's trigger the compensation.
  */
@@ -19,12 +23,15 @@ import {
   attemptFailed,
   leaderboardUpdated,
   quizCompleted,
+  quizViewChanged,
   scoreCalculated,
   type LeaderboardUpdated,
+  type QuizViewChanged,
   type ScoreCalculated,
 } from '@quizmesh/contracts/events';
+import { BROADCAST_PUBSUB } from '@quizmesh/contracts/system';
 import { recordTransition } from './attempts';
-import type { QuizCache } from './cache';
+import { invalidatePlayerViews, type PlayerViewCache, type QuizCache } from './cache';
 import { lockAttempt, type PrismaClient } from './db';
 
 export const SCORE_CONSUMER = 'quiz.attempt-scores';
@@ -37,6 +44,7 @@ export const COMPENSATION_REASON =
 export interface ConsumerDeps {
   prisma: PrismaClient;
   cache: QuizCache;
+  views: PlayerViewCache;
   logger: Logger;
   relay?: Pick<OutboxRelay, 'wake'> | undefined;
   /** resolves quiz's own copy of a dead letter whose event was handled after all (DeadLetters.reconcile) */
@@ -207,14 +215,28 @@ export async function applyLeaderboard(deps: ConsumerDeps, event: LeaderboardUpd
     UPDATE "Quiz" SET "leaderboardTop" = ${JSON.stringify(top)}::jsonb, "leaderboardUpdatedAt" = ${new Date(event.updatedAt)}, "updatedAt" = now()
     WHERE "id" = ${event.quizId}::uuid AND ("leaderboardUpdatedAt" IS NULL OR "leaderboardUpdatedAt" < ${new Date(event.updatedAt)})
     RETURNING "publishedVersion"`;
+  // Every replica receives the event: when another replica (or an earlier copy) already wrote
+  // this snapshot, the update matches no row, but the database holds it all the same and this
+  // replica's views must go.
   const [quiz] = updated;
-  if (!quiz) return 'SUCCESS';
-  await deps.cache.invalidate(event.quizId, [quiz.publishedVersion]);
+  await invalidatePlayerViews(deps, event.quizId, [quiz?.publishedVersion]);
+  return 'SUCCESS';
+}
+
+/** A change made through any replica (its transaction committed before the event left the outbox). */
+export async function applyViewChange(deps: ConsumerDeps, event: QuizViewChanged): Promise<DeliveryOutcome> {
+  await invalidatePlayerViews(deps, event.quizId, event.versions);
   return 'SUCCESS';
 }
 
 /** Mounts quiz's consumers (the one shape every service's `mountConsumers` has). */
-export function mountConsumers(app: Express, runtime: ServiceRuntime, deps: ConsumerDeps, pubsub: string): void {
+export function mountConsumers(
+  app: Express,
+  runtime: ServiceRuntime,
+  deps: ConsumerDeps,
+  pubsub: string,
+  broadcastPubsub: string = BROADCAST_PUBSUB,
+): void {
   const { subscriptions } = runtime;
   subscriptions.add(app, {
     pubsub,
@@ -224,10 +246,16 @@ export function mountConsumers(app: Express, runtime: ServiceRuntime, deps: Cons
     handler: (event, envelope) => applyScore(deps, event, envelope),
   });
   subscriptions.add(app, {
-    pubsub,
+    pubsub: broadcastPubsub,
     topic: leaderboardUpdated.topic,
     schema: leaderboardUpdated.schema,
     handler: (event) => applyLeaderboard(deps, event),
+  });
+  subscriptions.add(app, {
+    pubsub: broadcastPubsub,
+    topic: quizViewChanged.topic,
+    schema: quizViewChanged.schema,
+    handler: (event) => applyViewChange(deps, event),
   });
 }
 

@@ -8,7 +8,7 @@ import type { ServiceRuntime } from '@quizmesh/platform';
 import { disconnectPrismaClient } from '@quizmesh/platform/db';
 import { startServiceOutboxRelay, type OutboxRelay, type OutboxRelayTuning } from '@quizmesh/platform/outbox';
 import { createQuizApp } from './app';
-import { QuizCache } from './cache';
+import { PlayerViewCache, QuizCache } from './cache';
 import type { QuizConfig } from './config';
 import { createQuizPrisma, type PrismaClient } from './db';
 import type { QuizDeps } from './routes';
@@ -31,6 +31,10 @@ export function createQuiz(runtime: ServiceRuntime, config: QuizConfig, override
   const deps: QuizDeps = {
     prisma,
     cache: new QuizCache(runtime.dapr, config.STATE_STORE_NAME, config.QUIZ_CACHE_TTL_SECONDS, runtime.logger),
+    views: new PlayerViewCache({
+      maxEntries: config.QUIZ_VIEW_CACHE_ENTRIES,
+      maxAgeMs: config.QUIZ_VIEW_CACHE_SECONDS * 1000,
+    }),
     relay,
     logger: runtime.logger,
     graceSeconds: config.SUBMIT_GRACE_SECONDS,

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, type CallerUser } from '@quizmesh/platform';
 import { enqueue, type EnqueueOptions } from '@quizmesh/platform/outbox';
-import { quizPublished } from '@quizmesh/contracts/events';
+import { quizPublished, quizViewChanged } from '@quizmesh/contracts/events';
 import {
   quizHeaderOf,
   type AuthorQuestion,
@@ -301,6 +301,18 @@ export async function publishDraft(
       },
       trace,
     );
+    // Every replica drops its cached view of the quiz (decision 0900).
+    await enqueue(
+      tx,
+      quizViewChanged,
+      {
+        schemaVersion: 1,
+        quizId,
+        versions: supersededVersion !== null ? [supersededVersion, version.version] : [version.version],
+        reason: 'published',
+      },
+      trace,
+    );
     // Last on purpose: a failure here must roll back the outbox row too (tested).
     const updated = await tx.quiz.update({
       where: { id: quizId },
@@ -325,6 +337,15 @@ export async function archiveQuiz(prisma: PrismaClient, actor: QuizActor, quizId
       await tx.quizVersion.update({
         where: { quizId_version: { quizId, version: quiz.publishedVersion } },
         data: { status: 'archived' },
+      });
+    }
+    if (quiz.publishedVersion !== null) {
+      // Players saw it: every replica drops its cached view (decision 0900).
+      await enqueue(tx, quizViewChanged, {
+        schemaVersion: 1,
+        quizId,
+        versions: [quiz.publishedVersion],
+        reason: 'archived',
       });
     }
     const updated = await tx.quiz.update({

@@ -1,5 +1,5 @@
 /** The quiz HTTP API (contracts: @quizmesh/contracts/quiz-api). */
-import type { Express, Request, RequestHandler } from 'express';
+import type { Express, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
@@ -30,7 +30,7 @@ import {
   type AttemptHistory,
 } from '@quizmesh/contracts/quiz-api';
 import { reviewAttempt, startAttempt, submitAttempt, visibleAttempt } from './attempts';
-import type { QuizCache } from './cache';
+import { invalidatePlayerViews, type PlayerViewCache, type QuizCache, type RenderedView } from './cache';
 import type { PrismaClient } from './db';
 import { listQuizzes } from './listing';
 import {
@@ -49,7 +49,10 @@ import { toAttemptView, toAuthorQuiz, toPlayerQuiz, toSummary } from './views';
 
 export interface QuizDeps {
   prisma: PrismaClient;
+  /** the player views in the state store, shared by the replicas */
   cache: QuizCache;
+  /** the player views rendered in this process, in front of `cache` (decision 0900) */
+  views: PlayerViewCache;
   logger: Logger;
   /** a submission later than deadline + grace is late */
   graceSeconds: number;
@@ -101,8 +104,38 @@ const trace = (req: Request): EnqueueOptions => requestTraceContext(req);
 const quizPath = (id: string) => `/api/v1/quizzes/${id}`;
 const attemptPath = (id: string) => `/api/v1/attempts/${id}`;
 
+/**
+ * RFC 9110 §13.1.2: does If-None-Match name `etag` (weak comparison) or `*`? Not Express's
+ * `req.fresh`: that is a cache's rule and answers no to any request with `Cache-Control:
+ * no-cache`, which fetch() adds to every request carrying If-None-Match.
+ */
+function ifNoneMatchHas(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  for (const candidate of header.split(',')) {
+    const tag = candidate.trim();
+    if (tag === '*' || tag === etag || tag === `W/${etag}`) return true;
+  }
+  return false;
+}
+
+/**
+ * A rendered player view as is: `ETag` (304 when If-None-Match has it) and the bytes, written
+ * without Express's res.send, which would hash them again for its own ETag. `no-cache`: clients
+ * may keep it, but ask again (cheaply, with the ETag) before using it.
+ */
+function sendView(req: Request, res: Response, view: RenderedView): void {
+  res.setHeader('etag', view.etag);
+  res.setHeader('cache-control', 'no-cache');
+  if (ifNoneMatchHas(req.headers['if-none-match'], view.etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(view.body);
+}
+
 export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
-  const { prisma, cache } = deps;
+  const { prisma, cache, views } = deps;
 
   const list: RequestHandler = async (req, res) => {
     const query = parseQuery(req, listQuizzesQuerySchema);
@@ -130,19 +163,29 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     res.status(201).location(quizPath(quiz.id)).setHeader('etag', etagOf(version)).json(toAuthorQuiz(quiz, version));
   };
 
-  /** The playable version, cache first: the cache is an optimisation, the database the truth. */
+  /**
+   * The playable version: this process's rendered view, else the state store's, else the
+   * database's (the truth). A hit costs a map lookup: the id as sent is the key (only valid
+   * ids were ever stored), and the bytes and ETag were made when the view was filled.
+   */
   const getOne: RequestHandler = async (req, res) => {
+    const hit = views.get(String(req.params.id));
+    if (hit) {
+      sendView(req, res, hit);
+      return;
+    }
     const { id } = parseParams(req, quizIdParamsSchema);
+    const token = views.startFill();
     const cached = await cache.get(id, 'current');
     if (cached) {
-      res.json(cached);
+      sendView(req, res, views.fill(cached, token));
       return;
     }
     const found = await playableVersion(prisma, id);
     if (!found) throw AppError.notFound('no such quiz');
     const view = toPlayerQuiz(found.quiz, found.version);
     await cache.put(view, ['current', view.version]);
-    res.json(view);
+    sendView(req, res, views.fill(view, token));
   };
 
   const edit =
@@ -165,8 +208,9 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     const who = actor(req);
     const { id } = parseParams(req, quizIdParamsSchema);
     const publication = await publishDraft(prisma, who, id, trace(req), req.header('if-match'));
+    // This replica's views go before the answer (read-your-writes); the others' with quiz.view.changed.
+    await invalidatePlayerViews(deps, id, [publication.supersededVersion, publication.version.version]);
     deps.relay?.wake();
-    await cache.invalidate(id, [publication.supersededVersion, publication.version.version]);
     res.setHeader('etag', etagOf(publication.version)).json(toAuthorQuiz(publication.quiz, publication.version));
   };
 
@@ -174,7 +218,8 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     const who = actor(req);
     const { id } = parseParams(req, quizIdParamsSchema);
     const { quiz, version } = await archiveQuiz(prisma, who, id);
-    await cache.invalidate(id, [quiz.publishedVersion]);
+    await invalidatePlayerViews(deps, id, [quiz.publishedVersion]);
+    deps.relay?.wake();
     res.json(toSummary(quiz, version));
   };
 

@@ -24,6 +24,8 @@ import {
 import type { OutboxRelay } from '@quizmesh/platform/outbox';
 import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 import type { EventContract } from '@quizmesh/contracts/events';
+import { quizApp } from '@quizmesh/contracts/registry';
+import { BROADCAST_PUBSUB, everyReplicaTopics } from '@quizmesh/contracts/system';
 import { quizConfigSchema, type QuizConfig } from '../src/config';
 import type { PrismaClient } from '../src/db';
 import { createQuiz } from '../src/quiz';
@@ -62,6 +64,8 @@ const STAND_IN_EVALUATION_PATH = '/__test/evaluation';
 function resources(harness: HarnessContext): string {
   const folder = harness.resources();
   folder.inMemoryPubsub();
+  // What every replica receives (view invalidations) comes through the per-pod component.
+  folder.inMemoryPubsub(BROADCAST_PUBSUB);
   folder.stateStore();
   // The production Subscriptions, verbatim.
   folder.copy('subscriptions-quiz.yaml', join(REPO_ROOT, 'components', 'common', 'subscriptions-quiz.yaml'));
@@ -127,7 +131,13 @@ export async function startQuiz(
       failScoringOf,
       logLines,
       deliver: (contract: EventContract, id: string, data: unknown) =>
-        publishCloudEvent(runtime, config.PUBSUB_NAME, contract, id, data),
+        publishCloudEvent(
+          runtime,
+          everyReplicaTopics(quizApp).includes(contract.topic) ? config.BROADCAST_PUBSUB_NAME : config.PUBSUB_NAME,
+          contract,
+          id,
+          data,
+        ),
     };
   });
 }

@@ -7,7 +7,7 @@ import { loadConfig, ServiceRuntime } from '@quizmesh/platform';
 import { quizApp } from '@quizmesh/contracts/registry';
 import { subscriptionsOf } from '@quizmesh/contracts/system';
 import { createQuizApp } from '../src/app';
-import { QuizCache } from '../src/cache';
+import { PlayerViewCache, QuizCache } from '../src/cache';
 import { quizConfigSchema } from '../src/config';
 import { createQuizPrisma } from '../src/db';
 
@@ -24,6 +24,7 @@ describe('quiz and the system registry', () => {
       createQuizApp(runtime, config, {
         prisma,
         cache: new QuizCache(runtime.dapr, config.STATE_STORE_NAME, config.QUIZ_CACHE_TTL_SECONDS, runtime.logger),
+        views: new PlayerViewCache({ maxEntries: 1, maxAgeMs: 1_000 }),
         logger: runtime.logger,
         graceSeconds: config.SUBMIT_GRACE_SECONDS,
       });

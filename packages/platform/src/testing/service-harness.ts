@@ -358,8 +358,8 @@ export interface ResourcesFolder {
   write(file: string, text: string): void;
   /** a production resources file, verbatim */
   copy(file: string, source: string): void;
-  /** `pubsub.yaml`: the in-memory pub/sub named `pubsub` */
-  inMemoryPubsub(): void;
+  /** `<name>.yaml`: an in-memory pub/sub named `name` (`pubsub` by default) */
+  inMemoryPubsub(name?: string): void;
   /** `statestore.yaml`: Redis under `redisKeyPrefix`, or in memory without one */
   stateStore(redisKeyPrefix?: string): void;
   /** Subscriptions on `pubsub` scoped to the app `scope`, in one file */
@@ -374,7 +374,7 @@ export function resourcesFolder(dir: string): ResourcesFolder {
     path,
     write,
     copy: (file, source) => copyFileSync(source, join(path, file)),
-    inMemoryPubsub: () => write('pubsub.yaml', componentYaml('pubsub', 'pubsub.in-memory')),
+    inMemoryPubsub: (name = 'pubsub') => write(`${name}.yaml`, componentYaml(name, 'pubsub.in-memory')),
     stateStore: (redisKeyPrefix) => write('statestore.yaml', stateStoreYaml(redisKeyPrefix)),
     subscriptions: (file, scope, specs) =>
       write(file, specs.map((spec) => subscriptionYaml(spec, scope)).join('---\n')),

@@ -19,6 +19,7 @@ import {
 } from './cloudevent';
 import { InMemoryPubSub } from './components/in-memory';
 import { LocalNetworkPubSub } from './components/local-network';
+import { findMetadata } from './metadata-values';
 import { RabbitMqPubSub } from './components/rabbitmq';
 import { DeliveryInterruptedError, type BrokerMessage, type PubSubComponent } from './components/types';
 import { metadataHeaders, postEvent } from './delivery';
@@ -86,7 +87,7 @@ async function createComponent(
     case 'pubsub.in-memory':
       return new InMemoryPubSub(spec.name, logger);
     case 'pubsub.local-network':
-      return LocalNetworkPubSub.create(spec.name, appId, registryDir, logger);
+      return LocalNetworkPubSub.create(spec.name, appId, registryDir, logger, findMetadata(spec.metadata, 'network'));
     case 'pubsub.rabbitmq':
       return RabbitMqPubSub.create(spec.name, spec.metadata, appId, logger);
     default:

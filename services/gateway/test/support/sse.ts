@@ -135,21 +135,12 @@ export const jsonData = <T>(event: SseEvent): T => JSON.parse(event.data) as T;
 
 const COMMON = join(__dirname, '..', '..', '..', '..', 'components', 'common');
 
-/** The production Subscriptions of the gateway, unchanged (pubsubname `pubsub`, as `npm start` runs them). */
-export const gatewaySubscriptionsYaml = (): string => readFileSync(join(COMMON, 'subscriptions-gateway.yaml'), 'utf8');
-
 /**
- * The same Subscriptions as the chart renders them for the cluster: the stream's topics through
- * `pubsub-broadcast`, their dead letters through `pubsub`.
+ * The production Subscriptions of the gateway, unchanged: the stream's topics through
+ * `pubsub-broadcast`, their dead letters through `pubsub`, as `npm start` and the chart run them
+ * (decision 0900).
  */
-export function broadcastSubscriptionsYaml(): string {
-  return gatewaySubscriptionsYaml()
-    .split('\n---\n')
-    .map((doc) =>
-      /topic: \S+\.deadletter/.test(doc) ? doc : doc.replace('pubsubname: pubsub', 'pubsubname: pubsub-broadcast'),
-    )
-    .join('\n---\n');
-}
+export const gatewaySubscriptionsYaml = (): string => readFileSync(join(COMMON, 'subscriptions-gateway.yaml'), 'utf8');
 
 /**
  * `pubsub` (one durable queue per app, as components/local) and `pubsub-broadcast` (one queue

@@ -6,13 +6,15 @@
  * `<registry dir>/pubsub/<component>/<appId>.json`; publish hands the message to every live
  * sidecar that consumes the topic (itself included) and resolves once each has accepted it.
  * Like in-memory, nothing is persisted: a message for a sidecar that is not running is lost,
- * and a failed delivery is retried only by a Resiliency inbound policy. See docs/sidecar.md.
+ * and a failed delivery is retried only by a Resiliency inbound policy. Metadata `network:
+ * <name>` joins another component's broker (the embedded `pubsub-broadcast` joins `pubsub`: what
+ * is published on either reaches the subscribers of both). See docs/sidecar.md.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, request, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { InMemoryPubSub } from './in-memory';
 import type { MessageHandler, PubSubComponent, PubSubFeature, PublishRequest, SubscribeRequest } from './types';
@@ -63,8 +65,17 @@ export class LocalNetworkPubSub implements PubSubComponent {
     this.local = new InMemoryPubSub(name, logger);
   }
 
-  static async create(name: string, appId: string, registryDir: string, logger: Logger): Promise<LocalNetworkPubSub> {
-    const dir = join(registryDir, 'pubsub', name);
+  static async create(
+    name: string,
+    appId: string,
+    registryDir: string,
+    logger: Logger,
+    network: string | undefined = undefined,
+  ): Promise<LocalNetworkPubSub> {
+    const bus = network || name;
+    if (!/^[\w.-]+$/.test(bus) || bus === '.' || bus === '..')
+      throw new Error(`network must be a component name, got "${bus}"`);
+    const dir = join(registryDir, 'pubsub', bus);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const server = createServer();
     const component = new LocalNetworkPubSub(name, appId, dir, server, logger);
@@ -81,8 +92,9 @@ export class LocalNetworkPubSub implements PubSubComponent {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** One entry per app and component on this bus (two components of one sidecar may share it). */
   private get entryFile(): string {
-    return join(this.dir, `${this.appId}.json`);
+    return join(this.dir, basename(this.dir) === this.name ? `${this.appId}.json` : `${this.appId}@${this.name}.json`);
   }
 
   private writeEntry() {
@@ -124,7 +136,7 @@ export class LocalNetworkPubSub implements PubSubComponent {
     };
     await Promise.all(
       targets.map((peer) =>
-        peer.appId === this.appId && peer.pid === process.pid ? this.local.publish(request) : this.handOff(peer, wire),
+        peer.pid === process.pid && peer.port === this.port ? this.local.publish(request) : this.handOff(peer, wire),
       ),
     );
   }
