@@ -52,6 +52,13 @@ function parentOf(pid: number): number | undefined {
   return stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : undefined;
 }
 
+/** The platform's own Node processes (apps and sidecars) among `platformPids` and their descendants. */
+export function platformNodePids(platformPids: number[]): number[] {
+  return [...cpuSnapshot(platformPids)]
+    .filter(([pid, { name }]) => pid !== process.pid && / (app|sidecar)$/.test(name))
+    .map(([pid]) => pid);
+}
+
 /**
  * Cumulative CPU ms by process name: `platformPids` and their descendants (a bin wrapper's
  * child is the real process), plus the backend servers found in /proc.

@@ -19,6 +19,7 @@
  * Prints the figures and writes bench/results/e2e-lag.json.
  */
 import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import {
   SseClient,
@@ -30,7 +31,7 @@ import {
   type AuthorQuiz,
   type E2EPlatform,
 } from '@quizmesh/e2e';
-import { cpuPerSubmission, cpuSnapshot } from './cpu';
+import { cpuPerSubmission, cpuSnapshot, platformNodePids } from './cpu';
 import { summary } from '../stats';
 import { writeResult } from './stats';
 
@@ -47,6 +48,8 @@ const PHASES = [
   },
 ];
 const PLAYERS = 10;
+/** `--cpu-prof=DIR`: V8 CPU profiles of every app and sidecar during the light phase (cpu-profile.cjs) */
+const CPU_PROFILE_DIR = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 const AIM_P99_MS = 50;
 /** after the last submission, how long to wait for the stragglers before counting them as never seen */
 const DRAIN_MS = 60_000;
@@ -89,7 +92,15 @@ async function prepare(e2e: E2EPlatform, author: Account, players: Account[], co
   return submissions;
 }
 
-async function measure(e2e: E2EPlatform, submissions: Submission[], rate: number, firstRanked: Map<string, number>) {
+async function measure(
+  e2e: E2EPlatform,
+  submissions: Submission[],
+  rate: number,
+  firstRanked: Map<string, number>,
+  profile = false,
+) {
+  const profiled = profile ? platformNodePids(e2e.platform.pids) : [];
+  for (const pid of profiled) process.kill(pid, 'SIGUSR2');
   const loadBefore = Number(loadavg()[0]?.toFixed(2));
   const cpuBefore = cpuSnapshot(e2e.platform.pids);
   const start = performance.now() + 100;
@@ -116,6 +127,7 @@ async function measure(e2e: E2EPlatform, submissions: Submission[], rate: number
     submissions.filter((s) => s.acceptedAt !== undefined && !firstRanked.has(keyOf(s.quiz.id, s.player.id))).length;
   while (unseen() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const cpuAfter = cpuSnapshot(e2e.platform.pids);
+  for (const pid of profiled) process.kill(pid, 'SIGUSR2');
   for (const s of submissions) {
     const ranked = firstRanked.get(keyOf(s.quiz.id, s.player.id));
     // An event can arrive before its 202 is read: that counts as a lag of 0.
@@ -191,6 +203,10 @@ async function main() {
   console.log(
     `starting the platform on local backends (${PHASES.map((p) => `${p.submissions} at ${p.rate}/s`).join(', then ')})…`,
   );
+  if (CPU_PROFILE_DIR) {
+    process.env.QUIZMESH_CPU_PROFILE_DIR = resolve(CPU_PROFILE_DIR);
+    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'cpu-profile.cjs')}`;
+  }
   const e2e = await startE2EPlatform({ backends: 'local' });
   try {
     const cast = await createCast(e2e.gateway, PLAYERS, 'bench');
@@ -213,7 +229,7 @@ async function main() {
     });
     const phases: Record<string, Awaited<ReturnType<typeof measure>>> = {};
     for (const [i, phase] of PHASES.entries()) {
-      phases[phase.name] = await measure(e2e, prepared[i] ?? [], phase.rate, firstRanked);
+      phases[phase.name] = await measure(e2e, prepared[i] ?? [], phase.rate, firstRanked, i === 0 && !!CPU_PROFILE_DIR);
     }
     stream.close();
     // The relays publish one event after another through their sidecar: how fast can one go?
