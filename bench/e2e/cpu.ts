@@ -61,9 +61,11 @@ export function platformNodePids(platformPids: number[]): number[] {
 
 /**
  * Cumulative CPU ms by process name: `platformPids` and their descendants (a bin wrapper's
- * child is the real process), plus the backend servers found in /proc.
+ * child is the real process), plus the backend servers found in /proc: with `postgresBackends`
+ * (the run's connections, from pg_stat_activity) only those PostgreSQL processes, so other
+ * runs on a shared server do not count; the server's own background writers then do not either.
  */
-export function cpuSnapshot(platformPids: number[]): CpuSnapshot {
+export function cpuSnapshot(platformPids: number[], postgresBackends?: ReadonlySet<number>): CpuSnapshot {
   const all = readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .map(Number);
@@ -76,7 +78,9 @@ export function cpuSnapshot(platformPids: number[]): CpuSnapshot {
       }
     }
     const comm = readText(`/proc/${pid}/comm`)?.trim() ?? '';
-    if (/^(postgres|redis-server|beam)/.test(comm)) pids.add(pid);
+    // PostgreSQL is shared with other runs on the machine: given the run's own backends, only those count.
+    if (/^postgres/.test(comm) ? !postgresBackends || postgresBackends.has(pid) : /^(redis-server|beam)/.test(comm))
+      pids.add(pid);
   }
   const snapshot: CpuSnapshot = new Map();
   for (const pid of pids) {

@@ -71,7 +71,9 @@ function main() {
     console.error('usage: profile-summary.ts <dir of .cpuprofile files> [top]');
     process.exit(2);
   }
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()) {
     const { busyMs, byFrame, byPackage } = selfTimes(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile);
     console.log(`\n${file}: ${Math.round(busyMs)} ms busy`);
     const share = (ms: number) => `${((ms / busyMs) * 100).toFixed(0)}%`;
