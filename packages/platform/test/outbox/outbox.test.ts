@@ -113,7 +113,8 @@ describe('enqueue', () => {
     const rows = [1, 2, 3].map((n) => outboxEvent(userRegistered, registered(n), { traceparent: TRACEPARENT }));
     await prisma.$transaction((tx) => enqueueAll(tx, rows));
     expect(await pendingCount()).toBe(3);
-    await relay().runOnce();
+    relay({ intervalMs: 60_000 }).wake();
+    await eventually(() => sidecar.published.length === 3);
     expect(sidecar.published.map((p) => p.event.id).sort()).toEqual(rows.map((r) => r.id).sort());
     expect(sidecar.published.map((p) => (p.event.data as { email: string }).email).sort()).toEqual([
       'user1@example.com',
