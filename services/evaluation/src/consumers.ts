@@ -246,7 +246,11 @@ export async function scoreCompletedAttempt(
     if (recorded.kind === 'already-scored') return recorded;
     const raised = new Set(recorded.raisedBoards);
     const announcements = [];
-    for (const top of await topsFromDatabase(tx, refs.filter((ref) => raised.has(boardKey(ref))), deps.eventTop)) {
+    for (const top of await topsFromDatabase(
+      tx,
+      refs.filter((ref) => raised.has(boardKey(ref))),
+      deps.eventTop,
+    )) {
       // Announced only when the change shows: the player is in the board's published top.
       if (!top.entries.some((e) => e.userId === userId)) continue;
       announcements.push(topAnnouncement(top.ref, top.entries, calculatedAt, trace));

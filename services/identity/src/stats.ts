@@ -39,7 +39,8 @@ export async function applyScore(
     envelope.id,
   );
   if (!row?.fresh) logger.debug({ eventId: envelope.id }, 'score.calculated already applied');
-  else if (!row.updated) logger.warn({ eventId: envelope.id, userId: event.userId }, 'score for an unknown user ignored');
+  else if (!row.updated)
+    logger.warn({ eventId: envelope.id, userId: event.userId }, 'score for an unknown user ignored');
   return 'SUCCESS';
 }
 
