@@ -53,11 +53,20 @@ function parentOf(pid: number): number | undefined {
   return stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : undefined;
 }
 
+/** The platform's own Node processes (apps and sidecars) among `platformPids` and their descendants. */
+export function platformNodePids(platformPids: number[]): number[] {
+  return [...cpuSnapshot(platformPids)]
+    .filter(([pid, { name }]) => pid !== process.pid && / (app|sidecar)$/.test(name))
+    .map(([pid]) => pid);
+}
+
 /**
  * Cumulative CPU ms by process name: `platformPids` and their descendants (a bin wrapper's
- * child is the real process), plus the backend servers found in /proc.
+ * child is the real process), plus the backend servers found in /proc: with `postgresBackends`
+ * (the run's connections, from pg_stat_activity) only those PostgreSQL processes, so other
+ * runs on a shared server do not count; the server's own background writers then do not either.
  */
-export function cpuSnapshot(platformPids: number[]): CpuSnapshot {
+export function cpuSnapshot(platformPids: number[], postgresBackends?: ReadonlySet<number>): CpuSnapshot {
   const all = readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .map(Number);
@@ -70,7 +79,9 @@ export function cpuSnapshot(platformPids: number[]): CpuSnapshot {
       }
     }
     const comm = readText(`/proc/${pid}/comm`)?.trim() ?? '';
-    if (/^(postgres|redis-server|beam)/.test(comm)) pids.add(pid);
+    // PostgreSQL is shared with other runs on the machine: given the run's own backends, only those count.
+    if (/^postgres/.test(comm) ? !postgresBackends || postgresBackends.has(pid) : /^(redis-server|beam)/.test(comm))
+      pids.add(pid);
   }
   const snapshot: CpuSnapshot = new Map();
   for (const pid of pids) {

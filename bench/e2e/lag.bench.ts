@@ -18,7 +18,10 @@
  * and how fast one relay can go: publishes one after another through a sidecar to RabbitMQ.
  * Prints the figures and writes bench/results/e2e-lag.json.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import {
   SseClient,
@@ -30,7 +33,7 @@ import {
   type AuthorQuiz,
   type E2EPlatform,
 } from '@quizmesh/e2e';
-import { cpuPerSubmission, cpuSnapshot } from './cpu';
+import { cpuPerSubmission, cpuSnapshot, platformNodePids } from './cpu';
 import { summary } from '../stats';
 import { writeResult } from './stats';
 
@@ -47,6 +50,8 @@ const PHASES = [
   },
 ];
 const PLAYERS = 10;
+/** `--cpu-prof=DIR`: V8 CPU profiles of every app and sidecar during the light phase (cpu-profile.cjs) */
+const CPU_PROFILE_DIR = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 const AIM_P99_MS = 50;
 /** after the last submission, how long to wait for the stragglers before counting them as never seen */
 const DRAIN_MS = 60_000;
@@ -89,9 +94,51 @@ async function prepare(e2e: E2EPlatform, author: Account, players: Account[], co
   return submissions;
 }
 
-async function measure(e2e: E2EPlatform, submissions: Submission[], rate: number, firstRanked: Map<string, number>) {
+/** The figures this run is compared with: the committed result (git HEAD), else the file as it is. */
+function previousResult(): { date: string; phases: Record<string, PhaseResult> } | undefined {
+  const path = 'bench/results/e2e-lag.json';
+  try {
+    const root = join(__dirname, '..', '..');
+    const text = (() => {
+      try {
+        return execFileSync('git', ['show', `HEAD:${path}`], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+      } catch {
+        return readFileSync(join(root, path), 'utf8');
+      }
+    })();
+    return JSON.parse(text) as { date: string; phases: Record<string, PhaseResult> };
+  } catch {
+    return undefined;
+  }
+}
+
+/** pids of the PostgreSQL backends serving this run's databases (its connection pools). */
+async function runBackends(e2e: E2EPlatform): Promise<Set<number>> {
+  const databases = Object.values(e2e.platform.endpoints).flatMap((e) =>
+    e.databaseUrl ? [new URL(e.databaseUrl).pathname.slice(1)] : [],
+  );
+  const [service] = Object.entries(e2e.platform.endpoints).find(([, e]) => e.databaseUrl) ?? [];
+  if (!service) return new Set();
+  const rows = await e2e.query<{ pid: number }>(
+    service,
+    'select pid from pg_stat_activity where datname = any($1::text[]) and pid <> pg_backend_pid()',
+    [databases],
+  );
+  return new Set(rows.map((r) => r.pid));
+}
+
+async function measure(
+  e2e: E2EPlatform,
+  submissions: Submission[],
+  rate: number,
+  firstRanked: Map<string, number>,
+  profile = false,
+) {
+  const profiled = profile ? platformNodePids(e2e.platform.pids) : [];
+  for (const pid of profiled) process.kill(pid, 'SIGUSR2');
   const loadBefore = Number(loadavg()[0]?.toFixed(2));
-  const cpuBefore = cpuSnapshot(e2e.platform.pids);
+  const backendsBefore = await runBackends(e2e);
+  const cpuBefore = cpuSnapshot(e2e.platform.pids, backendsBefore);
   const start = performance.now() + 100;
   const interval = 1000 / rate;
   await Promise.all(
@@ -115,7 +162,9 @@ async function measure(e2e: E2EPlatform, submissions: Submission[], rate: number
   const unseen = () =>
     submissions.filter((s) => s.acceptedAt !== undefined && !firstRanked.has(keyOf(s.quiz.id, s.player.id))).length;
   while (unseen() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const cpuAfter = cpuSnapshot(e2e.platform.pids);
+  // Backends opened during the phase count whole (they started in it); closed ones are missed.
+  const cpuAfter = cpuSnapshot(e2e.platform.pids, new Set([...backendsBefore, ...(await runBackends(e2e))]));
+  for (const pid of profiled) process.kill(pid, 'SIGUSR2');
   for (const s of submissions) {
     const ranked = firstRanked.get(keyOf(s.quiz.id, s.player.id));
     // An event can arrive before its 202 is read: that counts as a lag of 0.
@@ -187,17 +236,79 @@ async function measure(e2e: E2EPlatform, submissions: Submission[], rate: number
   };
 }
 
+type PhaseResult = Awaited<ReturnType<typeof measure>>;
+
+/**
+ * Rates tried one after another (after the light phase, before the target one), each for
+ * SEARCH_SECONDS, until one sees an error (a 503): the highest rate before it is what the
+ * platform sustains here, with its lag. BENCH_SEARCH_RATES overrides.
+ */
+const SEARCH_RATES = (process.env.BENCH_SEARCH_RATES ?? '25,30,35,40,50,60,70,80')
+  .split(',')
+  .map(Number)
+  .filter((r) => r > 0);
+const SEARCH_SECONDS = Number(process.env.BENCH_SEARCH_SECONDS ?? 8);
+
+const ratio = (after: number, before: number | undefined) =>
+  before === undefined || !before ? 'n/a' : `${(after / before).toFixed(2)}×`;
+
+/** The light phase's CPU per process, before (the committed figures) and after (this run). */
+function printComparison(previous: ReturnType<typeof previousResult>, light: PhaseResult | undefined) {
+  const before = previous?.phases.light;
+  if (!before || !light) return undefined;
+  const b = before.cpuPerAcceptedSubmission;
+  const a = light.cpuPerAcceptedSubmission;
+  console.log(`\n  CPU per accepted submission, light phase: before (committed, ${previous.date}) → after (this run)`);
+  const names = [...new Set([...Object.keys(a.perProcessMs), ...Object.keys(b.perProcessMs)])];
+  const rows = names.map((name) => ({
+    name,
+    before: b.perProcessMs[name],
+    after: a.perProcessMs[name],
+  }));
+  for (const row of rows)
+    console.log(
+      `    ${row.name.padEnd(22)} ${String(row.before ?? '-').padStart(6)} → ${String(row.after ?? '-').padStart(6)} ms  ${ratio(row.after ?? 0, row.before)}`,
+    );
+  const apps = (perProcess: Record<string, number>) =>
+    Math.round(
+      Object.entries(perProcess)
+        .filter(([name]) => name.endsWith(' app'))
+        .reduce((sum, [, ms]) => sum + ms, 0) * 10,
+    ) / 10;
+  const summary = {
+    previousDate: previous.date,
+    platformTotalMs: { before: b.platformTotalMs, after: a.platformTotalMs },
+    appsMs: { before: apps(b.perProcessMs), after: apps(a.perProcessMs) },
+    lagP50Ms: { before: before.lagMs.p50, after: light.lagMs.p50 },
+    lagP99Ms: { before: before.lagMs.p99, after: light.lagMs.p99 },
+    perProcessMs: Object.fromEntries(rows.map((r) => [r.name, { before: r.before ?? null, after: r.after ?? null }])),
+  };
+  console.log(
+    `    in all                 ${b.platformTotalMs} → ${a.platformTotalMs} ms  ${ratio(a.platformTotalMs, b.platformTotalMs)}; the five apps ${summary.appsMs.before} → ${summary.appsMs.after} ms`,
+  );
+  console.log(
+    `    202 → visible at ${light.targetRatePerSecond}/s  p50 ${before.lagMs.p50} → ${light.lagMs.p50} ms, p99 ${before.lagMs.p99} → ${light.lagMs.p99} ms`,
+  );
+  return summary;
+}
+
 async function main() {
   console.log(
     `starting the platform on local backends (${PHASES.map((p) => `${p.submissions} at ${p.rate}/s`).join(', then ')})…`,
   );
+  if (CPU_PROFILE_DIR) {
+    process.env.QUIZMESH_CPU_PROFILE_DIR = resolve(CPU_PROFILE_DIR);
+    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'cpu-profile.cjs')}`;
+  }
+  const previous = previousResult();
   const e2e = await startE2EPlatform({ backends: 'local' });
   try {
     const cast = await createCast(e2e.gateway, PLAYERS, 'bench');
-    const prepared = [];
-    for (const phase of PHASES)
-      prepared.push(await prepare(e2e, cast.author, cast.players, phase.submissions, phase.name));
-    console.log(`${prepared.flat().length} attempts started; measuring…`);
+    // Each phase's attempts are started just before it: an attempt started minutes earlier would
+    // be past its deadline (submitted late: scored 0, never ranked).
+    const light = PHASES[0];
+    const lightAttempts = light ? await prepare(e2e, cast.author, cast.players, light.submissions, light.name) : [];
+    console.log(`${lightAttempts.length} attempts started; measuring…`);
 
     const stream = await SseClient.connect(`${e2e.platform.gatewayUrl}/api/v1/stream`, cast.admin.token);
     // The first moment each (quiz, player) was ranked in a quiz board's leaderboard event.
@@ -211,9 +322,44 @@ async function main() {
         if (!firstRanked.has(key)) firstRanked.set(key, event.receivedAt);
       }
     });
-    const phases: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+    const phases: Record<string, PhaseResult> = {};
+    if (light) phases[light.name] = await measure(e2e, lightAttempts, light.rate, firstRanked, !!CPU_PROFILE_DIR);
+    // The highest rate with no 503: each step's attempts are started just before it (not measured).
+    const search: Array<{
+      rate: number;
+      accepted: number;
+      errors: Record<string, number>;
+      lagMs: PhaseResult['lagMs'];
+      cpuMs: number;
+    }> = [];
+    for (const rate of SEARCH_RATES) {
+      let steps: Submission[];
+      try {
+        steps = await prepare(e2e, cast.author, cast.players, rate * SEARCH_SECONDS, `search ${rate}`);
+      } catch (err) {
+        // The platform is still shedding the previous step's load: that step was the limit.
+        console.log(`  search ${rate}/s: could not start its attempts (${String(err).slice(0, 120)}); stopping`);
+        break;
+      }
+      const r = await measure(e2e, steps, rate, firstRanked);
+      search.push({
+        rate,
+        accepted: r.accepted,
+        errors: r.errorsByStatus,
+        lagMs: r.lagMs,
+        cpuMs: r.cpuPerAcceptedSubmission.platformTotalMs,
+      });
+      console.log(
+        `  search ${rate}/s: accepted ${r.accepted}/${r.submissions}, errors ${JSON.stringify(r.errorsByStatus)}, 202 → visible p50 ${r.lagMs.p50} p99 ${r.lagMs.p99} ms`,
+      );
+      if (r.accepted < r.submissions) break;
+    }
+    const sustained = search.filter((step) => Object.keys(step.errors).length === 0).at(-1);
+    // The target rate last: far above capacity, it leaves breakers open for a while.
     for (const [i, phase] of PHASES.entries()) {
-      phases[phase.name] = await measure(e2e, prepared[i] ?? [], phase.rate, firstRanked);
+      if (i === 0) continue;
+      const attempts = await prepare(e2e, cast.author, cast.players, phase.submissions, phase.name);
+      phases[phase.name] = await measure(e2e, attempts, phase.rate, firstRanked);
     }
     stream.close();
     // The relays publish one event after another through their sidecar: how fast can one go?
@@ -273,6 +419,14 @@ async function main() {
       console.log(`    load average (1 min) before/after: ${r.loadAverage1m.before} / ${r.loadAverage1m.after}`);
     }
     console.log(
+      `\n  highest rate with no error (steps of ${SEARCH_SECONDS} s at ${SEARCH_RATES.join(', ')}/s): ${
+        sustained
+          ? `${sustained.rate}/s, 202 → visible p50 ${sustained.lagMs.p50} ms p99 ${sustained.lagMs.p99} ms`
+          : 'none of the steps'
+      }`,
+    );
+    const comparison = printComparison(previous, phases.light);
+    console.log(
       `\n  one publish after another through a sidecar to RabbitMQ (as a relay does): p50 ${serialPublish.p50} ms  p99 ${serialPublish.p99} ms  → ${serialPublish.perSecond}/s`,
     );
     console.log(`\n  error-level log lines by service and message: ${JSON.stringify(errorLogs)}`);
@@ -281,6 +435,8 @@ async function main() {
       backends: 'local (PostgreSQL, Redis, RabbitMQ)',
       measure: '202 of POST /api/v1/attempts/:id/submit → SSE leaderboard event of the quiz board ranking the player',
       phases,
+      rateSearch: { stepSeconds: SEARCH_SECONDS, steps: search, highestRateWithoutErrors: sustained ?? null },
+      comparedWithPrevious: comparison ?? null,
       serialPublishThroughSidecarMs: serialPublish,
       errorLogs,
     });

@@ -6,6 +6,7 @@ import { evaluationApp } from '@quizmesh/contracts/registry';
 import { deadLetterTopicsOf } from '@quizmesh/contracts/system';
 import type { EvaluationConfig } from './config';
 import { Leaderboards } from './leaderboard';
+import { AnswerKeys } from './answer-keys';
 import { mountConsumers, type ConsumerDeps } from './consumers';
 import { Results } from './results';
 import { mountRoutes } from './routes';
@@ -14,7 +15,11 @@ export type EvaluationDeps = Omit<ConsumerDeps, 'eventTop'>;
 
 /** Builds evaluation's Express app (no listening: tests use supertest or port 0). */
 export function createEvaluationApp(runtime: ServiceRuntime, config: EvaluationConfig, deps: EvaluationDeps): Express {
-  const consumerDeps: ConsumerDeps = { ...deps, eventTop: config.LEADERBOARD_EVENT_TOP };
+  const consumerDeps: ConsumerDeps = {
+    ...deps,
+    eventTop: config.LEADERBOARD_EVENT_TOP,
+    answerKeys: new AnswerKeys(deps.prisma),
+  };
   return runtime.createApp({
     readiness: {
       database: databaseReadiness(deps.prisma),

@@ -12,7 +12,14 @@
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { DeliveryOutcome, EventEnvelope, ServiceRuntime } from '@quizmesh/platform';
-import { consumeOnce, enqueue, type EnqueueOptions } from '@quizmesh/platform/outbox';
+import {
+  enqueueAll,
+  outboxEvent,
+  outboxInsert,
+  type EnqueueOptions,
+  type OutboxEventRow,
+} from '@quizmesh/platform/outbox';
+import type { LeaderboardEntry } from '@quizmesh/contracts/evaluation-api';
 import { recordScoringLag } from '@quizmesh/platform/telemetry';
 import {
   leaderboardUpdated,
@@ -26,18 +33,19 @@ import {
   type UserRenamed,
   type UserRegistered,
 } from '@quizmesh/contracts/events';
-import { boardKey, boardRefOf, type BoardRef } from './leaderboard/score';
+import { boardKey, boardRefOf, boardsOf, type BoardRef } from './leaderboard/score';
 import {
   boardScoreOf,
-  raiseBoardEntries,
   ranksWithin,
   storeUpdatesOf,
   topFromDatabase,
+  topsFromDatabase,
   type RankedAttempt,
 } from './leaderboard/leaderboards';
 import type { PrismaClient, Tx } from './db';
 import type { LeaderboardStore } from './leaderboard';
-import { answerKeyOf, keyedQuestionsSchema, scoreAttempt } from './scoring';
+import { AnswerKeys } from './answer-keys';
+import { answerKeyOf, scoreAttempt } from './scoring';
 
 export const SCORING_CONSUMER = 'evaluation.score-attempt';
 
@@ -49,6 +57,8 @@ export interface ConsumerDeps {
   relay?: { wake(): void };
   /** depth of leaderboard.updated (LEADERBOARD_EVENT_TOP) */
   eventTop: number;
+  /** answer keys kept in process (one per app); without it every scoring reads the key */
+  answerKeys?: AnswerKeys;
 }
 
 export async function keepAnswerKey(deps: ConsumerDeps, event: QuizPublished): Promise<DeliveryOutcome> {
@@ -83,23 +93,21 @@ export async function keepDisplayName(deps: ConsumerDeps, event: UserRegistered)
   return 'SUCCESS';
 }
 
-/** Writes leaderboard.updated with the board's current top to the outbox (inside the caller's transaction). */
-async function announceTop(
-  tx: Tx,
+/** leaderboard.updated with a board's current top, ready for the outbox. */
+function topAnnouncement(
   ref: BoardRef,
-  depth: number,
+  top: LeaderboardEntry[],
   updatedAt: Date,
   trace: EnqueueOptions,
-): Promise<void> {
-  await enqueue(
-    tx,
+): OutboxEventRow {
+  return outboxEvent(
     leaderboardUpdated,
     {
       schemaVersion: 1,
       board: ref.kind,
       ...(ref.kind === 'quiz' ? { quizId: ref.quizId } : {}),
       ...(ref.kind === 'weekly' ? { period: ref.isoWeek } : {}),
-      top: (await topFromDatabase(tx, boardKey(ref), depth)).map((e) => ({
+      top: top.map((e) => ({
         rank: e.rank,
         userId: e.userId,
         ...(e.displayName !== null ? { displayName: e.displayName } : {}),
@@ -110,6 +118,17 @@ async function announceTop(
     },
     trace,
   );
+}
+
+/** Writes leaderboard.updated with the board's current top to the outbox (inside the caller's transaction). */
+async function announceTop(
+  tx: Tx,
+  ref: BoardRef,
+  depth: number,
+  updatedAt: Date,
+  trace: EnqueueOptions,
+): Promise<void> {
+  await enqueueAll(tx, [topAnnouncement(ref, await topFromDatabase(tx, boardKey(ref), depth), updatedAt, trace)]);
 }
 
 /**
@@ -151,12 +170,16 @@ export async function renamePlayer(
 }
 
 type ScoringOutcome =
-  | { kind: 'no-answer-key' }
   | { kind: 'already-scored' }
   /** `ranked`: what the sorted sets need, undefined for a late attempt (not ranked) */
   | { kind: 'scored'; events: number; ranked?: { attempt: RankedAttempt; boardScore: number } };
 
-/** Scores a quiz.completed event; see the module comment for the guarantees. */
+/**
+ * Scores a quiz.completed event; see the module comment for the guarantees. Three statements in
+ * the transaction (decision 0890): the event recorded as processed, the result, score.calculated
+ * and the raised board entries in one; the changed boards' tops in one; the
+ * leaderboard.updated events of the boards whose top shows the player in one.
+ */
 export async function scoreCompletedAttempt(
   deps: ConsumerDeps,
   event: QuizCompleted,
@@ -169,79 +192,78 @@ export async function scoreCompletedAttempt(
   const finishedAt = new Date(event.submittedAt);
   const trace = { traceparent: envelope.traceparent };
 
+  // Read before the transaction: a key, once stored, never changes (answer-keys.ts).
+  const key = await (deps.answerKeys ?? new AnswerKeys(prisma)).get(quizId, event.quizVersion);
+  // Nothing is marked processed, so the redelivery scores it.
+  if (!key) return noAnswerKey(logger, envelope.id, attemptId, quizId, event.quizVersion);
+
+  const scored = scoreAttempt(key.questions, event);
+  const calculatedAt = new Date();
+  // What the result row and score.calculated both say about the attempt.
+  const scoredAttempt = {
+    attemptId,
+    quizId,
+    quizVersion: event.quizVersion,
+    userId,
+    score: scored.score,
+    maxScore: scored.maxScore,
+    correctCount: scored.correctCount,
+    questionCount: scored.questionCount,
+    late: scored.late,
+  };
+  const scoreEvent = outboxEvent(
+    scoreCalculated,
+    {
+      schemaVersion: 1,
+      ...scoredAttempt,
+      finishedAt: finishedAt.toISOString(),
+      calculatedAt: calculatedAt.toISOString(),
+      quizTitle: key.title,
+      questions: scored.breakdown.map((q) => ({
+        questionId: q.questionId,
+        correct: q.correct,
+        pointsAwarded: q.earned,
+      })),
+    },
+    trace,
+  );
+  const attempt: RankedAttempt = { attemptId, quizId, userId, score: scored.score, finishedAt };
+  // A late attempt is not ranked: it enters no board.
+  const boardScore = scored.late ? undefined : boardScoreOf(attempt, logger);
+  const refs = boardScore === undefined ? [] : boardsOf(quizId, finishedAt);
+
   const outcome = await prisma.$transaction(async (tx): Promise<ScoringOutcome> => {
-    const key = await tx.answerKey.findUnique({ where: { quizId_version: { quizId, version: event.quizVersion } } });
-    // Checked before consumeOnce, so nothing is marked and the redelivery scores it.
-    if (!key) return { kind: 'no-answer-key' };
-    if (!(await consumeOnce(tx, SCORING_CONSUMER, envelope.id))) return { kind: 'already-scored' };
-
-    const scored = scoreAttempt(keyedQuestionsSchema.parse(key.questions), event);
-    const calculatedAt = new Date();
-    // What the result row and score.calculated both say about the attempt.
-    const scoredAttempt = {
-      attemptId,
-      quizId,
-      quizVersion: event.quizVersion,
-      userId,
-      score: scored.score,
-      maxScore: scored.maxScore,
-      correctCount: scored.correctCount,
-      questionCount: scored.questionCount,
-      late: scored.late,
-    };
-    // The attempt id is the primary key: another event for the same attempt (quiz re-sent it
-    // under a new id) inserts nothing, and this delivery publishes nothing.
-    const { count } = await tx.result.createMany({
-      data: [
-        {
-          ...scoredAttempt,
-          breakdown: JSON.parse(JSON.stringify(scored.breakdown)) as object,
-          startedAt: new Date(event.startedAt),
-          finishedAt,
-          calculatedAt,
-        },
-      ],
-      skipDuplicates: true,
+    const recorded = await recordScore(tx, {
+      eventId: envelope.id,
+      attempt: scoredAttempt,
+      breakdown: scored.breakdown,
+      startedAt: new Date(event.startedAt),
+      finishedAt,
+      calculatedAt,
+      scoreEvent,
+      boards: refs.map(boardKey),
+      boardScore,
     });
-    if (count === 0) return { kind: 'already-scored' };
-
-    await enqueue(
+    if (recorded.kind === 'already-scored') return recorded;
+    const raised = new Set(recorded.raisedBoards);
+    const announcements = [];
+    for (const top of await topsFromDatabase(
       tx,
-      scoreCalculated,
-      {
-        schemaVersion: 1,
-        ...scoredAttempt,
-        finishedAt: finishedAt.toISOString(),
-        calculatedAt: calculatedAt.toISOString(),
-        quizTitle: key.title,
-        questions: scored.breakdown.map((q) => ({
-          questionId: q.questionId,
-          correct: q.correct,
-          pointsAwarded: q.earned,
-        })),
-      },
-      trace,
-    );
-    let events = 1;
-    if (scored.late) return { kind: 'scored', events };
-
-    const attempt: RankedAttempt = { attemptId, quizId, userId, score: scored.score, finishedAt };
-    const boardScore = boardScoreOf(attempt, logger);
-    for (const ref of await raiseBoardEntries(tx, attempt, boardScore)) {
-      if (!(await ranksWithin(tx, boardKey(ref), userId, boardScore, deps.eventTop))) continue;
-      await announceTop(tx, ref, deps.eventTop, calculatedAt, trace);
-      events += 1;
+      refs.filter((ref) => raised.has(boardKey(ref))),
+      deps.eventTop,
+    )) {
+      // Announced only when the change shows: the player is in the board's published top.
+      if (!top.entries.some((e) => e.userId === userId)) continue;
+      announcements.push(topAnnouncement(top.ref, top.entries, calculatedAt, trace));
     }
-    return { kind: 'scored', events, ranked: { attempt, boardScore } };
+    await enqueueAll(tx, announcements);
+    return {
+      kind: 'scored',
+      events: 1 + announcements.length,
+      ...(boardScore === undefined ? {} : { ranked: { attempt, boardScore } }),
+    };
   });
 
-  if (outcome.kind === 'no-answer-key') {
-    logger.warn(
-      { eventId: envelope.id, attemptId, quizId, quizVersion: event.quizVersion },
-      'no answer key for this quiz version yet (quiz.published not received): retry',
-    );
-    return 'RETRY';
-  }
   if (outcome.kind === 'scored') {
     deps.relay?.wake();
     // Once per attempt (a redelivery is 'already-scored'): submitted → score committed.
@@ -256,6 +278,94 @@ export async function scoreCompletedAttempt(
   }
   logger.info({ eventId: envelope.id, attemptId, outcome: outcome.kind }, 'quiz.completed handled');
   return 'SUCCESS';
+}
+
+function noAnswerKey(
+  logger: Logger,
+  eventId: string,
+  attemptId: string,
+  quizId: string,
+  quizVersion: number,
+): DeliveryOutcome {
+  logger.warn(
+    { eventId, attemptId, quizId, quizVersion },
+    'no answer key for this quiz version yet (quiz.published not received): retry',
+  );
+  return 'RETRY';
+}
+
+/**
+ * One statement: marks the event processed (consumeOnce), inserts the result, writes
+ * score.calculated and raises the player's board entries, each step only when the one before
+ * it happened. The attempt id is the result's primary key: another event for the same attempt
+ * (quiz re-sent it under a new id) inserts nothing and publishes nothing.
+ */
+async function recordScore(
+  tx: Tx,
+  score: {
+    eventId: string;
+    attempt: {
+      attemptId: string;
+      quizId: string;
+      quizVersion: number;
+      userId: string;
+      score: number;
+      maxScore: number;
+      correctCount: number;
+      questionCount: number;
+      late: boolean;
+    };
+    breakdown: unknown;
+    startedAt: Date;
+    finishedAt: Date;
+    calculatedAt: Date;
+    scoreEvent: OutboxEventRow;
+    boards: string[];
+    boardScore: number | undefined;
+  },
+): Promise<{ kind: 'already-scored' } | { kind: 'recorded'; raisedBoards: string[] }> {
+  const { attempt } = score;
+  const insertEvent = outboxInsert([score.scoreEvent], 18);
+  const [row] = await tx.$queryRawUnsafe<Array<{ recorded: boolean; raised: string[] }>>(
+    `WITH processed AS (
+       INSERT INTO "ProcessedEvent" ("consumer", "eventId") VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1),
+     result AS (
+       INSERT INTO "Result" ("attemptId", "quizId", "quizVersion", "userId", "score", "maxScore", "correctCount",
+         "questionCount", "late", "breakdown", "startedAt", "finishedAt", "calculatedAt")
+       SELECT $3::uuid, $4::uuid, $5::int, $6::uuid, $7::int, $8::int, $9::int, $10::int, $11::boolean, $12::jsonb,
+         $13::timestamptz, $14::timestamptz, $15::timestamptz
+       WHERE EXISTS (SELECT 1 FROM processed)
+       ON CONFLICT DO NOTHING RETURNING 1),
+     event AS (${insertEvent.sql} WHERE EXISTS (SELECT 1 FROM result)),
+     raised AS (
+       INSERT INTO "BoardEntry" ("board", "userId", "boardScore", "attemptId", "updatedAt")
+       SELECT b, $6::uuid, $17::bigint, $3::uuid, now() FROM unnest($16::text[]) AS b
+       WHERE EXISTS (SELECT 1 FROM result)
+       ON CONFLICT ("board", "userId") DO UPDATE
+         SET "boardScore" = EXCLUDED."boardScore", "attemptId" = EXCLUDED."attemptId", "updatedAt" = now()
+         WHERE EXCLUDED."boardScore" > "BoardEntry"."boardScore"
+       RETURNING "board")
+     SELECT EXISTS (SELECT 1 FROM result) AS "recorded", ARRAY(SELECT "board" FROM raised) AS "raised"`,
+    SCORING_CONSUMER,
+    score.eventId,
+    attempt.attemptId,
+    attempt.quizId,
+    attempt.quizVersion,
+    attempt.userId,
+    attempt.score,
+    attempt.maxScore,
+    attempt.correctCount,
+    attempt.questionCount,
+    attempt.late,
+    JSON.stringify(score.breakdown),
+    score.startedAt,
+    score.finishedAt,
+    score.calculatedAt,
+    score.boards,
+    score.boardScore === undefined ? null : String(score.boardScore),
+    ...insertEvent.values,
+  );
+  return row?.recorded ? { kind: 'recorded', raisedBoards: row.raised } : { kind: 'already-scored' };
 }
 
 /** Brings the sorted sets up to the stored result (a redelivery of an already scored attempt). */

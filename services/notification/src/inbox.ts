@@ -42,6 +42,9 @@ type Inbox = z.infer<typeof inboxSchema>;
 const contactSchema = z.object({ email: z.string(), displayName: z.string(), updatedAt: z.string() });
 export type Contact = z.infer<typeof contactSchema>;
 
+/** contacts kept in process at most (the least recently used goes first) */
+const MAX_CACHED_CONTACTS = 50_000;
+
 /**
  * The notification id: a name-based UUID (RFC 9562 version 8, SHA-256 of topic and event id),
  * stable across redeliveries and shaped like every other id in the API and events.
@@ -90,13 +93,34 @@ export class NotificationStore {
   private static inboxKey = (userId: string) => `inbox:${userId}`;
   private static contactKey = (userId: string) => `contact:${userId}`;
 
+  /**
+   * Contacts read or written by this process. user.registered is a contact's only writer and
+   * carries the whole record, once per user, so a contact known here stays right: each
+   * score.calculated needs no state read for it (decision 0890). An unknown one is not kept.
+   */
+  private readonly contacts = new Map<string, Contact>();
+
+  private rememberContact(userId: string, contact: Contact): void {
+    this.contacts.delete(userId);
+    this.contacts.set(userId, contact);
+    if (this.contacts.size > MAX_CACHED_CONTACTS) {
+      const oldest = this.contacts.keys().next();
+      if (!oldest.done) this.contacts.delete(oldest.value);
+    }
+  }
+
   async saveContact(userId: string, contact: Contact): Promise<void> {
     // Last write wins: user.registered is the only writer and carries the whole record.
     await this.dapr.saveState(this.storeName, [{ key: NotificationStore.contactKey(userId), value: contact }]);
+    this.rememberContact(userId, contact);
   }
 
   async contact(userId: string): Promise<Contact | undefined> {
-    return (await this.state.readOne(contactSchema, NotificationStore.contactKey(userId)))?.value;
+    const known = this.contacts.get(userId);
+    if (known) return known;
+    const stored = (await this.state.readOne(contactSchema, NotificationStore.contactKey(userId)))?.value;
+    if (stored) this.rememberContact(userId, stored);
+    return stored;
   }
 
   private async inbox(userId: string): Promise<Inbox> {

@@ -6,7 +6,7 @@
  */
 import { AppError, type CallerUser } from '@quizmesh/platform';
 import { isUniqueViolation } from '@quizmesh/platform/db';
-import { enqueue, type EnqueueOptions } from '@quizmesh/platform/outbox';
+import { enqueue, outboxEvent, outboxInsert, type EnqueueOptions } from '@quizmesh/platform/outbox';
 import { quizCompleted } from '@quizmesh/contracts/events';
 import type { AttemptReview, SubmitAttemptRequest } from '@quizmesh/contracts/quiz-api';
 import {
@@ -174,7 +174,7 @@ export async function startAttempt(
 }
 
 /** Checks the answers against the version played; names the offending field. */
-function validateAnswers(version: QuizVersion, answers: SubmitAttemptRequest['answers']): void {
+function validateAnswers(version: Pick<QuizVersion, 'questions'>, answers: SubmitAttemptRequest['answers']): void {
   const questions = new Map(storedQuestions(version).map((q) => [q.id, q]));
   answers.forEach((answer, i) => {
     const question = questions.get(answer.questionId);
@@ -199,14 +199,36 @@ function validateAnswers(version: QuizVersion, answers: SubmitAttemptRequest['an
 }
 
 export interface Submission {
-  attempt: Attempt;
+  /** what the 202 says about the attempt */
+  attempt: Pick<Attempt, 'status' | 'late' | 'submittedAt'>;
   /** false when the attempt had been submitted before (nothing changed, no event) */
   accepted: boolean;
 }
 
+/** What a submission needs of the attempt and its version, read with the database's clock. */
+interface SubmissionTarget {
+  userId: string;
+  status: AttemptStatus;
+  quizId: string;
+  version: number;
+  startedAt: Date;
+  deadlineAt: Date;
+  late: boolean;
+  submittedAt: Date | null;
+  questions: QuizVersion['questions'];
+  now: Date;
+}
+
 /**
- * Records the answers and writes quiz.completed to the outbox, in one transaction. Submitting
- * an attempt that is no longer IN_PROGRESS changes nothing and answers the same (idempotent).
+ * Records the answers and writes quiz.completed to the outbox. Submitting an attempt that is no
+ * longer IN_PROGRESS changes nothing and answers the same (idempotent).
+ *
+ * Two round trips and no interactive transaction (the hot path of the platform, decision
+ * 0890): one read (the attempt, its version's questions, the database's clock), then one
+ * statement that moves the attempt to SUBMITTED only while it is still IN_PROGRESS and, in the
+ * same statement, writes the outbox row and the transition. A submit or the expiry sweep that
+ * got there first makes the update match nothing, so nothing is written, and the attempt as
+ * they left it is answered as before.
  */
 export async function submitAttempt(
   prisma: PrismaClient,
@@ -215,51 +237,69 @@ export async function submitAttempt(
   body: SubmitAttemptRequest,
   options: { graceSeconds: number; trace: EnqueueOptions },
 ): Promise<Submission> {
-  return prisma.$transaction(async (tx) => {
-    const now = await lockAttempt(tx, attemptId);
-    if (!now) throw AppError.notFound('no such attempt');
-    const attempt = await tx.attempt.findUniqueOrThrow({ where: { id: attemptId }, include: { quizVersion: true } });
-    if (attempt.userId !== player.id) throw AppError.forbidden('only the player who started an attempt may submit it');
-    if (attempt.status === 'EXPIRED') {
+  const [attempt] = await prisma.$queryRaw<SubmissionTarget[]>`
+    SELECT a."userId"::text AS "userId", a."status"::text AS "status", a."quizId"::text AS "quizId", a."version",
+           a."startedAt", a."deadlineAt", a."late", a."submittedAt", v."questions", now() AS "now"
+    FROM "Attempt" a JOIN "QuizVersion" v ON v."id" = a."quizVersionId"
+    WHERE a."id" = ${attemptId}::uuid`;
+  if (!attempt) throw AppError.notFound('no such attempt');
+  if (attempt.userId !== player.id) throw AppError.forbidden('only the player who started an attempt may submit it');
+  const closed = (current: Pick<SubmissionTarget, 'status' | 'deadlineAt' | 'late' | 'submittedAt'>): Submission => {
+    if (current.status === 'EXPIRED') {
       throw new AppError(409, {
         code: 'attempt-expired',
-        detail: `the attempt expired unsubmitted (deadline ${attempt.deadlineAt.toISOString()} plus grace); start a new one`,
+        detail: `the attempt expired unsubmitted (deadline ${current.deadlineAt.toISOString()} plus grace); start a new one`,
       });
     }
-    if (attempt.status !== 'IN_PROGRESS') return { attempt, accepted: false };
-    validateAnswers(attempt.quizVersion, body.answers);
+    return { attempt: current, accepted: false };
+  };
+  if (attempt.status !== 'IN_PROGRESS') return closed(attempt);
+  validateAnswers(attempt, body.answers);
 
-    const late = now.getTime() > attempt.deadlineAt.getTime() + options.graceSeconds * 1000;
-    const updated = await tx.attempt.update({
-      where: { id: attemptId },
-      data: { status: 'SUBMITTED', submittedAt: now, late, answers: body.answers },
-    });
-    const eventId = await enqueue(
-      tx,
-      quizCompleted,
-      {
-        schemaVersion: 1,
-        attemptId,
-        quizId: attempt.quizId,
-        quizVersion: attempt.version,
-        userId: attempt.userId,
-        answers: body.answers,
-        startedAt: attempt.startedAt.toISOString(),
-        submittedAt: now.toISOString(),
-        deadlineAt: attempt.deadlineAt.toISOString(),
-        late,
-      },
-      options.trace,
-    );
-    // After the enqueue on purpose: a failure here must roll the outbox row back too (tested).
-    await recordTransition(tx, attemptId, {
-      from: 'IN_PROGRESS',
-      to: 'SUBMITTED',
-      reason: late ? 'submitted late' : 'submitted',
-      eventId,
-    });
-    return { attempt: updated, accepted: true };
-  });
+  const now = attempt.now;
+  const late = isOverdue(attempt, now, options.graceSeconds);
+  const event = outboxEvent(
+    quizCompleted,
+    {
+      schemaVersion: 1,
+      attemptId,
+      quizId: attempt.quizId,
+      quizVersion: attempt.version,
+      userId: attempt.userId,
+      answers: body.answers,
+      startedAt: attempt.startedAt.toISOString(),
+      submittedAt: now.toISOString(),
+      deadlineAt: attempt.deadlineAt.toISOString(),
+      late,
+    },
+    options.trace,
+  );
+  const insertEvent = outboxInsert([event], 7);
+  // One statement: the outbox row and the transition exist exactly when the update happened.
+  const submitted = await prisma.$queryRawUnsafe<Array<Pick<Attempt, 'status' | 'late' | 'submittedAt'>>>(
+    `WITH submitted AS (
+       UPDATE "Attempt" SET "status" = 'SUBMITTED', "submittedAt" = $2::timestamptz, "late" = $3::boolean,
+         "answers" = $4::jsonb, "updatedAt" = now()
+       WHERE "id" = $1::uuid AND "status" = 'IN_PROGRESS'
+       RETURNING "id", "status", "late", "submittedAt"),
+     event AS (${insertEvent.sql} WHERE EXISTS (SELECT 1 FROM submitted)),
+     transition AS (
+       INSERT INTO "AttemptTransition" ("attemptId", "fromStatus", "toStatus", "reason", "eventId")
+       SELECT "id", 'IN_PROGRESS'::"AttemptStatus", 'SUBMITTED'::"AttemptStatus", $5, $6 FROM submitted)
+     SELECT "status"::text AS "status", "late", "submittedAt" FROM submitted`,
+    attemptId,
+    now,
+    late,
+    JSON.stringify(body.answers),
+    late ? 'submitted late' : 'submitted',
+    event.id,
+    ...insertEvent.values,
+  );
+  const [updated] = submitted;
+  if (updated) return { attempt: updated, accepted: true };
+  // Closed meanwhile (a concurrent submit, or the sweep): answer the attempt as it is now.
+  const current = await prisma.attempt.findUniqueOrThrow({ where: { id: attemptId } });
+  return closed(current);
 }
 
 /**

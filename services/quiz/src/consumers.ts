@@ -51,11 +51,51 @@ export interface ConsumerDeps {
   reconcileDeadLetter?: ((topic: string, eventId: string, note: string) => Promise<boolean>) | undefined;
 }
 
+/**
+ * The common case in one statement (decision 0890): a SUBMITTED attempt of this player, quiz
+ * and version, and an event not seen before, becomes SCORED with its transition, and the event
+ * is recorded as processed. Returns false, having changed nothing, for every other case, which
+ * the general path below handles (redelivery, expired or failed attempt, mismatch, unknown).
+ * A concurrent delivery of the same event waits for the row lock and then finds it SCORED.
+ */
+async function scoreSubmittedAttempt(prisma: PrismaClient, event: ScoreCalculated, eventId: string): Promise<boolean> {
+  const rows = await prisma.$queryRawUnsafe<Array<{ scored: number }>>(
+    `WITH scored AS (
+       UPDATE "Attempt" SET "status" = 'SCORED', "score" = $4::float8, "maxScore" = $5::int, "correctCount" = $6::int,
+         "questionCount" = $7::int, "scoredAt" = $8::timestamptz,
+         "questionResults" = COALESCE($9::jsonb, "questionResults"), "failureReason" = NULL, "updatedAt" = now()
+       WHERE "id" = $1::uuid AND "status" = 'SUBMITTED' AND "userId" = $2::uuid AND "quizId" = $3::uuid
+         AND ($10::int IS NULL OR "version" = $10::int)
+         AND NOT EXISTS (SELECT 1 FROM "ProcessedEvent" WHERE "consumer" = $11 AND "eventId" = $12)
+       RETURNING "id"),
+     processed AS (
+       INSERT INTO "ProcessedEvent" ("consumer", "eventId") SELECT $11, $12 FROM scored ON CONFLICT DO NOTHING),
+     transition AS (
+       INSERT INTO "AttemptTransition" ("attemptId", "fromStatus", "toStatus", "reason", "eventId")
+       SELECT "id", 'SUBMITTED'::"AttemptStatus", 'SCORED'::"AttemptStatus", 'score.calculated', $12 FROM scored)
+     SELECT count(*)::int AS "scored" FROM scored`,
+    event.attemptId,
+    event.userId,
+    event.quizId,
+    event.score,
+    event.maxScore,
+    event.correctCount,
+    event.questionCount,
+    new Date(event.calculatedAt),
+    event.questions ? JSON.stringify(event.questions) : null,
+    event.quizVersion ?? null,
+    SCORE_CONSUMER,
+    eventId,
+  );
+  return (rows[0]?.scored ?? 0) === 1;
+}
+
 export async function applyScore(
   deps: ConsumerDeps,
   event: ScoreCalculated,
   envelope: Pick<EventEnvelope, 'id'>,
 ): Promise<DeliveryOutcome> {
+  if (await scoreSubmittedAttempt(deps.prisma, event, envelope.id)) return 'SUCCESS';
   // true when this score may settle a compensated attempt (FAILED → SCORED, or a redelivery of it)
   let mayReconcile = false;
   await deps.prisma.$transaction(async (tx) => {

@@ -48,6 +48,74 @@ export function currentTraceContext(): { traceparent: string; tracestate: string
   };
 }
 
+/** An event ready for the OutboxEvent table: checked against its contract, with its id and trace context. */
+export interface OutboxEventRow {
+  id: string;
+  topic: string;
+  type: string;
+  /** the event's data as JSON text */
+  data: string;
+  traceparent: string | null;
+  tracestate: string | null;
+}
+
+/**
+ * The row that announces `data` as an event of `contract`. Data that does not match the
+ * contract is a programming error: it throws before anything is written.
+ */
+export function outboxEvent<C extends EventContract>(
+  contract: C,
+  data: z.input<C['schema']>,
+  options: EnqueueOptions = {},
+): OutboxEventRow {
+  const parsed = contract.schema.safeParse(data);
+  if (!parsed.success) {
+    throw new OutboxContractError(
+      contract.topic,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    );
+  }
+  const active = currentTraceContext();
+  const traceparent = active?.traceparent ?? validTraceparent(options.traceparent);
+  const tracestate = active ? active.tracestate : traceparent ? options.tracestate : undefined;
+  return {
+    id: randomUUID(),
+    topic: contract.topic,
+    type: contract.type,
+    data: JSON.stringify(parsed.data),
+    traceparent: traceparent ?? null,
+    tracestate: tracestate ?? null,
+  };
+}
+
+/**
+ * The INSERT of `rows` into OutboxEvent with its parameters from `$<first>` on: one statement
+ * for any number of events, to run alone (`enqueueAll`) or as a step of a larger statement (a
+ * data-modifying CTE that writes the change and its event in one round trip).
+ */
+export function outboxInsert(rows: readonly OutboxEventRow[], first = 1): { sql: string; values: unknown[] } {
+  const p = (i: number) => `$${first + i}`;
+  return {
+    sql: `INSERT INTO "OutboxEvent" ("id", "topic", "type", "data", "traceparent", "tracestate")
+     SELECT * FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::jsonb[], ${p(4)}::text[], ${p(5)}::text[])`,
+    values: [
+      rows.map((r) => r.id),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.type),
+      rows.map((r) => r.data),
+      rows.map((r) => r.traceparent),
+      rows.map((r) => r.tracestate),
+    ],
+  };
+}
+
+/** Writes the events in the transaction `tx`, in one statement. */
+export async function enqueueAll(tx: OutboxSql, rows: readonly OutboxEventRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const { sql, values } = outboxInsert(rows);
+  await tx.$executeRawUnsafe(sql, ...values);
+}
+
 /**
  * Writes `data` as an event of `contract` in the transaction `tx`; returns the event id (the
  * CloudEvent id consumers dedupe on). Data that does not match the contract is a programming
@@ -59,28 +127,18 @@ export async function enqueue<C extends EventContract>(
   data: z.input<C['schema']>,
   options: EnqueueOptions = {},
 ): Promise<string> {
-  const parsed = contract.schema.safeParse(data);
-  if (!parsed.success) {
-    throw new OutboxContractError(
-      contract.topic,
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    );
-  }
-  const active = currentTraceContext();
-  const traceparent = active?.traceparent ?? validTraceparent(options.traceparent);
-  const tracestate = active ? active.tracestate : traceparent ? options.tracestate : undefined;
-  const id = randomUUID();
+  const row = outboxEvent(contract, data, options);
   await tx.$executeRawUnsafe(
     `INSERT INTO "OutboxEvent" ("id", "topic", "type", "data", "traceparent", "tracestate")
      VALUES ($1::uuid, $2, $3, $4::jsonb, $5, $6)`,
-    id,
-    contract.topic,
-    contract.type,
-    JSON.stringify(parsed.data),
-    traceparent ?? null,
-    tracestate ?? null,
+    row.id,
+    row.topic,
+    row.type,
+    row.data,
+    row.traceparent,
+    row.tracestate,
   );
-  return id;
+  return row.id;
 }
 
 /**

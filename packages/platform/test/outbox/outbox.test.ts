@@ -7,7 +7,15 @@ import { pino } from 'pino';
 import { Dapr, GracefulShutdown } from '@quizmesh/platform';
 import { applyMigrations } from '@quizmesh/platform/db';
 import { createTestDatabase, eventually, type TestDatabase } from '@quizmesh/platform/testing';
-import { consumeOnce, enqueue, startOutboxRelay, type OutboxRelay } from '@quizmesh/platform/outbox';
+import {
+  consumeOnce,
+  enqueue,
+  enqueueAll,
+  outboxEvent,
+  outboxInsert,
+  startOutboxRelay,
+  type OutboxRelay,
+} from '@quizmesh/platform/outbox';
 import { scoreCalculated, userRegistered } from '@quizmesh/contracts/events';
 import { createFixtureClient, fixtureSchema, type FixtureClient } from './fixture';
 import { FakeDaprPublishEndpoint } from './fake-dapr';
@@ -99,6 +107,41 @@ describe('enqueue', () => {
       /user\.registered does not match its contract: email/,
     );
     expect(await pendingCount()).toBe(0);
+  });
+
+  it('writes several events in one statement (enqueueAll), each published once with its own id', async () => {
+    const rows = [1, 2, 3].map((n) => outboxEvent(userRegistered, registered(n), { traceparent: TRACEPARENT }));
+    await prisma.$transaction((tx) => enqueueAll(tx, rows));
+    expect(await pendingCount()).toBe(3);
+    relay({ intervalMs: 60_000 }).wake();
+    await eventually(() => sidecar.published.length === 3);
+    expect(sidecar.published.map((p) => p.event.id).sort()).toEqual(rows.map((r) => r.id).sort());
+    expect(sidecar.published.map((p) => (p.event.data as { email: string }).email).sort()).toEqual([
+      'user1@example.com',
+      'user2@example.com',
+      'user3@example.com',
+    ]);
+  });
+
+  it('as a step of a larger statement, writes the event exactly when the change happens', async () => {
+    const insertNoteAndEvent = async (text: string, n: number) => {
+      const insert = outboxInsert([outboxEvent(userRegistered, registered(n))], 2);
+      await prisma.$executeRawUnsafe(
+        `WITH note AS (INSERT INTO "Note" ("text") SELECT $1 WHERE $1 <> 'skip' RETURNING 1)
+         ${insert.sql} WHERE EXISTS (SELECT 1 FROM note)`,
+        text,
+        ...insert.values,
+      );
+    };
+    await insertNoteAndEvent('kept', 1);
+    await insertNoteAndEvent('skip', 2);
+    expect(await pendingCount()).toBe(1);
+  });
+
+  it('checks every event against its contract before anything is written', async () => {
+    expect(() => outboxEvent(userRegistered, { ...registered(3), email: 'not-an-email' })).toThrow(
+      /user\.registered does not match its contract: email/,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Leaderboards over the store (Redis or in-process) and their durable copy in PostgreSQL
- * (BoardEntry). Writes: `raiseBoardEntries` inside the scoring transaction, then the store's
+ * (BoardEntry). Writes: BoardEntry raised inside the scoring statement (consumers.ts), then the store's
  * `record(storeUpdatesOf(…))` after commit. Reads: pages and ranks from the store, display names from the
  * Player table. `rebuildBoards` refills the store from BoardEntry (start of an in-process run,
  * or an emptied Redis).
@@ -41,28 +41,6 @@ export function boardScoreOf(attempt: Pick<RankedAttempt, 'score' | 'finishedAt'
   return encodeBoardScore(attempt.score, attempt.finishedAt);
 }
 
-/**
- * Raises the player's BoardEntry on each board the attempt enters when it beats their best;
- * returns the boards that changed. Runs in the scoring transaction.
- */
-export async function raiseBoardEntries(tx: Tx, attempt: RankedAttempt, boardScore: number): Promise<BoardRef[]> {
-  const refs = boardsOf(attempt.quizId, attempt.finishedAt);
-  const rows = await tx.$queryRawUnsafe<Array<{ board: string }>>(
-    `INSERT INTO "BoardEntry" ("board", "userId", "boardScore", "attemptId", "updatedAt")
-     SELECT b, $2::uuid, $3::bigint, $4::uuid, now() FROM unnest($1::text[]) AS b
-     ON CONFLICT ("board", "userId") DO UPDATE
-       SET "boardScore" = EXCLUDED."boardScore", "attemptId" = EXCLUDED."attemptId", "updatedAt" = now()
-       WHERE EXCLUDED."boardScore" > "BoardEntry"."boardScore"
-     RETURNING "board"`,
-    refs.map(boardKey),
-    attempt.userId,
-    String(boardScore),
-    attempt.attemptId,
-  );
-  const changed = new Set(rows.map((r) => r.board));
-  return refs.filter((ref) => changed.has(boardKey(ref)));
-}
-
 /** Whether fewer than `depth` players rank above this entry (the change is visible in the top `depth`). */
 export async function ranksWithin(
   tx: Tx,
@@ -98,6 +76,43 @@ export async function topFromDatabase(tx: Tx, board: string, limit: number): Pro
   return rows.map((row, i) =>
     entryOf({ rank: i + 1, userId: row.userId, boardScore: Number(row.boardScore) }, row.displayName),
   );
+}
+
+/**
+ * The tops of several boards in one query (the boards an attempt raised): each board with its
+ * first `limit` entries, as topFromDatabase gives them, in the order of `refs`.
+ */
+export async function topsFromDatabase(
+  tx: Tx,
+  refs: readonly BoardRef[],
+  limit: number,
+): Promise<Array<{ ref: BoardRef; entries: LeaderboardEntry[] }>> {
+  if (refs.length === 0) return [];
+  const rows = await tx.$queryRawUnsafe<
+    Array<{ board: string; userId: string; boardScore: string; displayName: string | null }>
+  >(
+    `SELECT b.board, e."userId"::text AS "userId", e."boardScore"::text AS "boardScore", e."displayName"
+     FROM unnest($1::text[]) AS b(board)
+     CROSS JOIN LATERAL (
+       SELECT x."userId", x."boardScore", p."displayName"
+       FROM "BoardEntry" x LEFT JOIN "Player" p ON p."userId" = x."userId"
+       WHERE x."board" = b.board
+       ORDER BY x."boardScore" DESC, x."userId" DESC
+       LIMIT $2::int) AS e
+     ORDER BY b.board, e."boardScore" DESC, e."userId" DESC`,
+    refs.map(boardKey),
+    limit,
+  );
+  return refs.map((ref) => {
+    const key = boardKey(ref);
+    const mine = rows.filter((row) => row.board === key);
+    return {
+      ref,
+      entries: mine.map((row, i) =>
+        entryOf({ rank: i + 1, userId: row.userId, boardScore: Number(row.boardScore) }, row.displayName),
+      ),
+    };
+  });
 }
 
 function entryOf(member: RankedMember, displayName: string | null): LeaderboardEntry {
