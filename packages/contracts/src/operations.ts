@@ -20,6 +20,11 @@ export interface ApiOperation<M extends OperationMethod = OperationMethod> {
   body?: z.ZodType;
   /** success status and body schema (undefined body: no content) */
   response: { status: number; schema?: z.ZodType };
+  /**
+   * The success answer carries a strong `ETag` (and `Cache-Control: no-cache`); a request whose
+   * `If-None-Match` names it is answered 304 Not Modified without a body (RFC 9110 §13.1.2).
+   */
+  conditionalGet?: true;
   /** problem statuses beyond 400 (validation) */
   errors: number[];
   description?: string;

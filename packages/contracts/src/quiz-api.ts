@@ -480,7 +480,10 @@ export const quizOperations: readonly QuizOperation[] = [
     access: 'public',
     params: quizIdParamsSchema,
     response: { status: 200, schema: playerQuizSchema },
+    conditionalGet: true,
     errors: [404],
+    description:
+      'Send the ETag you last read as If-None-Match: while the quiz is unchanged the answer is 304 without a body.',
   },
   {
     operationId: 'replaceQuizDraft',

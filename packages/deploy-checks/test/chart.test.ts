@@ -407,6 +407,19 @@ describe('default install (minikube)', () => {
     });
   });
 
+  it("names every app's telemetry instance after its pod (service.instance.id), as npm start names replicas", () => {
+    for (const name of services) {
+      const pod = podTemplateOf(find(objects(), 'Deployment', `quizmesh-${name}`)) as unknown as {
+        spec: { containers: Array<{ name: string; env?: Array<Record<string, unknown>> }> };
+      };
+      const env = pod.spec.containers.find((c) => c.name === 'app')?.env ?? [];
+      expect({ name, instance: env.filter((e) => e.name === 'OTEL_SERVICE_INSTANCE_ID') }).toEqual({
+        name,
+        instance: [{ name: 'OTEL_SERVICE_INSTANCE_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+      });
+    }
+  });
+
   it('denies all traffic by default and opens only the needed paths', () => {
     const policies = names(objects(), 'NetworkPolicy');
     expect(policies).toEqual(

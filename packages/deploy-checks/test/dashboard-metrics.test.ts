@@ -12,28 +12,14 @@ import { parse } from 'yaml';
 import { CHART_DIR, renderChart } from '../src/helm';
 import { DAPRD_METRICS, DAPRD_VERSION } from '../src/daprd-metrics';
 import { prometheusMetricName, type OtlpMetric } from '../src/prometheus-names';
+import { METRIC_CATALOGUE } from '@quizmesh/platform/telemetry';
 
 /**
- * The agreed metric catalogue (OTLP names, units and instrument kinds) the services emit, as in
- * common's issue 16 brief. The platform's metrics test can feed dashboardMetricsNotProduced the
- * metrics an in-test OTLP receiver collected from running services instead (its data points carry
- * name, unit and kind).
+ * The agreed metric catalogue (names, units and instrument kinds) the services emit, from the
+ * platform's own definition. The platform's metrics test (packages/e2e/test/metrics.test.ts) feeds
+ * dashboardMetricsNotProduced the metrics an in-test OTLP receiver collected from running services.
  */
-const CATALOGUE: OtlpMetric[] = [
-  { name: 'http.server.request.duration', unit: 's', kind: 'histogram' },
-  { name: 'quizmesh.outbox.backlog', unit: '{event}', kind: 'gauge' },
-  { name: 'quizmesh.outbox.oldest_age', unit: 's', kind: 'gauge' },
-  { name: 'quizmesh.consumer.messages', unit: '{message}', kind: 'counter' },
-  { name: 'quizmesh.deadletters.open', unit: '{message}', kind: 'gauge' },
-  { name: 'quizmesh.submission.scoring.lag', unit: 's', kind: 'histogram' },
-  { name: 'quizmesh.submission.streaming.lag', unit: 's', kind: 'histogram' },
-  { name: 'quizmesh.sse.connections', unit: '{connection}', kind: 'updowncounter' },
-  { name: 'quizmesh.gateway.rejections', unit: '{request}', kind: 'counter' },
-  { name: 'quizmesh.operator.reconciles', unit: '{reconcile}', kind: 'counter' },
-  { name: 'quizmesh.operator.reconcile.duration', unit: 's', kind: 'histogram' },
-  { name: 'nodejs.eventloop.utilization', unit: '1', kind: 'gauge' },
-  { name: 'v8js.memory.heap.used', unit: 'By', kind: 'gauge' },
-];
+const CATALOGUE: OtlpMetric[] = METRIC_CATALOGUE.map(({ name, unit, kind }) => ({ name, unit, kind }));
 
 let objects: KubeObject[];
 

@@ -1,21 +1,25 @@
 /**
- * The platform with telemetry pointed at an in-test OTLP receiver, and traffic through the
- * public API that makes every metric of the catalogue (@quizmesh/platform/telemetry
- * METRIC_CATALOGUE) move: players register, sign in, browse, start and submit attempts while
- * following the live stream; a malformed completion is dropped and dead-lettered; failed sign-ins
- * hit the login rate limit; the operator reconciles a Quiz file. Used by test/metrics.test.ts,
- * and by any check that needs the metric names the code really emits (`emittedMetricNames`).
+ * The platform with telemetry pointed at an in-test OTLP receiver, and traffic that makes every
+ * metric of the catalogue (@quizmesh/platform/telemetry METRIC_CATALOGUE) move: the load generator
+ * (`npm run load`, packages/load) plays for a few seconds through the public API (players sign in,
+ * browse, start and submit attempts while following the live stream; the admin publishes); then
+ * what it cannot do: a completion for a quiz version evaluation has no answer key for is retried,
+ * a malformed completion is dropped and dead-lettered, failed sign-ins hit the login rate limit,
+ * quiz goes down for a moment and the gateway's breaker for it opens, the operator reconciles a
+ * Quiz file. Used by test/metrics.test.ts, and by any check that needs the metric names the code
+ * really emits (`emittedMetricNames`).
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { eventTypeOf } from '@quizmesh/contracts/events';
 import { METRIC_CATALOGUE, type CatalogueEntry } from '@quizmesh/platform/telemetry';
 import { eventually, missing, OtlpReceiver, type ReceivedDataPoint } from '@quizmesh/platform/testing';
-import { PASSWORD, quizBody } from './gateway-client';
-import { createCast, E2E_SERVICES, startE2EPlatform, type E2EPlatform } from './platform';
+import { PASSWORD } from './gateway-client';
+import { ADMIN_EMAIL, createCast, E2E_SERVICES, startE2EPlatform, type E2EPlatform } from './platform';
 import { SseClient } from './sse';
 
 /** The apps that export (every one of them). */
@@ -26,7 +30,56 @@ export interface MetricsScenario {
   e2e: E2EPlatform;
   /** kept open until stop(), so the live-stream gauge stays above zero */
   stream: SseClient;
+  /** the load generator's JSON summary (packages/load LoadSummary; read here without importing it) */
+  load: LoadRunSummary;
   stop(): Promise<void>;
+}
+
+/** The fields of the load generator's summary the scenario and its test read. */
+export interface LoadRunSummary {
+  ok: boolean;
+  problems: string[];
+  submissions: { accepted: number };
+  errors: { total: number };
+}
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+
+/**
+ * `npm run load -- --url <gateway> …` as that script runs it (node with the source condition and
+ * tsx on packages/load/src/main.ts), for a few seconds; answers its JSON summary.
+ */
+function runLoadGenerator(gatewayUrl: string): Promise<LoadRunSummary> {
+  const dir = mkdtempSync(join(tmpdir(), 'qm-metrics-load-'));
+  const out = join(dir, 'load.json');
+  const args = ['--url', gatewayUrl, '--duration', '5', '--players', '3', '--rate', '1'];
+  args.push('--accounts', 'metrics-load', '--author-email', ADMIN_EMAIL, '--publish-every', '2', '--out', out);
+  return new Promise((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@quizmesh/source', '--import', 'tsx', 'packages/load/src/main.ts', ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, QUIZMESH_LOAD_AUTHOR_PASSWORD: PASSWORD },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      try {
+        const summary = JSON.parse(readFileSync(out, 'utf8')) as LoadRunSummary;
+        if (code !== 0 || !summary.ok) throw new Error(`problems: ${summary.problems.join('; ')}`);
+        done(summary);
+      } catch (err) {
+        fail(new Error(`npm run load failed (exit ${String(code)}): ${(err as Error).message}\n${output}`));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
 }
 
 /** A data point whose value shows the metric moved: a histogram with measurements, a positive sum or gauge. */
@@ -79,18 +132,21 @@ export async function startMetricsScenario(): Promise<MetricsScenario> {
   const serviceEnv: Record<string, Record<string, string>> = Object.fromEntries(
     METRIC_SERVICES.map((s) => [s, { ...telemetry }]),
   );
-  // Two failed sign-ins per address and account, so the third is a rate-limit rejection.
-  Object.assign(serviceEnv.gateway ?? {}, { LOGIN_RATE_LIMIT: '2' });
+  // Two failed sign-ins per address and account, so the third is a rate-limit rejection; the
+  // breaker opens after two failed calls and stays open for a second only, so quiz's outage
+  // (driveTraffic) pauses calls to it briefly.
+  Object.assign(serviceEnv.gateway ?? {}, { LOGIN_RATE_LIMIT: '2', BREAKER_MIN_CALLS: '2', BREAKER_OPEN_MS: '1000' });
   Object.assign(serviceEnv.operator ?? {}, { QUIZ_DIR: quizDir });
   let e2e: E2EPlatform | undefined;
   try {
     e2e = await startE2EPlatform({ backends: 'embedded', services: [...E2E_SERVICES, 'operator'], serviceEnv });
-    const stream = await driveTraffic(e2e);
+    const { stream, load } = await driveTraffic(e2e);
     const started = e2e;
     return {
       receiver,
       e2e: started,
       stream,
+      load,
       stop: async () => {
         stream.close();
         await started.stop();
@@ -106,25 +162,38 @@ export async function startMetricsScenario(): Promise<MetricsScenario> {
   }
 }
 
-/** What a handful of players and an author do, plus the failure paths the catalogue counts. */
-async function driveTraffic(e2e: E2EPlatform): Promise<SseClient> {
+/** The load generator's players and author, plus the failure paths the catalogue counts. */
+async function driveTraffic(e2e: E2EPlatform): Promise<{ stream: SseClient; load: LoadRunSummary }> {
   const { gateway } = e2e;
-  const cast = await createCast(gateway, 2, 'metrics');
-  const [first, second] = cast.players;
-  if (!first || !second) throw new Error('createCast gave fewer than two players');
-  const quiz = await gateway.publishQuiz(cast.author, quizBody('Measured'));
+  // The admin the load generator publishes as (ADMIN_EMAIL, the bootstrap admin), and a player
+  // whose live stream stays open until stop(), so the live-stream gauge stays above zero.
+  const cast = await createCast(gateway, 1, 'metrics');
+  const [watcher] = cast.players;
+  if (!watcher) throw new Error('createCast gave no player');
+  const stream = await SseClient.connect(`${e2e.platform.gatewayUrl}/api/v1/stream`, watcher.token);
+  const load = await runLoadGenerator(e2e.platform.gatewayUrl);
 
-  // Browse as a player would.
-  for (const path of ['/api/v1/quizzes', `/api/v1/quizzes/${quiz.id}`, '/api/v1/status']) {
-    const res = await gateway.call('GET', path, { token: first.token });
-    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
-  }
-
-  // Follow the live stream, then play: the leaderboard change is written to it.
-  const stream = await SseClient.connect(`${e2e.platform.gatewayUrl}/api/v1/stream`, first.token);
-  await gateway.play(first, quiz, 3);
-  await gateway.play(second, quiz, 1);
-  await stream.next((e) => e.event === 'leaderboard', 'a leaderboard event on the live stream');
+  // A completion of a quiz version whose quiz.published evaluation never saw (as when events
+  // arrive out of order): no answer key yet, so evaluation answers RETRY until Dapr gives up.
+  await e2e.publishAs('quiz', 'quiz.completed', {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: 'quiz',
+    type: eventTypeOf('quiz.completed', 1),
+    datacontenttype: 'application/json',
+    data: {
+      schemaVersion: 1,
+      attemptId: randomUUID(),
+      quizId: randomUUID(),
+      quizVersion: 1,
+      userId: randomUUID(),
+      answers: [],
+      startedAt: new Date(Date.now() - 10_000).toISOString(),
+      submittedAt: new Date().toISOString(),
+      deadlineAt: new Date(Date.now() + 50_000).toISOString(),
+      late: false,
+    },
+  });
 
   // A completion whose data breaks the contract: evaluation drops it to quiz.completed.deadletter,
   // where evaluation and quiz keep it open for an admin.
@@ -152,7 +221,20 @@ async function driveTraffic(e2e: E2EPlatform): Promise<SseClient> {
      VALUES ($1, 'user.renamed', $2, '{}'::jsonb, now() - interval '5 seconds', now() + interval '1 hour')`,
     [randomUUID(), eventTypeOf('user.renamed', 1)],
   );
-  return stream;
+
+  // Quiz down for a moment: the calls to it fail, the gateway's breaker for quiz opens and
+  // answers 503 without trying (a circuit_open rejection); then quiz comes back.
+  await e2e.platform.stopService('quiz', { signal: 'SIGKILL' });
+  try {
+    await eventually('a 503 from the open breaker for quiz', async () => {
+      const res = await gateway.call('GET', '/api/v1/quizzes');
+      const detail = ((await res.json()) as { detail?: string }).detail ?? '';
+      if (!/circuit breaker open/.test(detail)) throw missing(`GET /api/v1/quizzes answered ${res.status}: ${detail}`);
+    });
+  } finally {
+    await e2e.platform.startService('quiz');
+  }
+  return { stream, load };
 }
 
 /**

@@ -3,8 +3,11 @@
  * while players, an author, an admin and the operator use the platform through its public API
  * (src/metrics-scenario.ts). Every metric of the agreed catalogue must arrive with a non-zero
  * value, with its unit, only its allowed attributes (route templates, never ids), from the
- * services that own it, and with the same resource attributes as the traces.
+ * services that own it, and with the same resource attributes as the traces. The chart's
+ * dashboards may query only the metrics this receiver collected (after the collector's
+ * translation to Prometheus names), so they cannot rot.
  */
+import { dashboardMetricsNotProduced, formatMissingMetric, renderChart } from '@quizmesh/deploy-checks';
 import {
   catalogueMissing,
   eventually,
@@ -39,6 +42,20 @@ afterAll(async () => {
 }, 120_000);
 
 describe('metrics from every service', () => {
+  it('comes with the load generator playing: submissions accepted, nothing failed', () => {
+    expect({ ok: scenario.load.ok, problems: scenario.load.problems, errors: scenario.load.errors.total }).toEqual({
+      ok: true,
+      problems: [],
+      errors: 0,
+    });
+    expect(scenario.load.submissions.accepted).toBeGreaterThan(0);
+  });
+
+  it("lets the chart's dashboards query only metrics the receiver collected (or daprd's)", async () => {
+    const chart = await renderChart();
+    expect(dashboardMetricsNotProduced(chart, scenario.receiver.metrics()).map(formatMissingMetric)).toEqual([]);
+  });
+
   it('receives every catalogue metric with a non-zero value and its unit, decoded without rejections', () => {
     const { receiver } = scenario;
     expect(receiver.rejected).toEqual([]);
@@ -92,8 +109,17 @@ describe('metrics from every service', () => {
         .some((p) => p.attributes['quizmesh.outcome'] === 'drop' && p.service === 'evaluation'),
     ).toBe(true);
     expect(
-      receiver.pointsOf('quizmesh.gateway.rejections').some((p) => p.attributes['quizmesh.reason'] === 'rate_limit'),
+      receiver
+        .pointsOf('quizmesh.consumer.messages')
+        .some((p) => p.attributes['quizmesh.outcome'] === 'retry' && p.service === 'evaluation' && isNonZero(p)),
     ).toBe(true);
+    for (const reason of ['rate_limit', 'circuit_open'])
+      expect({
+        reason,
+        seen: receiver
+          .pointsOf('quizmesh.gateway.rejections', 'gateway')
+          .some((p) => p.attributes['quizmesh.reason'] === reason && isNonZero(p)),
+      }).toEqual({ reason, seen: true });
 
     for (const point of receiver.dataPoints) {
       expect({

@@ -161,6 +161,29 @@ describe('OpenAPI document', () => {
     ]);
   });
 
+  it("documents getQuiz's conditional GET: ETag and Cache-Control on the 200, If-None-Match, a 304 without a body", () => {
+    const getQuiz = document.paths['/api/v1/quizzes/{id}']?.get as {
+      parameters: Array<{ name: string; in: string; required: boolean }>;
+      responses: Record<string, { headers?: Record<string, unknown>; content?: unknown }>;
+    };
+    expect(getQuiz.parameters.map((p) => [p.name, p.in, p.required])).toEqual([
+      ['id', 'path', true],
+      ['If-None-Match', 'header', false],
+    ]);
+    expect(getQuiz.responses['200']?.headers).toEqual({
+      ETag: { $ref: '#/components/headers/ETag' },
+      'Cache-Control': { $ref: '#/components/headers/CacheControlNoCache' },
+    });
+    expect(getQuiz.responses['304']).toEqual({
+      description: expect.stringMatching(/If-None-Match/),
+      headers: { ETag: { $ref: '#/components/headers/ETag' } },
+    });
+    expect(Object.keys(document.components.headers)).toEqual(expect.arrayContaining(['ETag', 'CacheControlNoCache']));
+    // Only operations that answer 304 say so.
+    const listQuizzes = document.paths['/api/v1/quizzes']?.get as { responses: Record<string, unknown> };
+    expect(listQuizzes.responses['304']).toBeUndefined();
+  });
+
   it('documents per app its operations, each seed alias as a deprecated copy, and its five dead-letter admin operations (list, replay, replay all as a job, the job, discard)', () => {
     // (the gateway's tag holds its own endpoints, which are not in the registry)
     for (const app of SYSTEM.filter((a) => a.appId !== 'gateway')) {

@@ -216,6 +216,13 @@ export class OtlpReceiver {
     return [...new Set(this.dataPoints.map((p) => p.name))].sort();
   }
 
+  /** Every metric received so far, once per name, unit and kind (what a dashboard check translates to series names). */
+  metrics(): Array<Pick<ReceivedDataPoint, 'name' | 'unit' | 'kind'>> {
+    const byKey = new Map<string, Pick<ReceivedDataPoint, 'name' | 'unit' | 'kind'>>();
+    for (const { name, unit, kind } of this.dataPoints) byKey.set(`${name}|${unit}|${kind}`, { name, unit, kind });
+    return [...byKey.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** The data points of one metric, optionally of one service. */
   pointsOf(name: string, service?: string): ReceivedDataPoint[] {
     return this.dataPoints.filter((p) => p.name === name && (service === undefined || p.service === service));

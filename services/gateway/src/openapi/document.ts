@@ -167,10 +167,35 @@ function operationObject(components: SchemaComponents, tag: string, op: ApiOpera
     description: STATUS_CODES[status] ?? 'Success',
     ...(schema ? { content: { [contentType]: { schema: components.convert(schema, 'output') } } } : {}),
   };
+  if (op.conditionalGet) {
+    const etag = { $ref: '#/components/headers/ETag' };
+    (responses[String(status)] as JsonObject).headers = {
+      ETag: etag,
+      'Cache-Control': { $ref: '#/components/headers/CacheControlNoCache' },
+    };
+    responses['304'] = {
+      description: 'Not Modified: If-None-Match names the current ETag; no body.',
+      headers: { ETag: etag },
+    };
+  }
   for (const code of [...statuses].sort((a, b) => a - b))
     responses[String(code)] = { $ref: `#/components/responses/Problem${code}` };
 
-  const params = [...parameters(components, op.params, 'path'), ...parameters(components, op.query, 'query')];
+  const params = [
+    ...parameters(components, op.params, 'path'),
+    ...parameters(components, op.query, 'query'),
+    ...(op.conditionalGet
+      ? [
+          {
+            name: 'If-None-Match',
+            in: 'header',
+            required: false,
+            schema: { type: 'string' },
+            description: 'The ETag of the copy you hold: 304 without a body while it is current.',
+          },
+        ]
+      : []),
+  ];
   return {
     operationId: op.operationId,
     summary: op.summary,
@@ -265,6 +290,14 @@ export function buildOpenApiDocument(input: DocumentInput): OpenApiDocument {
         RetryAfter: {
           description: 'Seconds until the request may be retried.',
           schema: { type: 'integer', minimum: 1 },
+        },
+        ETag: {
+          description: 'A strong validator of this representation; send it back as If-None-Match.',
+          schema: { type: 'string' },
+        },
+        CacheControlNoCache: {
+          description: '`no-cache`: a client may keep the answer but revalidates it (If-None-Match) before use.',
+          schema: { type: 'string', const: 'no-cache' },
         },
         WwwAuthenticate: {
           description: 'RFC 6750 challenge, with error="invalid_token" when a token was rejected.',

@@ -523,7 +523,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The playable version of a quiz, without answer keys */
+        /**
+         * The playable version of a quiz, without answer keys
+         * @description Send the ETag you last read as If-None-Match: while the quiz is unchanged the answer is 304 without a body.
+         */
         get: operations["getQuiz"];
         /**
          * Replace the draft (a published quiz gets a new draft version)
@@ -2175,6 +2178,10 @@ export interface components {
     headers: {
         /** @description Seconds until the request may be retried. */
         RetryAfter: number;
+        /** @description A strong validator of this representation; send it back as If-None-Match. */
+        ETag: string;
+        /** @description `no-cache`: a client may keep the answer but revalidates it (If-None-Match) before use. */
+        CacheControlNoCache: "no-cache";
         /** @description RFC 6750 challenge, with error="invalid_token" when a token was rejected. */
         WwwAuthenticate: string;
     };
@@ -3036,7 +3043,10 @@ export interface operations {
     getQuiz: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you hold: 304 without a body while it is current. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3047,11 +3057,21 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControlNoCache"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlayerQuiz"];
                 };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["Problem400"];
             404: components["responses"]["Problem404"];
@@ -3476,7 +3496,10 @@ export interface operations {
     getQuizSeed: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you hold: 304 without a body while it is current. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3487,11 +3510,21 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControlNoCache"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlayerQuiz"];
                 };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["Problem400"];
             404: components["responses"]["Problem404"];
@@ -3503,7 +3536,7 @@ export interface operations {
     quizListDeadLetters: {
         parameters: {
             query?: {
-                topic?: "score.calculated" | "leaderboard.updated" | "quiz.completed";
+                topic?: "score.calculated" | "leaderboard.updated" | "quiz.view.changed" | "quiz.completed";
                 /** @description open: still needs an admin (default); resolved: replayed, discarded or reconciled */
                 status?: "open" | "resolved" | "all";
                 limit?: number;
