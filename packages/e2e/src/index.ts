@@ -10,6 +10,7 @@ export {
   type ReceivedDataPoint,
 } from '@quizmesh/platform/testing';
 export * from './gateway-client';
+export * from './load-command';
 export * from './metrics-scenario';
 export * from './platform';
 export * from './sse';

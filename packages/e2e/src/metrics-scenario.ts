@@ -6,19 +6,18 @@
  * what it cannot do: a completion for a quiz version evaluation has no answer key for is retried,
  * a malformed completion is dropped and dead-lettered, failed sign-ins hit the login rate limit,
  * quiz goes down for a moment and the gateway's breaker for it opens, the operator reconciles a
- * Quiz file. Used by test/metrics.test.ts, and by any check that needs the metric names the code
- * really emits (`emittedMetricNames`).
+ * Quiz file. Used by test/metrics.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { eventTypeOf } from '@quizmesh/contracts/events';
 import { METRIC_CATALOGUE, type CatalogueEntry } from '@quizmesh/platform/telemetry';
 import { eventually, missing, OtlpReceiver, type ReceivedDataPoint } from '@quizmesh/platform/testing';
 import { PASSWORD } from './gateway-client';
+import { runLoadCommand } from './load-command';
 import { ADMIN_EMAIL, createCast, E2E_SERVICES, startE2EPlatform, type E2EPlatform } from './platform';
 import { SseClient } from './sse';
 
@@ -43,43 +42,21 @@ export interface LoadRunSummary {
   errors: { total: number };
 }
 
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-
-/**
- * `npm run load -- --url <gateway> …` as that script runs it (node with the source condition and
- * tsx on packages/load/src/main.ts), for a few seconds; answers its JSON summary.
- */
-function runLoadGenerator(gatewayUrl: string): Promise<LoadRunSummary> {
+/** `npm run load -- --url <gateway> …` for a few seconds; answers its JSON summary. */
+async function runLoadGenerator(gatewayUrl: string): Promise<LoadRunSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'qm-metrics-load-'));
-  const out = join(dir, 'load.json');
   const args = ['--url', gatewayUrl, '--duration', '5', '--players', '3', '--rate', '1'];
-  args.push('--accounts', 'metrics-load', '--author-email', ADMIN_EMAIL, '--publish-every', '2', '--out', out);
-  return new Promise((done, fail) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@quizmesh/source', '--import', 'tsx', 'packages/load/src/main.ts', ...args],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, QUIZMESH_LOAD_AUTHOR_PASSWORD: PASSWORD },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      try {
-        const summary = JSON.parse(readFileSync(out, 'utf8')) as LoadRunSummary;
-        if (code !== 0 || !summary.ok) throw new Error(`problems: ${summary.problems.join('; ')}`);
-        done(summary);
-      } catch (err) {
-        fail(new Error(`npm run load failed (exit ${String(code)}): ${(err as Error).message}\n${output}`));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-  });
+  args.push('--accounts', 'metrics-load', '--author-email', ADMIN_EMAIL, '--publish-every', '2');
+  try {
+    const run = await runLoadCommand<LoadRunSummary>({ args, out: join(dir, 'load.json'), authorPassword: PASSWORD });
+    if (run.code !== 0 || !run.summary.ok)
+      throw new Error(
+        `npm run load failed (exit ${String(run.code)}): ${run.summary.problems.join('; ')}\n${run.stdout}\n${run.stderr}`,
+      );
+    return run.summary;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A data point whose value shows the metric moved: a histogram with measurements, a positive sum or gauge. */
@@ -235,25 +212,4 @@ async function driveTraffic(e2e: E2EPlatform): Promise<{ stream: SseClient; load
     await e2e.platform.startService('quiz');
   }
   return { stream, load };
-}
-
-/**
- * Starts the platform with telemetry, drives the scenario until every catalogue metric arrived,
- * and answers every metric name the services exported (a dashboard may query only these).
- */
-export async function emittedMetricNames(timeoutMs = 90_000): Promise<string[]> {
-  const scenario = await startMetricsScenario();
-  try {
-    await eventually(
-      'every catalogue metric',
-      async () => {
-        const absent = catalogueMissing(scenario.receiver);
-        if (absent.length > 0) throw missing(absent.map((m) => m.name).join(', '));
-      },
-      { timeoutMs, intervalMs: 500 },
-    );
-    return scenario.receiver.metricNames();
-  } finally {
-    await scenario.stop();
-  }
 }

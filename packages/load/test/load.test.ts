@@ -5,58 +5,20 @@
  * documented rate limits, which it meets and waits out (exit 0). Then a second run reuses the accounts and is stopped by Ctrl-C: it drains,
  * prints its summary and exits.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { ADMIN_EMAIL, startE2EPlatform, type E2EPlatform } from '@quizmesh/e2e';
+import { join } from 'node:path';
+import { ADMIN_EMAIL, runLoadCommand, startE2EPlatform, type E2EPlatform, type LoadCommandRun } from '@quizmesh/e2e';
 import type { LoadSummary } from '../src';
 
 jest.setTimeout(300_000);
 
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AUTHOR_PASSWORD = 'e2e admin password 1';
 const PER_ADDRESS_LIMIT = 20;
 
-interface LoadRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  summary: LoadSummary;
-}
-
-/** The command `npm run load` runs, with `args`; `interruptWhen` sends SIGINT once stdout matches it. */
-function runLoadCommand(args: string[], out: string, interruptWhen?: RegExp): Promise<LoadRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@quizmesh/source', '--import', 'tsx', 'packages/load/src/main.ts', ...args, '--out', out],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, QUIZMESH_LOAD_AUTHOR_PASSWORD: AUTHOR_PASSWORD },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    let interrupted = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (interruptWhen && !interrupted && interruptWhen.test(stdout)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      try {
-        done({ code, stdout, stderr, summary: JSON.parse(readFileSync(out, 'utf8')) as LoadSummary });
-      } catch (err) {
-        fail(new Error(`no summary (exit ${code}): ${(err as Error).message}\n${stdout}\n${stderr}`));
-      }
-    });
-  });
+/** The command `npm run load` runs, as the first-run author with the test's password. */
+function runLoad(args: string[], out: string, interruptWhen?: RegExp): Promise<LoadCommandRun<LoadSummary>> {
+  return runLoadCommand<LoadSummary>({ args, out, authorPassword: AUTHOR_PASSWORD, interruptWhen });
 }
 
 describe('npm run load against the platform', () => {
@@ -85,7 +47,7 @@ describe('npm run load against the platform', () => {
 
   it('plays for 20 s under a tight per-address limit: submissions accepted, each seen on the leaderboard, 429s waited out, no errors', async () => {
     const url = e2e.platform.gatewayUrl;
-    const run = await runLoadCommand(
+    const run = await runLoad(
       ['--url', url, '--duration', '20', '--players', '4', '--rate', '1', '--author-email', ADMIN_EMAIL],
       join(dir, 'first.json'),
     );
@@ -117,7 +79,7 @@ describe('npm run load against the platform', () => {
 
   it('stops on Ctrl-C with a summary, signing the same accounts in again', async () => {
     const url = e2e.platform.gatewayUrl;
-    const run = await runLoadCommand(
+    const run = await runLoad(
       ['--url', url, '--duration', '600', '--players', '2', '--rate', '1', '--author-email', ADMIN_EMAIL],
       join(dir, 'interrupted.json'),
       /running \| .* submitted [1-9]/,
