@@ -29,7 +29,7 @@ async function servesAgain(
     const id = `r2-rejoin-${logName}-${n}`;
     const res = await send(id);
     await res.text();
-    if (e2e.logLines(logName).some((line) => (line.req as { id?: string } | undefined)?.id === id)) return n;
+    if (e2e.logLines(logName).some((line) => line.reqId === id)) return n;
     await new Promise((r) => setTimeout(r, 100));
   }
   return undefined;

@@ -17,13 +17,12 @@ const APPS = ['identity', 'quiz', 'evaluation', 'notification', 'gateway'] as co
 /** Request ids the app's log shows in progress at `moment` (started before it, completed after it). */
 function servingAt(e2e: E2EPlatform, app: string, moment: number): Array<{ id: string; status: number }> {
   return e2e.logLines(app).flatMap((line) => {
-    const req = line.req as { id?: unknown } | undefined;
-    const res = line.res as { statusCode?: unknown } | undefined;
-    if (typeof req?.id !== 'string' || typeof line.responseTime !== 'number' || typeof line.time !== 'string')
-      return [];
-    const ended = Date.parse(line.time);
-    const began = ended - line.responseTime;
-    return began <= moment && ended >= moment ? [{ id: req.id, status: Number(res?.statusCode ?? 0) }] : [];
+    // The platform's request line (packages/platform http.ts): reqId, status, responseTime (ms), time.
+    const { reqId, status, responseTime, time } = line;
+    if (typeof reqId !== 'string' || typeof responseTime !== 'number' || typeof time !== 'string') return [];
+    const ended = Date.parse(time);
+    const began = ended - responseTime;
+    return began <= moment && ended >= moment ? [{ id: reqId, status: Number(status ?? 0) }] : [];
   });
 }
 

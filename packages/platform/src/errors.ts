@@ -234,8 +234,8 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const error = toAppError(err);
-    const log = (req as { log?: Logger }).log ?? logger;
-    if (error.status >= 500) log.error({ err: error.cause ?? err }, 'request failed');
+    // reqId joins it to the request's own log line (http.ts).
+    if (error.status >= 500) logger.error({ reqId: req.id, err: error.cause ?? err }, 'request failed');
     sendProblem(res, error, req.originalUrl.split('?')[0]);
   };
 }

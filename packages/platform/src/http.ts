@@ -1,15 +1,13 @@
-/// <reference types="pino-http" preserve="true" />
-// ^ kept in the emitted .d.ts so services compiled against dist/ see pino-http's `req.id`/`req.log` typing.
 /**
  * The HTTP service factory. `createHttpApp` builds the Express app (probes, drain guard, body
  * parsing, errors) without listening, so tests use supertest or port 0; `listen` serves it with
  * the platform's hardened server. ServiceRuntime (runtime.ts) puts both together for a service.
  */
 import { randomUUID } from 'node:crypto';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Server } from 'node:http';
 import express, { type Express, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { sameSecret } from './caller';
 import { withTimeout } from './timeout';
@@ -17,6 +15,13 @@ import { AppError, notFoundHandler, problemHandler, sendProblem } from './errors
 import { createPlatformServer } from './server';
 import { GracefulShutdown } from './shutdown';
 import { recordHttpRequest, routeTemplate } from './telemetry/metrics';
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** the request id (`x-request-id` as sent when well-formed, else a new UUID), set before any route */
+    id: string;
+  }
+}
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -51,32 +56,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
   app.set('trust proxy', 'loopback');
-  app.use(requestDuration);
+  app.use(requestLog(logger));
   app.use(helmet());
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customAttributeKeys: { reqId: 'reqId' },
-      // Bind only the request id to the per-request logger, so every line of a request carries it.
-      quietReqLogger: true,
-      // Probes would drown the log.
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-      serializers: {
-        req: (req: { id: unknown; method: unknown; url: unknown }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
   if (options.shutdown) app.use(drainGuard(options.shutdown));
 
   app.get('/healthz', (_req, res) => {
@@ -108,31 +89,68 @@ export function setHttpRoute(res: Response, template: string): void {
   (res.locals as { httpRoute?: string }).httpRoute = template;
 }
 
-/** Records `http.server.request.duration` once the answer is sent (or the client went away). Probes are left out. */
-const requestDuration: RequestHandler = (req, res, next) => {
-  if (PROBES.has(req.path)) {
+/**
+ * A logger whose lines carry the request id, for the few lines a handler writes about its request.
+ * Made when called (a pino child): call it where a line is written, not on every request.
+ */
+export function requestLogger(req: { id: string }, logger: Logger): Logger {
+  return logger.child({ reqId: req.id });
+}
+
+const REQUEST_ID = /^[\w.-]{1,128}$/;
+
+/**
+ * The one request log line and `http.server.request.duration`, both once the answer is sent (or
+ * the client went away); probes are left out of both. The line holds only what an operator needs
+ * (and chaos R6 reads): request id, method, route template, status, duration in ms, trace id. No
+ * headers and no raw path, so there is nothing to redact, and it goes through a child logger made
+ * once without redaction: pino's fast path (no per-request child logger, no serializers). Every
+ * other line keeps the process logger's redaction (REDACTED_PATHS).
+ */
+function requestLog(logger: Logger): RequestHandler {
+  // Safe without redaction: every field below is a number, a template, a method or a checked id.
+  const lineLogger = logger.child({}, { redact: [] });
+  return (req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.id = id;
+    res.setHeader('x-request-id', id);
+    if (PROBES.has(req.path)) {
+      next();
+      return;
+    }
+    const started = performance.now();
+    // Taken now, while the request's span (if tracing is on) is the active one.
+    const span = trace.getActiveSpan()?.spanContext();
+    const traceId = span && isSpanContextValid(span) ? span.traceId : undefined;
+    let recorded = false;
+    const record = () => {
+      if (recorded) return;
+      recorded = true;
+      const ms = performance.now() - started;
+      const explicit = (res.locals as { httpRoute?: string }).httpRoute;
+      const routePath: unknown = (req as { route?: { path?: unknown } }).route?.path;
+      const route =
+        explicit ?? (typeof routePath === 'string' ? routeTemplate(`${req.baseUrl}${routePath}`) : undefined);
+      const status = res.statusCode;
+      recordHttpRequest({ method: req.method, route, status, seconds: ms / 1000 });
+      const line = {
+        reqId: id,
+        method: req.method,
+        route,
+        status,
+        responseTime: Math.round(ms * 10) / 10,
+        trace_id: traceId,
+      };
+      if (!res.writableFinished) lineLogger.warn(line, 'request aborted');
+      else if (status >= 500) lineLogger.error(line, 'request completed');
+      else lineLogger.info(line, 'request completed');
+    };
+    res.once('finish', record);
+    res.once('close', record);
     next();
-    return;
-  }
-  const started = performance.now();
-  let recorded = false;
-  const record = () => {
-    if (recorded) return;
-    recorded = true;
-    const explicit = (res.locals as { httpRoute?: string }).httpRoute;
-    const routePath: unknown = (req as { route?: { path?: unknown } }).route?.path;
-    const route = explicit ?? (typeof routePath === 'string' ? routeTemplate(`${req.baseUrl}${routePath}`) : undefined);
-    recordHttpRequest({
-      method: req.method,
-      route,
-      status: res.statusCode,
-      seconds: (performance.now() - started) / 1000,
-    });
   };
-  res.once('finish', record);
-  res.once('close', record);
-  next();
-};
+}
 
 function isJson(req: { headers: Record<string, unknown> }): boolean {
   const type = String(req.headers['content-type'] ?? '').toLowerCase();

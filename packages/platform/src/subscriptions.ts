@@ -12,6 +12,7 @@
 import type { Express, Request } from 'express';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
+import { requestLogger } from './http';
 import { recordConsumedMessage } from './telemetry/metrics';
 
 export type DeliveryOutcome = 'SUCCESS' | 'RETRY' | 'DROP';
@@ -78,10 +79,10 @@ export class Subscriptions {
   }
 
   private async deliver<S extends z.ZodType>(req: Request, options: SubscriptionOptions<S>): Promise<DeliveryOutcome> {
-    const log = (req as { log?: Logger }).log ?? this.logger;
+    const log = (): Logger => requestLogger(req, this.logger);
     const body: unknown = req.body;
     if (!body || typeof body !== 'object') {
-      log.warn({ topic: options.topic }, 'dropping event without a JSON CloudEvent body');
+      log().warn({ topic: options.topic }, 'dropping event without a JSON CloudEvent body');
       return 'DROP';
     }
     const event = body as Record<string, unknown>;
@@ -96,12 +97,12 @@ export class Subscriptions {
       raw: event,
     };
     if (options.requireEventId && envelope.id === '') {
-      log.warn({ topic: options.topic }, 'event without an id cannot be deduplicated; dropped');
+      log().warn({ topic: options.topic }, 'event without an id cannot be deduplicated; dropped');
       return 'DROP';
     }
     const parsed = options.schema.safeParse(event.data);
     if (!parsed.success) {
-      log.warn(
+      log().warn(
         { topic: options.topic, eventId: envelope.id, issues: parsed.error.issues.slice(0, 5) },
         'dropping event whose data does not match the contract',
       );
@@ -110,10 +111,10 @@ export class Subscriptions {
     try {
       const outcome = await options.handler(parsed.data, envelope);
       if (outcome !== 'SUCCESS')
-        log.warn({ topic: options.topic, eventId: envelope.id, outcome }, 'event not consumed');
+        log().warn({ topic: options.topic, eventId: envelope.id, outcome }, 'event not consumed');
       return outcome;
     } catch (err) {
-      log.error({ err, topic: options.topic, eventId: envelope.id }, 'event handler failed; asking for a retry');
+      log().error({ err, topic: options.topic, eventId: envelope.id }, 'event handler failed; asking for a retry');
       return 'RETRY';
     }
   }

@@ -175,6 +175,39 @@ describe('logging', () => {
     expect(text).toContain('"reqId":"req-123"');
     expect(text).not.toMatch(/abc\.def\.ghi|p4ssw0rd|rt-secret/);
   });
+
+  it('writes one request line with what an operator needs, no headers and no raw path', async () => {
+    const { app, lines } = appWithRoutes();
+    const res = await request(app)
+      .get('/things/secret-path-value?q=1')
+      .set('x-request-id', 'req-456')
+      .set('authorization', 'Bearer abc.def.ghi')
+      .set('cookie', 'quizmesh_session=cookie-secret');
+    expect(res.headers['x-request-id']).toBe('req-456');
+    await request(app).get('/healthz');
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const requestLines = parsed.filter((line) => line.msg === 'request completed');
+    expect(requestLines).toHaveLength(1);
+    expect(requestLines[0]).toMatchObject({
+      level: 'info',
+      service: 'test',
+      reqId: 'req-456',
+      method: 'GET',
+      route: '/things/{id}',
+      status: 200,
+    });
+    expect(typeof requestLines[0]?.responseTime).toBe('number');
+    expect(typeof requestLines[0]?.time).toBe('string');
+    expect(lines.join('')).not.toMatch(/abc\.def\.ghi|cookie-secret|secret-path-value|headers/);
+  });
+
+  it('gives a request without a well-formed id a new one', async () => {
+    const { app, lines } = appWithRoutes();
+    const res = await request(app).get('/things/1').set('x-request-id', 'bad id with spaces');
+    const id = res.headers['x-request-id'];
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines.join('')).toContain(`"reqId":"${String(id)}"`);
+  });
 });
 
 describe('trusted gateway user headers', () => {

@@ -329,7 +329,7 @@ async function initOne(raw: RawComponent, ctx: ComponentContext, set: ComponentS
       }
       let binding: SmtpBinding;
       try {
-        binding = new SmtpBinding({
+        binding = await SmtpBinding.create({
           host,
           port,
           user: metadata.user || undefined,

@@ -12,6 +12,7 @@ import {
   requireRole,
   requireSelfOrAdmin,
   requireUser,
+  requestLogger,
   requestTraceContext,
 } from '@quizmesh/platform';
 import { enqueue, type OutboxRelay } from '@quizmesh/platform/outbox';
@@ -55,7 +56,7 @@ export interface IdentityDeps {
 const INVALID_CREDENTIALS = 'invalid email or password';
 const INVALID_REFRESH = 'the refresh token is invalid, expired or revoked';
 
-const log = (req: Request, fallback: Logger): Logger => (req as { log?: Logger }).log ?? fallback;
+const log = (req: Request, fallback: Logger): Logger => requestLogger(req, fallback);
 
 export function mountIdentityRoutes(app: Express, deps: IdentityDeps): void {
   const { prisma, tokens, keys } = deps;

@@ -165,7 +165,7 @@ export function rowCounts(prisma: PrismaClient) {
 
 /** How many deliveries of `topic` quiz has finished handling (its request log lines for /events/<topic>). */
 export function handledDeliveries(quiz: Pick<QuizUnderTest, 'logLines'>, topic: string): number {
-  const route = `"url":"/events/${topic}"`;
+  const route = `"route":"/events/${topic}"`;
   return quiz.logLines.filter((line) => line.includes(route) && line.includes('request completed')).length;
 }
 

@@ -8,8 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { OutputBinding, OutputBindingRequest, OutputBindingResponse } from './binding';
+
+const importNodemailer = () => import('nodemailer');
+type Nodemailer = Awaited<ReturnType<typeof importNodemailer>>['default'];
 
 export interface SmtpOptions {
   host: string;
@@ -36,7 +39,19 @@ export class SmtpBinding implements OutputBinding {
   private readonly transport: Transporter;
   private readonly mailbox: string | undefined;
 
-  constructor(private readonly options: SmtpOptions) {
+  /**
+   * nodemailer is loaded here, when a component declares the binding, so a sidecar without one
+   * never loads it (decision 0880); once loaded, creating more bindings is synchronous.
+   */
+  static async create(options: SmtpOptions): Promise<SmtpBinding> {
+    const { default: nodemailer } = await importNodemailer();
+    return new SmtpBinding(options, nodemailer);
+  }
+
+  private constructor(
+    private readonly options: SmtpOptions,
+    nodemailer: Nodemailer,
+  ) {
     if (options.mailboxPath === undefined) {
       this.transport = nodemailer.createTransport({
         host: options.host,

@@ -266,7 +266,7 @@ class LocalPubSubRuntime implements PubSubRuntime {
           'bulkSubscribe is not supported by the local sidecar; delivering one event per request',
         );
       }
-      const subscription: ActiveSubscription = { spec, rules: compileRules(spec.rules), rawPayload: false };
+      const subscription: ActiveSubscription = { spec, rules: await compileRules(spec.rules), rawPayload: false };
       try {
         subscription.rawPayload = parseRawPayload(spec.metadata);
       } catch (err) {

@@ -2,10 +2,11 @@
  * Subscription routing rules: CEL expressions over `event`, tried in order; an empty
  * match is the default route (daprd `findMatchingRoute`).
  */
-import { celEnv, isCelError, parse, plan, type CelInput, type CelResult } from '@bufbuild/cel';
+import type { CelInput } from '@bufbuild/cel';
 import type { SubscriptionRule } from '../resources/types';
 
-type Evaluate = (bindings: Record<string, CelInput>) => CelResult;
+/** The expression's value; throws RouteMatchError when it fails to evaluate. */
+type Evaluate = (bindings: Record<string, CelInput>) => unknown;
 
 export interface CompiledRule {
   path: string;
@@ -14,20 +15,47 @@ export interface CompiledRule {
   evaluate: Evaluate | undefined;
 }
 
-const env = celEnv();
+export class RouteMatchError extends Error {
+  override readonly name = 'RouteMatchError';
+}
+
+const importCel = () => import('@bufbuild/cel');
+
+/**
+ * `@bufbuild/cel` (about 5 MB of heap) is loaded by the first subscription with a rule, never in
+ * a sidecar whose subscriptions have none (decision 0880); one environment for the process.
+ */
+let cel: ReturnType<typeof loadCel> | undefined;
+
+async function loadCel() {
+  const lib = await importCel();
+  return { lib, env: lib.celEnv() };
+}
+
+const isDefaultRoute = (rule: SubscriptionRule) => rule.match.trim() === '';
 
 /** Compiles every rule up front so a bad expression fails the subscription at startup, not per message. */
-export function compileRules(rules: SubscriptionRule[]): CompiledRule[] {
+export async function compileRules(rules: SubscriptionRule[]): Promise<CompiledRule[]> {
+  if (rules.every(isDefaultRoute)) return rules.map((rule) => ({ path: rule.path, match: '', evaluate: undefined }));
+  cel ??= loadCel();
+  const { lib, env } = await cel;
   return rules.map((rule) => {
-    if (rule.match.trim() === '') return { path: rule.path, match: '', evaluate: undefined };
+    if (isDefaultRoute(rule)) return { path: rule.path, match: '', evaluate: undefined };
+    let planned: (bindings: Record<string, CelInput>) => unknown;
     try {
-      const evaluate = plan(env, parse(rule.match)) as Evaluate;
-      return { path: rule.path, match: rule.match, evaluate };
+      planned = lib.plan(env, lib.parse(rule.match)) as typeof planned;
     } catch (err) {
       throw new Error(`invalid CEL expression ${JSON.stringify(rule.match)}: ${(err as Error).message}`, {
         cause: err,
       });
     }
+    const evaluate: Evaluate = (bindings) => {
+      const result = planned(bindings);
+      if (lib.isCelError(result))
+        throw new RouteMatchError(`evaluating ${JSON.stringify(rule.match)}: ${result.message}`);
+      return result;
+    };
+    return { path: rule.path, match: rule.match, evaluate };
   });
 }
 
@@ -45,10 +73,6 @@ function toCelInput(value: unknown): CelInput {
   return String(value);
 }
 
-export class RouteMatchError extends Error {
-  override readonly name = 'RouteMatchError';
-}
-
 /**
  * The path of the first rule whose expression is true; undefined when none matches.
  * Throws RouteMatchError when an expression fails to evaluate or is not boolean.
@@ -59,7 +83,6 @@ export function matchRoute(rules: CompiledRule[], event: Record<string, unknown>
     if (!rule.evaluate) return rule.path;
     bindings ??= { event: toCelInput(event) };
     const result = rule.evaluate(bindings);
-    if (isCelError(result)) throw new RouteMatchError(`evaluating ${JSON.stringify(rule.match)}: ${result.message}`);
     if (typeof result !== 'boolean') {
       throw new RouteMatchError(`the result of match expression ${rule.match} was not a boolean`);
     }
