@@ -787,6 +787,13 @@ export class Launcher {
         }
         const res = await fetch(`http://127.0.0.1:${r.appPort}/readyz`, { signal: AbortSignal.timeout(2_000) });
         if (res.status !== 200) throw new Error(`readyz ${res.status}: ${await res.text()}`);
+        // The app answering is not enough: its sidecar refuses invocations ("app is not in a
+        // healthy state") until its own first health probe passed, up to a probe interval later.
+        // Its healthz is 204 only from then on (as daprd's is once its app channel is up).
+        const sidecarHealth = await fetch(`http://127.0.0.1:${r.sidecarPort}/v1.0/healthz`, {
+          signal: AbortSignal.timeout(2_000),
+        });
+        if (sidecarHealth.status !== 204) throw new Error(`sidecar healthz ${sidecarHealth.status}`);
       },
       this.options.readyTimeoutMs,
       (last) =>

@@ -49,7 +49,7 @@ describe('launcher --replicas', () => {
       const servedBy = (requestId: string): number[] =>
         [0, 1].filter((replica) =>
           readFileSync(join(platform.stateDir, 'logs', replica === 0 ? 'quiz.log' : 'quiz-1.log'), 'utf8').includes(
-            `"id":"${requestId}"`,
+            `"reqId":"${requestId}"`,
           ),
         );
       const list = async (requestId: string): Promise<number> =>

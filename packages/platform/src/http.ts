@@ -102,13 +102,15 @@ const REQUEST_ID = /^[\w.-]{1,128}$/;
 /**
  * The one request log line and `http.server.request.duration`, both once the answer is sent (or
  * the client went away); probes are left out of both. The line holds only what an operator needs
- * (and chaos R6 reads): request id, method, route template, status, duration in ms, trace id. No
- * headers and no raw path, so there is nothing to redact, and it goes through a child logger made
+ * (and chaos R6 reads): request id, method, route template (the path without its query only when
+ * no route matched), status, duration in ms, trace id. No headers and no query, so there is
+ * nothing to redact, and it goes through a child logger made
  * once without redaction: pino's fast path (no per-request child logger, no serializers). Every
  * other line keeps the process logger's redaction (REDACTED_PATHS).
  */
 function requestLog(logger: Logger): RequestHandler {
-  // Safe without redaction: every field below is a number, a template, a method or a checked id.
+  // Safe without redaction: every field below is a number, a template, a method, a checked id or
+  // a path without its query (our paths carry ids, never credentials).
   const lineLogger = logger.child({}, { redact: [] });
   return (req, res, next) => {
     const incoming = req.headers['x-request-id'];
@@ -138,6 +140,8 @@ function requestLog(logger: Logger): RequestHandler {
         reqId: id,
         method: req.method,
         route,
+        // Unmatched (a 404, a refused method): the path, without its query (which may hold a token).
+        path: route === undefined ? req.path : undefined,
         status,
         responseTime: Math.round(ms * 10) / 10,
         trace_id: traceId,

@@ -308,7 +308,7 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
     s.close();
     const refused = await stream(h.port, { path: `/api/v1/stream?access_token=${tokenFor(randomUUID(), -60)}` });
     expect(refused.status).toBe(401);
-    await until(() => h.gateway.streams.size === 0 && logged(h, '"url":"/api/v1/stream?since=now"').length > 0);
+    await until(() => h.gateway.streams.size === 0 && logged(h, '"route":"/api/v1/stream"').length > 0);
     const streamLines = h.logs.filter((line) => line.includes('/api/v1/stream'));
     expect(streamLines.length).toBeGreaterThan(0);
     expect(h.logs.some((line) => line.includes('access_token') || line.includes(token))).toBe(false);
