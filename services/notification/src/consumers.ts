@@ -2,12 +2,12 @@
  * user.registered, score.calculated and attempt.failed → one inbox message and one mail each.
  *
  * Idempotent by event id: the message id is derived from (topic, event id), the inbox keeps
- * it, and its `mail` state says whether the mail went out. So a redelivery neither adds a
+ * it, and a small `mail:<id>` key exists while its mail is still to send. So a redelivery neither adds a
  * second message nor mails twice; a mail that failed is retried with the redelivery (the
  * handler throws → RETRY). The one duplicate left is a crash between sending the mail and
  * recording it: mail is at-least-once, like every Dapr delivery. Two deliveries of one event
  * at the same moment (possible with at-least-once brokers) do not both send: the mail is
- * claimed first (ETag-checked), and the loser answers RETRY until the winner has finished.
+ * claimed first (ETag-checked, in the transaction that adds the message), and the loser answers RETRY until the winner has finished.
  *
  * Every new message is also announced as notification.created for the gateway's live stream.
  */
@@ -45,39 +45,33 @@ async function notify(
   message: Message,
 ): Promise<DeliveryOutcome> {
   const now = deps.now?.() ?? new Date();
-  const { entry, added } = await deps.store.add(userId, {
-    id: notificationIdOf(envelope.topic, envelope.id),
-    eventId: envelope.id,
-    topic: envelope.topic,
-    ...message,
-    createdAt: now.toISOString(),
-    readAt: null,
-    // A new message with an address is stored already claimed for this delivery: one state
-    // round trip fewer than adding and then claiming (a crash before the send only delays
-    // the mail until the claim's lease ends).
-    mail: contact ? 'sending' : 'no-address',
-    mailClaimedAt: contact ? now.toISOString() : null,
-  });
+  const { entry, added, mail } = await deps.store.add(
+    userId,
+    {
+      id: notificationIdOf(envelope.topic, envelope.id),
+      eventId: envelope.id,
+      topic: envelope.topic,
+      ...message,
+      createdAt: now.toISOString(),
+      readAt: null,
+    },
+    contact !== undefined,
+    now,
+    MAIL_CLAIM_LEASE_MS,
+  );
   const context = { topic: envelope.topic, eventId: envelope.id, userId, notificationId: entry.id };
   if (added) await announce(deps, log, userId, entry, context);
-  // A message this delivery just added was stored claimed (or without an address).
-  const claim = added
-    ? contact
-      ? 'claimed'
-      : 'no-address'
-    : await deps.store.claimMail(userId, entry.id, now, MAIL_CLAIM_LEASE_MS);
-  if (claim === 'no-address') {
+  if (mail === 'no-address') {
     log.warn(context, 'no email address known for this user (no user.registered seen); inbox only, mail skipped');
-  } else if (claim === 'busy') {
+  } else if (mail === 'busy') {
     // A concurrent delivery of the same event is sending it; come back once it has finished
     // (or, if it crashed, after the lease) rather than mail twice.
     log.debug(context, 'mail being sent by a concurrent delivery; asking for a retry');
     return 'RETRY';
-  } else if (claim === 'claimed' && !contact) {
-    // Claimed in an earlier delivery that knew the address; it is gone now: record why no mail.
-    await deps.store.setMailState(userId, entry.id, 'no-address');
+  } else if (mail === 'address-lost') {
+    // Claimed in an earlier delivery that knew the address; it is gone now: recorded, no mail.
     log.warn(context, 'email address no longer known; mail skipped');
-  } else if (claim === 'claimed' && contact) {
+  } else if (mail === 'claimed' && contact) {
     try {
       await deps.runtime.dapr.invokeBinding(deps.config.MAIL_BINDING_NAME, 'create', mailHtml(entry), {
         emailTo: contact.email,
@@ -85,10 +79,10 @@ async function notify(
       });
     } catch (err) {
       // Give the claim back so the redelivery (RETRY) sends it at once instead of after the lease.
-      await deps.store.setMailState(userId, entry.id, 'pending');
+      await deps.store.mailFailed(entry.id);
       throw err;
     }
-    await deps.store.setMailState(userId, entry.id, 'sent');
+    await deps.store.mailSent(entry.id);
     log.info(context, 'notification mailed');
   } else {
     log.debug(context, 'notification already handled');

@@ -2,7 +2,11 @@
  * Notification's data in the Dapr state store (the service has no database):
  *  - `contact:<userId>`: email and display name, from user.registered;
  *  - `inbox:<userId>`: the user's messages, newest first, bounded. One key per user, changed
- *    with ETag optimistic concurrency, so two events for the same user at once both land.
+ *    with ETag optimistic concurrency, so two events for the same user at once both land;
+ *  - `mail:<notificationId>`: a mail still to send (claimed by a delivery, or given back after a
+ *    failed send). It is written with the message, in the same transaction, and deleted once
+ *    the mail went out: a message without one has nothing left to mail. Kept apart from the
+ *    inbox so recording the send moves a few bytes instead of rewriting the inbox (decision 0890).
  * A message's id is derived from the event that caused it: a redelivered event finds its
  * message already there (idempotence) and does not mail twice.
  */
@@ -13,11 +17,21 @@ import { OptimisticState } from '@quizmesh/platform';
 import { notificationKindSchema, type Notification } from '@quizmesh/contracts/notification-api';
 
 /**
- * The mail of a message: still to send, being sent by one delivery (claimed, so a concurrent
- * redelivery does not send it too), sent, or impossible (no address known).
+ * The mail state an inbox entry carried before it had its own key (inboxes persisted by older
+ * versions): still to send, being sent, sent, or impossible (no address known). Read, never
+ * written: claiming such a mail moves it to its own key.
  */
-const mailStateSchema = z.enum(['pending', 'sending', 'sent', 'no-address']);
-export type MailState = z.infer<typeof mailStateSchema>;
+const legacyMailStateSchema = z.enum(['pending', 'sending', 'sent', 'no-address']);
+
+/**
+ * A mail still to send: `sending` (claimed by one delivery at `claimedAt`, so a concurrent
+ * redelivery does not send it too) or `pending` (its send failed; the next delivery takes it).
+ */
+const mailClaimSchema = z.object({ mail: z.enum(['pending', 'sending']), claimedAt: z.string().nullable() });
+type MailClaim = z.infer<typeof mailClaimSchema>;
+
+/** What a delivery is to do about the mail of its message. */
+export type MailTurn = 'claimed' | 'busy' | 'done' | 'no-address' | 'address-lost';
 
 const inboxEntrySchema = z.object({
   id: z.string(),
@@ -30,9 +44,9 @@ const inboxEntrySchema = z.object({
   readAt: z.string().nullable(),
   quizId: z.string().nullable(),
   attemptId: z.string().nullable(),
-  mail: mailStateSchema,
-  /** when the current `sending` claim was taken; a claim older than the lease may be taken over */
-  mailClaimedAt: z.string().nullable().default(null),
+  /** legacy (see legacyMailStateSchema); absent on entries written now */
+  mail: legacyMailStateSchema.optional(),
+  mailClaimedAt: z.string().nullable().optional(),
 });
 export type InboxEntry = z.infer<typeof inboxEntrySchema>;
 
@@ -41,6 +55,21 @@ type Inbox = z.infer<typeof inboxSchema>;
 
 const contactSchema = z.object({ email: z.string(), displayName: z.string(), updatedAt: z.string() });
 export type Contact = z.infer<typeof contactSchema>;
+
+/** Keys of several shapes read together: each is parsed with its own schema (parseStored). */
+const storedValueSchema = z.unknown();
+
+function parseStored<S extends z.ZodType>(schema: S, key: string, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new AppError(500, {
+      code: 'corrupt-state',
+      detail: `state key ${key} holds an unexpected value`,
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}
 
 /** contacts kept in process at most (the least recently used goes first) */
 const MAX_CACHED_CONTACTS = 50_000;
@@ -92,6 +121,7 @@ export class NotificationStore {
 
   private static inboxKey = (userId: string) => `inbox:${userId}`;
   private static contactKey = (userId: string) => `contact:${userId}`;
+  static mailKey = (notificationId: string) => `mail:${notificationId}`;
 
   /**
    * Contacts read or written by this process. user.registered is a contact's only writer and
@@ -128,59 +158,81 @@ export class NotificationStore {
   }
 
   /**
-   * Adds the message unless the inbox already holds it (the same event again). Answers the
-   * stored entry (its `mail` state says whether mailing is still to do) and whether it is new.
+   * Adds the message unless the inbox already holds it (the same event again) and decides,
+   * in the same read and transaction, who mails it: a new message with an address is stored
+   * with its mail claimed for this delivery (`claimed`); a known one answers the mail's turn:
+   * `claimed` (to send now: still to send, or its claim is older than `leaseMs`, its holder
+   * crashed), `busy` (another delivery holds a younger claim), `done` (nothing left to send),
+   * `no-address` (none known), `address-lost` (to send, but the address is gone: recorded).
+   * One bulk read and at most one transaction, whatever the case.
    */
-  async add(userId: string, entry: InboxEntry): Promise<{ entry: InboxEntry; added: boolean }> {
-    const key = NotificationStore.inboxKey(userId);
-    return this.state.mutate<typeof inboxSchema, { entry: InboxEntry; added: boolean }>(
-      inboxSchema,
-      [key],
-      (current) => {
-        const found = current.get(key);
-        const entries = found?.value.entries ?? [];
-        const existing = entries.find((e) => e.id === entry.id);
-        if (existing) return { writes: [], result: { entry: existing, added: false } };
-        const next = [entry, ...entries].sort(newestFirst).slice(0, this.inboxLimit);
-        return {
-          writes: [{ key, value: { entries: next }, etag: found?.etag ?? null }],
-          result: { entry, added: true },
-        };
-      },
-    );
-  }
-
-  async setMailState(userId: string, id: string, mail: MailState): Promise<void> {
-    await this.update(userId, (entries) => {
-      let changed = 0;
-      const next = entries.map((e) =>
-        e.id === id && e.mail !== mail ? (changed++, { ...e, mail, mailClaimedAt: null }) : e,
-      );
-      return { entries: next, changed, result: undefined };
-    });
-  }
-
-  /**
-   * Takes the right to send the mail of message `id`: `claimed` (send it now), `busy` (another
-   * delivery holds a claim younger than `leaseMs`), or the final state when there is nothing
-   * to send. A claim older than the lease is taken over: its holder crashed.
-   */
-  async claimMail(
+  async add(
     userId: string,
-    id: string,
+    entry: InboxEntry,
+    address: boolean,
     now: Date,
     leaseMs: number,
-  ): Promise<'claimed' | 'busy' | 'sent' | 'no-address' | 'gone'> {
-    return this.update(userId, (entries) => {
-      const found = entries.find((e) => e.id === id);
-      if (!found) return { entries, changed: 0, result: 'gone' as const };
-      if (found.mail === 'sent' || found.mail === 'no-address') return { entries, changed: 0, result: found.mail };
-      const claimedAt = found.mailClaimedAt === null ? 0 : Date.parse(found.mailClaimedAt);
-      if (found.mail === 'sending' && now.getTime() - claimedAt < leaseMs)
-        return { entries, changed: 0, result: 'busy' as const };
-      const claimed = { ...found, mail: 'sending' as const, mailClaimedAt: now.toISOString() };
-      return { entries: entries.map((e) => (e.id === id ? claimed : e)), changed: 1, result: 'claimed' as const };
+  ): Promise<{ entry: InboxEntry; added: boolean; mail: MailTurn }> {
+    const inboxKey = NotificationStore.inboxKey(userId);
+    const mailKey = NotificationStore.mailKey(entry.id);
+    type Outcome = { entry: InboxEntry; added: boolean; mail: MailTurn };
+    return this.state.mutate<z.ZodUnknown, Outcome>(storedValueSchema, [inboxKey, mailKey], (current) => {
+      const inbox = current.get(inboxKey);
+      const entries = inbox ? parseStored(inboxSchema, inboxKey, inbox.value).entries : [];
+      const claimRead = current.get(mailKey);
+      const claim = claimRead && parseStored(mailClaimSchema, mailKey, claimRead.value);
+      const claimEtag = claimRead?.etag ?? null;
+      const sending: MailClaim = { mail: 'sending', claimedAt: now.toISOString() };
+      const existing = entries.find((e) => e.id === entry.id);
+      if (!existing) {
+        const next = [entry, ...entries].sort(newestFirst).slice(0, this.inboxLimit);
+        return {
+          writes: [
+            { key: inboxKey, value: { entries: next }, etag: inbox?.etag ?? null },
+            ...(address ? [{ key: mailKey, value: sending, etag: claimEtag }] : []),
+          ],
+          result: { entry, added: true, mail: address ? 'claimed' : 'no-address' },
+        };
+      }
+      const known = (mail: MailTurn): Outcome => ({ entry: existing, added: false, mail });
+      const { mail: legacyMail, mailClaimedAt: legacyClaimedAt, ...withoutLegacy } = existing;
+      const state = claim?.mail ?? legacyMail;
+      if (state === undefined || state === 'sent') return { writes: [], result: known('done') };
+      if (state === 'no-address') return { writes: [], result: known('no-address') };
+      const claimedAt = claim ? claim.claimedAt : (legacyClaimedAt ?? null);
+      const age = now.getTime() - (claimedAt === null ? 0 : Date.parse(claimedAt));
+      if (state === 'sending' && age < leaseMs) return { writes: [], result: known('busy') };
+      // A legacy entry's mail state moves to its own key (or goes, when there is nothing to send).
+      const inboxWrites =
+        legacyMail === undefined || !inbox
+          ? []
+          : [
+              {
+                key: inboxKey,
+                value: { entries: entries.map((e) => (e.id === existing.id ? withoutLegacy : e)) },
+                etag: inbox.etag,
+              },
+            ];
+      if (!address) {
+        const drop = claimRead ? [{ key: mailKey, delete: true as const, etag: claimRead.etag }] : [];
+        return { writes: [...inboxWrites, ...drop], result: known('address-lost') };
+      }
+      return {
+        writes: [...inboxWrites, { key: mailKey, value: sending, etag: claimEtag }],
+        result: known('claimed'),
+      };
     });
+  }
+
+  /** The claimed mail went out: nothing is left to send (only this delivery holds the claim). */
+  async mailSent(id: string): Promise<void> {
+    await this.state.deleteKey(NotificationStore.mailKey(id));
+  }
+
+  /** The claimed mail could not be sent: give the claim back so the redelivery sends it at once. */
+  async mailFailed(id: string): Promise<void> {
+    const pending: MailClaim = { mail: 'pending', claimedAt: null };
+    await this.state.saveUnconditionally(NotificationStore.mailKey(id), pending);
   }
 
   async page(userId: string, limit: number, after: PageCursor | undefined) {

@@ -20,6 +20,7 @@ import {
 import type { EventContract } from '@quizmesh/contracts/events';
 import { notificationConfigSchema, type NotificationConfig } from '../src/config';
 import { createNotification, type Notification } from '../src/notification';
+import { NotificationStore } from '../src/inbox';
 
 const TEST_SUBSCRIBER_PATH = '/__test/notification-created';
 
@@ -191,6 +192,12 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
     const userIds = new Set<string>();
     harness.cleanups.push(async () => {
       for (const userId of userIds) {
+        const inbox = await runtime.dapr.getState<{ entries: Array<{ id: string }> }>(
+          config.STATE_STORE_NAME,
+          `inbox:${userId}`,
+        );
+        for (const { id } of inbox?.entries ?? [])
+          await runtime.dapr.deleteState(config.STATE_STORE_NAME, NotificationStore.mailKey(id));
         await runtime.dapr.deleteState(config.STATE_STORE_NAME, `inbox:${userId}`);
         await runtime.dapr.deleteState(config.STATE_STORE_NAME, `contact:${userId}`);
       }

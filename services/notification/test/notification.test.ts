@@ -10,6 +10,7 @@ import { attemptFailed, notificationCreated, scoreCalculated, userRegistered } f
 import { notificationListSchema, notificationSchema, readAllResultSchema } from '@quizmesh/contracts/notification-api';
 import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
 import { eventually } from '@quizmesh/platform/testing';
+import { NotificationStore, notificationIdOf } from '../src/inbox';
 import { startNotification, SUBSCRIPTIONS_FILE, type NotificationUnderTest, type StateBackend } from './harness';
 
 const problemSchema = z.object({
@@ -221,6 +222,93 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
           createdAt: n.createdAt,
         })),
     );
+  });
+
+  /** The stored inbox of `userId` as the state store holds it. */
+  const storedInbox = (userId: string) =>
+    svc.runtime.dapr.getState<{ entries: Array<Record<string, unknown>> }>(
+      svc.config.STATE_STORE_NAME,
+      `inbox:${userId}`,
+    );
+  const storedMail = (notificationId: string) =>
+    svc.runtime.dapr.getState(svc.config.STATE_STORE_NAME, NotificationStore.mailKey(notificationId));
+  const storeInbox = (userId: string, entries: Array<Record<string, unknown>>) =>
+    svc.runtime.dapr.saveState(svc.config.STATE_STORE_NAME, [{ key: `inbox:${userId}`, value: { entries } }]);
+  /** an inbox entry of a score.calculated event, as stored */
+  const storedEntry = (eventId: string, extra: Record<string, unknown> = {}) => ({
+    id: notificationIdOf(scoreCalculated.topic, eventId),
+    eventId,
+    topic: scoreCalculated.topic,
+    kind: 'result',
+    title: 'Your quiz result: 7/10 (70%)',
+    body: 'Hi,\n\nyou scored 7/10.',
+    createdAt: '2026-05-01T10:05:02.000Z',
+    readAt: null,
+    quizId: null,
+    attemptId: null,
+    ...extra,
+  });
+
+  it('a mailed message leaves only the message behind: no mail state in the inbox, its mail key gone', async () => {
+    const user = newUser();
+    await register(user);
+    const id = randomUUID();
+    await svc.publish(scoreCalculated, id, scored(user.userId));
+    await svc.handled(id, MAILED);
+
+    const stored = await storedInbox(user.userId);
+    expect(stored?.entries).toHaveLength(2);
+    for (const entry of stored?.entries ?? []) {
+      expect(entry).not.toHaveProperty('mail');
+      expect(entry).not.toHaveProperty('mailClaimedAt');
+    }
+    expect(await storedMail(notificationIdOf(scoreCalculated.topic, id))).toBeUndefined();
+  });
+
+  it('an inbox stored with mail states in its entries (older versions) mails what was still to send, once', async () => {
+    const user = newUser();
+    await register(user);
+    const [pendingId, sentId] = [randomUUID(), randomUUID()];
+    await storeInbox(user.userId, [
+      storedEntry(pendingId, { mail: 'pending', mailClaimedAt: null }),
+      storedEntry(sentId, { mail: 'sent', mailClaimedAt: null }),
+    ]);
+    const results = () => mailsTo(user.email).filter((m) => m.subject === 'Your quiz result: 7/10 (70%)');
+
+    await svc.publish(scoreCalculated, pendingId, scored(user.userId));
+    await svc.handled(pendingId, MAILED);
+    await svc.publish(scoreCalculated, sentId, scored(user.userId));
+    await svc.handled(sentId, ALREADY);
+    await svc.publish(scoreCalculated, pendingId, scored(user.userId));
+    await svc.handled(pendingId, ALREADY);
+
+    expect(results()).toHaveLength(1);
+    const stored = await storedInbox(user.userId);
+    expect(stored?.entries.find((e) => e.eventId === pendingId)).not.toHaveProperty('mail');
+    expect((await inbox(user.userId)).items).toHaveLength(2);
+  });
+
+  it('a mail claim older than the lease (its delivery crashed) is taken over and mailed once', async () => {
+    const user = newUser();
+    await register(user);
+    const id = randomUUID();
+    await storeInbox(user.userId, [storedEntry(id)]);
+    const notificationId = notificationIdOf(scoreCalculated.topic, id);
+    await svc.runtime.dapr.saveState(svc.config.STATE_STORE_NAME, [
+      {
+        key: NotificationStore.mailKey(notificationId),
+        value: { mail: 'sending', claimedAt: '2026-05-01T10:05:02.000Z' },
+      },
+    ]);
+
+    await svc.publish(scoreCalculated, id, scored(user.userId));
+    await svc.handled(id, MAILED);
+    await svc.publish(scoreCalculated, id, scored(user.userId));
+    await svc.handled(id, ALREADY);
+
+    expect(mailsTo(user.email).filter((m) => m.subject === 'Your quiz result: 7/10 (70%)')).toHaveLength(1);
+    expect(await storedMail(notificationId)).toBeUndefined();
+    expect((await inbox(user.userId)).items).toHaveLength(1);
   });
 
   it('a score for an unknown user is kept in the inbox, the mail skipped and logged', async () => {
