@@ -89,7 +89,11 @@ const MAX_DAPR_ERROR_BYTES = 16 * 1024;
 
 type Headers = Record<string, string | string[] | undefined>;
 
-function connectionTokens(headers: Headers): Set<string> {
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+/** The header names a `Connection` header lists (hop-by-hop too); most requests and answers have none. */
+function connectionTokens(headers: Headers): ReadonlySet<string> {
+  if (headers.connection === undefined) return NO_TOKENS;
   return new Set(
     String(headers.connection ?? '')
       .split(',')
