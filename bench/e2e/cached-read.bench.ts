@@ -9,17 +9,19 @@
  * divided by the sum over the processes the request passes through is the share of the bare
  * app's throughput the path would reach on cores of its own; it holds better under load than
  * requests per second (decision 0900).
- * Prints a table and writes bench/results/e2e-cached-read.json.
+ * Prints a table and writes bench/results/e2e-cached-read.json. `--cpu-prof=DIR`: V8 CPU
+ * profiles of every app and sidecar during the measured turns (cpu-profile.cjs; summarise with
+ * bench/e2e/profile-summary.ts).
  */
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { backendUrls } from '@quizmesh/platform/testing';
 import { createCast, quizBody, startE2EPlatform } from '@quizmesh/e2e';
-import { cpuSnapshot, type CpuSnapshot } from './cpu';
+import { cpuSnapshot, platformNodePids, type CpuSnapshot } from './cpu';
 import { writeResult } from './stats';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -28,6 +30,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const ROOT = join(__dirname, '..', '..');
 const SIDECARS_AND_QUIZ = ['gateway sidecar', 'quiz sidecar', 'quiz app'];
 const GATEWAY_PATH = ['gateway app', ...SIDECARS_AND_QUIZ];
+const CPU_PROFILE_DIR = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 
 /**
  * CPU µs per request by process, between two snapshots; `pathUs` sums the processes the request
@@ -63,7 +66,7 @@ interface Target {
  * target sees the same phases of a machine whose load changes by the second; CPU and requests
  * are summed over the slices, latencies are the slices' worst p50/p99.
  */
-async function loadInTurns(targets: readonly Target[], pids: number[]) {
+async function loadInTurns(targets: readonly Target[], pids: number[], profiled: readonly number[]) {
   const sliceSeconds = Math.max(1, Math.round(SECONDS / ROUNDS));
   // A short warm-up each (JIT, keep-alive sockets, the cache).
   for (const t of targets)
@@ -77,6 +80,7 @@ async function loadInTurns(targets: readonly Target[], pids: number[]) {
     p99: 0,
     cpu: new Map<number, { name: string; ms: number }>(),
   }));
+  for (const pid of profiled) process.kill(pid, 'SIGUSR2');
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const [i, t] of targets.entries()) {
       const before = cpuSnapshot(pids);
@@ -101,6 +105,7 @@ async function loadInTurns(targets: readonly Target[], pids: number[]) {
       }
     }
   }
+  for (const pid of profiled) process.kill(pid, 'SIGUSR2');
   return targets.map((t, i) => {
     const total = totals[i] ?? { requests: 0, seconds: 1, errors: 0, non2xx: 0, p50: 0, p99: 0, cpu: new Map() };
     return {
@@ -140,6 +145,10 @@ async function cacheKeys(runId: string): Promise<number> {
 
 async function main() {
   console.log('starting gateway, identity and quiz on local backends…');
+  if (CPU_PROFILE_DIR) {
+    process.env.QUIZMESH_CPU_PROFILE_DIR = resolve(CPU_PROFILE_DIR);
+    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'cpu-profile.cjs')}`;
+  }
   const e2e = await startE2EPlatform({ backends: 'local', services: ['identity', 'quiz'] });
   const hello = await startHelloApp();
   try {
@@ -182,6 +191,7 @@ async function main() {
         },
       ],
       pids,
+      CPU_PROFILE_DIR ? platformNodePids(e2e.platform.pids) : [],
     );
     const cached = await cacheKeys(e2e.platform.runId ?? '');
 

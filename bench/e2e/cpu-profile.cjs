@@ -13,7 +13,7 @@ if (dir) {
   const { join } = require('node:path');
   const args = process.argv.join(' ');
   const appId = process.argv[process.argv.indexOf('--app-id') + 1];
-  const service = /services\/([a-z-]+)\/src\/main/.exec(args)?.[1];
+  const service = /services\/([a-z-]+)\/(?:src|compiled|dist)\/main/.exec(args)?.[1];
   const name = args.includes('sidecar') && appId ? `${appId}-sidecar` : service ? `${service}-app` : 'node';
   let session;
   process.on('SIGUSR2', () => {

