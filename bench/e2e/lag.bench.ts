@@ -49,6 +49,12 @@ const PHASES = [
     submissions: Number(process.env.BENCH_SUBMISSIONS ?? 2_000),
   },
 ];
+/**
+ * Submissions at the light rate before the light phase, measured as phase `warmup` but not
+ * compared: the first few hundred run through V8's interpreter and baseline compiler, so the
+ * light phase after them measures the code as it runs all day. 0 skips it.
+ */
+const WARMUP_SUBMISSIONS = Number(process.env.BENCH_WARMUP_SUBMISSIONS ?? 300);
 const PLAYERS = 10;
 /** `--cpu-prof=DIR`: V8 CPU profiles of every app and sidecar during the light phase (cpu-profile.cjs) */
 const CPU_PROFILE_DIR = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
@@ -307,8 +313,6 @@ async function main() {
     // Each phase's attempts are started just before it: an attempt started minutes earlier would
     // be past its deadline (submitted late: scored 0, never ranked).
     const light = PHASES[0];
-    const lightAttempts = light ? await prepare(e2e, cast.author, cast.players, light.submissions, light.name) : [];
-    console.log(`${lightAttempts.length} attempts started; measuring…`);
 
     const stream = await SseClient.connect(`${e2e.platform.gatewayUrl}/api/v1/stream`, cast.admin.token);
     // The first moment each (quiz, player) was ranked in a quiz board's leaderboard event.
@@ -323,7 +327,16 @@ async function main() {
       }
     });
     const phases: Record<string, PhaseResult> = {};
-    if (light) phases[light.name] = await measure(e2e, lightAttempts, light.rate, firstRanked, !!CPU_PROFILE_DIR);
+    if (light && WARMUP_SUBMISSIONS > 0) {
+      const warmupAttempts = await prepare(e2e, cast.author, cast.players, WARMUP_SUBMISSIONS, 'warmup');
+      console.log(`${warmupAttempts.length} attempts started; warming up at ${light.rate}/s…`);
+      phases.warmup = await measure(e2e, warmupAttempts, light.rate, firstRanked);
+    }
+    if (light) {
+      const lightAttempts = await prepare(e2e, cast.author, cast.players, light.submissions, light.name);
+      console.log(`${lightAttempts.length} attempts started; measuring…`);
+      phases[light.name] = await measure(e2e, lightAttempts, light.rate, firstRanked, !!CPU_PROFILE_DIR);
+    }
     // The highest rate with no 503: each step's attempts are started just before it (not measured).
     const search: Array<{
       rate: number;
@@ -357,7 +370,7 @@ async function main() {
     const sustained = search.filter((step) => Object.keys(step.errors).length === 0).at(-1);
     // The target rate last: far above capacity, it leaves breakers open for a while.
     for (const [i, phase] of PHASES.entries()) {
-      if (i === 0) continue;
+      if (i === 0 || phase.submissions === 0) continue;
       const attempts = await prepare(e2e, cast.author, cast.players, phase.submissions, phase.name);
       phases[phase.name] = await measure(e2e, attempts, phase.rate, firstRanked);
     }

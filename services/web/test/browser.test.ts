@@ -5,7 +5,7 @@
  * other's result appear on the quiz's leaderboard without reloading; a player sees the review;
  * a player cannot reach author or admin pages and the API refuses them; an admin grants a role and
  * replays a dead letter. axe-core runs on every page visited, at 375 px too, with the CSP on.
- * Screenshots of the main pages go to services/web/screenshots/ on every run.
+ * Screenshots of the main pages are taken on every run (support/browser.ts says where).
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
