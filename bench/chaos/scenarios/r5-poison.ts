@@ -4,8 +4,16 @@
  * JSON at all (published with metadata.rawPayload=true). Each must be parked once (DROP: no
  * retries), visible in the admin API of every app that consumes the topic, and discardable
  * there; one fixable poison (a completion of a quiz version evaluation has no key for) is
- * replayed after the fix and scored. Normal traffic's submit latency is measured before
- * (baseline) and during the poison, in the same run; every normal submission is SCORED.
+ * replayed after the fix and scored. Every normal submission is accepted and SCORED.
+ *
+ * What the poison must not do to normal traffic is hold it up: normal completions queued behind
+ * the fixable one (retried for seconds before it is parked) must be scored meanwhile — no
+ * head-of-line blocking. That is checked from the databases' own timestamps (Result.calculatedAt
+ * against the dead letter's firstSeenAt), so a busy machine cannot fail it. Submit latency is
+ * measured before, during and after the poison; only the full run holds the p99 during the poison
+ * to 2 × the worse baseline + 100 ms: the short run's 60 submissions per phase make its p99 their
+ * slowest one, which one scheduling stall on a loaded 2-core CI machine decides (341 ms against
+ * 98 ms once, nothing to do with the poison), so there the latencies are figures only.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -174,6 +182,7 @@ const scenario: ChaosScenario = {
       const logsBefore = logBytes(e2e);
       out(`poison: ${poisons.length} messages on ${topics.length} topics, while ${phase.total} more submissions run`);
       const poisonStarted = Date.now();
+      let fixablePublishedAt = Number.POSITIVE_INFINITY;
       const [during] = await Promise.all([
         steadyLoad(e2e.gateway, cast.players, quiz, phase),
         (async () => {
@@ -186,6 +195,7 @@ const scenario: ChaosScenario = {
             datacontenttype: 'application/json',
             data: completion,
           });
+          fixablePublishedAt = Date.now();
           for (const poison of poisons) {
             await sidecarPublish(poison);
             await sleep(gap);
@@ -201,10 +211,11 @@ const scenario: ChaosScenario = {
       figures.submitLatencyMs = { baselineBefore: before, duringPoison: hit, baselineAfter: afterwards };
       const reference = Math.max(before.p99, afterwards.p99);
       figures.p99Ratio = Math.round((hit.p99 / reference) * 100) / 100;
-      expect.check(
-        hit.p99 <= 2 * reference + 100,
-        `submit p99 during the poison ${hit.p99} ms vs baselines ${before.p99}/${afterwards.p99} ms (allowed: 2 × the worse + 100 ms)`,
-      );
+      if (!short)
+        expect.check(
+          hit.p99 <= 2 * reference + 100,
+          `submit p99 during the poison ${hit.p99} ms vs baselines ${before.p99}/${afterwards.p99} ms (allowed: 2 × the worse + 100 ms)`,
+        );
       expect.equal(
         { baseline: baseline.refused, during: during.refused, after: after.refused },
         { baseline: {}, during: {}, after: {} },
@@ -330,6 +341,24 @@ const scenario: ChaosScenario = {
       expect.check(fixableParked !== undefined, 'the fixable completion was parked after its retries');
       const parked = await fixableDeadLetter();
       if (parked) {
+        // No head-of-line blocking: completions submitted after the fixable one reached the
+        // broker were scored while it was still being retried (before it was parked).
+        const behind = during.accepted.filter((s) => s.at > fixablePublishedAt).map((s) => s.attemptId);
+        const scoredMeanwhile = await count(
+          e2e,
+          'evaluation',
+          `select count(*)::text as n from "Result" where "attemptId" = any($1::uuid[]) and "calculatedAt" < $2::timestamptz`,
+          [behind, parked.firstSeenAt],
+        );
+        figures.headOfLine = {
+          fixableRetriedForMs: Date.parse(parked.firstSeenAt) - fixablePublishedAt,
+          submittedBehindIt: behind.length,
+          scoredBeforeItWasParked: scoredMeanwhile,
+        };
+        expect.check(
+          scoredMeanwhile > 0,
+          `no normal completion submitted after the fixable poison was scored before it was parked (${JSON.stringify(figures.headOfLine)}): head-of-line blocking`,
+        );
         await e2e.publishAs('quiz', 'quiz.published', {
           specversion: '1.0',
           id: randomUUID(),

@@ -132,8 +132,11 @@ export class LocalAppChannel implements AppChannel {
   private scheduleProbe(delayMs: number): void {
     const health = this.health;
     if (!health || this.closed) return;
+    // A fixed rate, as daprd's ticker (pkg/apphealth): a probe that times out does not push the
+    // next one back, so an app that answers again is seen within one interval.
     this.probeTimer = setTimeout(() => {
-      void this.probe(health).finally(() => this.scheduleProbe(health.intervalMs));
+      const started = Date.now();
+      void this.probe(health).finally(() => this.scheduleProbe(Math.max(0, started + health.intervalMs - Date.now())));
     }, delayMs);
   }
 

@@ -135,10 +135,10 @@ export async function invokeApp(deps: InvokeDeps, rawTargetId: string, call: Inc
         const target = deps.instances.pick(appId, tried, refused !== undefined);
         if (!target) {
           if (!refused) throw notRunning();
-          if (isResponse(refused.failure)) {
-            out = refused.failure;
-            break;
-          }
+          // No instance's app took it (unhealthy, or gone before reading it): daprd's callee
+          // answers such a call with a gRPC error, not an app status, and the target's retry
+          // policy retries it whatever `matching` says. Safe: no app has seen it.
+          if (isResponse(refused.failure)) throw new NotDelivered(refused.failure);
           // The only instance went away between resolving and sending.
           if (deps.registry.resolveAll(appId, true).length === 0) throw notRunning();
           throw refused.failure;
@@ -170,7 +170,7 @@ export async function invokeApp(deps: InvokeDeps, rawTargetId: string, call: Inc
     });
     return passThrough(res);
   } catch (err) {
-    if (err instanceof CalleeRefusal) return passThrough(err.response);
+    if (err instanceof CalleeRefusal || err instanceof NotDelivered) return passThrough(err.response);
     if (err instanceof StatusFailure && isResponse(err.payload)) return passThrough(err.payload);
     return invokeError(500, appId, errorMessage(err));
   }
@@ -180,6 +180,14 @@ class CalleeRefusal extends Error {
   constructor(readonly response: HttpResponseData) {
     super(`refused by the callee's sidecar with status ${response.status}`);
     this.name = 'CalleeRefusal';
+  }
+}
+
+/** Every instance's sidecar answered that its app did not get the call: an error the retry policy retries. */
+class NotDelivered extends Error {
+  constructor(readonly response: HttpResponseData) {
+    super(`no instance's app took the call: ${response.body.toString('utf8').slice(0, 300)}`);
+    this.name = 'NotDelivered';
   }
 }
 
