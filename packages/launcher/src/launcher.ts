@@ -130,7 +130,7 @@ const EMBEDDED_PG_PASSWORD_FILE = 'quizmesh.password';
 const CHILD_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
 const CHILD_NODE_FLAGS = [
   '--max-semi-space-size=2',
-  // V8's own switch to favour memory size over speed: 70-90 MiB less over the tree at ready,
+  // V8's own switch to favour memory size over speed: 60-90 MiB less over the tree at ready,
   // CPU per submission within the noise of a busy machine (decision 0990).
   '--optimize-for-size',
   ...(process.env.QUIZMESH_CHILD_NODE_FLAGS ?? '').split(' ').filter(Boolean),
