@@ -578,7 +578,7 @@ export class Launcher {
           dataDir,
           '-p',
           String(pgPort),
-          // The flags quizmesh-embedded-postgres gives the server (decision 0860).
+          // The flags quizmesh-embedded-postgres gives the server (decision 0860): change both.
           ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
           ...['-c', 'shared_buffers=16MB', '-c', 'max_connections=200'],
         ],

@@ -108,6 +108,8 @@ async function main(): Promise<void> {
     // The library asks initdb for an en_US.UTF-8 message locale, which many machines lack.
     // --no-sync: a developer's data, made again by `npm run reset`; saves seconds on a busy disk.
     initdbFlags: ['--lc-messages=C', '--locale=C', '--encoding=UTF8', '--no-sync'],
+    // `npm start` runs the server itself with the same flags (launcher.ts, startEmbeddedPostgres):
+    // change them in both places.
     postgresFlags: [
       '-c',
       `listen_addresses=${host}`,
