@@ -114,6 +114,8 @@ function kind(p: Proc, launcherPid: number): string {
   const cmd = p.cmdline;
   if (p.pid === launcherPid) return 'launcher';
   if (/\/esbuild\b/.test(cmd)) return 'esbuild (tsx)';
+  // before the server: its command line names the postgres binary too (decision 0990)
+  if (/postgres-supervisor\.sh/.test(cmd)) return 'postgresql supervisor';
   if (/\/bin\/postgres\b/.test(cmd)) return 'postgresql server';
   if (/embedded-postgres/.test(cmd)) return cmd.includes('--database') ? 'postgresql wrapper' : 'pglite';
   if (/sidecar/.test(cmd)) return 'sidecar';

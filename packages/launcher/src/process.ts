@@ -11,6 +11,13 @@ export interface ProcessSpec {
   env: NodeJS.ProcessEnv;
   cwd: string;
   logFile: string;
+  /**
+   * 'stdin': stdin is a pipe only the launcher writes to, closed by the kernel when the launcher
+   * dies (SIGKILL too), for a child that is not Node and so has no parent-watch.cjs.
+   */
+  watchLauncher?: 'stdin';
+  uid?: number;
+  gid?: number;
 }
 
 export class ManagedProcess {
@@ -38,7 +45,9 @@ export class ManagedProcess {
       cwd: this.spec.cwd,
       env: this.spec.env,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [this.spec.watchLauncher === 'stdin' ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      ...(this.spec.uid !== undefined ? { uid: this.spec.uid } : {}),
+      ...(this.spec.gid !== undefined ? { gid: this.spec.gid } : {}),
     });
     this.child = child;
     const onData = (chunk: Buffer) => {

@@ -132,7 +132,7 @@ describe('npm start leaves no process behind', () => {
     for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) {
       const pid = run.launcher.pid as number;
       const tree = processTree(pid);
-      // launcher, identity + gateway apps and sidecars, the PostgreSQL wrapper, postmaster and its workers
+      // launcher, identity + gateway apps and sidecars, the PostgreSQL supervisor, postmaster and its workers
       expect(tree.length).toBeGreaterThanOrEqual(8);
       process.kill(-pid, signal);
       expect({ signal, left: await waitUntilGone(tree) }).toEqual({ signal, left: [] });
@@ -152,6 +152,26 @@ describe('npm start leaves no process behind', () => {
     process.kill(-(run.launcher.pid as number), 'SIGINT');
     expect(await waitUntilGone(last)).toEqual([]);
   }, 600_000);
+
+  it('stops PostgreSQL within 10 s of a SIGKILL of the launcher alone, with no new start to clean up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quizmesh-pg-orphan-'));
+    const offset = await freeOffset();
+    let run = await start(dir, offset);
+    try {
+      // the supervisor (and its watcher), the postmaster and its workers and backends
+      const postgres = processTree(run.launcher.pid as number).filter((pid) => /postgres/.test(alive([pid]).join('')));
+      expect(postgres.length).toBeGreaterThanOrEqual(4);
+      process.kill(run.launcher.pid as number, 'SIGKILL');
+      expect(await waitUntilGone(postgres)).toEqual([]);
+    } finally {
+      // Whatever else is left goes with the next start's clean-up, then Ctrl-C.
+      run = await start(dir, offset);
+      const last = processTree(run.launcher.pid as number);
+      process.kill(-(run.launcher.pid as number), 'SIGINT');
+      await waitUntilGone(last);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('names a free --port-offset when a port is taken', async () => {
     const offset = await freeOffset();

@@ -1,12 +1,10 @@
 import { telemetry } from './instrumentation';
-import { KubeConfig } from '@kubernetes/client-node';
 import { loadConfigOrExit, ServiceRuntime } from '@quizmesh/platform';
 import { operatorConfigSchema } from './config';
 import { createOperatorApp } from './app';
 import { QuizController } from './controller';
 import { FileQuizSource } from './file-source';
-import { KubeQuizSource } from './kube-source';
-import { LeaderElector } from './leader';
+import type * as KubeMain from './kube-main';
 import { DaprQuizClient } from './quiz-client';
 
 async function main() {
@@ -34,30 +32,11 @@ async function main() {
     return;
   }
 
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault(); // in a pod: the service account's token and CA
-  const controller = new QuizController({
-    ...common,
-    source: new KubeQuizSource({
-      kubeConfig,
-      namespace: config.WATCH_NAMESPACE,
-      logger,
-      reportingInstance: config.POD_NAME,
-    }),
-  });
-  const elector = new LeaderElector({
-    kubeConfig,
-    namespace: config.WATCH_NAMESPACE,
-    leaseName: config.LEASE_NAME,
-    identity: config.POD_NAME,
-    logger,
-    onStartedLeading: () => controller.start(),
-    onStoppedLeading: () => controller.stop(),
-  });
-  // Last registered runs first: stop leading (and release the Lease) before the server drains.
-  runtime.shutdown.onShutdown('leader election', () => elector.stop());
-  await runtime.listen(createOperatorApp(runtime, { controller, isLeader: () => elector.isLeader() }));
-  elector.start();
+  // Loaded here, not imported at the top: a folder of YAML (`npm start`) never pays for
+  // @kubernetes/client-node, the largest module graph the operator has (decision 0990).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runOnKubernetes } = require('./kube-main') as typeof KubeMain;
+  await runOnKubernetes(runtime, config, common);
 }
 
 main().catch((err: unknown) => {

@@ -6,6 +6,11 @@
  * `--database` that is missing, then prints one line, which launchers wait for:
  *   quizmesh-embedded-postgres: ready url=postgresql://postgres:<password>@127.0.0.1:<port>/postgres
  * The password is made when the cluster is initialised and kept (0600) inside the data dir.
+ *
+ * `--init-only`: initialise the data dir if it is not yet (initdb, the password file), print
+ *   quizmesh-embedded-postgres: initialised
+ * and exit without starting the server: the launcher runs the server itself under a shell
+ * supervisor rather than this Node process (decision 0990).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '0' },
       host: { type: 'string', default: '127.0.0.1' },
       database: { type: 'string', multiple: true, default: [] },
+      'init-only': { type: 'boolean', default: false },
     },
   });
   const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
@@ -102,6 +108,8 @@ async function main(): Promise<void> {
     // The library asks initdb for an en_US.UTF-8 message locale, which many machines lack.
     // --no-sync: a developer's data, made again by `npm run reset`; saves seconds on a busy disk.
     initdbFlags: ['--lc-messages=C', '--locale=C', '--encoding=UTF8', '--no-sync'],
+    // `npm start` runs the server itself with the same flags (launcher.ts, startEmbeddedPostgres):
+    // change them in both places.
     postgresFlags: [
       '-c',
       `listen_addresses=${host}`,
@@ -120,6 +128,10 @@ async function main(): Promise<void> {
   if (!initialised) {
     await server.initialise();
     writeFileSync(join(dataDir, PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
+  }
+  if (values['init-only']) {
+    printLine('quizmesh-embedded-postgres: initialised');
+    process.exit(0);
   }
   // The library rejects without a reason when the server exits; its log lines are on stderr above.
   await server.start().catch((error: unknown) => {
