@@ -153,16 +153,18 @@ describe('npm start leaves no process behind', () => {
     expect(await waitUntilGone(last)).toEqual([]);
   }, 600_000);
 
-  it('stops PostgreSQL within 10 s of a SIGKILL of the launcher alone, with no new start to clean up', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'quizmesh-pg-orphan-'));
+  it('leaves no process within 10 s of a SIGKILL of the launcher alone, with no new start to clean up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quizmesh-orphans-'));
     const offset = await freeOffset();
     let run = await start(dir, offset);
     try {
-      // the supervisor (and its watcher), the postmaster and its workers and backends
-      const postgres = processTree(run.launcher.pid as number).filter((pid) => /postgres/.test(alive([pid]).join('')));
-      expect(postgres.length).toBeGreaterThanOrEqual(4);
+      // apps and sidecars (each watching the launcher), the PostgreSQL supervisor and its watcher,
+      // the postmaster, its workers and backends
+      const tree = processTree(run.launcher.pid as number).filter((pid) => pid !== run.launcher.pid);
+      expect(alive(tree).filter((p) => /postgres/.test(p)).length).toBeGreaterThanOrEqual(4);
+      expect(alive(tree).filter((p) => /parent-watch/.test(p)).length).toBeGreaterThanOrEqual(4);
       process.kill(run.launcher.pid as number, 'SIGKILL');
-      expect(await waitUntilGone(postgres)).toEqual([]);
+      expect(await waitUntilGone(tree)).toEqual([]);
     } finally {
       // Whatever else is left goes with the next start's clean-up, then Ctrl-C.
       run = await start(dir, offset);
