@@ -13,6 +13,7 @@ function marked(extra: Record<string, string> = {}, maxAge = 30): Record<string,
     'content-type': 'application/json; charset=utf-8',
     etag: '"v1"',
     'cache-control': 'no-cache',
+    'content-length': '40',
     'x-request-id': 'req-of-the-first-caller',
     date: 'Sun, 06 Dec 2026 09:00:00 GMT',
     [SHARED_CACHE_HEADER]: `max-age=${maxAge}`,
@@ -62,6 +63,9 @@ describe('ResponseCache', () => {
       marked({}, 0),
       marked({ 'content-length': String(MAX_ANSWER_BYTES + 1) }),
     ];
+    const chunked = marked();
+    delete chunked['content-length'];
+    refused.push(chunked);
     for (const headers of refused) {
       expect([headers, cache.accepts(200, headers)]).toEqual([headers, false]);
     }

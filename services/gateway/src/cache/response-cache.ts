@@ -5,7 +5,7 @@
  * sidecar, the service). Authorisation and rate limits still run first (forward.ts).
  *
  * What is kept: a 200 the service marked with `SHARED_CACHE_HEADER`, with no `Set-Cookie`, no
- * `Vary`, no `private` or `no-store`, of at most MAX_ANSWER_BYTES; only its representation
+ * `Vary`, no `private` or `no-store`, with a Content-Length of at most MAX_ANSWER_BYTES; only its representation
  * headers (content type, ETag, Cache-Control) and its bytes. For at most the service's `max-age`
  * and `maxAgeMs` (the bound on staleness if every purge were lost); at most `maxEntries` answers
  * and `maxBytes` of bodies, the least recently stored evicted first.
@@ -105,8 +105,10 @@ export class ResponseCache {
     if (sharedMaxAgeS(headers) === undefined) return false;
     if (headers['set-cookie'] !== undefined || headers.vary !== undefined) return false;
     if (/\b(private|no-store)\b/i.test(String(headers['cache-control'] ?? ''))) return false;
-    const length = Number(headers['content-length'] ?? 0);
-    return Number.isFinite(length) && length <= this.maxAnswerBytes();
+    // A declared length only: the body is read whole before it is sent, so its size must be known first.
+    const declared = headers['content-length'];
+    const length = typeof declared === 'string' && /^\d+$/.test(declared) ? Number(declared) : Infinity;
+    return length <= this.maxAnswerBytes();
   }
 
   /** Keeps the answer for `path` unless its key was purged since (or just before) `token`. */
