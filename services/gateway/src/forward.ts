@@ -85,10 +85,12 @@ export function forwardMiddleware(deps: ForwardDeps): RequestHandler {
     }
 
     // A GET of a kept operation without a query: the same answer for every caller (decision 1000).
-    const keptKey =
+    // Not a percent-encoded key: events name the decoded id, so such a spelling would escape purges.
+    const segment =
       route.keptBySegment !== undefined && req.method === 'GET' && !req.originalUrl.includes('?')
         ? req.path.split('/')[route.keptBySegment]
         : undefined;
+    const keptKey = segment !== undefined && !segment.includes('%') ? segment : undefined;
     if (keptKey !== undefined) {
       const kept = deps.cache.get(req.path);
       if (kept) {

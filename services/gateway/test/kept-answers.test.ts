@@ -28,7 +28,9 @@ interface QuizState {
 function quizApp(state: QuizState): Handler {
   return (req, res) => {
     if (req.url === '/.well-known/jwks.json') return json(res, 200, jwks(key));
-    const [, , , collection, id = '', action] = req.url.split('/');
+    const [, , , collection, rawId = '', action] = req.url.split('/');
+    // As Express decodes a path parameter.
+    const id = decodeURIComponent(rawId);
     if (collection === 'quizzes' && req.method === 'GET' && action === undefined) {
       const version = state.versions.get(id);
       if (version === undefined) return json(res, 404, { title: 'no such quiz' });
@@ -157,7 +159,12 @@ describe('answers kept by one gateway', () => {
         expect((await read(h, path)).headers['cache-status']).toBe('gateway; fwd=uri-miss');
       expect(quizRequests(h, path)).toBe(3);
     }
-    // A query makes another resource: passed on, never kept.
+    // A percent-encoded id (events name it decoded) or a query (another resource): passed on, never kept.
+    const encodedId = randomUUID();
+    quiz(encodedId);
+    const encoded = `/api/v1/quizzes/${encodedId.replace(/-/g, '%2D')}`;
+    for (let i = 0; i < 2; i += 1) expect((await read(h, encoded)).headers['cache-status']).toBeUndefined();
+    expect(quizRequests(h, encoded)).toBe(2);
     const path = quiz(randomUUID());
     for (let i = 0; i < 2; i += 1) await read(h, `${path}?x=${i}`);
     expect(h.upstreams.quiz?.requests.filter((r) => r.url.startsWith(`${path}?`)).length).toBe(2);

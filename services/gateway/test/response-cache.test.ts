@@ -107,6 +107,18 @@ describe('ResponseCache', () => {
     expect(cache.get(PATH)?.body.toString()).toBe(body('new').toString());
   });
 
+  it('purges a path that spells the id in upper case, and the other way round', () => {
+    const { cache, clock } = cacheWithClock({ settleMs: 0 });
+    const upper = `/api/v1/quizzes/${QUIZ.toUpperCase()}`;
+    cache.store(upper, cache.startFill(QUIZ.toUpperCase()), marked(), body('old'));
+    cache.purge(QUIZ);
+    expect(cache.get(upper)).toBeUndefined();
+    clock.now += 1;
+    cache.store(PATH, cache.startFill(QUIZ), marked(), body('old'));
+    cache.purge(QUIZ.toUpperCase());
+    expect(cache.get(PATH)).toBeUndefined();
+  });
+
   it('is bounded in entries and bytes, the least recently stored going first', () => {
     const { cache } = cacheWithClock({ maxEntries: 2, maxBytes: 1_000 });
     const ids = ['a', 'b', 'c'].map((c) => `${c.repeat(8)}-0000-4000-8000-000000000000`);

@@ -96,7 +96,7 @@ export class ResponseCache {
 
   /** Call before forwarding a request whose answer may be kept; pass the token to `store`. */
   startFill(key: string): FillToken {
-    return { key, startedAt: this.now(), purgesSeen: this.purgeSeq };
+    return { key: sameKey(key), startedAt: this.now(), purgesSeen: this.purgeSeq };
   }
 
   /** Whether an answer with this status and these headers may be kept (before its body is read). */
@@ -145,7 +145,8 @@ export class ResponseCache {
   }
 
   /** Drops every answer kept for `key`, and keeps answers for it from being stored for a while. */
-  purge(key: string): void {
+  purge(named: string): void {
+    const key = sameKey(named);
     const now = this.now();
     this.purgeSeq += 1;
     this.purges.delete(key);
@@ -167,6 +168,12 @@ export class ResponseCache {
     return Math.min(MAX_ANSWER_BYTES, this.options.maxBytes);
   }
 }
+
+/**
+ * Keys are ids (UUIDs), which a path may spell in upper case while events name them in lower
+ * case: both are compared in lower case, so no spelling of a path escapes a purge.
+ */
+const sameKey = (key: string) => key.toLowerCase();
 
 /** The `max-age` of the service's mark, when it marked the answer at all. */
 export function sharedMaxAgeS(headers: Headers): number | undefined {
