@@ -16,7 +16,7 @@ const UNIT_TESTS = [
   'packages/platform/test/{config,cursor,errors,operations,schedules,server,shutdown,subscriptions,telemetry-metrics,test-kit,trace-timeout}.test.ts',
   'packages/sidecar/test/resiliency-policy.test.ts',
   'services/evaluation/test/{scoring,leaderboard-store.memory}.test.ts',
-  'services/gateway/test/{jwks,openapi,registry,routes,tokens,trust-proxy}.test.ts',
+  'services/gateway/test/{jwks,openapi,registry,response-cache,routes,tokens,trust-proxy}.test.ts',
   'services/quiz/test/view-cache.test.ts',
   'services/identity/test/signing-keys.test.ts',
 ];

@@ -1,7 +1,8 @@
 /**
  * Gateway throughput for a cached quiz read: `GET /api/v1/quizzes/:id` (public, no token)
- * through the gateway (per-IP rate limit in Redis, its sidecar, quiz's sidecar) to quiz, which
- * answers the player view from its cache in the Dapr state store (Redis) — against a bare
+ * through the gateway (per-IP rate limit in Redis), which answers from the view it keeps
+ * (decision 1000; its sidecar, quiz's sidecar and quiz see one request per age limit), and
+ * straight from quiz, which answers from its in-process view (decision 0900) — against a bare
  * Express app answering a small JSON document (bench/gateway/hello-app.ts) in the same run.
  * Real backends, started by the launcher as `npm start`. Load: autocannon, keep-alive.
  * Besides requests per second (which a loaded machine skews), the CPU time each of our

@@ -355,10 +355,11 @@ export const tokensRevoked = defineEvent({
 });
 
 /**
- * quiz → quiz (every replica). The player view of a quiz changed: a version was published or the
- * quiz archived. Each replica drops its in-process copy of the view, so a change made through
- * one replica is not served stale by another (decision 0900). Leaderboard snapshots, the other
- * change to a view, reach every replica through leaderboard.updated itself.
+ * quiz → quiz and gateway (every replica). The player view of a quiz changed: a version was
+ * published or the quiz archived. Each quiz replica drops its in-process copy of the view, so a
+ * change made through one replica is not served stale by another (decision 0900), and each
+ * gateway replica the copy it keeps (decision 1000). Leaderboard snapshots, the other change to
+ * a view, reach every replica through leaderboard.updated itself.
  */
 export const quizViewChanged = defineEvent({
   topic: TOPICS.quizViewChanged,

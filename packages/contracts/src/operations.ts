@@ -25,6 +25,17 @@ export interface ApiOperation<M extends OperationMethod = OperationMethod> {
    * `If-None-Match` names it is answered 304 Not Modified without a body (RFC 9110 §13.1.2).
    */
   conditionalGet?: true;
+  /**
+   * The gateway may keep the success answer and serve it to every caller (decision 1000): the
+   * answer is the same for everyone and holds no private field. Only public GETs with one path
+   * parameter; kept per value of that parameter, and only answers the service marks
+   * (`SHARED_CACHE_HEADER` of @quizmesh/platform). Dropped when an event of `purgedBy` names the
+   * value in its `field` (the gateway consumes each such topic on every replica), or when an
+   * operation listing this one in `purgesGatewayCache` succeeds through the gateway for it.
+   */
+  gatewayCache?: { purgedBy: ReadonlyArray<{ topic: string; field: string }> };
+  /** operation ids whose gateway-kept answers for the same value of the path's first parameter this one changes */
+  purgesGatewayCache?: readonly string[];
   /** problem statuses beyond 400 (validation) */
   errors: number[];
   description?: string;

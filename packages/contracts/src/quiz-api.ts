@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { ApiOperation } from './operations';
-import { difficultySchema, questionTypeSchema } from './events';
+import { difficultySchema, leaderboardUpdated, questionTypeSchema, quizViewChanged } from './events';
 import { problemSchema } from './identity-api';
 import { FORBIDDEN_CHARACTERS_MESSAGE, hasForbiddenCharacters } from './text';
 
@@ -481,6 +481,13 @@ export const quizOperations: readonly QuizOperation[] = [
     params: quizIdParamsSchema,
     response: { status: 200, schema: playerQuizSchema },
     conditionalGet: true,
+    // The player view is the same for every caller (no answer keys, nothing per user): decision 1000.
+    gatewayCache: {
+      purgedBy: [
+        { topic: quizViewChanged.topic, field: 'quizId' },
+        { topic: leaderboardUpdated.topic, field: 'quizId' },
+      ],
+    },
     errors: [404],
     description:
       'Send the ETag you last read as If-None-Match: while the quiz is unchanged the answer is 304 without a body.',
@@ -521,6 +528,7 @@ export const quizOperations: readonly QuizOperation[] = [
     access: 'user',
     params: quizIdParamsSchema,
     response: { status: 200, schema: authorQuizSchema },
+    purgesGatewayCache: ['getQuiz'],
     errors: [401, 403, 404, 409, 412, 422],
     description: 'With If-Match, publishes only the draft content the caller last read (else 412).',
   },
@@ -532,6 +540,7 @@ export const quizOperations: readonly QuizOperation[] = [
     access: 'user',
     params: quizIdParamsSchema,
     response: { status: 200, schema: quizSummarySchema },
+    purgesGatewayCache: ['getQuiz'],
     errors: [401, 403, 404],
   },
   {

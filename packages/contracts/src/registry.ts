@@ -133,6 +133,8 @@ export const gatewayApp = defineApp({
     { event: leaderboardUpdated, everyReplica: true },
     { event: notificationCreated, everyReplica: true },
     { event: tokensRevoked, everyReplica: true },
+    // Drops the player views it keeps (getQuiz's gatewayCache, decision 1000); leaderboard.updated does too.
+    { event: quizViewChanged, everyReplica: true },
   ],
   compensates: [],
   deadLetters: 'log',

@@ -184,3 +184,35 @@ export function chartEvents(
 export function everyReplicaTopics(app: AppRegistration): string[] {
   return app.consumes.filter((c) => c.everyReplica === true).map((c) => c.event.topic);
 }
+
+/**
+ * What is wrong with the registry's gateway caching (ApiOperation.gatewayCache, decision 1000),
+ * one line each: a kept operation must be a public GET with one path parameter, every topic that
+ * purges it must reach every gateway replica, and `purgesGatewayCache` must name kept operations
+ * of its app. The gateway refuses to start on any (services/gateway/src/routes.ts).
+ */
+export function gatewayCacheProblems(system: readonly AppRegistration[] = SYSTEM): string[] {
+  const problems: string[] = [];
+  const gateway = system.find((app) => app.appId === 'gateway');
+  const broadcast = new Set(gateway ? everyReplicaTopics(gateway) : []);
+  for (const app of system) {
+    for (const op of app.operations) {
+      const name = `${app.appId} ${op.operationId}`;
+      if (op.gatewayCache) {
+        const parameters = op.path.split('/').filter(isParameter);
+        if (op.method !== 'get' || op.access !== 'public' || parameters.length !== 1)
+          problems.push(`${name}: only a public GET with one path parameter may be kept by the gateway`);
+        for (const { topic } of op.gatewayCache.purgedBy)
+          if (!broadcast.has(topic)) problems.push(`${name}: the gateway does not consume ${topic} on every replica`);
+      }
+      for (const kept of op.purgesGatewayCache ?? []) {
+        const target = app.operations.find((o) => o.operationId === kept);
+        if (!target?.gatewayCache)
+          problems.push(`${name}: purgesGatewayCache names ${kept}, which the gateway does not keep`);
+        if (op.method === 'get' || !op.path.split('/').some(isParameter))
+          problems.push(`${name}: only a change with a path parameter can purge`);
+      }
+    }
+  }
+  return problems;
+}

@@ -3,7 +3,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { EVENTS } from '@quizmesh/contracts/events';
-import { SYSTEM, deadLetterTopicsOf, subscriptionsOf, systemOperations } from '@quizmesh/contracts/system';
+import {
+  SYSTEM,
+  deadLetterTopicsOf,
+  gatewayCacheProblems,
+  subscriptionsOf,
+  systemOperations,
+  type AppRegistration,
+} from '@quizmesh/contracts/system';
 import { renderAllSubscriptions, SUBSCRIPTIONS_DIR } from '@quizmesh/contracts/subscriptions-yaml';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -35,6 +42,33 @@ describe('system registry', () => {
       'leaderboard.updated',
       'quiz.view.changed',
       'quiz.completed',
+    ]);
+  });
+});
+
+describe('gateway caching in the registry (decision 1000)', () => {
+  it('keeps only public GETs purged by topics every gateway replica receives', () => {
+    expect(gatewayCacheProblems()).toEqual([]);
+  });
+
+  it('names an operation the gateway may not keep, a purge topic it does not receive, a purge of nothing', () => {
+    const withQuiz = (change: (app: AppRegistration) => AppRegistration) =>
+      SYSTEM.map((app) => (app.appId === 'quiz' ? change(app) : app));
+    const kept = { purgedBy: [{ topic: 'quiz.view.changed', field: 'quizId' }] };
+    const broken = withQuiz((app) => ({
+      ...app,
+      operations: app.operations.map((op) => {
+        if (op.operationId === 'getAttempt') return { ...op, gatewayCache: kept };
+        if (op.operationId === 'getQuiz')
+          return { ...op, gatewayCache: { purgedBy: [{ topic: 'score.calculated', field: 'quizId' }] } };
+        if (op.operationId === 'startAttempt') return { ...op, purgesGatewayCache: ['listQuizzes'] };
+        return op;
+      }),
+    }));
+    expect(gatewayCacheProblems(broken)).toEqual([
+      'quiz getQuiz: the gateway does not consume score.calculated on every replica',
+      'quiz startAttempt: purgesGatewayCache names listQuizzes, which the gateway does not keep',
+      'quiz getAttempt: only a public GET with one path parameter may be kept by the gateway',
     ]);
   });
 });

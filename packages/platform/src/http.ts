@@ -228,3 +228,24 @@ export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<Se
     });
   });
 }
+
+/**
+ * A service marks an answer the gateway may keep and serve to every caller with this header
+ * (`max-age=<seconds>`, the longest the gateway may keep it), on operations the registry declares
+ * `gatewayCache` (decision 1000). The gateway never passes it on to clients.
+ */
+export const SHARED_CACHE_HEADER = 'x-quizmesh-shared-cache';
+
+/**
+ * RFC 9110 §13.1.2: does If-None-Match name `etag` (weak comparison) or `*`? Not Express's
+ * `req.fresh`: that is a cache's rule and answers no to any request with `Cache-Control:
+ * no-cache`, which fetch() adds to every request carrying If-None-Match.
+ */
+export function ifNoneMatchHas(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  for (const candidate of header.split(',')) {
+    const tag = candidate.trim();
+    if (tag === '*' || tag === etag || tag === `W/${etag}`) return true;
+  }
+  return false;
+}

@@ -10,6 +10,8 @@ import { forwardMiddleware, ipLimitMiddleware } from './forward';
 import { mountRevocationConsumer } from './auth/revocation-consumer';
 import type { Revocations } from './auth/revocations';
 import type { TokenVerifier } from './auth/tokens';
+import { mountCachePurges, type CachePurges } from './cache/purges';
+import type { ResponseCache } from './cache/response-cache';
 import { mountApiDocs } from './openapi/public-api';
 import type { OpenApiDocument } from './openapi/document';
 import type { SidecarProxy } from './proxy';
@@ -24,6 +26,7 @@ import { defaultWebDistDir, mountWebApp } from './web/static';
 
 export interface GatewayDeps {
   proxy: SidecarProxy;
+  cache: ResponseCache;
   verifier: TokenVerifier;
   limits: GatewayLimits;
   openApi: OpenApiDocument;
@@ -61,6 +64,7 @@ export function createGatewayApp(runtime: ServiceRuntime, config: GatewayConfig,
           proxy: deps.proxy,
           verifier: deps.verifier,
           limits: deps.limits,
+          cache: deps.cache,
           maxBodyBytes: parseSize(config.JSON_BODY_LIMIT),
           bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
           logger: runtime.logger,
@@ -71,7 +75,10 @@ export function createGatewayApp(runtime: ServiceRuntime, config: GatewayConfig,
     },
     // Only event deliveries from the sidecar are parsed (JSON CloudEvents); every other route is above.
     routes: (app) => {
-      mountStreamConsumers(app, runtime, deps.streams, { broadcastPubsub: config.BROADCAST_PUBSUB_NAME });
+      const purges: CachePurges = mountCachePurges(app, runtime, deps.cache, {
+        broadcastPubsub: config.BROADCAST_PUBSUB_NAME,
+      });
+      mountStreamConsumers(app, runtime, deps.streams, { broadcastPubsub: config.BROADCAST_PUBSUB_NAME, purges });
       mountRevocationConsumer(app, runtime, deps.revocations, { broadcastPubsub: config.BROADCAST_PUBSUB_NAME });
     },
   });

@@ -89,6 +89,16 @@ export const gatewayConfigSchema = serviceConfig(
     /** upper bound on waiting for an upstream's response headers; Dapr's resiliency timeout should fire first */
     UPSTREAM_TIMEOUT_MS: milliseconds(10_000),
 
+    // --- answers kept by the gateway (registry gatewayCache: the quiz player view; decision 1000) ---
+    /** answers kept per replica; 0 = keep none (every request goes to the service) */
+    RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
+    /** bytes of kept bodies per replica, at most (a player view is a few KiB) */
+    RESPONSE_CACHE_MAX_BYTES: positiveInt.max(1_073_741_824).default(16 * 1_048_576),
+    /** longest an answer is kept, whatever the service allows: the staleness bound if a purge event is lost */
+    RESPONSE_CACHE_MAX_AGE_S: seconds(10),
+    /** after a purge, answers for its key are passed on but not kept for this long (the service's replicas hear it too) */
+    RESPONSE_CACHE_SETTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+
     // --- circuit breaker per app (docs/decisions/0720): only the callee's failures count, never 4xx ---
     /** share of failed calls in the window that opens an app's breaker, percent */
     BREAKER_ERROR_PERCENT: positiveInt.max(100).default(50),

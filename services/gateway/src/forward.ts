@@ -3,12 +3,13 @@
  * that abuse costs the gateway little and the services nothing), after the per-IP limit:
  *   path sanity (400) → route table (404) → framing (400) → body size/type (413/415) → token (401)
  *   and role (403) → per-user limit (429) → body read whole (413/408) → login/register limits (429)
- *   → forward through the sidecar.
+ *   → the gateway's kept answer, if any (decision 1000) → forward through the sidecar.
  */
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppError, setHttpRoute, type CallerUser } from '@quizmesh/platform';
 import { bearerToken, missingToken, type TokenVerifier } from './auth/tokens';
+import { notModified, type KeptAnswer, type ResponseCache } from './cache/response-cache';
 import { hasBody, type SidecarProxy } from './proxy';
 import { enforce, type GatewayLimits } from './rate-limit/limits';
 import { checkFraming, checkRequestBody, emailOf, readBody } from './request-limits';
@@ -18,6 +19,8 @@ export interface ForwardDeps {
   proxy: SidecarProxy;
   verifier: TokenVerifier;
   limits: GatewayLimits;
+  /** answers of `gatewayCache` operations, kept in this process (decision 1000) */
+  cache: ResponseCache;
   maxBodyBytes: number;
   /** time a client has to send its body (beyond: 408) */
   bodyTimeoutMs: number;
@@ -81,12 +84,43 @@ export function forwardMiddleware(deps: ForwardDeps): RequestHandler {
       await enforce(limits.register, ip, 'registrations per client address');
     }
 
+    // A GET of a kept operation without a query: the same answer for every caller (decision 1000).
+    // Not a percent-encoded key: events name the decoded id, so such a spelling would escape purges.
+    const segment =
+      route.keptBySegment !== undefined && req.method === 'GET' && !req.originalUrl.includes('?')
+        ? req.path.split('/')[route.keptBySegment]
+        : undefined;
+    const keptKey = segment !== undefined && !segment.includes('%') ? segment : undefined;
+    if (keptKey !== undefined) {
+      const kept = deps.cache.get(req.path);
+      if (kept) {
+        sendKept(req, res, kept);
+        return;
+      }
+      res.setHeader('cache-status', 'gateway; fwd=uri-miss');
+    }
+    const fill = keptKey !== undefined ? deps.cache.startFill(keptKey) : undefined;
+    const path = req.path;
     const status = await deps.proxy.forward(req, res, {
       appId: route.appId,
       user,
       ...(body ? { body } : {}),
       ...(route.upstreamPath !== undefined ? { upstreamPath: route.upstreamPath } : {}),
+      ...(fill
+        ? {
+            keep: {
+              ifNoneMatch: req.headers['if-none-match'],
+              accepts: (answerStatus, headers) => deps.cache.accepts(answerStatus, headers),
+              store: (headers, answer) => deps.cache.store(path, fill, headers, answer),
+            },
+          }
+        : {}),
     });
+    if (route.purgesBySegment !== undefined && status >= 200 && status < 300) {
+      // A change made through this replica: read-your-writes here at once; the others hear the event.
+      const changed = req.path.split('/')[route.purgesBySegment];
+      if (changed !== undefined) deps.cache.purge(changed);
+    }
     if (loginKey !== undefined && status >= 200 && status < 300) {
       // Only failed attempts should count towards the brute-force limit.
       await limits.login
@@ -94,4 +128,21 @@ export function forwardMiddleware(deps: ForwardDeps): RequestHandler {
         .catch((err: unknown) => deps.logger.warn({ err }, 'could not reset the login limit'));
     }
   };
+}
+
+/**
+ * A kept answer: its representation headers and bytes, or 304 when If-None-Match names its ETag
+ * (the service's rule, decision 0900). `Age` and `Cache-Status` (RFC 9111, RFC 9211) say it came
+ * from the gateway.
+ */
+function sendKept(req: Request, res: Response, kept: KeptAnswer & { ageS: number }): void {
+  for (const [name, value] of kept.headers) res.setHeader(name, value);
+  res.setHeader('age', String(kept.ageS));
+  res.setHeader('cache-status', 'gateway; hit');
+  if (notModified(req.headers['if-none-match'], kept)) {
+    res.removeHeader('content-type');
+    res.status(304).end();
+    return;
+  }
+  res.status(200).end(kept.body);
 }

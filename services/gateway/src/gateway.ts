@@ -9,6 +9,7 @@ import { createGatewayApp } from './app';
 import { JwksCache } from './auth/jwks';
 import { daprNotBeforeStore, Revocations } from './auth/revocations';
 import { TokenVerifier } from './auth/tokens';
+import { ResponseCache } from './cache/response-cache';
 import type { GatewayConfig } from './config';
 import { publicApiDocument } from './openapi/public-api';
 import { SidecarProxy } from './proxy';
@@ -25,6 +26,8 @@ export interface Gateway {
   proxy: SidecarProxy;
   /** the live streams (GET /api/v1/stream); `streams.close()` ends them at the start of a shutdown */
   streams: StreamHub;
+  /** the answers this replica keeps (decision 1000) */
+  cache: ResponseCache;
   close(): Promise<void>;
 }
 
@@ -79,7 +82,14 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     maxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
     logger: logger.child({ component: 'stream' }),
   });
+  const cache = new ResponseCache({
+    maxEntries: config.RESPONSE_CACHE_MAX_ENTRIES,
+    maxBytes: config.RESPONSE_CACHE_MAX_BYTES,
+    maxAgeMs: config.RESPONSE_CACHE_MAX_AGE_S * 1000,
+    settleMs: config.RESPONSE_CACHE_SETTLE_MS,
+  });
   const app = createGatewayApp(runtime, config, {
+    cache,
     proxy,
     verifier,
     limits: createGatewayLimits(rateLimitStore, config),
@@ -93,6 +103,7 @@ export async function createGateway(runtime: ServiceRuntime, config: GatewayConf
     rateLimitStore,
     proxy,
     streams,
+    cache,
     close: async () => {
       streams.close();
       await proxy.close();

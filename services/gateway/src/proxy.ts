@@ -20,7 +20,15 @@ import { trace } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
-import { AppError, TRACEPARENT, USER_ID_HEADER, USER_ROLES_HEADER, type CallerUser } from '@quizmesh/platform';
+import {
+  AppError,
+  SHARED_CACHE_HEADER,
+  TRACEPARENT,
+  USER_ID_HEADER,
+  USER_ROLES_HEADER,
+  ifNoneMatchHas,
+  type CallerUser,
+} from '@quizmesh/platform';
 import { recordGatewayRejection } from '@quizmesh/platform/telemetry';
 
 export interface BreakerOptions {
@@ -48,6 +56,16 @@ export interface ForwardRequest {
   body?: Buffer;
   /** the service's path when it differs from the public one; the query string is kept */
   upstreamPath?: string;
+  /**
+   * The gateway may keep the answer (decision 1000). The service is asked without the client's
+   * If-None-Match (a 304 could not be kept); an answer `accepts` takes is read whole, sent, then
+   * offered to `store`; a 200 whose ETag the client named becomes a 304 here.
+   */
+  keep?: {
+    ifNoneMatch: string | undefined;
+    accepts(status: number, headers: Headers): boolean;
+    store(headers: Headers, body: Buffer): void;
+  };
 }
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus what the gateway sets itself. */
@@ -71,6 +89,9 @@ const HOP_BY_HOP = new Set([
  */
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'content-length', 'expect']);
 
+/** Answer headers never passed to the client: Express's banner, and the service's shared-cache mark (decision 1000). */
+const NOT_RELAYED = new Set(['x-powered-by', SHARED_CACHE_HEADER]);
+
 /** Methods whose requests have no defined body semantics (RFC 9110 §9.3): a body on them is refused. */
 export const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
@@ -87,7 +108,7 @@ export function isReservedHeader(name: string): boolean {
 /** Dapr error bodies are small JSON documents; anything bigger is an app's own answer. */
 const MAX_DAPR_ERROR_BYTES = 16 * 1024;
 
-type Headers = Record<string, string | string[] | undefined>;
+export type Headers = Record<string, string | string[] | undefined>;
 
 const NO_TOKENS: ReadonlySet<string> = new Set();
 
@@ -268,14 +289,7 @@ export class SidecarProxy {
       }
       if (mayBeDaprError(status, answer.headers)) {
         const text = await readAll(answer.body).catch((err: unknown) => {
-          throw (
-            failure ??
-            new AppError(502, {
-              code: 'bad-upstream-response',
-              detail: `${target.appId} sent an unreadable answer`,
-              cause: err,
-            })
-          );
+          throw failure ?? unreadableAnswer(target.appId, err);
         });
         const mapped = text.length > MAX_DAPR_ERROR_BYTES ? undefined : daprFailure(status, text, target.appId);
         if (mapped) {
@@ -288,6 +302,26 @@ export class SidecarProxy {
         copyResponseHead(status, answer.headers, res);
         res.end(text);
         return status;
+      }
+      const keep = target.keep;
+      if (keep !== undefined && status === 200) {
+        const kept = keep.accepts(status, answer.headers);
+        const etag = answer.headers.etag;
+        const matched = typeof etag === 'string' && ifNoneMatchHas(keep.ifNoneMatch, etag);
+        if (kept || matched) {
+          const body = await readAll(answer.body).catch((err: unknown) => {
+            throw failure ?? unreadableAnswer(target.appId, err);
+          });
+          copyResponseHead(status, answer.headers, res);
+          if (matched) {
+            for (const name of ['content-length', 'content-type']) res.removeHeader(name);
+            res.status(304).end();
+          } else {
+            res.end(body);
+          }
+          if (kept) keep.store(answer.headers, body);
+          return matched ? 304 : status;
+        }
       }
       copyResponseHead(status, answer.headers, res);
       this.relay(answer.body, res);
@@ -330,6 +364,7 @@ export class SidecarProxy {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined || NOT_FORWARDED.has(name) || dropped.has(name) || isReservedHeader(name)) continue;
+      if (target.keep !== undefined && name === 'if-none-match') continue;
       headers[name] = value;
     }
     // With tracing on, undici's instrumentation adds the gateway's own span (a child of the
@@ -354,6 +389,10 @@ export class SidecarProxy {
     for (const breaker of this.breakers.values()) breaker.shutdown();
     await this.pool.destroy();
   }
+}
+
+function unreadableAnswer(appId: string, cause: unknown): AppError {
+  return new AppError(502, { code: 'bad-upstream-response', detail: `${appId} sent an unreadable answer`, cause });
 }
 
 function bodyUnreadable(cause: unknown): AppError {
@@ -439,7 +478,8 @@ function copyResponseHead(status: number, headers: Headers, res: Response): void
   const dropped = connectionTokens(headers);
   res.status(status);
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || dropped.has(name) || name === 'x-powered-by') continue;
+    // The shared-cache mark is for the gateway only (decision 1000).
+    if (value === undefined || HOP_BY_HOP.has(name) || dropped.has(name) || NOT_RELAYED.has(name)) continue;
     res.setHeader(name, value);
   }
 }

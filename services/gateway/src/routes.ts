@@ -10,6 +10,7 @@ import {
   SYSTEM,
   bySpecificity,
   deadLetterAdminApps,
+  gatewayCacheProblems,
   systemOperations,
   type AppRegistration,
 } from '@quizmesh/contracts/system';
@@ -26,6 +27,13 @@ export interface ResolvedRoute {
   pattern: string;
   /** the path the service serves, when it differs from the public one (dead-letter admin only) */
   upstreamPath?: string;
+  /**
+   * The gateway may keep the answer (registry `gatewayCache`, decision 1000): keyed by the path
+   * segment at this index (the operation's one parameter), which purge events name.
+   */
+  keptBySegment?: number;
+  /** a success purges the kept answers keyed by the path segment at this index (registry `purgesGatewayCache`) */
+  purgesBySegment?: number;
 }
 
 interface TableEntry {
@@ -59,18 +67,27 @@ export interface RouteTable {
  * spelling of a route is another path, which no operation declares.
  */
 export function createRouteTable(system: readonly AppRegistration[]): RouteTable {
+  const cacheProblems = gatewayCacheProblems(system);
+  if (cacheProblems.length > 0) throw new Error(`registry: ${cacheProblems.join('; ')}`);
   const entries: TableEntry[] = systemOperations(system)
     .sort(bySpecificity)
-    .map((op) => ({
-      method: op.method.toUpperCase(),
-      segments: op.path.split('/').map((segment) => (isParameter(segment) ? undefined : segment)),
-      route: {
-        appId: op.appId,
-        access: op.access,
-        limit: op.rateLimit,
-        pattern: `${op.method.toUpperCase()} ${op.path}`,
-      },
-    }));
+    .map((op) => {
+      const segments = op.path.split('/');
+      const firstParameter = segments.findIndex(isParameter);
+      return {
+        method: op.method.toUpperCase(),
+        segments: segments.map((segment) => (isParameter(segment) ? undefined : segment)),
+        route: {
+          appId: op.appId,
+          access: op.access,
+          limit: op.rateLimit,
+          pattern: `${op.method.toUpperCase()} ${op.path}`,
+          // Seed aliases are copies of an operation: they keep and purge as it does.
+          ...(op.gatewayCache ? { keptBySegment: firstParameter } : {}),
+          ...(op.purgesGatewayCache?.length ? { purgesBySegment: firstParameter } : {}),
+        },
+      };
+    });
   // Compiled once: the candidates of a request are the entries of its method and segment count,
   // in specificity order, so a lookup compares a handful of strings (no regex, no allocation).
   const byShape = new Map<string, TableEntry[]>();

@@ -4,22 +4,17 @@
  * notification do. The test plays identity (JWKS and tokens).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Dapr, createLogger } from '@quizmesh/platform';
 import { createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
-import { startSidecar, type RunningSidecar } from '@quizmesh/sidecar';
 import {
   leaderboardUpdated,
   notificationCreated,
-  type EventContract,
   type LeaderboardUpdated,
   type NotificationCreated,
   tokensRevoked,
 } from '@quizmesh/contracts/events';
 import { echo, json, startHarness, type Handler, type Harness } from './support/harness';
 import { ecKey, jwks, signToken } from './support/keys';
+import { cloudEvent, startPublisher, type Publisher } from './support/publisher';
 import { rawRequest } from './support/raw';
 import { gatewaySubscriptionsYaml, jsonData, openStream, rabbitPubsubComponents, type SseStream } from './support/sse';
 import { isLoopbackAddress } from '../src/stream/consumers';
@@ -49,45 +44,6 @@ function notification(userId: string, title = 'Your result'): NotificationCreate
     title,
     body: 'You scored 42 of 50.',
     createdAt: new Date().toISOString(),
-  };
-}
-
-function cloudEvent(contract: EventContract, id: string, data: unknown, source: string) {
-  return { specversion: '1.0', id, source, type: contract.type, datacontenttype: 'application/json', data };
-}
-
-/** A sidecar-only app (evaluation, notification) that publishes as that service would. */
-interface Publisher {
-  publish(contract: EventContract, id: string, data: unknown): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function startPublisher(appId: string, resourcesDir: string): Promise<Publisher> {
-  const registryDir = mkdtempSync(join(tmpdir(), 'qm-gateway-publisher-'));
-  const sidecar: RunningSidecar = await startSidecar({
-    appId,
-    daprHttpPort: 0,
-    resourcesPaths: [resourcesDir],
-    registryDir,
-    logLevel: 'silent',
-    env: {},
-  });
-  await sidecar.ready;
-  const dapr = new Dapr({
-    host: '127.0.0.1',
-    httpPort: sidecar.httpPort,
-    logger: createLogger({ service: appId, level: 'silent' }),
-  });
-  return {
-    publish: (contract, id, data) =>
-      dapr.publish('pubsub', contract.topic, cloudEvent(contract, id, data, appId), {
-        contentType: 'application/cloudevents+json',
-      }),
-    close: async () => {
-      await dapr.close();
-      await sidecar.close();
-      rmSync(registryDir, { recursive: true, force: true });
-    },
   };
 }
 

@@ -74,6 +74,8 @@ export class QuizCache {
 export interface RenderedView {
   body: Buffer;
   etag: string;
+  /** when this process's copy expires; only on a view this process keeps (the gateway may keep it as long, decision 1000) */
+  expiresAt?: number;
 }
 
 export function renderView(view: PlayerQuiz): RenderedView {
@@ -138,8 +140,9 @@ export class PlayerViewCache {
       if (oldest.done === true) break;
       this.entries.delete(oldest.value);
     }
-    this.entries.set(view.id, { ...rendered, expiresAt: this.now() + this.options.maxAgeMs });
-    return rendered;
+    const entry = { ...rendered, expiresAt: this.now() + this.options.maxAgeMs };
+    this.entries.set(view.id, entry);
+    return entry;
   }
 
   invalidate(quizId: string): void {

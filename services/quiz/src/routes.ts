@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   AppError,
+  SHARED_CACHE_HEADER,
+  ifNoneMatchHas,
   mountOperations,
   parseBody,
   parseParams,
@@ -105,20 +107,6 @@ const quizPath = (id: string) => `/api/v1/quizzes/${id}`;
 const attemptPath = (id: string) => `/api/v1/attempts/${id}`;
 
 /**
- * RFC 9110 §13.1.2: does If-None-Match name `etag` (weak comparison) or `*`? Not Express's
- * `req.fresh`: that is a cache's rule and answers no to any request with `Cache-Control:
- * no-cache`, which fetch() adds to every request carrying If-None-Match.
- */
-function ifNoneMatchHas(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  for (const candidate of header.split(',')) {
-    const tag = candidate.trim();
-    if (tag === '*' || tag === etag || tag === `W/${etag}`) return true;
-  }
-  return false;
-}
-
-/**
  * A rendered player view as is: `ETag` (304 when If-None-Match has it) and the bytes, written
  * without Express's res.send, which would hash them again for its own ETag. `no-cache`: clients
  * may keep it, but ask again (cheaply, with the ETag) before using it.
@@ -126,6 +114,14 @@ function ifNoneMatchHas(header: string | undefined, etag: string): boolean {
 function sendView(req: Request, res: Response, view: RenderedView): void {
   res.setHeader('etag', view.etag);
   res.setHeader('cache-control', 'no-cache');
+  // The same bytes for every caller: the gateway may keep a view this process keeps, as long as
+  // this process does, rounded up to a second (rounding down would leave a last second in which
+  // no gateway keeps it; decision 1000). A view not kept (archived, a fill that raced a change)
+  // is not marked.
+  if (view.expiresAt !== undefined) {
+    const seconds = Math.ceil((view.expiresAt - Date.now()) / 1000);
+    if (seconds > 0) res.setHeader(SHARED_CACHE_HEADER, `max-age=${seconds}`);
+  }
   if (ifNoneMatchHas(req.headers['if-none-match'], view.etag)) {
     res.status(304).end();
     return;

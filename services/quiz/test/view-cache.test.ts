@@ -35,6 +35,18 @@ describe('PlayerViewCache', () => {
     expect(renderView({ ...quiz, title: 'Capitals!' }).etag).not.toBe(filled.etag);
   });
 
+  it('says until when it keeps a view only for a view it keeps (what the gateway may keep, decision 1000)', () => {
+    const now = 5_000;
+    const cache = new PlayerViewCache({ maxEntries: 10, maxAgeMs: 30_000, now: () => now });
+    const published = view();
+    expect(cache.fill(published, cache.startFill()).expiresAt).toBe(35_000);
+    expect(cache.get(published.id)?.expiresAt).toBe(35_000);
+    expect(cache.fill(view({ status: 'archived' }), cache.startFill()).expiresAt).toBeUndefined();
+    const racing = cache.startFill();
+    cache.invalidate(randomUUID());
+    expect(cache.fill(view(), racing).expiresAt).toBeUndefined();
+  });
+
   it('holds at most maxEntries quizzes, dropping the least recently filled', () => {
     const cache = new PlayerViewCache({ maxEntries: 100, maxAgeMs: 60_000 });
     const quizzes = Array.from({ length: 1_000 }, () => view());

@@ -13,6 +13,7 @@ import { AppError, sameSecret, type ServiceRuntime } from '@quizmesh/platform';
 import { unwrapDeadLetter } from '@quizmesh/platform/deadletters';
 import { recordStreamingLag } from '@quizmesh/platform/telemetry';
 import { leaderboardUpdated, notificationCreated, PUBSUB_NAME } from '@quizmesh/contracts/events';
+import type { CachePurges } from '../cache/purges';
 import type { StreamHub } from './hub';
 
 export const STREAM_TOPICS = [leaderboardUpdated.topic, notificationCreated.topic] as const;
@@ -42,13 +43,15 @@ export function mountStreamConsumers(
   app: Express,
   runtime: ServiceRuntime,
   hub: StreamHub,
-  options: { broadcastPubsub: string },
+  options: { broadcastPubsub: string; purges: CachePurges },
 ): void {
   runtime.subscriptions.add(app, {
     pubsub: options.broadcastPubsub,
     topic: leaderboardUpdated.topic,
     schema: leaderboardUpdated.schema,
     handler: async (data, envelope) => {
+      // The quiz player view shows the leaderboard: the gateway's kept copy goes (decision 1000).
+      options.purges.onEvent(leaderboardUpdated.topic, data);
       const written = hub.broadcast({ event: 'leaderboard', id: envelope.id, data });
       // updatedAt is when evaluation committed the score that moved this top.
       if (written > 0) recordStreamingLag((Date.now() - Date.parse(data.updatedAt)) / 1000);
