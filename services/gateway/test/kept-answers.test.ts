@@ -12,7 +12,7 @@ import { leaderboardUpdated, quizViewChanged } from '@quizmesh/contracts/events'
 import { json, startHarness, type Handler, type Harness } from './support/harness';
 import { ecKey, jwks, signToken } from './support/keys';
 import { startPublisher, type Publisher } from './support/publisher';
-import { gatewaySubscriptionsYaml, rabbitPubsubComponents } from './support/sse';
+import { startBroadcastReplicas } from './support/sse';
 
 const key = ecKey();
 const bearer = (sub: string) => ({ authorization: `Bearer ${signToken(key, { sub })}` });
@@ -202,21 +202,12 @@ describe('answers kept by two gateway replicas (the chart’s pubsub-broadcast)'
 
   beforeAll(async () => {
     vhost = await createTestVhost('qm_gateway_kept');
-    for (const pod of ['gateway-5c6d-a', 'gateway-5c6d-b']) {
-      replicas.push(
-        await startHarness({
-          apps: { identity: quizApp(state), quiz: quizApp(state) },
-          env: { ...KEEP_LONG, BROADCAST_PUBSUB_NAME: 'pubsub-broadcast' },
-          gatewaySidecarEnv: { POD_NAME: pod },
-          resources: {
-            ...rabbitPubsubComponents(vhost.url),
-            'subscriptions-gateway.yaml': gatewaySubscriptionsYaml(),
-          },
-        }),
-      );
-    }
-    const [first] = replicas;
-    if (!first) throw new Error('no replica started');
+    const first = await startBroadcastReplicas(
+      vhost.url,
+      ['gateway-5c6d-a', 'gateway-5c6d-b'],
+      { apps: { identity: quizApp(state), quiz: quizApp(state) }, env: KEEP_LONG },
+      replicas,
+    );
     quizPublisher = await startPublisher('quiz', first.resourcesDir);
     evaluationPublisher = await startPublisher('evaluation', first.resourcesDir);
   });

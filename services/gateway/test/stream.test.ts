@@ -16,7 +16,14 @@ import { echo, json, startHarness, type Handler, type Harness } from './support/
 import { ecKey, jwks, signToken } from './support/keys';
 import { cloudEvent, startPublisher, type Publisher } from './support/publisher';
 import { rawRequest } from './support/raw';
-import { gatewaySubscriptionsYaml, jsonData, openStream, rabbitPubsubComponents, type SseStream } from './support/sse';
+import {
+  gatewaySubscriptionsYaml,
+  jsonData,
+  openStream,
+  rabbitPubsubComponents,
+  startBroadcastReplicas,
+  type SseStream,
+} from './support/sse';
 import { isLoopbackAddress } from '../src/stream/consumers';
 
 const key = ecKey();
@@ -374,21 +381,12 @@ describe('live stream on two gateway replicas (the chart’s pubsub-broadcast)',
 
   beforeAll(async () => {
     vhost = await createTestVhost('qm_gateway_broadcast');
-    for (const pod of ['gateway-7d9f-a', 'gateway-7d9f-b']) {
-      replicas.push(
-        await startHarness({
-          apps: { identity: identityApp },
-          env: { BROADCAST_PUBSUB_NAME: 'pubsub-broadcast' },
-          gatewaySidecarEnv: { POD_NAME: pod },
-          resources: {
-            ...rabbitPubsubComponents(vhost.url),
-            'subscriptions-gateway.yaml': gatewaySubscriptionsYaml(),
-          },
-        }),
-      );
-    }
-    const [first] = replicas;
-    if (!first) throw new Error('no replica started');
+    const first = await startBroadcastReplicas(
+      vhost.url,
+      ['gateway-7d9f-a', 'gateway-7d9f-b'],
+      { apps: { identity: identityApp } },
+      replicas,
+    );
     evaluation = await startPublisher('evaluation', first.resourcesDir);
     notifications = await startPublisher('notification', first.resourcesDir);
   });

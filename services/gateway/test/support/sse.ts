@@ -7,6 +7,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SseParser } from '@quizmesh/platform/testing';
+import { startHarness, type Harness, type HarnessOptions } from './harness';
 
 export interface SseEvent {
   event: string;
@@ -167,4 +168,34 @@ ${[`{ name: connectionString, value: ${JSON.stringify(amqpUrl)} }`, ...extra].ma
       'scopes: [gateway]\n',
     ),
   };
+}
+
+/**
+ * One gateway replica per pod name on the RabbitMQ vhost at `amqpUrl`, each with its own
+ * `pubsub-broadcast` queue (POD_NAME) and the generated gateway Subscriptions, as the chart runs
+ * them. Started one after another and added to `into` as each comes up, so a caller's afterAll
+ * closes the ones that started even when a later one fails.
+ */
+export async function startBroadcastReplicas(
+  amqpUrl: string,
+  pods: string[],
+  options: Pick<HarnessOptions, 'apps' | 'env'>,
+  into: Harness[],
+): Promise<Harness> {
+  for (const pod of pods) {
+    into.push(
+      await startHarness({
+        apps: options.apps,
+        env: { ...options.env, BROADCAST_PUBSUB_NAME: 'pubsub-broadcast' },
+        gatewaySidecarEnv: { POD_NAME: pod },
+        resources: {
+          ...rabbitPubsubComponents(amqpUrl),
+          'subscriptions-gateway.yaml': gatewaySubscriptionsYaml(),
+        },
+      }),
+    );
+  }
+  const [first] = into;
+  if (!first) throw new Error('no replica started');
+  return first;
 }
