@@ -1,11 +1,14 @@
 /**
- * The one way services reach Dapr: the official @dapr/dapr SDK over HTTP, wrapped so that
+ * The one way services reach Dapr: the official @dapr/dapr SDK over HTTP (its HTTP client alone,
+ * dapr-http-client.ts), wrapped so that
  * every failure is an AppError (the SDK returns `{error}` from save/publish/delete instead
  * of throwing) and callers never see SDK quirks. The gateway's proxy is the one exception
  * (see docs/decisions/0004-gateway-proxies-through-dapr-http.md).
  */
-import { CommunicationProtocolEnum, DaprClient, HttpMethod, LogLevel } from '@dapr/dapr';
+import { HttpMethod } from '@dapr/dapr/enum/HttpMethod.enum';
+import { LogLevel } from '@dapr/dapr/types/logger/LogLevel';
 import type { Logger } from 'pino';
+import { createDaprHttpClient, type DaprHttpClient } from './dapr-http-client';
 import { AppError } from './errors';
 
 /**
@@ -70,13 +73,12 @@ export function parseSdkError(err: unknown): { status: number | undefined; body:
 }
 
 export class Dapr {
-  readonly client: DaprClient;
+  readonly client: DaprHttpClient;
 
   constructor(readonly options: DaprOptions) {
-    this.client = new DaprClient({
+    this.client = createDaprHttpClient({
       daprHost: options.host,
       daprPort: String(options.httpPort),
-      communicationProtocol: CommunicationProtocolEnum.HTTP,
       ...(options.apiToken ? { daprApiToken: options.apiToken } : {}),
       isKeepAlive: true,
       logger: { level: LogLevel.Warn, service: sdkLogService(options.logger) },
@@ -138,7 +140,7 @@ export class Dapr {
 
   async stateTransaction(store: string, operations: StateOperation[]): Promise<void> {
     await this.call(`state transaction ${store}`, () =>
-      this.client.state.transaction(store, operations as Parameters<DaprClient['state']['transaction']>[1]),
+      this.client.state.transaction(store, operations as Parameters<DaprHttpClient['state']['transaction']>[1]),
     );
   }
 

@@ -13,9 +13,11 @@
  * everywhere else in the platform.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StateConcurrencyEnum, StateConsistencyEnum, type DaprClient } from '@dapr/dapr';
+import { StateConcurrencyEnum } from '@dapr/dapr/enum/StateConcurrency.enum';
+import { StateConsistencyEnum } from '@dapr/dapr/enum/StateConsistency.enum';
 import type { z } from 'zod';
 import { AppError } from './errors';
+import type { DaprHttpClient } from './dapr-http-client';
 import { DaprCallError, parseSdkError, type Dapr } from './dapr';
 
 export interface Versioned<T> {
@@ -43,7 +45,7 @@ export class ContentionError extends AppError {
   }
 }
 
-type TransactionOperations = Parameters<DaprClient['state']['transaction']>[1];
+type TransactionOperations = Parameters<DaprHttpClient['state']['transaction']>[1];
 
 export interface OptimisticStateOptions {
   /** read-plan-write rounds before giving up with ContentionError */
