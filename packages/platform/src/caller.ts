@@ -44,11 +44,14 @@ export function trustGatewayUser(
   const gatewayAppId = options.gatewayAppId ?? 'gateway';
   return (req, _res, next) => {
     delete req.user;
-    const caller = req.header(CALLER_APP_HEADER);
-    const tokenOk =
-      options.appApiToken === undefined || sameSecret(req.header('dapr-api-token') ?? '', options.appApiToken);
-    const id = req.header(USER_ID_HEADER);
-    if (caller === gatewayAppId && tokenOk && id) {
+    const id = req.headers[USER_ID_HEADER];
+    // The token is compared only when there is a user to trust (not on every anonymous read).
+    if (
+      typeof id === 'string' &&
+      id !== '' &&
+      req.headers[CALLER_APP_HEADER] === gatewayAppId &&
+      (options.appApiToken === undefined || sameSecret(req.header('dapr-api-token') ?? '', options.appApiToken))
+    ) {
       const roles = (req.header(USER_ROLES_HEADER) ?? '')
         .split(',')
         .map((r) => r.trim())

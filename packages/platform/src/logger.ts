@@ -34,12 +34,29 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/**
+ * pino's `isoTime` (`,"time":"<ISO 8601>"`), made once per millisecond: under load several lines
+ * share one, and each would allocate a Date and format it again.
+ */
+function isoTimeOncePerMs(): () => string {
+  let lastMs = Number.NaN;
+  let last = '';
+  return () => {
+    const now = Date.now();
+    if (now !== lastMs) {
+      lastMs = now;
+      last = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return last;
+  };
+}
+
 export function createLogger({ service, level = 'info', destination }: LoggerOptions): Logger {
   return pino(
     {
       level,
       base: { service },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeOncePerMs(),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
       mixin() {

@@ -1,7 +1,12 @@
 import request from 'supertest';
 import { z } from 'zod';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { AppError, createHttpApp, createLogger, parseBody, requireRole, trustGatewayUser } from '../src';
+import express from 'express';
+import helmet from 'helmet';
+import { AppError, createHttpApp, createLogger, listen, parseBody, requireRole, trustGatewayUser } from '../src';
+import { eventually } from '../src/testing';
 
 function appWithRoutes() {
   const lines: string[] = [];
@@ -20,6 +25,9 @@ function appWithRoutes() {
       a.post('/things', (req, res) => {
         const body = parseBody(req, z.object({ name: z.string().min(1), count: z.number().int().positive() }));
         res.status(201).json(body);
+      });
+      a.all('/body', (req, res) => {
+        res.json({ body: req.body === undefined ? 'undefined' : (req.body as unknown) });
       });
       a.get('/things/:id', (req, res) => {
         res.json({ id: req.params.id });
@@ -139,6 +147,41 @@ describe('problem+json error handling', () => {
   });
 });
 
+describe('what every answer carries', () => {
+  const headersOf = async (app: express.Express): Promise<IncomingHttpHeaders> =>
+    (await request(app).get('/json')).headers;
+
+  it("sets helmet()'s headers, with helmet's values, in helmet's order", async () => {
+    const bare = express();
+    bare.disable('x-powered-by');
+    bare.use(helmet());
+    bare.get('/json', (_req, res) => void res.json({}));
+    const platform = createHttpApp({
+      service: 't',
+      logger: createLogger({ service: 't', level: 'silent' }),
+      routes: (a) => a.get('/json', (_req, res) => void res.json({})),
+    });
+    const helmets = await headersOf(bare);
+    const ours = await headersOf(platform);
+    const names = Object.keys(helmets).filter(
+      (name) => !['content-type', 'content-length', 'etag', 'date', 'connection'].includes(name),
+    );
+    expect(names.length).toBeGreaterThanOrEqual(10);
+    expect(Object.keys(ours).filter((name) => names.includes(name))).toEqual(names);
+    for (const name of names) expect([name, ours[name]]).toEqual([name, helmets[name]]);
+  });
+
+  it('parses a JSON body, an empty one as {}, and leaves req.body undefined without one', async () => {
+    const { app } = appWithRoutes();
+    expect((await request(app).post('/body').send({ a: 1 })).body).toEqual({ body: { a: 1 } });
+    const empty = await request(app).post('/body').set('content-type', 'application/json').set('content-length', '0');
+    expect(empty.body).toEqual({ body: {} });
+    expect((await request(app).get('/body')).body).toEqual({ body: 'undefined' });
+    expect((await request(app).post('/body')).body).toEqual({ body: 'undefined' });
+    expect((await request(app).post('/body').set('content-type', 'text/plain').send('x')).status).toBe(415);
+  });
+});
+
 describe('readiness', () => {
   it('is 503 naming the failing check', async () => {
     const app = createHttpApp({
@@ -199,6 +242,45 @@ describe('logging', () => {
     expect(typeof requestLines[0]?.responseTime).toBe('number');
     expect(typeof requestLines[0]?.time).toBe('string');
     expect(lines.join('')).not.toMatch(/abc\.def\.ghi|cookie-secret|secret-path-value|headers/);
+  });
+
+  it('writes one line per request: completed when answered, aborted when the client went away', async () => {
+    const lines: string[] = [];
+    let answerSlow: () => void = () => undefined;
+    const app = createHttpApp({
+      service: 'test',
+      logger: createLogger({ service: 'test', destination: { write: (line: string) => lines.push(line) } }),
+      routes: (a) => {
+        a.get('/fast', (_req, res) => void res.json({}));
+        a.get('/slow', (_req, res) => {
+          answerSlow = () => void res.json({});
+        });
+      },
+    });
+    const server = await listen(app, 0, '127.0.0.1');
+    try {
+      const { port } = server.address() as AddressInfo;
+      await request(`http://127.0.0.1:${port}`).get('/fast').set('x-request-id', 'fast-1');
+      const gone = new Promise<void>((resolve) => {
+        const req = httpRequest({ port, host: '127.0.0.1', path: '/slow', headers: { 'x-request-id': 'slow-1' } });
+        req.on('error', () => resolve());
+        req.end();
+        setTimeout(() => req.destroy(), 100);
+      });
+      await gone;
+      await eventually(() => lines.some((line) => line.includes('"reqId":"slow-1"')));
+      answerSlow();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      server.close();
+    }
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(parsed.filter((line) => line.reqId === 'fast-1').map((line) => [line.level, line.msg, line.status])).toEqual(
+      [['info', 'request completed', 200]],
+    );
+    expect(parsed.filter((line) => line.reqId === 'slow-1').map((line) => [line.level, line.msg])).toEqual([
+      ['warn', 'request aborted'],
+    ]);
   });
 
   it('gives a request without a well-formed id a new one', async () => {

@@ -67,7 +67,7 @@ export function forwardMiddleware(deps: ForwardDeps): RequestHandler {
       return;
     }
     // The table's template (`/api/v1/quizzes/{id}`), never the raw path: bounded cardinality.
-    setHttpRoute(res, route.pattern.replace(/^[A-Z]+ /, ''));
+    setHttpRoute(res, route.template);
     const ip = clientIp(req);
     checkFraming(req);
     checkRequestBody(req, maxBodyBytes);

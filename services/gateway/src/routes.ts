@@ -25,6 +25,8 @@ export interface ResolvedRoute {
   limit: RateLimitClass | undefined;
   /** the table entry that matched, for logs */
   pattern: string;
+  /** `pattern` without its method: the route's `http.route` and request-line template, made once */
+  template: string;
   /** the path the service serves, when it differs from the public one (dead-letter admin only) */
   upstreamPath?: string;
   /**
@@ -82,6 +84,7 @@ export function createRouteTable(system: readonly AppRegistration[]): RouteTable
           access: op.access,
           limit: op.rateLimit,
           pattern: `${op.method.toUpperCase()} ${op.path}`,
+          template: op.path,
           // Seed aliases are copies of an operation: they keep and purge as it does.
           ...(op.gatewayCache ? { keptBySegment: firstParameter } : {}),
           ...(op.purgesGatewayCache?.length ? { purgesBySegment: firstParameter } : {}),
@@ -108,6 +111,7 @@ export function createRouteTable(system: readonly AppRegistration[]): RouteTable
       access: 'admin',
       limit: undefined,
       pattern: `${DEAD_LETTERS_PATH}/{appId}/*`,
+      template: `${DEAD_LETTERS_PATH}/{appId}/*`,
       upstreamPath: [DEAD_LETTERS_PATH, ...rest].join('/'),
     };
   };

@@ -26,6 +26,7 @@ describe('dead-letter admin routes', () => {
       access: 'admin',
       limit: undefined,
       pattern: '/api/v1/admin/dead-letters/{appId}/*',
+      template: '/api/v1/admin/dead-letters/{appId}/*',
       upstreamPath,
     });
   });
@@ -49,6 +50,7 @@ describe('route table (from the system registry)', () => {
         access: op.access,
         limit: op.rateLimit,
         pattern: `${method} ${path}`,
+        template: path,
       });
     },
   );

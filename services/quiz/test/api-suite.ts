@@ -2,6 +2,7 @@
  * quiz's API end to end in-process (see harness.ts), shared by the PostgreSQL and the
  * embedded-PGlite test files so both backends pass the very same behaviour.
  */
+import { get as httpGet } from 'node:http';
 import request from 'supertest';
 import {
   attemptFailed,
@@ -461,6 +462,53 @@ export function quizApiSuite(backend: TestBackend): void {
         version: 2,
         title: 'Version two',
       });
+    });
+
+    it('answers from its own copy with the headers and bytes of the answer that filled it', async () => {
+      const published = await createPublished();
+      const url = `${quiz.url}/api/v1/quizzes/${published.id}`;
+      const filled = await rawGet(url); // from the database, then kept
+      const kept = await rawGet(url); // this process's copy
+      // The whole header block, in order (Date and the connection's own headers aside).
+      const expected = [
+        'x-request-id',
+        'content-security-policy',
+        'cross-origin-opener-policy',
+        'cross-origin-resource-policy',
+        'origin-agent-cluster',
+        'referrer-policy',
+        'strict-transport-security',
+        'x-content-type-options',
+        'x-dns-prefetch-control',
+        'x-download-options',
+        'x-frame-options',
+        'x-permitted-cross-domain-policies',
+        'x-xss-protection',
+        'etag',
+        'cache-control',
+        'x-quizmesh-shared-cache',
+        'content-type',
+        'content-length',
+      ];
+      for (const answer of [filled, kept]) {
+        expect(answer.status).toBe(200);
+        expect(answer.headers.map(([name]) => name)).toEqual(expected);
+      }
+      const value = (answer: RawAnswer, name: string) => answer.headers.find(([n]) => n === name)?.[1];
+      for (const [name] of kept.headers.filter(([n]) => !['x-request-id', 'x-quizmesh-shared-cache'].includes(n)))
+        expect([name, value(kept, name)]).toEqual([name, value(filled, name)]);
+      expect(value(kept, 'cache-control')).toBe('no-cache');
+      expect(value(kept, 'content-type')).toBe('application/json; charset=utf-8');
+      expect(value(kept, 'x-quizmesh-shared-cache')).toMatch(/^max-age=\d+$/);
+      expect(kept.body.equals(filled.body)).toBe(true);
+      expect(playerQuizSchema.parse(JSON.parse(kept.body.toString()))).toMatchObject({ id: published.id });
+
+      const notModified = await rawGet(url, { 'if-none-match': value(kept, 'etag') ?? '' });
+      expect(notModified.status).toBe(304);
+      expect(notModified.body.length).toBe(0);
+      expect(notModified.headers.map(([name]) => name)).toEqual(
+        expected.filter((name) => !['content-type', 'content-length'].includes(name)),
+      );
     });
 
     it('falls back to the database, and logs why, when the state store fails', async () => {
@@ -1027,5 +1075,30 @@ export function quizApiSuite(backend: TestBackend): void {
       await deliverScore();
       expect(await quiz.prisma.attemptTransition.count({ where: { attemptId: attempt.id } })).toBe(4);
     });
+  });
+}
+
+interface RawAnswer {
+  status: number;
+  /** lower-case names in the order sent, without Date and the connection's own headers */
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+/** A GET that keeps the header block's order (fetch and supertest do not). */
+function rawGet(url: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const pairs: Array<[string, string]> = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          const name = (res.rawHeaders[i] ?? '').toLowerCase();
+          if (!['date', 'connection', 'keep-alive'].includes(name)) pairs.push([name, res.rawHeaders[i + 1] ?? '']);
+        }
+        resolve({ status: res.statusCode ?? 0, headers: pairs, body: Buffer.concat(chunks) });
+      });
+    }).on('error', reject);
   });
 }
