@@ -176,7 +176,7 @@ type ScoringOutcome =
 
 /**
  * Scores a quiz.completed event; see the module comment for the guarantees. One statement, so
- * no transaction to hold open (decision 0890, addendum 1020): the event recorded as processed,
+ * no transaction to hold open (decisions 0890, 1020): the event recorded as processed,
  * the result, score.calculated, the raised board entries, and leaderboard.updated for every
  * raised board whose new top shows the player.
  */
