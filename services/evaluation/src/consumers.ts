@@ -354,7 +354,9 @@ async function recordScore(
          SELECT u."userId", u."boardScore",
            row_number() OVER (ORDER BY u."boardScore" DESC, u."userId" DESC) AS "rank"
          FROM (
-           SELECT x."userId", x."boardScore" FROM "BoardEntry" x WHERE x."board" = r."board" AND x."userId" <> $6::uuid
+           -- Limited on its own, so the board's index gives the others' top (not a sort of the board).
+           (SELECT x."userId", x."boardScore" FROM "BoardEntry" x WHERE x."board" = r."board" AND x."userId" <> $6::uuid
+            ORDER BY x."boardScore" DESC, x."userId" DESC LIMIT ${p(0)}::int)
            UNION ALL SELECT $6::uuid, $17::bigint) AS u
          ORDER BY u."boardScore" DESC, u."userId" DESC
          LIMIT ${p(0)}::int) AS t
