@@ -12,9 +12,10 @@
  * event ranking that player. The attempts are started beforehand (not measured).
  *
  * Where the time goes, from wall-clock timestamps the services write: 202 → scored (quiz's
- * outbox relay, RabbitMQ, evaluation's scoring transaction: evaluation's calculatedAt), scored →
+ * outbox relay, RabbitMQ, evaluation's scoring statement: evaluation's calculatedAt), scored →
  * on the stream (evaluation's outbox relay, RabbitMQ, the gateway, SSE), and the two outboxes'
- * written → marked-sent times (an upper bound of the relays' share: rows are marked per batch),
+ * written → marked-sent times (an upper bound of the relays' share: a round's rows are marked by
+ * the next round's claim, at the next wake or within a second),
  * and how fast one relay can go: publishes one after another through a sidecar to RabbitMQ.
  * Prints the figures and writes bench/results/e2e-lag.json.
  */

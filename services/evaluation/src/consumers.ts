@@ -18,6 +18,7 @@ import {
   outboxInsert,
   type EnqueueOptions,
   type OutboxEventRow,
+  type OutboxSql,
 } from '@quizmesh/platform/outbox';
 import type { LeaderboardEntry } from '@quizmesh/contracts/evaluation-api';
 import { recordScoringLag } from '@quizmesh/platform/telemetry';
@@ -33,13 +34,12 @@ import {
   type UserRenamed,
   type UserRegistered,
 } from '@quizmesh/contracts/events';
-import { boardKey, boardRefOf, boardsOf, type BoardRef } from './leaderboard/score';
+import { boardKey, boardRefOf, boardsOf, BOARD_TIME_SPAN, type BoardRef } from './leaderboard/score';
 import {
   boardScoreOf,
   ranksWithin,
   storeUpdatesOf,
   topFromDatabase,
-  topsFromDatabase,
   type RankedAttempt,
 } from './leaderboard/leaderboards';
 import type { PrismaClient, Tx } from './db';
@@ -172,13 +172,13 @@ export async function renamePlayer(
 type ScoringOutcome =
   | { kind: 'already-scored' }
   /** `ranked`: what the sorted sets need, undefined for a late attempt (not ranked) */
-  | { kind: 'scored'; events: number; ranked?: { attempt: RankedAttempt; boardScore: number } };
+  | { kind: 'scored'; ranked?: { attempt: RankedAttempt; boardScore: number } };
 
 /**
- * Scores a quiz.completed event; see the module comment for the guarantees. Three statements in
- * the transaction (decision 0890): the event recorded as processed, the result, score.calculated
- * and the raised board entries in one; the changed boards' tops in one; the
- * leaderboard.updated events of the boards whose top shows the player in one.
+ * Scores a quiz.completed event; see the module comment for the guarantees. One statement, so
+ * no transaction to hold open (decisions 0890, 1020): the event recorded as processed,
+ * the result, score.calculated, the raised board entries, and leaderboard.updated for every
+ * raised board whose new top shows the player.
  */
 export async function scoreCompletedAttempt(
   deps: ConsumerDeps,
@@ -232,37 +232,26 @@ export async function scoreCompletedAttempt(
   const boardScore = scored.late ? undefined : boardScoreOf(attempt, logger);
   const refs = boardScore === undefined ? [] : boardsOf(quizId, finishedAt);
 
-  const outcome = await prisma.$transaction(async (tx): Promise<ScoringOutcome> => {
-    const recorded = await recordScore(tx, {
-      eventId: envelope.id,
-      attempt: scoredAttempt,
-      breakdown: scored.breakdown,
-      startedAt: new Date(event.startedAt),
-      finishedAt,
-      calculatedAt,
-      scoreEvent,
-      boards: refs.map(boardKey),
-      boardScore,
-    });
-    if (recorded.kind === 'already-scored') return recorded;
-    const raised = new Set(recorded.raisedBoards);
-    const announcements = [];
-    for (const top of await topsFromDatabase(
-      tx,
-      refs.filter((ref) => raised.has(boardKey(ref))),
-      deps.eventTop,
-    )) {
-      // Announced only when the change shows: the player is in the board's published top.
-      if (!top.entries.some((e) => e.userId === userId)) continue;
-      announcements.push(topAnnouncement(top.ref, top.entries, calculatedAt, trace));
-    }
-    await enqueueAll(tx, announcements);
-    return {
-      kind: 'scored',
-      events: 1 + announcements.length,
-      ...(boardScore === undefined ? {} : { ranked: { attempt, boardScore } }),
-    };
+  // leaderboard.updated of each board the attempt enters, its top filled in by the statement
+  // (for the raised boards whose new top shows the player; the others are not written).
+  const announcements = refs.map((ref) => ({
+    board: boardKey(ref),
+    row: topAnnouncement(ref, [], calculatedAt, trace),
+  }));
+  const recorded = await recordScore(prisma, deps.eventTop, {
+    eventId: envelope.id,
+    attempt: scoredAttempt,
+    breakdown: scored.breakdown,
+    startedAt: new Date(event.startedAt),
+    finishedAt,
+    calculatedAt,
+    scoreEvent,
+    boardScore,
+    announcements,
   });
+  const outcome: ScoringOutcome = recorded
+    ? { kind: 'scored', ...(boardScore === undefined ? {} : { ranked: { attempt, boardScore } }) }
+    : { kind: 'already-scored' };
 
   if (outcome.kind === 'scored') {
     deps.relay?.wake();
@@ -296,12 +285,22 @@ function noAnswerKey(
 
 /**
  * One statement: marks the event processed (consumeOnce), inserts the result, writes
- * score.calculated and raises the player's board entries, each step only when the one before
- * it happened. The attempt id is the result's primary key: another event for the same attempt
- * (quiz re-sent it under a new id) inserts nothing and publishes nothing.
+ * score.calculated, raises the player's board entries, and writes leaderboard.updated for each
+ * raised board whose new top `depth` shows the player, each step only when the one before it
+ * happened; true when the result was recorded. The attempt id is the result's primary key:
+ * another event for the same attempt (quiz re-sent it under a new id) inserts nothing and
+ * publishes nothing.
+ *
+ * The tops: a statement's parts all read the snapshot it started with, so a raised board's top
+ * is read as its other entries plus the player's new one (the raise is exactly that entry), in
+ * topFromDatabase's order, and each entry is written as topAnnouncement writes it (rank, user,
+ * name when known, and score and finish time decoded from the board score as
+ * decodeBoardScore does) into the announcement's `top`, which is otherwise checked and built
+ * by outboxEvent in the caller.
  */
 async function recordScore(
-  tx: Tx,
+  sql: OutboxSql,
+  depth: number,
   score: {
     eventId: string;
     attempt: {
@@ -320,13 +319,16 @@ async function recordScore(
     finishedAt: Date;
     calculatedAt: Date;
     scoreEvent: OutboxEventRow;
-    boards: string[];
     boardScore: number | undefined;
+    /** leaderboard.updated of each board the attempt enters, with an empty top */
+    announcements: Array<{ board: string; row: OutboxEventRow }>;
   },
-): Promise<{ kind: 'already-scored' } | { kind: 'recorded'; raisedBoards: string[] }> {
+): Promise<boolean> {
   const { attempt } = score;
   const insertEvent = outboxInsert([score.scoreEvent], 18);
-  const [row] = await tx.$queryRawUnsafe<Array<{ recorded: boolean; raised: string[] }>>(
+  const p = (i: number) => `$${18 + insertEvent.values.length + i}`;
+  const announcements = score.announcements;
+  const [row] = await sql.$queryRawUnsafe<Array<{ recorded: boolean }>>(
     `WITH processed AS (
        INSERT INTO "ProcessedEvent" ("consumer", "eventId") VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1),
      result AS (
@@ -344,8 +346,35 @@ async function recordScore(
        ON CONFLICT ("board", "userId") DO UPDATE
          SET "boardScore" = EXCLUDED."boardScore", "attemptId" = EXCLUDED."attemptId", "updatedAt" = now()
          WHERE EXCLUDED."boardScore" > "BoardEntry"."boardScore"
-       RETURNING "board")
-     SELECT EXISTS (SELECT 1 FROM result) AS "recorded", ARRAY(SELECT "board" FROM raised) AS "raised"`,
+       RETURNING "board"),
+     tops AS (
+       SELECT r."board", t."userId", t."boardScore", t."rank", p."displayName"
+       FROM raised r
+       CROSS JOIN LATERAL (
+         SELECT u."userId", u."boardScore",
+           row_number() OVER (ORDER BY u."boardScore" DESC, u."userId" DESC) AS "rank"
+         FROM (
+           -- Limited on its own, so the board's index gives the others' top (not a sort of the board).
+           (SELECT x."userId", x."boardScore" FROM "BoardEntry" x WHERE x."board" = r."board" AND x."userId" <> $6::uuid
+            ORDER BY x."boardScore" DESC, x."userId" DESC LIMIT ${p(0)}::int)
+           UNION ALL SELECT $6::uuid, $17::bigint) AS u
+         ORDER BY u."boardScore" DESC, u."userId" DESC
+         LIMIT ${p(0)}::int) AS t
+       LEFT JOIN "Player" p ON p."userId" = t."userId"),
+     announced AS (
+       INSERT INTO "OutboxEvent" ("id", "topic", "type", "data", "traceparent", "tracestate")
+       SELECT a."id", a."topic", a."type", jsonb_set(a."data", '{top}', (
+           SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+             'rank', t."rank", 'userId', t."userId"::text, 'displayName', t."displayName",
+             'score', t."boardScore" / ${BOARD_TIME_SPAN},
+             'finishedAt', to_char(to_timestamp(${BOARD_TIME_SPAN - 1} - t."boardScore" % ${BOARD_TIME_SPAN}) AT TIME ZONE 'UTC',
+               'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) ORDER BY t."rank")
+           FROM tops t WHERE t."board" = a."board")),
+         a."traceparent", a."tracestate"
+       FROM unnest(${p(1)}::text[], ${p(2)}::uuid[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::jsonb[],
+         ${p(6)}::text[], ${p(7)}::text[]) AS a("board", "id", "topic", "type", "data", "traceparent", "tracestate")
+       WHERE EXISTS (SELECT 1 FROM tops t WHERE t."board" = a."board" AND t."userId" = $6::uuid))
+     SELECT EXISTS (SELECT 1 FROM result) AS "recorded"`,
     SCORING_CONSUMER,
     score.eventId,
     attempt.attemptId,
@@ -361,11 +390,19 @@ async function recordScore(
     score.startedAt,
     score.finishedAt,
     score.calculatedAt,
-    score.boards,
+    announcements.map((a) => a.board),
     score.boardScore === undefined ? null : String(score.boardScore),
     ...insertEvent.values,
+    depth,
+    announcements.map((a) => a.board),
+    announcements.map((a) => a.row.id),
+    announcements.map((a) => a.row.topic),
+    announcements.map((a) => a.row.type),
+    announcements.map((a) => a.row.data),
+    announcements.map((a) => a.row.traceparent),
+    announcements.map((a) => a.row.tracestate),
   );
-  return row?.recorded ? { kind: 'recorded', raisedBoards: row.raised } : { kind: 'already-scored' };
+  return row?.recorded === true;
 }
 
 /** Brings the sorted sets up to the stored result (a redelivery of an already scored attempt). */

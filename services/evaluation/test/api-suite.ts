@@ -283,6 +283,25 @@ export function evaluationApiSuite(backend: Backend): void {
         [player, 5, '2026-11-18T10:10:00.000Z'],
         [rival, 3, '2026-11-18T10:00:00.000Z'],
       ]);
+      // The announced top has the raised entry in place of the old one (the scoring statement
+      // reads the board as it was, so it must not show the player twice or at the old score).
+      const announced = publishedFor(
+        leaderboardUpdated.topic,
+        (d) => d.board === 'quiz' && d.quizId === quiz.quizId,
+      ).map((p) =>
+        leaderboardUpdated.schema.parse(p.event.data).top.map((t) => [t.rank, t.userId, t.score, t.finishedAt]),
+      );
+      expect(announced).toEqual([
+        [[1, rival, 3, '2026-11-18T10:00:00.000Z']],
+        [
+          [1, rival, 3, '2026-11-18T10:00:00.000Z'],
+          [2, player, 0, '2026-11-18T10:05:00.000Z'],
+        ],
+        [
+          [1, player, 5, '2026-11-18T10:10:00.000Z'],
+          [2, rival, 3, '2026-11-18T10:00:00.000Z'],
+        ],
+      ]);
     });
 
     it('answers a player’s rank with the players around them, and pages the top', async () => {

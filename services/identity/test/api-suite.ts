@@ -75,8 +75,9 @@ export function identityApiSuite(backend: TestBackend): void {
         identity.published.some((p) => (p.event.data as { userId?: string }).userId === body.user.id),
       );
       const delivered = identity.published.find((p) => (p.event.data as { userId?: string }).userId === body.user.id);
-      const row = await identity.prisma.outboxEvent.findFirstOrThrow({ where: { id: String(delivered?.event.id) } });
-      expect(row.sentAt).not.toBeNull();
+      // Marked sent by the relay's next claim (decision 1020), shortly after the publish.
+      const row = () => identity.prisma.outboxEvent.findFirstOrThrow({ where: { id: String(delivered?.event.id) } });
+      await eventually(async () => (await row()).sentAt !== null);
       expect(delivered?.event).toMatchObject({
         topic: 'user.registered',
         type: userRegistered.type,

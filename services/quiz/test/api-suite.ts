@@ -128,8 +128,9 @@ export function quizApiSuite(backend: TestBackend): void {
           correctOptionIds: q.options.filter((o) => o.correct).map((o) => o.id),
         })),
       );
-      const row = await quiz.prisma.outboxEvent.findUniqueOrThrow({ where: { id: event.id } });
-      expect(row.sentAt).not.toBeNull();
+      // Marked sent by the relay's next claim (decision 1020), shortly after the publish.
+      const row = () => quiz.prisma.outboxEvent.findUniqueOrThrow({ where: { id: event.id } });
+      await eventually(async () => (await row()).sentAt !== null);
     });
 
     it('edits a draft in place, keeping question ids that round-trip', async () => {

@@ -4,9 +4,10 @@
  * Claiming is one statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)` moves
  * the rows' `availableAt` a lease into the future, so other relays (other replicas) skip them
  * without a transaction held open across the network call. A batch is published concurrently
- * (bounded); published rows are marked sent, and a failed publish (sidecar or broker down) leaves
- * its row pending with an exponential back-off by that row's attempt count. A relay
- * that dies mid-batch leaves rows that come back when their lease ends. Delivery is therefore
+ * (bounded); published rows are marked sent by the next round's claim, in the same statement
+ * (one round trip per round: decision 0890), and a failed publish (sidecar or broker down) leaves
+ * its row pending with an exponential back-off by that row's attempt count. A relay that dies
+ * mid-batch, or before marking, leaves rows that come back when their lease ends. Delivery is therefore
  * at least once: consumers dedupe on the CloudEvent id, which is the row id.
  * Ordering is best effort (`availableAt`, then concurrent within a batch): consumers must not
  * depend on it, as with any Dapr pub/sub.
@@ -68,6 +69,12 @@ interface ClaimedRow {
 }
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
+/**
+ * Longest the loop leaves published rows unmarked when no wake comes: they are marked by the
+ * next claim, so an idle relay polls at least this often while it holds some (at most half the
+ * lease, so no other relay claims them again meanwhile).
+ */
+const MARK_DELAY_MS = 1_000;
 
 /** What a service's composition root may tune about its relay (test harnesses poll faster). */
 export type OutboxRelayTuning = Pick<OutboxRelayOptions, 'intervalMs' | 'backoff'>;
@@ -103,6 +110,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const backoff = options.backoff ?? { baseMs: 1_000, maxMs: 60_000 };
   const publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
   const retentionMs = options.retentionMs ?? 7 * 24 * 60 * 60 * 1000;
+  const markDelayMs = Math.min(MARK_DELAY_MS, leaseMs / 2);
   const { prisma, logger } = options;
   const log = logger.child({ component: 'outbox-relay' });
 
@@ -111,21 +119,31 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let wakeRequested = false;
   let lastPurge = 0;
   let consecutiveLoopFailures = 0;
+  /** published by the loop's last round, marked sent by the next round's claim */
+  let unmarked: string[] = [];
 
   const delayFor = (attempts: number) => Math.min(backoff.baseMs * 2 ** Math.max(0, attempts - 1), backoff.maxMs);
 
-  async function claim(): Promise<ClaimedRow[]> {
+  /**
+   * Claims due rows and, in the same statement, marks sent the rows `published` in the round
+   * before (a data-modifying CTE): one round trip per round instead of two. Those rows are
+   * excluded from the claim, in case their lease ended meanwhile.
+   */
+  async function claim(published: readonly string[]): Promise<ClaimedRow[]> {
     return prisma.$queryRawUnsafe<ClaimedRow[]>(
-      `UPDATE "OutboxEvent" SET "availableAt" = now() + make_interval(secs => $2::float8 / 1000)
+      `WITH marked AS (
+         UPDATE "OutboxEvent" SET "sentAt" = now(), "lastError" = NULL WHERE "id" = ANY($3::uuid[]))
+       UPDATE "OutboxEvent" SET "availableAt" = now() + make_interval(secs => $2::float8 / 1000)
        WHERE "id" IN (
          SELECT "id" FROM "OutboxEvent"
-         WHERE "sentAt" IS NULL AND "availableAt" <= now()
+         WHERE "sentAt" IS NULL AND "availableAt" <= now() AND "id" <> ALL($3::uuid[])
          ORDER BY "availableAt", "createdAt"
          LIMIT $1::int
          FOR UPDATE SKIP LOCKED)
        RETURNING "id", "topic", "type", "data", "traceparent", "tracestate", "createdAt", "attempts"`,
       batchSize,
       leaseMs,
+      published,
     );
   }
 
@@ -162,8 +180,22 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     );
   }
 
-  async function runOnce(): Promise<number> {
-    const rows = await claim();
+  /**
+   * One round: claim (marking what the previous round published), publish, then either mark
+   * what went out now (`markNow`: runOnce, stop) or leave it to the next round's claim. The loop
+   * does the latter: at a low rate every event is a round of its own, and its mark rides on the
+   * next claim, which comes with the next wake or within MARK_DELAY_MS.
+   */
+  async function round(markNow: boolean): Promise<number> {
+    const marking = unmarked;
+    unmarked = [];
+    let rows: ClaimedRow[];
+    try {
+      rows = await claim(marking);
+    } catch (err) {
+      unmarked = [...marking, ...unmarked];
+      throw err;
+    }
     const sent: string[] = [];
     const failed: Array<{ row: ClaimedRow; err: unknown }> = [];
     try {
@@ -184,11 +216,14 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await Promise.all(Array.from({ length: Math.min(publishConcurrency, rows.length) }, worker));
     } finally {
       // Also after a failure: what went out must not go out again.
-      await markSent(sent);
+      if (markNow) await markSent(sent);
+      else unmarked.push(...sent);
     }
     if (failed.length > 0) await backOff(failed);
     return sent.length;
   }
+
+  const runOnce = () => round(true);
 
   /** Each failed row stays pending and backs off exponentially by its own attempt count. */
   async function backOff(failed: Array<{ row: ClaimedRow; err: unknown }>): Promise<void> {
@@ -250,14 +285,17 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     while (!stopped) {
       let pause = intervalMs;
       try {
-        const published = await runOnce();
+        const published = await round(false);
         await purgeSent();
         consecutiveLoopFailures = 0;
-        if (published === batchSize) pause = 0; // more may be waiting
+        if (published === batchSize)
+          pause = 0; // more may be waiting
+        else if (unmarked.length > 0) pause = Math.min(pause, markDelayMs);
       } catch (err) {
         // The database is unreachable (the sidecar's failures are handled per row above).
         consecutiveLoopFailures += 1;
         pause = Math.min(intervalMs * 2 ** consecutiveLoopFailures, backoff.maxMs);
+        if (unmarked.length > 0) pause = Math.min(pause, markDelayMs);
         log.warn({ err, retryInMs: pause }, 'outbox relay round failed');
       }
       if (pause > 0) await sleep(pause);
@@ -287,6 +325,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         stopObserving();
         wakeUp?.();
         await running;
+        try {
+          await markSent(unmarked.splice(0));
+        } catch (err) {
+          // They come back when their lease ends and go out again (consumers dedupe).
+          log.warn({ err }, 'published events not marked sent at stop');
+        }
         log.info('outbox relay stopped');
       })();
       return stopping;

@@ -15,6 +15,7 @@ import {
   outboxInsert,
   startOutboxRelay,
   type OutboxRelay,
+  type OutboxSql,
 } from '@quizmesh/platform/outbox';
 import { scoreCalculated, userRegistered } from '@quizmesh/contracts/events';
 import { createFixtureClient, fixtureSchema, type FixtureClient } from './fixture';
@@ -257,6 +258,43 @@ describe('relay', () => {
     expect(row).toMatchObject({ attempts: 1, sentAt: null });
     expect(row?.lastError).toMatch(/broker unavailable|500/);
     expect(row?.waitMs).toBeGreaterThan(30_000); // its own back-off (base 60 s), not a lease
+  });
+
+  it("marks what a round published with the next round's claim: one statement per event at a low rate", async () => {
+    const statements: string[] = [];
+    const counted: OutboxSql = {
+      $queryRawUnsafe: (sql: string, ...values: unknown[]) => {
+        statements.push(sql);
+        return prisma.$queryRawUnsafe(sql, ...values);
+      },
+      $executeRawUnsafe: (sql: string, ...values: unknown[]) => {
+        statements.push(sql);
+        return prisma.$executeRawUnsafe(sql, ...values);
+      },
+    } as OutboxSql;
+    const r = relay({ prisma: counted, intervalMs: 60_000 });
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n += 1) {
+      ids.push(await prisma.$transaction((tx) => enqueue(tx, userRegistered, registered(300 + n))));
+      r.wake();
+      await eventually(() => sidecar.published.length === n + 1);
+    }
+    // The last one is marked by the claim an idle relay makes within a second, not at the next poll (60 s).
+    await eventually(async () => (await pendingCount()) === 0, { timeoutMs: 5_000 });
+    expect(sidecar.published.map((p) => p.event.id)).toEqual(ids);
+    const separateMarks = statements.filter((sql) => /^\s*UPDATE "OutboxEvent" SET "sentAt"/.test(sql));
+    expect(separateMarks).toEqual([]);
+    await r.stop();
+    expect(sidecar.published).toHaveLength(3);
+  });
+
+  it('marks at stop what the last round published', async () => {
+    const id = await prisma.$transaction((tx) => enqueue(tx, userRegistered, registered(310)));
+    const r = relay({ intervalMs: 60_000 });
+    await eventually(() => sidecar.published.length === 1);
+    await r.stop();
+    expect(await pendingCount()).toBe(0);
+    expect(sidecar.published.map((p) => p.event.id)).toEqual([id]);
   });
 
   it('never publishes a row twice when two relays share the table', async () => {

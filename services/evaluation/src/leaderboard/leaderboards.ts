@@ -78,43 +78,6 @@ export async function topFromDatabase(tx: Tx, board: string, limit: number): Pro
   );
 }
 
-/**
- * The tops of several boards in one query (the boards an attempt raised): each board with its
- * first `limit` entries, as topFromDatabase gives them, in the order of `refs`.
- */
-export async function topsFromDatabase(
-  tx: Tx,
-  refs: readonly BoardRef[],
-  limit: number,
-): Promise<Array<{ ref: BoardRef; entries: LeaderboardEntry[] }>> {
-  if (refs.length === 0) return [];
-  const rows = await tx.$queryRawUnsafe<
-    Array<{ board: string; userId: string; boardScore: string; displayName: string | null }>
-  >(
-    `SELECT b.board, e."userId"::text AS "userId", e."boardScore"::text AS "boardScore", e."displayName"
-     FROM unnest($1::text[]) AS b(board)
-     CROSS JOIN LATERAL (
-       SELECT x."userId", x."boardScore", p."displayName"
-       FROM "BoardEntry" x LEFT JOIN "Player" p ON p."userId" = x."userId"
-       WHERE x."board" = b.board
-       ORDER BY x."boardScore" DESC, x."userId" DESC
-       LIMIT $2::int) AS e
-     ORDER BY b.board, e."boardScore" DESC, e."userId" DESC`,
-    refs.map(boardKey),
-    limit,
-  );
-  return refs.map((ref) => {
-    const key = boardKey(ref);
-    const mine = rows.filter((row) => row.board === key);
-    return {
-      ref,
-      entries: mine.map((row, i) =>
-        entryOf({ rank: i + 1, userId: row.userId, boardScore: Number(row.boardScore) }, row.displayName),
-      ),
-    };
-  });
-}
-
 function entryOf(member: RankedMember, displayName: string | null): LeaderboardEntry {
   const { score, finishedAt } = decodeBoardScore(member.boardScore);
   return { rank: member.rank, userId: member.userId, displayName, score, finishedAt: finishedAt.toISOString() };

@@ -14,7 +14,9 @@
  * Sub-second finishing order is not kept. See docs/decisions/0551-leaderboard-composite-score.md.
  */
 export const TIME_BITS = 32;
-const TIME_SPAN = 2 ** TIME_BITS;
+/** 2^TIME_BITS: boardScore = points · BOARD_TIME_SPAN + (BOARD_TIME_SPAN − 1 − seconds); also decoded in SQL (consumers.ts) */
+export const BOARD_TIME_SPAN = 2 ** TIME_BITS;
+const TIME_SPAN = BOARD_TIME_SPAN;
 export const MAX_BOARD_POINTS = 2 ** (53 - TIME_BITS) - 1;
 /** Last second representable: 2106-02-07T06:28:15Z. */
 export const MAX_FINISHED_SECONDS = TIME_SPAN - 1;
