@@ -121,3 +121,14 @@ export async function eventually(check: () => boolean | Promise<boolean>, limitM
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * How many AbortSignal.any composites Node keeps recorded on `signal` (its internal
+ * kDependantSignals set, which Node 20 never prunes; 0 where Node keeps none).
+ */
+export function abortDependants(signal: AbortSignal): number {
+  const key = Object.getOwnPropertySymbols(signal).find((symbol) => symbol.description === 'kDependantSignals');
+  // Node's own Set, from another realm than the test's (so not `instanceof Set` here).
+  const recorded = key === undefined ? undefined : (signal as unknown as Record<symbol, { size?: unknown }>)[key];
+  return typeof recorded?.size === 'number' ? recorded.size : 0;
+}

@@ -6,7 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpMethod } from '@dapr/dapr';
 import type { RunningSidecar } from '../src';
+import { NEVER_ABORTED } from '../src/resiliency/policy';
 import {
+  abortDependants,
   raw,
   removeDir,
   resourcesDir,
@@ -178,6 +180,17 @@ describe('service invocation between two local sidecars', () => {
     const noAppId = await raw(caller, '/some/random/path');
     expect(noAppId.status).toBe(404);
     expect(JSON.parse(noAppId.text)).toMatchObject({ errorCode: 'ERR_DIRECT_INVOKE' });
+  });
+
+  it('leaves no reference behind on a signal that lives as long as the sidecar, call after call', async () => {
+    // Calls without a timeout run under NEVER_ABORTED; combining it with the caller's
+    // connection signal through AbortSignal.any would record one composite on it per call.
+    const before = abortDependants(NEVER_ABORTED);
+    for (let i = 0; i < 5; i += 1) {
+      const res = await raw(caller, '/v1.0/invoke/inv-callee/method/echo/leak', { method: 'POST', body: '{}' });
+      expect(res.status).toBe(201);
+    }
+    expect(abortDependants(NEVER_ABORTED)).toBe(before);
   });
 
   it('refuses the internal endpoint without the registry token', async () => {

@@ -3,6 +3,8 @@
  * real RabbitMQ (one vhost for this file). Subscribers are real HTTP apps on port 0.
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { createTestVhost, uniqueName, type TestVhost } from '@quizmesh/platform/testing';
@@ -10,6 +12,7 @@ import { withoutHealthChecks } from '../src/app-channel/channel';
 import type { ComponentSpec, SubscriptionSpec } from '../src/resources/types';
 import type { PubSubRuntime } from '../src/pubsub/types';
 import { createPubSubRuntime } from '../src/pubsub';
+import { abortDependants } from './helpers';
 import { FixedRetryResiliency, silentLogger, TestApp, waitUntil } from './pubsub-fixtures';
 
 const run = promisify(execFile);
@@ -228,6 +231,58 @@ describe.each<Backend>(['in-memory', 'rabbitmq'])('pub/sub over %s', (backend) =
     expect(app.at('/widgets').map((r) => r.event.type)).toEqual(['widget']);
     expect(app.at('/expensive').map((r) => (r.event.data as { price: number }).price)).toEqual([500]);
     expect(app.at('/products').map((r) => (r.event.data as { price: number }).price)).toEqual([5]);
+  });
+
+  test("deliveries leave no reference behind on the runtime's shutdown signal", async () => {
+    // It lives as long as the sidecar: combining it with each attempt's signal through
+    // AbortSignal.any would record one composite on it per delivery, never freed on Node 20.
+    const topic = uniqueName('orders');
+    const started = await start([{ pubsubname: 'ps', topic, route: '/orders' }]);
+    const shutdown = (started as unknown as { shutdown: AbortController }).shutdown.signal;
+    for (let i = 0; i < 5; i += 1) expect(await publish(topic, { i })).toEqual({ status: 204 });
+    await waitUntil('deliveries', () => app.at('/orders').length === 5);
+    expect(abortDependants(shutdown)).toBe(0);
+  });
+
+  test('close() interrupts a delivery the app never answers, once the grace period is over', async () => {
+    const topic = uniqueName('orders');
+    let reached = false;
+    let aborted = false;
+    // Answers the subscription list, never an event.
+    const hanging = createServer((req, res) => {
+      if (req.url === '/dapr/subscribe') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify([{ pubsubname: 'ps', topic, route: '/orders' }]));
+        return;
+      }
+      reached = true;
+      req.resume();
+      req.socket.on('close', () => (aborted = true));
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    app = await new TestApp([]).listen();
+    try {
+      runtime = await createPubSubRuntime({
+        appId: APP_ID,
+        components: [component(backend)],
+        declarativeSubscriptions: [],
+        app: {
+          ...app.channel(APP_ID),
+          baseUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`,
+        },
+        resiliency: new FixedRetryResiliency(1),
+        logger: silentLogger,
+      });
+      await runtime.start();
+      expect(await publish(topic, { i: 1 })).toEqual({ status: 204 });
+      await waitUntil('the delivery to reach the app', () => reached);
+      await runtime.close();
+      runtime = undefined;
+      await waitUntil('the delivery to be aborted', () => aborted);
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+    }
   });
 
   test('SUCCESS acks once; RETRY is redelivered under the inbound policy until it succeeds', async () => {

@@ -13,7 +13,7 @@ import { errorMessage } from '../errors';
 import { isInvocationAllowed } from './acl';
 import type { InstancePicker, RegistryEntry, SidecarRegistry } from './registry';
 import { childTraceparent } from './trace';
-import { PermanentOutcome, StatusFailure } from '../resiliency/policy';
+import { eitherSignal, PermanentOutcome, StatusFailure } from '../resiliency/policy';
 import type { AccessControlSpec } from '../resources/types';
 import {
   HOP_BY_HOP,
@@ -106,7 +106,7 @@ export async function invokeApp(deps: InvokeDeps, rawTargetId: string, call: Inc
   try {
     const res = await policy.run(async (attemptSignal) => {
       if (call.callerGone?.aborted) throw new PermanentOutcome(call.callerGone.reason);
-      const signal = call.callerGone ? AbortSignal.any([attemptSignal, call.callerGone]) : attemptSignal;
+      const signal = call.callerGone ? eitherSignal(attemptSignal, call.callerGone) : attemptSignal;
       const send = (target: RegistryEntry): Promise<HttpResponseData> =>
         httpRequest(deps.agent, {
           host: '127.0.0.1',

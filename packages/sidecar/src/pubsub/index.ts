@@ -30,7 +30,7 @@ import { TopicScopes } from './scopes';
 import { fetchProgrammaticSubscriptions, mergeSubscriptions } from './subscriptions';
 import { childTraceparent } from './trace';
 import { defaultRegistryDir } from '../invoke/registry';
-import { PermanentOutcome } from '../resiliency/policy';
+import { NEVER_ABORTED, PermanentOutcome } from '../resiliency/policy';
 
 export { InMemoryPubSub } from './components/in-memory';
 export { RabbitMqPubSub } from './components/rabbitmq';
@@ -106,6 +106,8 @@ interface ActiveSubscription {
 class LocalPubSubRuntime implements PubSubRuntime {
   private subscriptions: SubscriptionSpec[] = [];
   private readonly shutdown = new AbortController();
+  /** deliveries to the app in flight, aborted with shutdown */
+  private readonly deliveries = new Set<AbortController>();
   private started = false;
 
   constructor(
@@ -115,6 +117,13 @@ class LocalPubSubRuntime implements PubSubRuntime {
   ) {
     // Every delivery waiting for the app to be healthy listens for shutdown.
     setMaxListeners(0, this.shutdown.signal);
+    this.shutdown.signal.addEventListener(
+      'abort',
+      () => {
+        for (const delivery of this.deliveries) delivery.abort(this.shutdown.signal.reason);
+      },
+      { once: true },
+    );
   }
 
   private lookup(pubsubName: string, topic: string): LoadedPubSub | ApiResult {
@@ -354,11 +363,21 @@ class LocalPubSubRuntime implements PubSubRuntime {
       policy.run(async (signal) => {
         if (this.shutdown.signal.aborted) throw new DeliveryInterruptedError('sidecar is shutting down');
         let outcome;
+        // Aborted by the attempt's timeout or by close(); not AbortSignal.any with the shutdown
+        // signal, which would keep a reference per delivery for the sidecar's life (eitherSignal).
+        const delivery = new AbortController();
+        const timedOut = (): void => delivery.abort(signal.reason);
+        if (signal.aborted) timedOut();
+        else if (signal !== NEVER_ABORTED) signal.addEventListener('abort', timedOut, { once: true });
+        this.deliveries.add(delivery);
         try {
-          outcome = await postEvent(url, body, headers, AbortSignal.any([signal, this.shutdown.signal]));
+          outcome = await postEvent(url, body, headers, delivery.signal);
         } catch (err) {
           if (this.shutdown.signal.aborted) throw new DeliveryInterruptedError('sidecar is shutting down');
           throw err;
+        } finally {
+          this.deliveries.delete(delivery);
+          signal.removeEventListener('abort', timedOut);
         }
         if (outcome.kind === 'success') return;
         if (outcome.kind === 'retry' && outcome.unreachable && app.healthChecksEnabled)

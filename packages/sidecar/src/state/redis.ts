@@ -2,7 +2,11 @@
  * `state.redis`: each key is a hash {data, version} as in components-contrib, so ETags are
  * "1", "2", … and TTLs are Redis expiries. Every write, including a whole transaction, is
  * one Lua script: ETag checks and writes happen atomically, and a failed check writes nothing.
+ * A read is one script too (data, version and expiry at one point in time). Scripts are sent
+ * by their SHA1 (EVALSHA), in full only when Redis does not have them (NOSCRIPT: first use,
+ * a restart, SCRIPT FLUSH).
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   EtagInvalidError,
@@ -45,6 +49,23 @@ for i, op in ipairs(ops) do
 end
 return #ops
 `;
+
+/** data, version and the expiry in ms (PTTL) of one key; a missing field is nil. */
+const READ_SCRIPT = `
+return {redis.call("HGET", KEYS[1], "data"), redis.call("HGET", KEYS[1], "version"), redis.call("PTTL", KEYS[1])}
+`;
+
+interface LuaScript {
+  source: string;
+  sha1: string;
+}
+
+function luaScript(source: string): LuaScript {
+  return { source, sha1: createHash('sha1').update(source).digest('hex') };
+}
+
+const WRITE = luaScript(WRITE_SCRIPT);
+const READ = luaScript(READ_SCRIPT);
 
 export interface RedisStoreOptions {
   host: string;
@@ -106,18 +127,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
-    const [data, version, pttl] = await this.redis
-      .multi()
-      .hget(key, 'data')
-      .hget(key, 'version')
-      .pttl(key)
-      .exec()
-      .then((replies) =>
-        (replies ?? []).map(([err, value]) => {
-          if (err) throw err;
-          return value;
-        }),
-      );
+    const [data, version, pttl] = (await this.run(READ, [key], [])) as [unknown, unknown, unknown];
     if (typeof data !== 'string') return undefined;
     return {
       value: data,
@@ -151,12 +161,26 @@ export class RedisStateStore implements StateStore {
       return s;
     });
     try {
-      await this.redis.eval(WRITE_SCRIPT, ops.length, ...ops.map((op) => op.key), JSON.stringify(scriptOps));
+      await this.run(
+        WRITE,
+        ops.map((op) => op.key),
+        [JSON.stringify(scriptOps)],
+      );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const mismatch = /ETAGMISMATCH (.*)$/.exec(message);
       if (mismatch) throw new EtagMismatchError(mismatch[1] ?? '');
       throw err;
+    }
+  }
+
+  /** EVALSHA, then EVAL with the source when Redis does not know the script yet. */
+  private async run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(script.sha1, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return this.redis.eval(script.source, keys.length, ...keys, ...args);
     }
   }
 
