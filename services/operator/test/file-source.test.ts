@@ -1,5 +1,5 @@
 /** The file source behaves like the API server to the reconciler (generation, finalizers, deletion). */
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -42,6 +42,27 @@ describe('FileQuizSource', () => {
     source.scan();
     expect(source.get('default/alpha')?.metadata.generation).toBe(2);
     expect(changed).toEqual(['default/alpha']);
+  });
+
+  it('does not read an unchanged file again, and reads one whose modification time changed', () => {
+    const parsesAtStart = source.parses;
+    source.scan();
+    source.scan();
+    expect(source.parses).toBe(parsesAtStart);
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(join(dir, 'a.yaml'), later, later);
+    source.scan();
+    expect(source.parses).toBe(parsesAtStart + 1);
+    expect(source.get('default/alpha')?.metadata.generation).toBe(1); // same spec: no new generation
+  });
+
+  it('sees a rewrite of the same size (a new modification time)', () => {
+    writeFileSync(join(dir, 'a.yaml'), `${quiz('alpha', 'Uno')}---\n${quiz('beta', 'Two')}`);
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(join(dir, 'a.yaml'), later, later);
+    source.scan();
+    expect(source.get('default/alpha')?.spec).toEqual({ title: 'Uno' });
+    expect(source.get('default/alpha')?.metadata.generation).toBe(2);
   });
 
   it('keeps the last good version of a file that does not parse, and reports it', () => {
