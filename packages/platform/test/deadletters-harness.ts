@@ -22,7 +22,7 @@ import {
   type DeliveryOutcome,
 } from '@quizmesh/platform';
 import { mountDeadLetters, type DeadLetterEvent, type DeadLetters } from '@quizmesh/platform/deadletters';
-import { backendUrls, uniqueName } from '@quizmesh/platform/testing';
+import { backendUrls, deleteRedisKeys, uniqueName } from '@quizmesh/platform/testing';
 
 export type StateBackend = 'state.in-memory' | 'state.redis';
 export const TOPICS = ['test.happened', 'test.other'] as const;
@@ -141,6 +141,8 @@ export async function startService(backend: StateBackend, options: ServiceOption
   try {
     // A fresh app id per service: the Redis keys (prefix) and the registry entry are its own.
     const appId = uniqueName('dl').replace(/_/g, '-');
+    // Run last: what the service left in the shared Redis (replay jobs have no TTL).
+    if (backend === 'state.redis') cleanups.unshift(async () => void (await deleteRedisKeys(`${appId}||*`)));
     const resources = join(dir, 'resources');
     mkdirSync(resources);
     writeFileSync(join(resources, 'pubsub.yaml'), pubsubYaml(options.rabbitmqUrl));

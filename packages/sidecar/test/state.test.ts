@@ -4,21 +4,12 @@
  */
 import { Redis } from 'ioredis';
 import { StateConcurrencyEnum, StateConsistencyEnum } from '@dapr/dapr';
-import { backendUrls, uniqueName } from '@quizmesh/platform/testing';
+import { backendUrls, deleteRedisKeys, uniqueName } from '@quizmesh/platform/testing';
 import type { RunningSidecar } from '../src';
 import { eventually, raw, removeDir, resourcesDir, sdkClient, sdkError, startTestSidecar, tempDir } from './helpers';
 
 const redisUrl = new URL(backendUrls.redis);
 const redisHost = `${redisUrl.hostname}:${redisUrl.port || '6379'}`;
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 const persistRoot = tempDir('persist');
 
@@ -47,7 +38,6 @@ describe.each(backends)('state API on state.$kind', ({ kind, component }) => {
   const resources = resourcesDir({ 'state.yaml': component('statestore') });
   let sidecar: RunningSidecar;
   let client: ReturnType<typeof sdkClient>;
-  const redis = new Redis(backendUrls.redis, { lazyConnect: true });
 
   beforeAll(async () => {
     sidecar = await startTestSidecar({ appId, registryDir, resourcesPaths: [resources] });
@@ -57,8 +47,7 @@ describe.each(backends)('state API on state.$kind', ({ kind, component }) => {
   afterAll(async () => {
     await client.stop();
     await sidecar.close();
-    if (kind === 'redis') await deleteKeys(redis, `${appId}||*`);
-    redis.disconnect();
+    if (kind === 'redis') await deleteRedisKeys(`${appId}||*`);
     removeDir(registryDir);
     removeDir(resources);
   });
@@ -270,7 +259,7 @@ describe('state key prefixes on real Redis', () => {
 
   afterAll(async () => {
     await sidecar.close();
-    for (const pattern of [`${appId}||*`, `${storeName}||*`, `${custom}||*`, noneKey]) await deleteKeys(redis, pattern);
+    for (const pattern of [`${appId}||*`, `${storeName}||*`, `${custom}||*`, noneKey]) await deleteRedisKeys(pattern);
     redis.disconnect();
     removeDir(registryDir);
     removeDir(resources);

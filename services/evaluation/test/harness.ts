@@ -17,6 +17,7 @@ import type { Role } from '@quizmesh/platform';
 import {
   backendUrls,
   countRows,
+  deleteRedisKeys,
   gatewayHeaders,
   redisKeyPrefix,
   startHarness,
@@ -31,7 +32,6 @@ import { evaluationConfigSchema, type EvaluationConfig } from '../src/config';
 import type { PrismaClient } from '../src/db';
 import { createEvaluation } from '../src/evaluation';
 import type { LeaderboardStore } from '../src/leaderboard';
-import { deleteKeys } from './redis-cleanup';
 
 const SUBSCRIPTIONS_FILE = join(__dirname, '..', '..', '..', 'components', 'common', 'subscriptions-evaluation.yaml');
 export type Backend = 'postgres+redis' | 'embedded';
@@ -95,7 +95,7 @@ export async function startEvaluation(options: {
       boardsEnv.REDIS_URL = backendUrls.redis;
       boardsEnv.LEADERBOARD_KEY_PREFIX = keyPrefix;
       harness.cleanups.push(async () => {
-        await deleteKeys(keyPrefix);
+        await deleteRedisKeys(`${keyPrefix}*`);
       });
     }
 
@@ -109,7 +109,7 @@ export async function startEvaluation(options: {
     const stateKeyPrefix = uniqueName('qm_eval_state');
     if (options.backend === 'postgres+redis') {
       harness.cleanups.push(async () => {
-        await deleteKeys(stateKeyPrefix);
+        await deleteRedisKeys(`${stateKeyPrefix}*`);
       });
     }
     const sidecar = await startSidecar(

@@ -1,9 +1,8 @@
 import pino from 'pino';
 import { Redis } from 'ioredis';
-import { backendUrls, redisKeyPrefix } from '@quizmesh/platform/testing';
+import { backendUrls, deleteRedisKeys, redisKeyPrefix } from '@quizmesh/platform/testing';
 import { RedisLeaderboardStore } from '../src/leaderboard';
 import { leaderboardStoreContract } from './leaderboard-store-contract';
-import { deleteKeys } from './redis-cleanup';
 
 describe('Redis leaderboard store', () => {
   leaderboardStoreContract(async () => {
@@ -13,7 +12,7 @@ describe('Redis leaderboard store', () => {
       store,
       async cleanup() {
         await store.close();
-        await deleteKeys(keyPrefix);
+        await deleteRedisKeys(`${keyPrefix}*`);
       },
     };
   });
@@ -31,7 +30,7 @@ describe('Redis leaderboard store', () => {
     } finally {
       await store.close();
       admin.disconnect();
-      await deleteKeys(keyPrefix);
+      await deleteRedisKeys(`${keyPrefix}*`);
     }
   });
 });

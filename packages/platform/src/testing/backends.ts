@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 
 const run = promisify(execFile);
@@ -15,6 +16,24 @@ export const backendUrls = {
   redis: process.env.QUIZMESH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
   rabbitmq: process.env.QUIZMESH_TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
 };
+
+/** Deletes every Redis key matching `pattern` (SCAN, never KEYS); returns how many went. */
+export async function deleteRedisKeys(pattern: string): Promise<number> {
+  const redis = new Redis(backendUrls.redis, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  await redis.connect();
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
 
 /** A short random suffix safe for database, vhost and key names. */
 export function uniqueName(prefix: string): string {
