@@ -133,6 +133,14 @@ const CHILD_NODE_FLAGS = [
   '--max-semi-space-size=2',
   ...(process.env.QUIZMESH_CHILD_NODE_FLAGS ?? '').split(' ').filter(Boolean),
 ];
+/**
+ * Apps that own a database load Prisma's query compiler, a 3.4 MB WebAssembly module. V8's
+ * optimising wasm tier recompiles its hot functions and keeps about 30 MB per app resident for
+ * it; the baseline tier alone costs no measurable CPU per query, because the client caches each
+ * query shape's plan and calls the compiler once per shape (decision 1050). Before
+ * QUIZMESH_CHILD_NODE_FLAGS, so a bench can turn it back on.
+ */
+const DATABASE_APP_NODE_FLAGS = ['--liftoff-only'];
 const SIDECAR_BASE_PORT = 3500;
 const EMBEDDED_PG_BASE_PORT = 5440;
 /** The machine's PostgreSQL (`--backends=local`) */
@@ -221,13 +229,21 @@ export class Launcher {
    * compiled files through the export condition, so no loader runs in the child (decision 0880).
    * Never dist/: that is tsc's, for images, and may be older than the source.
    */
-  private node(source: string, args: string[] = []): { command: string; args: string[] } {
+  private node(source: string, args: string[] = [], nodeFlags: string[] = []): { command: string; args: string[] } {
     const relativeToSrc = /^(.*)[/\\]src[/\\](.*)\.ts$/.exec(source);
     if (!relativeToSrc) throw new Error(`not a workspace source file: ${source}`);
     const compiled = join(relativeToSrc[1] as string, COMPILED_DIR, `${relativeToSrc[2] as string}.js`);
     return {
       command: process.execPath,
-      args: ['--require', PARENT_WATCH, `--conditions=${COMPILED_CONDITION}`, ...CHILD_NODE_FLAGS, compiled, ...args],
+      args: [
+        '--require',
+        PARENT_WATCH,
+        `--conditions=${COMPILED_CONDITION}`,
+        ...nodeFlags,
+        ...CHILD_NODE_FLAGS,
+        compiled,
+        ...args,
+      ],
     };
   }
 
@@ -469,7 +485,8 @@ export class Launcher {
             : {}),
           ...this.options.serviceEnv?.[def.name],
         };
-        const spawnApp = () => this.spawn(label, this.node(def.entry), appEnv);
+        const appCommand = this.node(def.entry, [], def.database ? DATABASE_APP_NODE_FLAGS : []);
+        const spawnApp = () => this.spawn(label, appCommand, appEnv);
         const instance: Instance = { replica, label, appPort, sidecarPort, processes: [], spawnSidecar, spawnApp };
         this.launch(instance, 0);
         this.launch(instance, 1);
