@@ -603,6 +603,8 @@ export class Launcher {
           // The flags quizmesh-embedded-postgres gives the server (decision 0860): change both.
           ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
           ...['-c', 'shared_buffers=16MB', '-c', 'max_connections=200'],
+          // No logical replication in a developer's cluster: one server process fewer.
+          ...['-c', 'max_logical_replication_workers=0'],
         ],
       },
       // What the embedded-postgres library gives the server: no more than its message locale.

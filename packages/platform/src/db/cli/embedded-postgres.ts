@@ -121,6 +121,9 @@ async function main(): Promise<void> {
       'shared_buffers=16MB',
       '-c',
       'max_connections=200',
+      // No logical replication in a developer's cluster: one server process fewer.
+      '-c',
+      'max_logical_replication_workers=0',
     ],
     onLog: (message) => process.stderr.write(message),
     onError: (error) => process.stderr.write(`${String(error)}\n`),
