@@ -94,8 +94,10 @@ export class FileQuizSource extends CachingQuizSource implements QuizSource {
     } catch (err) {
       this.problems.set(this.options.dir, err instanceof Error ? err.message : String(err));
     }
+    const present = new Set<string>();
     for (const file of files.sort()) {
       const path = join(this.options.dir, file);
+      present.add(path);
       try {
         for (const { key, metadata, spec } of this.resourcesOf(path)) found.set(key, { metadata, spec, file });
         this.problems.delete(path);
@@ -114,8 +116,7 @@ export class FileQuizSource extends CachingQuizSource implements QuizSource {
         }
       }
     }
-    for (const path of this.parsed.keys())
-      if (!files.some((f) => join(this.options.dir, f) === path)) this.parsed.delete(path);
+    for (const path of this.parsed.keys()) if (!present.has(path)) this.parsed.delete(path);
     for (const [key, next] of found) {
       const current = this.cache.get(key);
       if (
