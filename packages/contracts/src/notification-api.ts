@@ -63,7 +63,7 @@ export const notificationListSchema = z
   })
   .meta({
     id: 'NotificationList',
-    description: `Newest first; pass nextCursor for the next page. The inbox keeps the newest ${INBOX_LIMIT} messages.`,
+    description: `Newest first; pass nextCursor for the next page. The inbox keeps at most the newest ${INBOX_LIMIT} messages.`,
   });
 
 export const readAllResultSchema = z

@@ -160,6 +160,23 @@ function readMail(file: string): Mail {
   };
 }
 
+type StoredEntries = { entries?: Array<{ id: string }>; segments?: Array<{ n: number }> };
+
+/** Deletes every key of a user: the inbox's head, its segments, its messages' mail records, the contact. */
+export async function deleteInbox(runtime: ServiceRuntime, store: string, userId: string): Promise<void> {
+  const head = await runtime.dapr.getState<StoredEntries>(store, NotificationStore.inboxKey(userId));
+  const segmentKeys = (head?.segments ?? []).map((s) => NotificationStore.segmentKey(userId, s.n));
+  const ids = (head?.entries ?? []).map((e) => e.id);
+  for (const key of segmentKeys) {
+    const segment = await runtime.dapr.getState<StoredEntries>(store, key);
+    ids.push(...(segment?.entries ?? []).map((e) => e.id));
+    await runtime.dapr.deleteState(store, key);
+  }
+  for (const id of ids) await runtime.dapr.deleteState(store, NotificationStore.mailKey(id));
+  await runtime.dapr.deleteState(store, NotificationStore.inboxKey(userId));
+  await runtime.dapr.deleteState(store, `contact:${userId}`);
+}
+
 export async function startNotification(backend: StateBackend): Promise<NotificationUnderTest> {
   return startHarness('notification', async (harness) => {
     const mailbox = join(harness.dir, 'mailbox');
@@ -191,16 +208,7 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
     // Leave nothing behind in the state store (Redis): every key this run can have written.
     const userIds = new Set<string>();
     harness.cleanups.push(async () => {
-      for (const userId of userIds) {
-        const inbox = await runtime.dapr.getState<{ entries: Array<{ id: string }> }>(
-          config.STATE_STORE_NAME,
-          `inbox:${userId}`,
-        );
-        for (const { id } of inbox?.entries ?? [])
-          await runtime.dapr.deleteState(config.STATE_STORE_NAME, NotificationStore.mailKey(id));
-        await runtime.dapr.deleteState(config.STATE_STORE_NAME, `inbox:${userId}`);
-        await runtime.dapr.deleteState(config.STATE_STORE_NAME, `contact:${userId}`);
-      }
+      for (const userId of userIds) await deleteInbox(runtime, config.STATE_STORE_NAME, userId);
       // every dead letter, resolved ones included (they are kept after a discard: decision 0781)
       await service.deadLetters.store.clear();
     });

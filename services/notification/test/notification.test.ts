@@ -10,8 +10,14 @@ import { attemptFailed, notificationCreated, scoreCalculated, userRegistered } f
 import { notificationListSchema, notificationSchema, readAllResultSchema } from '@quizmesh/contracts/notification-api';
 import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
 import { eventually } from '@quizmesh/platform/testing';
-import { NotificationStore, notificationIdOf } from '../src/inbox';
-import { startNotification, SUBSCRIPTIONS_FILE, type NotificationUnderTest, type StateBackend } from './harness';
+import { NotificationStore, notificationIdOf, type InboxEntry } from '../src/inbox';
+import {
+  deleteInbox,
+  startNotification,
+  SUBSCRIPTIONS_FILE,
+  type NotificationUnderTest,
+  type StateBackend,
+} from './harness';
 
 const problemSchema = z.object({
   status: z.number(),
@@ -21,6 +27,7 @@ const problemSchema = z.object({
 
 const MAILED = 'notification mailed';
 const ALREADY = 'notification already handled';
+const MAIL_DONE = { mail: 'done', claimedAt: null };
 const NO_ADDRESS = 'no email address known for this user (no user.registered seen); inbox only, mail skipped';
 
 let counter = 0;
@@ -224,12 +231,18 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
     );
   });
 
-  /** The stored inbox of `userId` as the state store holds it. */
-  const storedInbox = (userId: string) =>
-    svc.runtime.dapr.getState<{ entries: Array<Record<string, unknown>> }>(
-      svc.config.STATE_STORE_NAME,
-      `inbox:${userId}`,
-    );
+  /** Every message of `userId`'s inbox as the state store holds it: the head's, then its segments'. */
+  async function storedInbox(userId: string) {
+    type Stored = { entries: Array<Record<string, unknown>>; segments?: Array<{ n: number }> };
+    const store = svc.config.STATE_STORE_NAME;
+    const head = await svc.runtime.dapr.getState<Stored>(store, `inbox:${userId}`);
+    if (!head) return undefined;
+    const entries = [...head.entries];
+    for (const { n } of head.segments ?? []) {
+      entries.push(...((await svc.runtime.dapr.getState<Stored>(store, `inbox:${userId}:${n}`))?.entries ?? []));
+    }
+    return { entries };
+  }
   const storedMail = (notificationId: string) =>
     svc.runtime.dapr.getState(svc.config.STATE_STORE_NAME, NotificationStore.mailKey(notificationId));
   const storeInbox = (userId: string, entries: Array<Record<string, unknown>>) =>
@@ -249,7 +262,7 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
     ...extra,
   });
 
-  it('a mailed message leaves only the message behind: no mail state in the inbox, its mail key gone', async () => {
+  it('a mailed message leaves the message and its mail record, done: no mail state in the inbox', async () => {
     const user = newUser();
     await register(user);
     const id = randomUUID();
@@ -262,7 +275,7 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
       expect(entry).not.toHaveProperty('mail');
       expect(entry).not.toHaveProperty('mailClaimedAt');
     }
-    expect(await storedMail(notificationIdOf(scoreCalculated.topic, id))).toBeUndefined();
+    expect(await storedMail(notificationIdOf(scoreCalculated.topic, id))).toEqual(MAIL_DONE);
   });
 
   it('an inbox stored with mail states in its entries (older versions) mails what was still to send, once', async () => {
@@ -307,7 +320,7 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
     await svc.handled(id, ALREADY);
 
     expect(mailsTo(user.email).filter((m) => m.subject === 'Your quiz result: 7/10 (70%)')).toHaveLength(1);
-    expect(await storedMail(notificationId)).toBeUndefined();
+    expect(await storedMail(notificationId)).toEqual(MAIL_DONE);
     expect((await inbox(user.userId)).items).toHaveLength(1);
   });
 
@@ -426,5 +439,247 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
     const { items } = deadLetterListSchema.parse(res.json);
     expect(items).toEqual([expect.objectContaining({ eventId: id, topic: 'score.calculated', deliveryCount: 1 })]);
     expect((await svc.call('GET', '/api/v1/admin/dead-letters', randomUUID(), 'player')).status).toBe(403);
+  });
+
+  describe('an inbox of many messages (a head and segments)', () => {
+    const LEASE_MS = 30_000;
+    /** a store over the same sidecar, with the production limit by default (the service's is 5) */
+    const storeOf = (limit = 200, layout?: { segmentSize: number }) =>
+      new NotificationStore(svc.runtime.dapr, svc.config.STATE_STORE_NAME, limit, layout);
+    const users: string[] = [];
+    afterAll(async () => {
+      for (const userId of users) await deleteInbox(svc.runtime, svc.config.STATE_STORE_NAME, userId);
+    });
+    const aUser = () => {
+      const userId = randomUUID();
+      users.push(userId);
+      return userId;
+    };
+
+    /** message `n` of a player: created n seconds after a fixed time, as large as a result message (~400 bytes) */
+    const message = (n: number, eventId = randomUUID()): InboxEntry => ({
+      id: notificationIdOf(scoreCalculated.topic, eventId),
+      eventId,
+      topic: scoreCalculated.topic,
+      kind: 'result',
+      title: `Your quiz result: ${n % 11}/10 (${(n % 11) * 10}%)`,
+      body: `Hi Player ${n},\n\nyour attempt at "Capitals of Europe" has been scored: 7 of 10 points (70%),\n7 of 10 questions answered correctly.\n\nThe review of each question, with the explanations, is on your results page.`,
+      createdAt: new Date(Date.UTC(2026, 4, 1, 10) + n * 1000).toISOString(),
+      readAt: null,
+      quizId: randomUUID(),
+      attemptId: randomUUID(),
+    });
+    const messages = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => message(from + i));
+    const add = (store: NotificationStore, userId: string, entry: InboxEntry, address = false) =>
+      store.add(userId, entry, address, new Date(entry.createdAt), LEASE_MS);
+    const addAll = async (store: NotificationStore, userId: string, entries: InboxEntry[]) => {
+      for (const entry of entries) await add(store, userId, entry);
+    };
+    /** every message, newest first, through pages of `limit` */
+    async function allPages(store: NotificationStore, userId: string, limit: number) {
+      const first = await store.page(userId, limit, undefined);
+      const items = [...first.items];
+      for (let next = first.next; next;) {
+        const page = await store.page(userId, limit, next);
+        expect(page.items.length).toBeGreaterThan(0);
+        expect(page.unreadCount).toBe(first.unreadCount);
+        items.push(...page.items);
+        next = page.next;
+      }
+      return { items, unreadCount: first.unreadCount };
+    }
+    const idsNewestFirst = (entries: InboxEntry[]) => [...entries].reverse().map((e) => e.id);
+
+    /** the JSON bytes `run` writes in state transactions and reads in bulk reads */
+    async function bytesOf(run: () => Promise<unknown>) {
+      const state = svc.runtime.dapr.client.state;
+      const transaction = state.transaction.bind(state);
+      const getBulk = state.getBulk.bind(state);
+      const bytes = { written: 0, read: 0 };
+      const spies = [
+        jest.spyOn(state, 'transaction').mockImplementation(async (...args) => {
+          bytes.written += JSON.stringify(args[1]).length;
+          return transaction(...args);
+        }),
+        jest.spyOn(state, 'getBulk').mockImplementation(async (...args) => {
+          const items = await getBulk(...args);
+          bytes.read += JSON.stringify(items).length;
+          return items;
+        }),
+      ];
+      try {
+        await run();
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+      return bytes;
+    }
+
+    it('a new message writes a few messages’ worth, not the inbox: bounded at 150 messages', async () => {
+      const store = storeOf();
+      const userId = aUser();
+      await addAll(store, userId, messages(1, 150));
+      const size = JSON.stringify(message(151)).length;
+
+      const { written } = await bytesOf(() => add(store, userId, message(151), true));
+      // the head (at most a segment's 20 messages and the new one) and the mail record; the
+      // single-document inbox wrote all 151
+      expect(written).toBeLessThan(22 * size);
+      expect(written).toBeGreaterThan(size);
+    });
+
+    it('pages newest first across the head and its segments, from any cursor', async () => {
+      const store = storeOf();
+      const userId = aUser();
+      const added = messages(1, 65);
+      await addAll(store, userId, added);
+
+      for (const limit of [1, 7, 20, 21, 100]) {
+        const { items, unreadCount } = await allPages(store, userId, limit);
+        expect([limit, items.map((e) => e.id)]).toEqual([limit, idsNewestFirst(added)]);
+        expect(unreadCount).toBe(65);
+      }
+      // The head holds the newest 5 (65 = 3 segments of 20 and 5): a first page of 4 reads it alone.
+      const first = await bytesOf(() => store.page(userId, 4, undefined));
+      expect(first.read).toBeLessThan(10 * JSON.stringify(message(1)).length);
+    });
+
+    it('counts unread, marks one read (404 when absent) and all read across head and segments', async () => {
+      const store = storeOf();
+      const userId = aUser();
+      const added = messages(1, 45);
+      await addAll(store, userId, added);
+      const [oldest, , third] = added;
+      const newest = added.at(-1);
+      if (!oldest || !third || !newest) throw new Error('no messages');
+      const at = new Date('2026-06-01T00:00:00.000Z');
+
+      expect((await store.markRead(userId, oldest.id, at)).readAt).toBe(at.toISOString());
+      expect((await store.markRead(userId, newest.id, at)).readAt).toBe(at.toISOString());
+      // marking again keeps the first read time
+      const later = new Date('2026-06-02T00:00:00.000Z');
+      expect((await store.markRead(userId, oldest.id, later)).readAt).toBe(at.toISOString());
+      await expect(store.markRead(userId, randomUUID(), at)).rejects.toMatchObject({ status: 404 });
+      let all = await allPages(store, userId, 10);
+      expect(all.unreadCount).toBe(43);
+      expect(all.items.filter((e) => e.readAt !== null).map((e) => e.id)).toEqual([newest.id, oldest.id]);
+
+      expect(await store.markAllRead(userId, later)).toBe(43);
+      expect(await store.markAllRead(userId, later)).toBe(0);
+      all = await allPages(store, userId, 10);
+      expect(all.unreadCount).toBe(0);
+      expect(all.items.find((e) => e.id === third.id)?.readAt).toBe(later.toISOString());
+      expect(all.items.every((e) => e.readAt !== null)).toBe(true);
+      // a message after read-all is the one unread
+      await add(store, userId, message(46));
+      expect((await store.page(userId, 1, undefined)).unreadCount).toBe(1);
+    });
+
+    it('keeps at most its limit: the oldest segment goes whole, with its messages’ mail records', async () => {
+      const store = storeOf(50, { segmentSize: 5 });
+      const userId = aUser();
+      const added = messages(1, 73);
+      await addAll(store, userId, added);
+
+      const { items, unreadCount } = await allPages(store, userId, 100);
+      // between limit - segmentSize + 1 and the limit, always the newest
+      expect(items.length).toBeLessThanOrEqual(50);
+      expect(items.length).toBeGreaterThan(45);
+      expect(items.map((e) => e.id)).toEqual(idsNewestFirst(added).slice(0, items.length));
+      expect(unreadCount).toBe(items.length);
+      const gone = added.slice(0, added.length - items.length);
+      for (const entry of gone) expect(await storedMail(entry.id)).toBeUndefined();
+      for (const entry of added.slice(-items.length)) expect(await storedMail(entry.id)).toEqual(MAIL_DONE);
+    });
+
+    it('an event redelivered after more than a head of newer messages adds nothing and is not mailed again', async () => {
+      const store = storeOf();
+      const userId = aUser();
+      const first = message(1);
+      expect(await add(store, userId, first, true)).toMatchObject({ added: true, mail: 'claimed' });
+      await store.mailSent(first.id);
+      await addAll(store, userId, messages(2, 150));
+
+      const again = { ...first, createdAt: '2026-06-01T00:00:00.000Z' };
+      let outcome: unknown;
+      const { written, read } = await bytesOf(async () => {
+        outcome = await add(store, userId, again, true);
+      });
+      expect(outcome).toMatchObject({ added: false, mail: 'done', entry: { id: first.id } });
+      expect(written).toBe(0);
+      // the head and the mail record, not the 150 messages
+      expect(read).toBeLessThan(22 * JSON.stringify(first).length);
+      const { items } = await allPages(store, userId, 100);
+      expect(items).toHaveLength(150);
+      expect(items.filter((e) => e.id === first.id)).toHaveLength(1);
+
+      // a message whose mail is still to send is claimed again by its redelivery, once
+      const pending = message(151);
+      await add(store, userId, pending, true);
+      await store.mailFailed(pending.id);
+      await addAll(store, userId, messages(152, 180));
+      expect(await add(store, userId, pending, true)).toMatchObject({ added: false, mail: 'claimed' });
+      expect(await add(store, userId, pending, true)).toMatchObject({ added: false, mail: 'busy' });
+    });
+
+    it('reads an inbox of the single-document format, and its next write moves it to head and segments', async () => {
+      const store = storeOf();
+      const userId = aUser();
+      const legacy = messages(1, 45).map((e, i) => ({ ...e, readAt: i % 3 === 0 ? e.createdAt : null }));
+      const [withPendingMail, withSentMail] = [legacy[5], legacy[6]];
+      if (!withPendingMail || !withSentMail) throw new Error('no messages');
+      const stored = [...legacy]
+        .reverse()
+        .map((e) =>
+          e === withPendingMail
+            ? { ...e, mail: 'pending', mailClaimedAt: null }
+            : e === withSentMail
+              ? { ...e, mail: 'sent', mailClaimedAt: null }
+              : e,
+        );
+      await svc.runtime.dapr.saveState(svc.config.STATE_STORE_NAME, [
+        { key: `inbox:${userId}`, value: { entries: stored } },
+      ]);
+      const unread = legacy.filter((e) => e.readAt === null).length;
+
+      const before = await allPages(store, userId, 7);
+      expect(before.items.map((e) => e.id)).toEqual(idsNewestFirst(legacy));
+      expect(before.unreadCount).toBe(unread);
+
+      const next = message(46);
+      expect(await add(store, userId, next)).toMatchObject({ added: true });
+      const head = await svc.runtime.dapr.getState<{ version?: number; entries: unknown[]; segments?: unknown[] }>(
+        svc.config.STATE_STORE_NAME,
+        `inbox:${userId}`,
+      );
+      expect(head?.version).toBe(2);
+      expect(head?.entries.length).toBeLessThanOrEqual(20);
+      expect(head?.segments?.length).toBeGreaterThan(0);
+      const after = await allPages(store, userId, 7);
+      expect(after.items.map((e) => e.id)).toEqual(idsNewestFirst([...legacy, next]));
+      expect(after.items.every((e) => !('mail' in e))).toBe(true);
+      expect(after.unreadCount).toBe(unread + 1);
+      // the legacy mail states moved to mail records: the one still to send is mailed by its redelivery
+      expect(await storedMail(withSentMail.id)).toEqual(MAIL_DONE);
+      expect(await add(store, userId, withSentMail, true)).toMatchObject({ added: false, mail: 'done' });
+      expect(await add(store, userId, withPendingMail, true)).toMatchObject({ added: false, mail: 'claimed' });
+      expect(await add(store, userId, legacy[0] as InboxEntry, true)).toMatchObject({ added: false, mail: 'done' });
+      expect((await allPages(store, userId, 100)).items).toHaveLength(46);
+    });
+
+    it('concurrent events of one player all land once, redeliveries among them', async () => {
+      const store = storeOf(200, { segmentSize: 4 });
+      const userId = aUser();
+      const added = messages(1, 30);
+      const outcomes = await Promise.all(
+        [...added, ...added.slice(0, 6)].map((entry) => add(store, userId, entry, true)),
+      );
+
+      expect(outcomes.filter((o) => o.added)).toHaveLength(30);
+      expect(outcomes.filter((o) => o.mail === 'claimed')).toHaveLength(30);
+      const { items, unreadCount } = await allPages(store, userId, 9);
+      expect(items.map((e) => e.id)).toEqual(idsNewestFirst(added));
+      expect(unreadCount).toBe(30);
+    });
   });
 });

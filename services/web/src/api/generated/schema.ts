@@ -2028,7 +2028,7 @@ export interface components {
             lateAttempts: number;
             lastPlayedAt: string | null;
         };
-        /** @description Newest first; pass nextCursor for the next page. The inbox keeps the newest 200 messages. */
+        /** @description Newest first; pass nextCursor for the next page. The inbox keeps at most the newest 200 messages. */
         NotificationList: {
             items: components["schemas"]["Notification"][];
             unreadCount: number;
