@@ -1,8 +1,9 @@
 /**
  * Notification's data in the Dapr state store (the service has no database):
  *  - `contact:<userId>`: email and display name, from user.registered;
- *  - `inbox:<userId>`: the head of the user's inbox: its newest messages (at most `headSize`),
- *    and for each older segment its number, message count, unread count and newest message.
+ *  - `inbox:<userId>:head`: the head of the user's inbox: its newest messages (at most one
+ *    segment's worth), and for each older segment its number, message count, unread count,
+ *    newest and oldest message.
  *    Every change of an inbox writes its head with ETag optimistic concurrency, so two events
  *    for the same user at once both land, and segments only change together with their head;
  *  - `inbox:<userId>:<n>`: a segment of `segmentSize` older messages, written once when the head
@@ -17,7 +18,10 @@
  * message already there (idempotence) and does not mail twice.
  *
  * Inboxes of older versions (one document `{entries}` under `inbox:<userId>`) are read as they
- * are and moved to this shape by their next write.
+ * are and moved to this shape by their next write. The head has a key of its own so that a
+ * replica of an older version, during a rolling update, never reads a head as its whole inbox
+ * and writes it back without the segments: what it writes to the old key is merged in by the
+ * next write here.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -92,9 +96,6 @@ const headSchema = z.object({
   nextSegment: z.number().int(),
 });
 type Head = z.infer<typeof headSchema>;
-
-const isHead = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && (value as { version?: unknown }).version === 2;
 
 const contactSchema = z.object({ email: z.string(), displayName: z.string(), updatedAt: z.string() });
 export type Contact = z.infer<typeof contactSchema>;
@@ -208,7 +209,9 @@ export class NotificationStore {
     this.segmentSize = layout.segmentSize;
   }
 
-  static inboxKey = (userId: string) => `inbox:${userId}`;
+  static headKey = (userId: string) => `inbox:${userId}:head`;
+  /** the single-document inbox of older versions */
+  static legacyInboxKey = (userId: string) => `inbox:${userId}`;
   static segmentKey = (userId: string, n: number) => `inbox:${userId}:${n}`;
   private static contactKey = (userId: string) => `contact:${userId}`;
   static mailKey = (notificationId: string) => `mail:${notificationId}`;
@@ -255,16 +258,17 @@ export class NotificationStore {
    * one new segment (and the deletion of the oldest when the inbox is over its limit).
    */
   async add(userId: string, entry: InboxEntry, address: boolean, now: Date, leaseMs: number): Promise<Outcome> {
-    const headKey = NotificationStore.inboxKey(userId);
+    const headKey = NotificationStore.headKey(userId);
+    const legacyKey = NotificationStore.legacyInboxKey(userId);
     const mailKey = NotificationStore.mailKey(entry.id);
     const sending: MailRecord = { mail: 'sending', claimedAt: now.toISOString() };
     for (;;) {
       const outcome = await this.state.mutate<z.ZodUnknown, Outcome | 'legacy'>(
         storedValueSchema,
-        [headKey, mailKey],
+        [headKey, legacyKey, mailKey],
         async (current) => {
+          if (current.has(legacyKey)) return { writes: [], result: 'legacy' };
           const stored = current.get(headKey);
-          if (stored && !isHead(stored.value)) return { writes: [], result: 'legacy' };
           const head = stored ? parseStored(headSchema, headKey, stored.value) : emptyHead();
           const recordRead = current.get(mailKey);
           const record = recordRead && parseStored(mailRecordSchema, mailKey, recordRead.value);
@@ -320,7 +324,7 @@ export class NotificationStore {
       total -= oldest.count;
     }
     const writes: ConditionalWrite[] = [
-      { key: NotificationStore.inboxKey(userId), value: { ...head, entries, segments, nextSegment }, etag: headEtag },
+      { key: NotificationStore.headKey(userId), value: { ...head, entries, segments, nextSegment }, etag: headEtag },
     ];
     for (const [n, moved] of created) {
       if (!dropped.some((s) => s.n === n)) {
@@ -366,50 +370,90 @@ export class NotificationStore {
   }
 
   /**
-   * Moves an inbox of an older version (one `{entries}` document) to the head-and-segments
-   * shape, once: every message gets its mail record (from the entry's legacy mail state, or
-   * done), except those that have one already (a mail still to send).
+   * Moves an inbox of an older version (one `{entries}` document under the legacy key) into
+   * head and segments, merged with what the head already holds: a replica of an older version
+   * may have written the legacy key during a rolling update, after this inbox was moved. The
+   * inbox is rebuilt whole (once per player, and once per such write): every message gets its
+   * mail record (from the entry's legacy mail state, or done) unless it has one already (a mail
+   * still to send), messages over the limit go with their mail records, and the legacy key is
+   * deleted, all in one transaction conditioned on what was read.
    */
   private async migrate(userId: string): Promise<void> {
-    const headKey = NotificationStore.inboxKey(userId);
+    const headKey = NotificationStore.headKey(userId);
+    const legacyKey = NotificationStore.legacyInboxKey(userId);
     for (let attempt = 1; attempt <= 10; attempt += 1) {
-      const first = await this.state.readOne(storedValueSchema, headKey);
-      if (!first || isHead(first.value)) return;
-      const ids = new Set(parseStored(entriesSchema, headKey, first.value).entries.map((e) => e.id));
-      const mailKeys = [...ids].map(NotificationStore.mailKey);
-      const migrated = await this.state.mutate(storedValueSchema, [headKey, ...mailKeys], (current) => {
-        const stored = current.get(headKey);
-        if (!stored || isHead(stored.value)) return { writes: [], result: true };
-        const legacy = parseStored(entriesSchema, headKey, stored.value).entries;
-        // Changed since the first read (an older replica): read its mail records too.
-        if (legacy.some((e) => !ids.has(e.id))) return { writes: [], result: false };
-        const kept = [...legacy].sort(newestFirst).slice(0, this.inboxLimit);
-        const writes: ConditionalWrite[] = [];
-        for (const e of kept) {
-          const key = NotificationStore.mailKey(e.id);
-          if (!current.has(key)) writes.push({ key, value: legacyMailRecord(e), etag: null });
-        }
-        const entries = kept.map(withoutLegacyMail);
-        const headEntries = entries.slice(0, this.segmentSize);
-        const older = entries.slice(this.segmentSize);
-        const chunks: InboxEntry[][] = [];
-        for (let at = 0; at < older.length; at += this.segmentSize) chunks.push(older.slice(at, at + this.segmentSize));
-        // Numbered oldest first, so a newer segment always has a higher number.
-        const segments = chunks.map((chunk, index) => segmentInfo(chunks.length - 1 - index, chunk));
-        chunks.forEach((chunk, index) =>
-          writes.push({
-            key: NotificationStore.segmentKey(userId, chunks.length - 1 - index),
-            value: { entries: chunk },
-            etag: null,
-          }),
-        );
-        const head: Head = { version: 2, entries: headEntries, segments, nextSegment: chunks.length };
-        writes.push({ key: headKey, value: head, etag: stored.etag });
-        return { writes, result: true };
-      });
+      // What the transaction must read: the segments and every message's mail record.
+      const first = await this.state.read(storedValueSchema, [headKey, legacyKey]);
+      const legacyRead = first.get(legacyKey);
+      if (!legacyRead) return;
+      const headRead = first.get(headKey);
+      const head = headRead ? parseStored(headSchema, headKey, headRead.value) : emptyHead();
+      const segmentKeys = head.segments.map((s) => NotificationStore.segmentKey(userId, s.n));
+      const segmentsRead = await this.state.read(storedValueSchema, segmentKeys);
+      const byId = new Map<string, InboxEntry>();
+      for (const e of head.entries) byId.set(e.id, e);
+      for (const [key, read] of segmentsRead) {
+        for (const e of parseStored(entriesSchema, key, read.value).entries) byId.set(e.id, e);
+      }
+      const legacyIds = new Set(parseStored(entriesSchema, legacyKey, legacyRead.value).entries.map((e) => e.id));
+      const mailKeys = [...new Set([...byId.keys(), ...legacyIds])].map(NotificationStore.mailKey);
+      const migrated = await this.state.mutate(
+        storedValueSchema,
+        [headKey, legacyKey, ...segmentKeys, ...mailKeys],
+        (current) => {
+          const legacy = current.get(legacyKey);
+          if (!legacy) return { writes: [], result: true };
+          // Segments change only with their head: an unchanged head means unchanged segments.
+          if ((current.get(headKey)?.etag ?? null) !== (headRead?.etag ?? null)) return { writes: [], result: false };
+          const legacyEntries = parseStored(entriesSchema, legacyKey, legacy.value).entries;
+          // Changed since the first read (an older replica): read its mail records too.
+          if (legacyEntries.some((e) => !legacyIds.has(e.id))) return { writes: [], result: false };
+          const writes: ConditionalWrite[] = [{ key: legacyKey, delete: true, etag: legacy.etag }];
+          const all = new Map(byId);
+          for (const e of legacyEntries) {
+            if (all.has(e.id)) continue;
+            all.set(e.id, withoutLegacyMail(e));
+            const key = NotificationStore.mailKey(e.id);
+            if (!current.has(key)) writes.push({ key, value: legacyMailRecord(e), etag: null });
+          }
+          const sorted = [...all.values()].sort(newestFirst);
+          for (const e of sorted.slice(this.inboxLimit)) {
+            const record = current.get(NotificationStore.mailKey(e.id));
+            if (record) writes.push({ key: NotificationStore.mailKey(e.id), delete: true, etag: record.etag });
+          }
+          const entries = sorted.slice(0, this.inboxLimit);
+          const headEntries = entries.slice(0, this.segmentSize);
+          const older = entries.slice(this.segmentSize);
+          const chunks: InboxEntry[][] = [];
+          for (let at = 0; at < older.length; at += this.segmentSize)
+            chunks.push(older.slice(at, at + this.segmentSize));
+          // New numbers (a segment key is written once), the oldest lowest.
+          const numberOf = (index: number) => head.nextSegment + chunks.length - 1 - index;
+          const segments = chunks.map((chunk, index) => segmentInfo(numberOf(index), chunk));
+          chunks.forEach((chunk, index) =>
+            writes.push({
+              key: NotificationStore.segmentKey(userId, numberOf(index)),
+              value: { entries: chunk },
+              etag: null,
+            }),
+          );
+          for (const key of segmentKeys) {
+            const read = current.get(key);
+            if (read) writes.push({ key, delete: true, etag: read.etag });
+          }
+          const rebuilt: Head = {
+            version: 2,
+            entries: headEntries,
+            segments,
+            nextSegment: head.nextSegment + chunks.length,
+          };
+          writes.push({ key: headKey, value: rebuilt, etag: headRead?.etag ?? null });
+          return { writes, result: true };
+        },
+      );
       if (migrated) return;
     }
-    throw new ContentionError([headKey], 10);
+    throw new ContentionError([headKey, legacyKey], 10);
   }
 
   /** The claimed mail went out: nothing is left to send (only this delivery holds the claim). */
@@ -448,13 +492,18 @@ export class NotificationStore {
    * head's counters.
    */
   async page(userId: string, limit: number, after: PageCursor | undefined) {
-    const headKey = NotificationStore.inboxKey(userId);
-    const stored = (await this.state.readOne(storedValueSchema, headKey))?.value;
-    const head: Head = !stored
-      ? emptyHead()
-      : isHead(stored)
-        ? parseStored(headSchema, headKey, stored)
-        : { ...emptyHead(), entries: parseStored(entriesSchema, headKey, stored).entries };
+    const headKey = NotificationStore.headKey(userId);
+    const legacyKey = NotificationStore.legacyInboxKey(userId);
+    const stored = await this.state.read(storedValueSchema, [headKey, legacyKey]);
+    const headRead = stored.get(headKey);
+    const head = headRead ? parseStored(headSchema, headKey, headRead.value) : emptyHead();
+    // An inbox not moved yet, or what a replica of an older version wrote since: shown with the head.
+    const legacyRead = stored.get(legacyKey);
+    if (legacyRead) {
+      const known = new Set(head.entries.map((e) => e.id));
+      const legacy = parseStored(entriesSchema, legacyKey, legacyRead.value).entries.filter((e) => !known.has(e.id));
+      head.entries = [...head.entries, ...legacy];
+    }
     const isAfter = (e: PageCursor) => !after || newestFirst(e, after) > 0;
     let loaded = head.entries.filter(isAfter).sort(newestFirst);
     const left = head.segments.filter((s) => isAfter(s.oldest));
@@ -483,7 +532,7 @@ export class NotificationStore {
   async markRead(userId: string, id: string, at: Date): Promise<InboxEntry> {
     const readAt = at.toISOString();
     return this.update(userId, async (head, headEtag) => {
-      const headKey = NotificationStore.inboxKey(userId);
+      const headKey = NotificationStore.headKey(userId);
       const inHead = head.entries.find((e) => e.id === id);
       if (inHead) {
         if (inHead.readAt !== null) return { writes: [], result: inHead };
@@ -531,7 +580,7 @@ export class NotificationStore {
       if (marked === 0) return { writes: [], result: 0 };
       const segments = head.segments.map((s) => ({ ...s, unread: 0 }));
       writes.unshift({
-        key: NotificationStore.inboxKey(userId),
+        key: NotificationStore.headKey(userId),
         value: { ...head, entries: markAll(head.entries), segments },
         etag: headEtag,
       });
@@ -544,14 +593,15 @@ export class NotificationStore {
     userId: string,
     plan: (head: Head, headEtag: string | null) => Promise<MutationPlan<R>>,
   ): Promise<R> {
-    const headKey = NotificationStore.inboxKey(userId);
+    const headKey = NotificationStore.headKey(userId);
+    const legacyKey = NotificationStore.legacyInboxKey(userId);
     for (;;) {
       const outcome = await this.state.mutate<z.ZodUnknown, { done: R } | 'legacy'>(
         storedValueSchema,
-        [headKey],
+        [headKey, legacyKey],
         async (current) => {
+          if (current.has(legacyKey)) return { writes: [], result: 'legacy' };
           const stored = current.get(headKey);
-          if (stored && !isHead(stored.value)) return { writes: [], result: 'legacy' };
           const head = stored ? parseStored(headSchema, headKey, stored.value) : emptyHead();
           const { writes, result } = await plan(head, stored?.etag ?? null);
           return { writes, result: { done: result } };

@@ -162,9 +162,9 @@ function readMail(file: string): Mail {
 
 type StoredEntries = { entries?: Array<{ id: string }>; segments?: Array<{ n: number }> };
 
-/** Deletes every key of a user: the inbox's head, its segments, its messages' mail records, the contact. */
+/** Deletes every key of a user: the inbox's head (and a single-document inbox), its segments, its messages' mail records, the contact. */
 export async function deleteInbox(runtime: ServiceRuntime, store: string, userId: string): Promise<void> {
-  const head = await runtime.dapr.getState<StoredEntries>(store, NotificationStore.inboxKey(userId));
+  const head = await runtime.dapr.getState<StoredEntries>(store, NotificationStore.headKey(userId));
   const segmentKeys = (head?.segments ?? []).map((s) => NotificationStore.segmentKey(userId, s.n));
   const ids = (head?.entries ?? []).map((e) => e.id);
   for (const key of segmentKeys) {
@@ -173,7 +173,8 @@ export async function deleteInbox(runtime: ServiceRuntime, store: string, userId
     await runtime.dapr.deleteState(store, key);
   }
   for (const id of ids) await runtime.dapr.deleteState(store, NotificationStore.mailKey(id));
-  await runtime.dapr.deleteState(store, NotificationStore.inboxKey(userId));
+  await runtime.dapr.deleteState(store, NotificationStore.headKey(userId));
+  await runtime.dapr.deleteState(store, NotificationStore.legacyInboxKey(userId));
   await runtime.dapr.deleteState(store, `contact:${userId}`);
 }
 

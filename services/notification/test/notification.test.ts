@@ -235,7 +235,7 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
   async function storedInbox(userId: string) {
     type Stored = { entries: Array<Record<string, unknown>>; segments?: Array<{ n: number }> };
     const store = svc.config.STATE_STORE_NAME;
-    const head = await svc.runtime.dapr.getState<Stored>(store, `inbox:${userId}`);
+    const head = await svc.runtime.dapr.getState<Stored>(store, NotificationStore.headKey(userId));
     if (!head) return undefined;
     const entries = [...head.entries];
     for (const { n } of head.segments ?? []) {
@@ -298,7 +298,8 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
     expect(results()).toHaveLength(1);
     const stored = await storedInbox(user.userId);
     expect(stored?.entries.find((e) => e.eventId === pendingId)).not.toHaveProperty('mail');
-    expect((await inbox(user.userId)).items).toHaveLength(2);
+    // the welcome message (moved inbox) and the two of the single document, merged
+    expect((await inbox(user.userId)).items).toHaveLength(3);
   });
 
   it('a mail claim older than the lease (its delivery crashed) is taken over and mailed once', async () => {
@@ -321,7 +322,8 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
 
     expect(mailsTo(user.email).filter((m) => m.subject === 'Your quiz result: 7/10 (70%)')).toHaveLength(1);
     expect(await storedMail(notificationId)).toEqual(MAIL_DONE);
-    expect((await inbox(user.userId)).items).toHaveLength(1);
+    // the welcome message and the one of the single document, merged
+    expect((await inbox(user.userId)).items).toHaveLength(2);
   });
 
   it('a score for an unknown user is kept in the inbox, the mail skipped and logged', async () => {
@@ -650,9 +652,10 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
       expect(await add(store, userId, next)).toMatchObject({ added: true });
       const head = await svc.runtime.dapr.getState<{ version?: number; entries: unknown[]; segments?: unknown[] }>(
         svc.config.STATE_STORE_NAME,
-        `inbox:${userId}`,
+        NotificationStore.headKey(userId),
       );
       expect(head?.version).toBe(2);
+      expect(await svc.runtime.dapr.getState(svc.config.STATE_STORE_NAME, `inbox:${userId}`)).toBeUndefined();
       expect(head?.entries.length).toBeLessThanOrEqual(20);
       expect(head?.segments?.length).toBeGreaterThan(0);
       const after = await allPages(store, userId, 7);
@@ -665,6 +668,34 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
       expect(await add(store, userId, withPendingMail, true)).toMatchObject({ added: false, mail: 'claimed' });
       expect(await add(store, userId, legacy[0] as InboxEntry, true)).toMatchObject({ added: false, mail: 'done' });
       expect((await allPages(store, userId, 100)).items).toHaveLength(46);
+    });
+
+    it('merges what a replica of the older version writes to the single-document key after the move (a rolling update): nothing is lost', async () => {
+      const store = storeOf();
+      const userId = aUser();
+      const moved = messages(1, 45);
+      await addAll(store, userId, moved);
+      // An older replica reads no inbox under the old key and writes one with its one new message.
+      const fromOldReplica = message(46);
+      await svc.runtime.dapr.saveState(svc.config.STATE_STORE_NAME, [
+        { key: `inbox:${userId}`, value: { entries: [fromOldReplica] } },
+      ]);
+
+      const shown = await allPages(store, userId, 7);
+      expect(shown.items.map((e) => e.id)).toEqual(idsNewestFirst([...moved, fromOldReplica]));
+      expect(shown.unreadCount).toBe(46);
+
+      const next = message(47);
+      expect(await add(store, userId, next)).toMatchObject({ added: true });
+      const after = await allPages(store, userId, 7);
+      expect(after.items.map((e) => e.id)).toEqual(idsNewestFirst([...moved, fromOldReplica, next]));
+      expect(after.unreadCount).toBe(47);
+      expect(await svc.runtime.dapr.getState(svc.config.STATE_STORE_NAME, `inbox:${userId}`)).toBeUndefined();
+      // its mail was the older replica's to send: recorded as done, so a redelivery does not mail again
+      expect(await storedMail(fromOldReplica.id)).toEqual(MAIL_DONE);
+      expect(await add(store, userId, fromOldReplica, true)).toMatchObject({ added: false, mail: 'done' });
+      expect(await add(store, userId, moved[0] as InboxEntry, true)).toMatchObject({ added: false, mail: 'done' });
+      expect((await allPages(store, userId, 100)).items).toHaveLength(47);
     });
 
     it('concurrent events of one player all land once, redeliveries among them', async () => {
