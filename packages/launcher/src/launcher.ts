@@ -422,8 +422,10 @@ export class Launcher {
         { DAPR_API_TOKEN: randomBytes(32).toString('base64url'), APP_API_TOKEN: randomBytes(32).toString('base64url') },
       ]),
     );
+    const waitAllReady = () => Promise.all(running.flatMap((r) => r.instances.map((i) => this.waitReady(i))));
     for (const p of plan) {
       const { def } = p;
+      if (def.startsAfterOthersReady) await waitAllReady();
       const appTokens = tokens.get(def.appId) ?? { DAPR_API_TOKEN: '', APP_API_TOKEN: '' };
       const databaseUrl = databases.get(def.name);
       const service: RunningService = { def, databaseUrl, instances: [] };
@@ -496,7 +498,7 @@ export class Launcher {
       this.running.set(def.name, service);
     }
 
-    await Promise.all(running.flatMap((r) => r.instances.map((i) => this.waitReady(i))));
+    await waitAllReady();
     for (const r of running) {
       for (const i of r.instances) {
         out(

@@ -10,6 +10,14 @@ const manifestSchema = z.object({
   database: z.boolean(),
   /** start order: lower first (the gateway goes last so it finds its upstreams) */
   order: z.number().int().default(50),
+  /**
+   * true: started only once every service before it is ready, sidecar subscriptions included. For
+   * a service that sets the platform to work as soon as it runs (the operator publishes its
+   * folder's quizzes at once): the events that causes must find their subscribers, and an event
+   * published before its consumer's sidecar has subscribed is lost (in-memory and local-network
+   * pub/sub keep nothing, and a RabbitMQ queue is declared by its first subscription).
+   */
+  startsAfterOthersReady: z.boolean().default(false),
   /** extra environment for local runs (never secrets) */
   env: z.record(z.string(), z.string()).default({}),
 });
