@@ -12,6 +12,7 @@ import { CALLER_APP_HEADER, type ServiceRuntime } from '@quizmesh/platform';
 import {
   eventually,
   gatewayHeaders,
+  deleteRedisKeys,
   publishCloudEvent,
   startHarness,
   type HarnessContext,
@@ -20,7 +21,6 @@ import {
 import type { EventContract } from '@quizmesh/contracts/events';
 import { notificationConfigSchema, type NotificationConfig } from '../src/config';
 import { createNotification, type Notification } from '../src/notification';
-import { NotificationStore } from '../src/inbox';
 
 const TEST_SUBSCRIBER_PATH = '/__test/notification-created';
 
@@ -160,24 +160,6 @@ function readMail(file: string): Mail {
   };
 }
 
-type StoredEntries = { entries?: Array<{ id: string }>; segments?: Array<{ n: number }> };
-
-/** Deletes every key of a user: the inbox's head (and a single-document inbox), its segments, its messages' mail records, the contact. */
-export async function deleteInbox(runtime: ServiceRuntime, store: string, userId: string): Promise<void> {
-  const head = await runtime.dapr.getState<StoredEntries>(store, NotificationStore.headKey(userId));
-  const segmentKeys = (head?.segments ?? []).map((s) => NotificationStore.segmentKey(userId, s.n));
-  const ids = (head?.entries ?? []).map((e) => e.id);
-  for (const key of segmentKeys) {
-    const segment = await runtime.dapr.getState<StoredEntries>(store, key);
-    ids.push(...(segment?.entries ?? []).map((e) => e.id));
-    await runtime.dapr.deleteState(store, key);
-  }
-  for (const id of ids) await runtime.dapr.deleteState(store, NotificationStore.mailKey(id));
-  await runtime.dapr.deleteState(store, NotificationStore.headKey(userId));
-  await runtime.dapr.deleteState(store, NotificationStore.legacyInboxKey(userId));
-  await runtime.dapr.deleteState(store, `contact:${userId}`);
-}
-
 export async function startNotification(backend: StateBackend): Promise<NotificationUnderTest> {
   return startHarness('notification', async (harness) => {
     const mailbox = join(harness.dir, 'mailbox');
@@ -206,12 +188,11 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
     });
     const service = createNotification(runtime, config);
     appPort.setHandler(service.app);
-    // Leave nothing behind in the state store (Redis): every key this run can have written.
-    const userIds = new Set<string>();
+    // Leave nothing behind in the state store (Redis): every key of this run has its prefix.
     harness.cleanups.push(async () => {
-      for (const userId of userIds) await deleteInbox(runtime, config.STATE_STORE_NAME, userId);
       // every dead letter, resolved ones included (they are kept after a discard: decision 0781)
       await service.deadLetters.store.clear();
+      if (backend === 'state.redis') await deleteRedisKeys(`${keyPrefix}||*`);
     });
     await sidecar.ready;
     const { url } = appPort;
@@ -235,11 +216,7 @@ export async function startNotification(backend: StateBackend): Promise<Notifica
           .filter((f) => f.endsWith('.eml'))
           .sort()
           .map((f) => readMail(join(mailbox, f))),
-      publish: (contract, id, data) => {
-        const userId = typeof data === 'object' && data !== null ? (data as { userId?: unknown }).userId : undefined;
-        if (typeof userId === 'string') userIds.add(userId);
-        return publishCloudEvent(runtime, 'pubsub', contract, id, data);
-      },
+      publish: (contract, id, data) => publishCloudEvent(runtime, 'pubsub', contract, id, data),
       async call(method, path, userId, roles = 'player') {
         const headers =
           userId === undefined ? { [CALLER_APP_HEADER]: 'gateway' } : gatewayHeaders(userId, roles.split(','));

@@ -11,13 +11,7 @@ import { notificationListSchema, notificationSchema, readAllResultSchema } from 
 import { deadLetterListSchema } from '@quizmesh/platform/deadletters';
 import { eventually } from '@quizmesh/platform/testing';
 import { NotificationStore, notificationIdOf, type InboxEntry } from '../src/inbox';
-import {
-  deleteInbox,
-  startNotification,
-  SUBSCRIPTIONS_FILE,
-  type NotificationUnderTest,
-  type StateBackend,
-} from './harness';
+import { startNotification, SUBSCRIPTIONS_FILE, type NotificationUnderTest, type StateBackend } from './harness';
 
 const problemSchema = z.object({
   status: z.number(),
@@ -448,15 +442,8 @@ describe.each<StateBackend>(['state.in-memory', 'state.redis'])('notification on
     /** a store over the same sidecar, with the production limit by default (the service's is 5) */
     const storeOf = (limit = 200, layout?: { segmentSize: number }) =>
       new NotificationStore(svc.runtime.dapr, svc.config.STATE_STORE_NAME, limit, layout);
-    const users: string[] = [];
-    afterAll(async () => {
-      for (const userId of users) await deleteInbox(svc.runtime, svc.config.STATE_STORE_NAME, userId);
-    });
-    const aUser = () => {
-      const userId = randomUUID();
-      users.push(userId);
-      return userId;
-    };
+    // Every key goes with the harness's prefix when it stops.
+    const aUser = () => randomUUID();
 
     /** message `n` of a player: created n seconds after a fixed time, as large as a result message (~400 bytes) */
     const message = (n: number, eventId = randomUUID()): InboxEntry => ({
