@@ -5,13 +5,14 @@
  * child cleanly on Ctrl-C, and names the service (with its last log lines) if one fails.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes, randomInt } from 'node:crypto';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Client } from 'pg';
 import { parseAllDocuments } from 'yaml';
 import { COMPILED_CONDITION, COMPILED_DIR, compileWorkspaces } from '../compile.cjs';
+import { PortLeases, reservePorts } from './port-leases';
 import { KEPT_LINES, ManagedProcess, signalGroup, type ProcessSpec } from './process';
 import { discoverServices, type ServiceDefinition } from './services';
 import { ensureLocalSecrets } from './secrets';
@@ -196,6 +197,8 @@ export class Launcher {
   private readonly pendingRestarts = new Map<string, NodeJS.Timeout>();
   /** set once no other live launcher uses the state dir; only then is its pid file ours to write */
   private ownsStateDir = false;
+  /** Leases on the dynamic ports chosen for this run, given back by stop(). */
+  private readonly portLeases = new PortLeases();
   /** after start(): where each app and its sidecar listen */
   endpoints: Record<
     string,
@@ -343,14 +346,17 @@ export class Launcher {
         ? 'Quizmesh: embedded backends (one PostgreSQL cluster, state kept in files, in-memory pub/sub, local file secrets)'
         : 'Quizmesh: local backends (PostgreSQL, Redis and RabbitMQ on 127.0.0.1)',
     );
-    // Dynamic ports are reserved all at once (so no two services get the same one) and below
-    // the kernel's ephemeral range (so an outgoing connection cannot take one before the
-    // process that needs it binds it).
+    // Dynamic ports are reserved all at once (so no two services get the same one), below the
+    // kernel's ephemeral range (so an outgoing connection cannot take one before the process
+    // that needs it binds it) and leased machine-wide until stop() (so no concurrent launcher
+    // chooses one in the meantime; port-leases.ts).
     // Fixed ports: replica r of a service listens REPLICA_PORT_STEP * r above the first.
     const portsPerService = 3;
     const extraReplicas = services.reduce((n, def) => n + replicasOf(def) - 1, 0);
     const dynamic =
-      portOffset === 'dynamic' ? await reservePorts(services.length * portsPerService + extraReplicas * 2) : [];
+      portOffset === 'dynamic'
+        ? await reservePorts(services.length * portsPerService + extraReplicas * 2, this.portLeases)
+        : [];
     let nextExtraSlot = services.length * portsPerService;
     const port = (fixed: number, slot: number) =>
       portOffset === 'dynamic' ? (dynamic[slot] as number) : fixed + portOffset;
@@ -884,6 +890,7 @@ export class Launcher {
         this.processes.filter((p) => /-(postgres|migrate)$/.test(p.spec.name)),
       ];
       for (const tier of tiers) await Promise.all(tier.map((p) => p.stop(STOP_GRACE_MS)));
+      this.portLeases.releaseAll();
       if (!this.ownsStateDir) return;
       try {
         writeFileSync(
@@ -1001,30 +1008,6 @@ async function createDatabaseIfMissing(serverUrl: string, name: string) {
     if (!rowCount) await client.query(`CREATE DATABASE "${name}"`);
   } finally {
     await client.end();
-  }
-}
-
-/** Quizmesh's dynamic ports: under Linux's default ephemeral range (32768–60999). */
-const DYNAMIC_PORT_MIN = 20_000;
-const DYNAMIC_PORT_MAX = 32_000;
-
-/** `count` distinct free loopback ports, held open together while they are chosen. */
-async function reservePorts(count: number): Promise<number[]> {
-  const held: Server[] = [];
-  try {
-    for (let attempt = 0; held.length < count; attempt++) {
-      if (attempt > count * 50) throw new Error(`no ${count} free ports in ${DYNAMIC_PORT_MIN}-${DYNAMIC_PORT_MAX}`);
-      const candidate = DYNAMIC_PORT_MIN + randomInt(DYNAMIC_PORT_MAX - DYNAMIC_PORT_MIN);
-      const server = await new Promise<Server | undefined>((resolve) => {
-        const probe = createServer();
-        probe.once('error', () => resolve(undefined));
-        probe.listen({ port: candidate, host: '127.0.0.1', exclusive: true }, () => resolve(probe));
-      });
-      if (server) held.push(server);
-    }
-    return held.map((s) => (s.address() as AddressInfo).port);
-  } finally {
-    await Promise.all(held.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 }
 
