@@ -60,7 +60,24 @@ async function notify(
     MAIL_CLAIM_LEASE_MS,
   );
   const context = { topic: envelope.topic, eventId: envelope.id, userId, notificationId: entry.id };
-  if (added) await announce(deps, log, userId, entry, context);
+  // The announcement goes out while the mail is sent: two calls to the sidecar at once rather
+  // than one after the other (announce never throws; it is awaited before the answer).
+  const announced = added ? announce(deps, log, userId, entry, context) : undefined;
+  try {
+    return await mailIfClaimed(deps, log, entry, contact, mail, context);
+  } finally {
+    await announced;
+  }
+}
+
+async function mailIfClaimed(
+  deps: Notifier,
+  log: Logger,
+  entry: InboxEntry,
+  contact: Contact | undefined,
+  mail: Awaited<ReturnType<NotificationStore['add']>>['mail'],
+  context: object,
+): Promise<DeliveryOutcome> {
   if (mail === 'no-address') {
     log.warn(context, 'no email address known for this user (no user.registered seen); inbox only, mail skipped');
   } else if (mail === 'busy') {
