@@ -632,6 +632,24 @@ export const quizSeedAliases = {
   'POST /api/quizzes': 'POST /api/v1/quizzes',
 } as const;
 
+/**
+ * Not a public operation (the gateway routes only `quizOperations`, and only under /api/): the
+ * quiz.published data of a published version, exactly as that event carries it, served to
+ * evaluation through Dapr service invocation when it has no answer key for a version it scores
+ * (docs/decisions/1080). 404 problem+json when the quiz or version does not exist or was never
+ * published; 403 for any caller but evaluation.
+ */
+export const quizPublishedRead = {
+  /** the Express route quiz mounts */
+  route: '/internal/v1/quizzes/:id/versions/:version/quiz-published',
+  /** the Dapr access-control operation allowing exactly this route (chart and components/common/config.yaml) */
+  aclOperation: '/internal/v1/quizzes/*/versions/*/quiz-published',
+  /** the one app that may call it */
+  callerAppId: 'evaluation',
+  /** the method a caller invokes on quiz's app id */
+  method: (quizId: string, version: number) => `internal/v1/quizzes/${quizId}/versions/${version}/quiz-published`,
+} as const;
+
 export type CreateQuizRequest = z.infer<typeof createQuizRequestSchema>;
 export type UpdateQuizRequest = z.infer<typeof updateQuizRequestSchema>;
 export type QuestionInput = z.infer<typeof questionInputSchema>;

@@ -9,6 +9,7 @@ import { unknownFieldsOf } from '../src/kubernetes-fields';
 import { isDaprResource, validateDaprResource } from '../src/dapr-schema';
 import { checkPolicies, formatViolation, podTemplateOf } from '../src/policies';
 import { findSecretValues } from '../src/values-secrets';
+import { quizPublishedRead } from '@quizmesh/contracts/quiz-api';
 
 /** `<app> <topic> -> <route> dlq=<dead-letter topic>`: what a Subscription does, whatever its pubsub or name. */
 function subscriptionSummary(object: KubeObject): string {
@@ -197,11 +198,12 @@ describe('default install (minikube)', () => {
     expect(names(objects(), 'Job')).toHaveLength(3);
   });
 
-  it("lets only the gateway (and the operator: quiz and evaluation) invoke services, only on /api/** and GET /readyz (and identity's JWKS)", () => {
+  it("lets only the gateway (and the operator: quiz and evaluation) invoke services, only on /api/** and GET /readyz (and identity's JWKS); evaluation only quiz's internal read of a version's quiz.published", () => {
     const apiOnly = [
       { name: '/api/**', httpVerb: ['*'], action: 'allow' },
       { name: '/readyz', httpVerb: ['GET'], action: 'allow' },
     ];
+    const quizPublishedOnly = [{ name: quizPublishedRead.aclOperation, httpVerb: ['GET'], action: 'allow' }];
     for (const name of services) {
       const acl = pathGet(find(objects(), 'Configuration', `quizmesh-${name}`), 'spec.accessControl');
       expect(pathGet(acl, 'defaultAction')).toBe('deny');
@@ -217,9 +219,18 @@ describe('default install (minikube)', () => {
             : apiOnly;
       const callers =
         name === 'gateway' ? [] : name === 'quiz' || name === 'evaluation' ? ['gateway', 'operator'] : ['gateway'];
-      expect(policies).toEqual(
-        callers.map((appId) => expect.objectContaining({ appId, defaultAction: 'deny', operations })),
-      );
+      const expected = callers.map((appId) => expect.objectContaining({ appId, defaultAction: 'deny', operations }));
+      // Policies come in app id order: evaluation's before the gateway's.
+      if (name === 'quiz') {
+        expected.unshift(
+          expect.objectContaining({
+            appId: quizPublishedRead.callerAppId,
+            defaultAction: 'deny',
+            operations: quizPublishedOnly,
+          }),
+        );
+      }
+      expect(policies).toEqual(expected);
     }
   });
 
@@ -643,11 +654,15 @@ describe('EKS and other variants', () => {
       resources: ['quizzes'],
       verbs: ['get', 'list', 'watch', 'update'],
     });
-    // The operator may invoke the quiz service (and evaluation), nothing else.
+    // The operator may invoke the quiz service (and evaluation), nothing else; evaluation only quiz.
     const quizPolicies = asArray(
       pathGet(find(objects, 'Configuration', 'quizmesh-quiz'), 'spec.accessControl.policies'),
     );
-    expect(quizPolicies.map((policy) => pathGet(policy, 'appId')).sort()).toEqual(['gateway', 'operator']);
+    expect(quizPolicies.map((policy) => pathGet(policy, 'appId')).sort()).toEqual([
+      'evaluation',
+      'gateway',
+      'operator',
+    ]);
     const identityPolicies = asArray(
       pathGet(find(objects, 'Configuration', 'quizmesh-identity'), 'spec.accessControl.policies'),
     );

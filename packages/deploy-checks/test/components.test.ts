@@ -1,6 +1,8 @@
 import { join } from 'node:path';
-import { REPO_ROOT } from '../src/helm';
+import { quizPublishedRead } from '@quizmesh/contracts/quiz-api';
+import { REPO_ROOT, renderChart } from '../src/helm';
 import { isDaprResource, validateDaprResource } from '../src/dapr-schema';
+import { asArray, pathGet } from '../src/objects';
 import { loadObjects } from '../src/yaml-files';
 
 // components/ is written by the runtime team; whatever Dapr resources exist there at test time
@@ -17,5 +19,21 @@ describe('components/', () => {
     expect(
       resources.flatMap(({ file, object }) => validateDaprResource(object).map((error) => `${file}: ${error}`)),
     ).toEqual([]);
+  });
+});
+
+describe('components/common/config.yaml', () => {
+  const policyOf = (configuration: unknown, appId: string) =>
+    asArray(pathGet(configuration, 'spec.accessControl.policies')).find((p) => pathGet(p, 'appId') === appId);
+
+  it("lets evaluation call only quiz's internal read of quiz.published (GET), as the chart's quiz Configuration does", async () => {
+    const local = loadObjects(join(COMPONENTS, 'common'), REPO_ROOT).find(
+      ({ object }) => object.kind === 'Configuration',
+    )?.object;
+    const chart = (await renderChart()).find((o) => o.kind === 'Configuration' && o.metadata.name === 'quizmesh-quiz');
+    const onlyTheRead = [{ name: quizPublishedRead.aclOperation, httpVerb: ['GET'], action: 'allow' }];
+    expect(pathGet(policyOf(local, 'evaluation'), 'operations')).toEqual(onlyTheRead);
+    expect(pathGet(policyOf(chart, 'evaluation'), 'operations')).toEqual(onlyTheRead);
+    expect(pathGet(policyOf(local, 'evaluation'), 'defaultAction')).toBe('deny');
   });
 });

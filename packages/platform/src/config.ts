@@ -27,6 +27,12 @@ export const componentNameConfig = (fallback: string) => daprComponentName.defau
 export const pubsubNameConfig = () => componentNameConfig(PUBSUB_NAME);
 /** STATE_STORE_NAME: the service's Dapr state store */
 export const stateStoreNameConfig = () => componentNameConfig('statestore');
+/** the Dapr app id of a service this one invokes, defaulting to `fallback` */
+export const appIdConfig = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, 'expected a Dapr app id')
+    .default(fallback);
 /** REDIS_URL: direct Redis (leaderboards, rate limits); unset → in-process */
 export const redisUrlConfig = () =>
   z

@@ -53,6 +53,11 @@ export class DaprCallError extends AppError {
       cause,
     });
   }
+
+  /** The callee app itself answered `status` with a problem (not a sidecar that could not reach it). */
+  answeredByCallee(status: number): boolean {
+    return this.daprStatus === status && this.daprBody !== undefined && this.daprBody.includes(`"status":${status}`);
+  }
 }
 
 /** Parses the SDK's thrown `Error(JSON.stringify({error, error_msg, status}))`. */

@@ -8,6 +8,7 @@ import type { EvaluationConfig } from './config';
 import { Leaderboards } from './leaderboard';
 import { AnswerKeys } from './answer-keys';
 import { mountConsumers, type ConsumerDeps } from './consumers';
+import { quizPublishedReader } from './quiz-published-reader';
 import { Results } from './results';
 import { mountRoutes } from './routes';
 
@@ -18,7 +19,14 @@ export function createEvaluationApp(runtime: ServiceRuntime, config: EvaluationC
   const consumerDeps: ConsumerDeps = {
     ...deps,
     eventTop: config.LEADERBOARD_EVENT_TOP,
-    answerKeys: new AnswerKeys(deps.prisma),
+    answerKeys: new AnswerKeys(deps.prisma, {
+      readMissing: quizPublishedReader(runtime.dapr, {
+        quizAppId: config.QUIZ_APP_ID,
+        timeoutMs: config.ANSWER_KEY_READ_TIMEOUT_MS,
+        logger: deps.logger,
+      }),
+      logger: deps.logger,
+    }),
   };
   return runtime.createApp({
     readiness: {

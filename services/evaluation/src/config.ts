@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pubsubNameConfig, redisUrlConfig, serviceConfig, stateStoreNameConfig } from '@quizmesh/platform';
+import { appIdConfig, pubsubNameConfig, redisUrlConfig, serviceConfig, stateStoreNameConfig } from '@quizmesh/platform';
 
 export const evaluationConfigSchema = serviceConfig(
   {
@@ -17,6 +17,10 @@ export const evaluationConfigSchema = serviceConfig(
     /** Dapr state store keeping dead letters of the topics evaluation consumes */
     STATE_STORE_NAME: stateStoreNameConfig(),
     OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+    /** the quiz service, asked for a version's quiz.published when its answer key is missing (decision 1080) */
+    QUIZ_APP_ID: appIdConfig('quiz'),
+    /** how long scoring waits for that answer before RETRY (well below Dapr's 10 s delivery timeout) */
+    ANSWER_KEY_READ_TIMEOUT_MS: z.coerce.number().int().min(100).max(8_000).default(3_000),
   },
   { PORT: 3003 },
 );

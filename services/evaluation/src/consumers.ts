@@ -5,7 +5,8 @@
  *  - user.renamed → rename the player, re-announce the tops that show them;
  *  - quiz.completed → score the attempt once, store the result, raise the boards, publish
  *    score.calculated and (when a top changed) leaderboard.updated through the outbox, all in
- *    one transaction; then update the sorted sets. No answer key yet → RETRY.
+ *    one transaction; then update the sorted sets. No answer key stored → read from quiz
+ *    (answer-keys.ts, decision 1080); none there either (or quiz unreachable) → RETRY.
  * What Dapr gives up on (<topic>.deadletter) is kept by the platform's dead-letter helper,
  * mounted in app.ts for the topics the registry says it consumes (decisions 0303, 0600).
  */
@@ -44,8 +45,8 @@ import {
 } from './leaderboard/leaderboards';
 import type { PrismaClient, Tx } from './db';
 import type { LeaderboardStore } from './leaderboard';
-import { AnswerKeys } from './answer-keys';
-import { answerKeyOf, scoreAttempt } from './scoring';
+import { AnswerKeys, storeAnswerKey } from './answer-keys';
+import { scoreAttempt } from './scoring';
 
 export const SCORING_CONSUMER = 'evaluation.score-attempt';
 
@@ -57,27 +58,16 @@ export interface ConsumerDeps {
   relay?: { wake(): void };
   /** depth of leaderboard.updated (LEADERBOARD_EVENT_TOP) */
   eventTop: number;
-  /** answer keys kept in process (one per app); without it every scoring reads the key */
+  /**
+   * answer keys kept in process (one per app), a missing one read from quiz; without it every
+   * scoring reads the stored key, and only that
+   */
   answerKeys?: AnswerKeys;
 }
 
 export async function keepAnswerKey(deps: ConsumerDeps, event: QuizPublished): Promise<DeliveryOutcome> {
-  const questions = answerKeyOf(event);
-  // A version's key never changes: a redelivery (or a replayed older copy) finds it stored and keeps it.
-  const { count } = await deps.prisma.answerKey.createMany({
-    data: [
-      {
-        quizId: event.quizId.toLowerCase(),
-        version: event.version,
-        title: event.title,
-        maxScore: questions.reduce((sum, q) => sum + q.points, 0),
-        questions,
-        publishedAt: new Date(event.publishedAt),
-      },
-    ],
-    skipDuplicates: true,
-  });
-  deps.logger.info({ quizId: event.quizId, version: event.version, stored: count === 1 }, 'answer key received');
+  const stored = await storeAnswerKey(deps.prisma, event);
+  deps.logger.info({ quizId: event.quizId, version: event.version, stored }, 'answer key received');
   return 'SUCCESS';
 }
 
@@ -278,7 +268,7 @@ function noAnswerKey(
 ): DeliveryOutcome {
   logger.warn(
     { eventId, attemptId, quizId, quizVersion },
-    'no answer key for this quiz version yet (quiz.published not received): retry',
+    'no answer key for this quiz version yet (quiz.published not received, none read from quiz): retry',
   );
   return 'RETRY';
 }

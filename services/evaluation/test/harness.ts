@@ -82,6 +82,8 @@ function resources(harness: HarnessContext, backend: Backend, stateKeyPrefix: st
 export async function startEvaluation(options: {
   backend: Backend;
   env?: Record<string, string>;
+  /** another harness's local sidecar registry (quiz's), so evaluation can invoke that app */
+  registryDir?: string;
 }): Promise<EvaluationUnderTest> {
   return startHarness('evaluation', async (harness) => {
     const db = await harness.database(options.backend === 'postgres+redis' ? 'postgres' : 'embedded', {
@@ -117,6 +119,7 @@ export async function startEvaluation(options: {
         appId: 'evaluation',
         appPort: appPort.port,
         resourcesPath: resources(harness, options.backend, stateKeyPrefix),
+        ...(options.registryDir ? { registryDir: options.registryDir } : {}),
       }),
     );
     harness.cleanups.push(() => sidecar.close());

@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { serviceConfig } from '@quizmesh/platform';
-
-const appId = z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a Dapr app id');
+import { appIdConfig, serviceConfig } from '@quizmesh/platform';
 
 export const operatorConfigSchema = serviceConfig(
   {
@@ -22,8 +20,8 @@ export const operatorConfigSchema = serviceConfig(
     /** this replica's name for the Lease and events (the chart sets the pod name) */
     POD_NAME: z.string().min(1).default(`operator-${process.pid}`),
     LEASE_NAME: z.string().min(1).default('quizmesh-operator'),
-    QUIZ_APP_ID: appId.default('quiz'),
-    EVALUATION_APP_ID: appId.default('evaluation'),
+    QUIZ_APP_ID: appIdConfig('quiz'),
+    EVALUATION_APP_ID: appIdConfig('evaluation'),
     /** how often a healthy resource is compared with its quiz again (repairs drift) */
     RESYNC_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
     /** how often players and top score are refreshed from evaluation */

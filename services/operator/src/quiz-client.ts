@@ -54,7 +54,7 @@ export class DaprQuizClient implements QuizClient {
         [MANAGED_BY_HEADER]: resource,
       });
     } catch (err) {
-      if (err instanceof DaprCallError && err.daprStatus === 404 && isProblem(err.daprBody)) return;
+      if (err instanceof DaprCallError && err.answeredByCallee(404)) return;
       throw err;
     }
   }
@@ -65,9 +65,4 @@ export class DaprQuizClient implements QuizClient {
     );
     return { players: page.totalPlayers, topScore: page.entries[0]?.score };
   }
-}
-
-/** A 404 from the quiz app itself (problem+json), not from a sidecar that cannot find the app. */
-function isProblem(body: string | undefined): boolean {
-  return body !== undefined && body.includes('"status":404');
 }

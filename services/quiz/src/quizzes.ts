@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, type CallerUser } from '@quizmesh/platform';
 import { enqueue, type EnqueueOptions } from '@quizmesh/platform/outbox';
-import { quizPublished, quizViewChanged } from '@quizmesh/contracts/events';
+import { quizPublished, quizViewChanged, type QuizPublished } from '@quizmesh/contracts/events';
 import {
   quizHeaderOf,
   type AuthorQuestion,
@@ -276,31 +276,7 @@ export async function publishDraft(
       where: { id: draft.id },
       data: { status: 'published', publishedAt: now },
     });
-    const eventId = await enqueue(
-      tx,
-      quizPublished,
-      {
-        schemaVersion: 1,
-        quizId,
-        version: version.version,
-        ...(supersededVersion !== null ? { supersedesVersion: supersededVersion } : {}),
-        authorId: quiz.authorId,
-        title: version.title,
-        difficulty: version.difficulty,
-        timeLimitSeconds: version.timeLimitSeconds,
-        questionCount: questions.length,
-        maxScore: version.maxScore,
-        questions: questions.map((q) => ({
-          questionId: q.id,
-          type: q.type,
-          points: q.points,
-          optionIds: q.options.map((o) => o.id),
-          correctOptionIds: q.options.filter((o) => o.correct).map((o) => o.id),
-        })),
-        publishedAt: now.toISOString(),
-      },
-      trace,
-    );
+    const eventId = await enqueue(tx, quizPublished, quizPublishedData(quiz, version, supersededVersion), trace);
     // Every replica drops its cached view of the quiz (decision 0900).
     await enqueue(
       tx,
@@ -320,6 +296,62 @@ export async function publishDraft(
     });
     return { quiz: updated, version, supersededVersion, eventId };
   });
+}
+
+/**
+ * What quiz.published carries for a version: built from the rows, which never change once
+ * published, so publishDraft's event and the internal read (publishedVersionData) are the same.
+ */
+function quizPublishedData(
+  quiz: Pick<Quiz, 'id' | 'authorId'>,
+  version: QuizVersion,
+  supersededVersion: number | null,
+): QuizPublished {
+  if (!version.publishedAt) throw new Error(`version ${version.version} of quiz ${quiz.id} was never published`);
+  const questions = storedQuestions(version);
+  return {
+    schemaVersion: 1,
+    quizId: quiz.id,
+    version: version.version,
+    ...(supersededVersion !== null ? { supersedesVersion: supersededVersion } : {}),
+    authorId: quiz.authorId,
+    title: version.title,
+    difficulty: version.difficulty,
+    timeLimitSeconds: version.timeLimitSeconds,
+    questionCount: questions.length,
+    maxScore: version.maxScore,
+    questions: questions.map((q) => ({
+      questionId: q.id,
+      type: q.type,
+      points: q.points,
+      optionIds: q.options.map((o) => o.id),
+      correctOptionIds: q.options.filter((o) => o.correct).map((o) => o.id),
+    })),
+    publishedAt: version.publishedAt.toISOString(),
+  };
+}
+
+/**
+ * The quiz.published data of a published version (superseded and archived quizzes' included), or
+ * undefined when the quiz or version does not exist or was never published. Versions are
+ * published in increasing order, so the one it superseded is the latest published before it.
+ */
+export async function publishedVersionData(
+  prisma: PrismaClient,
+  quizId: string,
+  version: number,
+): Promise<QuizPublished | undefined> {
+  const [quiz, row, previous] = await Promise.all([
+    prisma.quiz.findUnique({ where: { id: quizId }, select: { id: true, authorId: true } }),
+    prisma.quizVersion.findUnique({ where: { quizId_version: { quizId, version } } }),
+    prisma.quizVersion.findFirst({
+      where: { quizId, version: { lt: version }, publishedAt: { not: null } },
+      orderBy: { version: 'desc' },
+      select: { version: true },
+    }),
+  ]);
+  if (!quiz || !row?.publishedAt) return undefined;
+  return quizPublishedData(quiz, row, previous?.version ?? null);
 }
 
 /**

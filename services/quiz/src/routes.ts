@@ -18,6 +18,7 @@ import {
   type CallerUser,
 } from '@quizmesh/platform';
 import { MANAGED_BY_HEADER, OPERATOR_AUTHOR_ID } from '@quizmesh/contracts/quiz-resource';
+import { quizPublished } from '@quizmesh/contracts/events';
 import type { EnqueueOptions, OutboxRelay } from '@quizmesh/platform/outbox';
 import { quizApp } from '@quizmesh/contracts/registry';
 import {
@@ -25,6 +26,7 @@ import {
   createQuizRequestSchema,
   listQuizzesQuerySchema,
   quizIdParamsSchema,
+  quizPublishedRead,
   quizVersionParamsSchema,
   replaceQuizRequestSchema,
   submitAttemptRequestSchema,
@@ -44,6 +46,7 @@ import {
   patched,
   playableVersion,
   publishDraft,
+  publishedVersionData,
   type QuizActor,
   type QuizContent,
 } from './quizzes';
@@ -310,6 +313,22 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     };
     res.json(body);
   };
+
+  /**
+   * Internal, for evaluation only (Dapr access control lets no other app call it; this checks the
+   * caller again): the quiz.published data of a published version, read when evaluation has no
+   * answer key for it (decision 1080).
+   */
+  const quizPublishedOfVersion: RequestHandler = async (req, res) => {
+    if (trustedServiceCaller(req, [quizPublishedRead.callerAppId], deps.appApiToken) === undefined) {
+      throw AppError.forbidden(`only ${quizPublishedRead.callerAppId} may read a version's quiz.published`);
+    }
+    const { id, version } = parseParams(req, quizVersionParamsSchema);
+    const data = await publishedVersionData(prisma, id, version);
+    if (!data) throw AppError.notFound(`quiz ${id} has no published version ${version}`);
+    res.json(quizPublished.schema.parse(data));
+  };
+  app.get(quizPublishedRead.route, quizPublishedOfVersion);
 
   mountOperations(app, quizApp, {
     listQuizzes: list,

@@ -13,6 +13,7 @@ import {
   authorQuizSchema,
   playerQuizSchema,
   quizListSchema,
+  quizPublishedRead,
   startAttemptResponseSchema,
 } from '@quizmesh/contracts/quiz-api';
 import { quizBody } from './harness';
@@ -72,6 +73,25 @@ describe('quiz through the gateway', () => {
         .status,
     ).toBe(412);
     expect((await call('POST', `/api/v1/quizzes/${draft.id}/publish`, undefined, adminToken)).status).toBe(200);
+
+    // quiz's internal read of a version's quiz.published (evaluation's, decision 1080) is not
+    // routed: not as is, not under /api, not by a path that climbs out of /api.
+    const internal = quizPublishedRead.method(draft.id, 1);
+    for (const path of [
+      `/${internal}`,
+      `/api/${internal}`,
+      `/api/v1/quizzes/../../${internal}`,
+      `/api/v1/quizzes/%2e%2e/%2e%2e/${internal}`,
+      `/api/v1/quizzes/..%2f..%2f${internal.replaceAll('/', '%2f')}`,
+    ]) {
+      for (const token of [undefined, adminToken]) {
+        const res = await call('GET', path, undefined, token);
+        const text = await res.text();
+        // Encoded slashes stay inside one segment: getQuiz's id, which is no quiz id (400).
+        expect([path, res.status]).toEqual([path, path.includes('%2f') ? 400 : 404]);
+        expect(text).not.toContain('correctOptionIds');
+      }
+    }
 
     for (const path of [`/api/v1/quizzes/${draft.id}`, `/api/quizzes/${draft.id}`]) {
       const res = await call('GET', path);

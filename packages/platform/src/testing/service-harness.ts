@@ -178,12 +178,16 @@ export interface HarnessContext {
   appPort(options: Parameters<typeof startAppPort>[0]): Promise<AppPort>;
   /** the sidecar's resources folder */
   resources(): ResourcesFolder;
-  /** the options of the service's own local sidecar (`startSidecar` of @quizmesh/sidecar), quiet */
+  /**
+   * the options of the service's own local sidecar (`startSidecar` of @quizmesh/sidecar), quiet;
+   * `registryDir`: another harness's local registry, so the service can invoke that one's app
+   */
   sidecarOptions(options: {
     appId: string;
     appPort: number;
     resourcesPath: string;
     daprHttpPort?: number;
+    registryDir?: string;
   }): ReturnType<typeof testSidecarOptions>;
   /**
    * The service's config (debug logs, port 0, its sidecar's port, then `env`) and its runtime with
@@ -243,13 +247,14 @@ function testSidecarOptions(options: {
   dir: string;
   resourcesPath: string;
   daprHttpPort?: number;
+  registryDir?: string;
 }) {
   return {
     appId: options.appId,
     appPort: options.appPort,
     daprHttpPort: options.daprHttpPort ?? 0,
     resourcesPaths: [options.resourcesPath],
-    registryDir: join(options.dir, 'registry'),
+    registryDir: options.registryDir ?? join(options.dir, 'registry'),
     logLevel: 'silent' as const,
     env: {},
   };
