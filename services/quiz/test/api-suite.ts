@@ -565,6 +565,7 @@ export function quizApiSuite(backend: TestBackend): void {
 
     it('still keeps the quiz board of a version-1 leaderboard.updated (an evaluation of the previous release)', async () => {
       const published = await createPublished();
+      await api().get(`/api/v1/quizzes/${published.id}`); // cached without a leaderboard
       const leader = { rank: 1, userId: newUser().id, displayName: 'Grace', score: 2 };
       await quiz.deliver(leaderboardUpdatedV1, `${published.id}-v1`, {
         schemaVersion: 1,
