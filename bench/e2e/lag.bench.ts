@@ -196,7 +196,9 @@ async function measure(
   const quizIds = [...new Set(submissions.map((s) => s.quiz.id))];
   const boardOutbox = await e2e.query<{ created: Date; sent: Date | null }>(
     'evaluation',
-    `select "createdAt" as created, "sentAt" as sent from "OutboxEvent" where topic = 'leaderboard.updated' and data->>'quizId' = any($1::text[])`,
+    // One event per scoring, naming the quiz board among the others it raised (decision 1070).
+    `select "createdAt" as created, "sentAt" as sent from "OutboxEvent" where topic = 'leaderboard.updated'
+       and exists (select 1 from jsonb_array_elements(data->'boards') b where b->>'quizId' = any($1::text[]))`,
     [quizIds],
   );
   const scoredAt = new Map(results.map((r) => [r.attempt, r.calculated.getTime()]));

@@ -254,39 +254,116 @@ export const scoreCalculated = defineEvent({
     .meta({ id: 'ScoreCalculatedV1', description: 'An attempt has been scored (exactly one per attempt).' }),
 });
 
-/** evaluation → quiz (cache invalidation), gateway (live push). Evaluation fleshes out entries. */
-export const leaderboardUpdated = defineEvent({
+/** The fields that describe one board and its top, in every version of leaderboard.updated. */
+const leaderboardBoardFields = {
+  board: z.enum(['global', 'quiz', 'weekly']),
+  /** set for board = quiz */
+  quizId: id.optional(),
+  /** ISO week such as 2026-W47 for board = weekly */
+  period: z
+    .string()
+    .regex(/^\d{4}-W\d{2}$/)
+    .optional(),
+  /** best attempt per player; equal scores: the earlier finish ranks higher (docs/events.md) */
+  top: z
+    .array(
+      z.object({
+        rank: z.number().int().positive(),
+        userId: id,
+        /** from user.registered; absent when evaluation has not seen the player's registration */
+        displayName: z.string().optional(),
+        score: z.number(),
+        finishedAt: timestamp.optional(),
+      }),
+    )
+    .max(100),
+};
+
+/**
+ * Version 1 of leaderboard.updated: one event per board. Evaluation no longer publishes it
+ * (decision 1070); consumers still accept it from an evaluation pod of the previous release
+ * during a rolling update, and it stays the payload of the live stream's `leaderboard` event
+ * (the gateway sends one per board of a version-2 event).
+ */
+export const leaderboardUpdatedV1 = defineEvent({
   topic: TOPICS.leaderboardUpdated,
   schemaVersion: 1,
   publisher: 'evaluation',
   schema: z
     .object({
       schemaVersion: z.literal(1),
-      board: z.enum(['global', 'quiz', 'weekly']),
-      /** set for board = quiz */
-      quizId: id.optional(),
-      /** ISO week such as 2026-W47 for board = weekly */
-      period: z
-        .string()
-        .regex(/^\d{4}-W\d{2}$/)
-        .optional(),
-      /** best attempt per player; equal scores: the earlier finish ranks higher (docs/events.md) */
-      top: z
-        .array(
-          z.object({
-            rank: z.number().int().positive(),
-            userId: id,
-            /** from user.registered; absent when evaluation has not seen the player's registration */
-            displayName: z.string().optional(),
-            score: z.number(),
-            finishedAt: timestamp.optional(),
-          }),
-        )
-        .max(100),
+      ...leaderboardBoardFields,
       updatedAt: timestamp,
     })
     .meta({ id: 'LeaderboardUpdatedV1', description: 'The top of a leaderboard changed.' }),
 });
+
+/** Boards one leaderboard.updated names at most: a rename in many tops is announced in several events. */
+export const LEADERBOARD_UPDATED_MAX_BOARDS = 50;
+
+/** What tells two boards apart: the kind, and the quiz or the week. */
+export const leaderboardBoardKeyOf = (b: {
+  board: string;
+  quizId?: string | undefined;
+  period?: string | undefined;
+}) => (b.board === 'quiz' ? `quiz:${b.quizId?.toLowerCase()}` : b.board === 'weekly' ? `weekly:${b.period}` : b.board);
+
+/**
+ * evaluation → quiz (the quiz boards' tops shown with the quizzes, cache invalidation), gateway
+ * (live push, one SSE `leaderboard` event per board). One event per change (a scoring, a
+ * rename), naming every board whose top it changed, each board once (decision 1070).
+ */
+export const leaderboardUpdated = defineEvent({
+  topic: TOPICS.leaderboardUpdated,
+  schemaVersion: 2,
+  publisher: 'evaluation',
+  schema: z
+    .object({
+      schemaVersion: z.literal(2),
+      boards: z
+        .array(
+          z.object(leaderboardBoardFields).superRefine((b, ctx) => {
+            if (b.board === 'quiz' && b.quizId === undefined) {
+              ctx.addIssue({ code: 'custom', path: ['quizId'], message: 'a quiz board names its quiz' });
+            }
+            if (b.board === 'weekly' && b.period === undefined) {
+              ctx.addIssue({ code: 'custom', path: ['period'], message: 'a weekly board names its week' });
+            }
+          }),
+        )
+        .min(1)
+        .max(LEADERBOARD_UPDATED_MAX_BOARDS),
+      /** when the change was committed; the same for every board of the event */
+      updatedAt: timestamp,
+    })
+    .superRefine((e, ctx) => {
+      const seen = new Set<string>();
+      e.boards.forEach((b, i) => {
+        const key = leaderboardBoardKeyOf(b);
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['boards', i], message: `board ${key} named twice` });
+        seen.add(key);
+      });
+    })
+    .meta({ id: 'LeaderboardUpdatedV2', description: 'The tops of one or more leaderboards changed.' }),
+});
+
+/**
+ * What consumers of leaderboard.updated validate deliveries against: either version, until no
+ * evaluation pod of a release before decision 1070 can be running.
+ */
+export const leaderboardUpdatedV1OrV2 = z.discriminatedUnion('schemaVersion', [
+  leaderboardUpdatedV1.schema,
+  leaderboardUpdated.schema,
+]);
+
+/**
+ * One version-1 payload per board of a delivered leaderboard.updated (a version-1 event is its
+ * own only board): what the live stream sends, and what quiz and the gateway act on.
+ */
+export function leaderboardBoardUpdatesOf(event: LeaderboardUpdatedV1OrV2): LeaderboardUpdatedV1[] {
+  if (event.schemaVersion === 1) return [event];
+  return event.boards.map((b) => ({ schemaVersion: 1, ...b, updatedAt: event.updatedAt }));
+}
 
 /** quiz → notification (compensation: the attempt's quiz.completed was dead-lettered, it will not be scored) */
 export const attemptFailed = defineEvent({
@@ -393,7 +470,9 @@ export type UserRegistered = z.infer<typeof userRegistered.schema>;
 export type QuizPublished = z.infer<typeof quizPublished.schema>;
 export type QuizCompleted = z.infer<typeof quizCompleted.schema>;
 export type ScoreCalculated = z.infer<typeof scoreCalculated.schema>;
+export type LeaderboardUpdatedV1 = z.infer<typeof leaderboardUpdatedV1.schema>;
 export type LeaderboardUpdated = z.infer<typeof leaderboardUpdated.schema>;
+export type LeaderboardUpdatedV1OrV2 = z.infer<typeof leaderboardUpdatedV1OrV2>;
 export type AttemptFailed = z.infer<typeof attemptFailed.schema>;
 export type NotificationCreated = z.infer<typeof notificationCreated.schema>;
 export type TokensRevoked = z.infer<typeof tokensRevoked.schema>;

@@ -485,6 +485,7 @@ export const quizOperations: readonly QuizOperation[] = [
     gatewayCache: {
       purgedBy: [
         { topic: quizViewChanged.topic, field: 'quizId' },
+        // of each board the event names (the gateway hands them over one at a time, as version 1)
         { topic: leaderboardUpdated.topic, field: 'quizId' },
       ],
     },

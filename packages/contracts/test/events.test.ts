@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { EVENTS, scoreCalculated, TOPICS, userRegistered } from '@quizmesh/contracts/events';
+import {
+  EVENTS,
+  LEADERBOARD_UPDATED_MAX_BOARDS,
+  leaderboardBoardUpdatesOf,
+  leaderboardUpdated,
+  leaderboardUpdatedV1,
+  leaderboardUpdatedV1OrV2,
+  scoreCalculated,
+  TOPICS,
+  userRegistered,
+} from '@quizmesh/contracts/events';
 
 const score = {
   schemaVersion: 1,
@@ -52,5 +62,62 @@ describe('event contracts', () => {
       registeredAt: score.finishedAt,
     });
     expect(result.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['email', 'roles']);
+  });
+});
+
+describe('leaderboard.updated', () => {
+  const top = [{ rank: 1, userId: score.userId, displayName: 'Ada', score: 5, finishedAt: score.finishedAt }];
+  const change = {
+    schemaVersion: 2,
+    boards: [
+      { board: 'global', top },
+      { board: 'quiz', quizId: score.quizId, top },
+      { board: 'weekly', period: '2026-W47', top },
+    ],
+    updatedAt: score.calculatedAt,
+  };
+
+  it('publishes version 2, one event naming every board of a change', () => {
+    expect(leaderboardUpdated.type).toBe('dev.quizmesh.leaderboard.updated.v2');
+    expect(leaderboardUpdatedV1.type).toBe('dev.quizmesh.leaderboard.updated.v1');
+    expect(leaderboardUpdated.schema.parse(change)).toEqual(change);
+  });
+
+  it.each([
+    ['no board', { boards: [] }, 'boards'],
+    ['a board twice', { boards: [...change.boards, change.boards[0]] }, 'boards.3'],
+    ['a quiz board twice', { boards: [change.boards[1], { ...change.boards[1], top: [] }] }, 'boards.1'],
+    ['a quiz board without its quiz', { boards: [{ board: 'quiz', top }] }, 'boards.0.quizId'],
+    ['a weekly board without its week', { boards: [{ board: 'weekly', top }] }, 'boards.0.period'],
+    [
+      `more than ${LEADERBOARD_UPDATED_MAX_BOARDS} boards`,
+      {
+        boards: Array.from({ length: LEADERBOARD_UPDATED_MAX_BOARDS + 1 }, (_, i) => ({
+          board: 'quiz',
+          quizId: `20000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+          top,
+        })),
+      },
+      'boards',
+    ],
+    ['version 1', { schemaVersion: 1 }, 'schemaVersion'],
+  ])('rejects %s in version 2', (_name, changed, field) => {
+    const result = leaderboardUpdated.schema.safeParse({ ...change, ...changed });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toContain(field);
+  });
+
+  it('lets consumers take either version, each board as the version-1 payload', () => {
+    const v1 = { schemaVersion: 1, board: 'quiz', quizId: score.quizId, top, updatedAt: score.calculatedAt };
+    expect(leaderboardBoardUpdatesOf(leaderboardUpdatedV1OrV2.parse(v1))).toEqual([v1]);
+    const boards = leaderboardBoardUpdatesOf(leaderboardUpdatedV1OrV2.parse(change));
+    expect(boards).toEqual([
+      { schemaVersion: 1, board: 'global', top, updatedAt: score.calculatedAt },
+      { schemaVersion: 1, board: 'quiz', quizId: score.quizId, top, updatedAt: score.calculatedAt },
+      { schemaVersion: 1, board: 'weekly', period: '2026-W47', top, updatedAt: score.calculatedAt },
+    ]);
+    for (const board of boards) expect(leaderboardUpdatedV1.schema.parse(board)).toEqual(board);
+    expect(leaderboardUpdatedV1OrV2.safeParse({ ...change, schemaVersion: 3 }).success).toBe(false);
+    expect(leaderboardUpdatedV1OrV2.safeParse({ ...change, boards: [] }).success).toBe(false);
   });
 });

@@ -9,7 +9,7 @@
  *   user.renamed → evaluation (display names) → leaderboard.updated → quiz (cached top), gateway (SSE)
  * becomes visible through the public API. Every wait is `eventually` (bounded, names what is missing).
  */
-import { leaderboardUpdated, notificationCreated } from '@quizmesh/contracts/events';
+import { leaderboardUpdatedV1, notificationCreated } from '@quizmesh/contracts/events';
 import { leaderboardPageSchema } from '@quizmesh/contracts/evaluation-api';
 import { userProfileSchema } from '@quizmesh/contracts/identity-api';
 import { notificationListSchema } from '@quizmesh/contracts/notification-api';
@@ -29,7 +29,8 @@ import {
   type SseEvent,
 } from '../src';
 
-const leaderboardEventSchema = leaderboardUpdated.schema;
+/** the stream's `leaderboard` payload: version 1, one per board (decision 1070) */
+const leaderboardEventSchema = leaderboardUpdatedV1.schema;
 const notificationEventSchema = notificationCreated.schema;
 
 /**
@@ -196,6 +197,15 @@ describe.each(variants)('event-driven core on %s backends', (_name, backends, da
     };
     const change = await stream.next(onQuizBoard, `a leaderboard event of quiz ${quiz.id} ranking the player`);
     expect(leaderboardEventSchema.parse(change.data)).toMatchObject({ quizId: quiz.id });
+    // One leaderboard.updated named the three boards the scoring raised: one SSE event each, sharing its id.
+    const boardsOfChange = await eventually('the three boards of that change on the stream', async () => {
+      const boards = stream?.events
+        .filter((e) => e.event === 'leaderboard' && e.id === change.id)
+        .map((e) => leaderboardEventSchema.parse(e.data).board);
+      if (boards?.length !== 3) throw missing(`boards [${boards?.join(', ')}]`);
+      return boards;
+    });
+    expect(boardsOfChange).toEqual(['global', 'quiz', 'weekly']);
     const own = await stream.next(
       (e) => e.event === 'notification' && notificationEventSchema.safeParse(e.data).data?.kind === 'result',
       "the player's result notification",

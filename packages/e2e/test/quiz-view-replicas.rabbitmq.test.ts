@@ -253,10 +253,11 @@ describe('quiz player views on two replicas and at the gateway', () => {
         'dapr-api-token': e2e.platform.endpoints.quiz?.daprApiToken ?? '',
       },
       body: JSON.stringify({
-        schemaVersion: 1,
-        board: 'quiz',
-        quizId: quiz.id,
-        top: [{ rank: 1, userId: leader, displayName: 'Leader', score: 6 }],
+        schemaVersion: 2,
+        boards: [
+          { board: 'global', top: [] },
+          { board: 'quiz', quizId: quiz.id, top: [{ rank: 1, userId: leader, displayName: 'Leader', score: 6 }] },
+        ],
         updatedAt: new Date().toISOString(),
       }),
     });

@@ -4,9 +4,10 @@
  *  - user.registered → keep the display name for leaderboards;
  *  - user.renamed → rename the player, re-announce the tops that show them;
  *  - quiz.completed → score the attempt once, store the result, raise the boards, publish
- *    score.calculated and (when a top changed) leaderboard.updated through the outbox, all in
- *    one transaction; then update the sorted sets. No answer key stored → read from quiz
- *    (answer-keys.ts, decision 1080); none there either (or quiz unreachable) → RETRY.
+ *    score.calculated and (when a top changed) one leaderboard.updated naming every changed
+ *    board through the outbox, all in one transaction; then update the sorted sets. No answer
+ *    key stored → read from quiz (answer-keys.ts, decision 1080); none there either (or quiz
+ *    unreachable) → RETRY.
  * What Dapr gives up on (<topic>.deadletter) is kept by the platform's dead-letter helper,
  * mounted in app.ts for the topics the registry says it consumes (decisions 0303, 0600).
  */
@@ -24,6 +25,7 @@ import {
 import type { LeaderboardEntry } from '@quizmesh/contracts/evaluation-api';
 import { recordScoringLag } from '@quizmesh/platform/telemetry';
 import {
+  LEADERBOARD_UPDATED_MAX_BOARDS,
   leaderboardUpdated,
   quizCompleted,
   quizPublished,
@@ -31,6 +33,7 @@ import {
   userRenamed,
   userRegistered,
   type QuizCompleted,
+  type LeaderboardUpdated,
   type QuizPublished,
   type UserRenamed,
   type UserRegistered,
@@ -43,7 +46,7 @@ import {
   topFromDatabase,
   type RankedAttempt,
 } from './leaderboard/leaderboards';
-import type { PrismaClient, Tx } from './db';
+import type { PrismaClient } from './db';
 import type { LeaderboardStore } from './leaderboard';
 import { AnswerKeys, storeAnswerKey } from './answer-keys';
 import { scoreAttempt } from './scoring';
@@ -83,48 +86,43 @@ export async function keepDisplayName(deps: ConsumerDeps, event: UserRegistered)
   return 'SUCCESS';
 }
 
-/** leaderboard.updated with a board's current top, ready for the outbox. */
-function topAnnouncement(
-  ref: BoardRef,
-  top: LeaderboardEntry[],
-  updatedAt: Date,
-  trace: EnqueueOptions,
-): OutboxEventRow {
-  return outboxEvent(
-    leaderboardUpdated,
-    {
-      schemaVersion: 1,
-      board: ref.kind,
-      ...(ref.kind === 'quiz' ? { quizId: ref.quizId } : {}),
-      ...(ref.kind === 'weekly' ? { period: ref.isoWeek } : {}),
-      top: top.map((e) => ({
-        rank: e.rank,
-        userId: e.userId,
-        ...(e.displayName !== null ? { displayName: e.displayName } : {}),
-        score: e.score,
-        finishedAt: e.finishedAt,
-      })),
-      updatedAt: updatedAt.toISOString(),
-    },
-    trace,
-  );
+type BoardUpdate = LeaderboardUpdated['boards'][number];
+
+/** One board of leaderboard.updated with its current top. */
+function boardUpdate(ref: BoardRef, top: LeaderboardEntry[]): BoardUpdate {
+  return {
+    board: ref.kind,
+    ...(ref.kind === 'quiz' ? { quizId: ref.quizId } : {}),
+    ...(ref.kind === 'weekly' ? { period: ref.isoWeek } : {}),
+    top: top.map((e) => ({
+      rank: e.rank,
+      userId: e.userId,
+      ...(e.displayName !== null ? { displayName: e.displayName } : {}),
+      score: e.score,
+      finishedAt: e.finishedAt,
+    })),
+  };
 }
 
-/** Writes leaderboard.updated with the board's current top to the outbox (inside the caller's transaction). */
-async function announceTop(
-  tx: Tx,
-  ref: BoardRef,
-  depth: number,
-  updatedAt: Date,
-  trace: EnqueueOptions,
-): Promise<void> {
-  await enqueueAll(tx, [topAnnouncement(ref, await topFromDatabase(tx, boardKey(ref), depth), updatedAt, trace)]);
+/** leaderboard.updated naming `boards` (at most LEADERBOARD_UPDATED_MAX_BOARDS), ready for the outbox. */
+function boardsAnnouncement(boards: BoardUpdate[], updatedAt: Date, trace: EnqueueOptions): OutboxEventRow {
+  return outboxEvent(leaderboardUpdated, { schemaVersion: 2, boards, updatedAt: updatedAt.toISOString() }, trace);
+}
+
+/** The boards in events of at most LEADERBOARD_UPDATED_MAX_BOARDS each, ready for the outbox. */
+export function boardsAnnouncements(boards: BoardUpdate[], updatedAt: Date, trace: EnqueueOptions): OutboxEventRow[] {
+  const rows: OutboxEventRow[] = [];
+  for (let i = 0; i < boards.length; i += LEADERBOARD_UPDATED_MAX_BOARDS) {
+    rows.push(boardsAnnouncement(boards.slice(i, i + LEADERBOARD_UPDATED_MAX_BOARDS), updatedAt, trace));
+  }
+  return rows;
 }
 
 /**
  * Renames the player when the event's name is newer than the one held (deliveries may arrive
  * late, twice or out of order: the conditional write makes each harmless), and re-announces
- * every board whose published top shows them, so the quiz pages and live boards show the new
+ * every board whose published top shows them (in one leaderboard.updated, or several of at most
+ * LEADERBOARD_UPDATED_MAX_BOARDS boards each), so the quiz pages and live boards show the new
  * name too. A rename of a player evaluation has not seen yet creates them (user.registered,
  * arriving later, keeps the newer name).
  */
@@ -144,15 +142,19 @@ export async function renamePlayer(
         WHERE "Player"."nameChangedAt" < EXCLUDED."nameChangedAt"
       RETURNING "userId"::text AS "userId"`;
     if (renamed.length === 0) return 0;
-    const entries = await tx.boardEntry.findMany({ where: { userId }, select: { board: true, boardScore: true } });
-    const now = new Date();
-    let count = 0;
+    const entries = await tx.boardEntry.findMany({
+      where: { userId },
+      select: { board: true, boardScore: true },
+      orderBy: { board: 'asc' },
+    });
+    const shown: BoardUpdate[] = [];
     for (const entry of entries) {
       if (!(await ranksWithin(tx, entry.board, userId, Number(entry.boardScore), deps.eventTop))) continue;
-      await announceTop(tx, boardRefOf(entry.board), deps.eventTop, now, { traceparent: envelope.traceparent });
-      count += 1;
+      shown.push(boardUpdate(boardRefOf(entry.board), await topFromDatabase(tx, entry.board, deps.eventTop)));
     }
-    return count;
+    // One event for all of them, or several when the player is in more tops than one event names.
+    await enqueueAll(tx, boardsAnnouncements(shown, new Date(), { traceparent: envelope.traceparent }));
+    return shown.length;
   });
   if (announced > 0) deps.relay?.wake();
   deps.logger.info({ userId, boardsAnnounced: announced }, 'user.renamed handled');
@@ -167,8 +169,8 @@ type ScoringOutcome =
 /**
  * Scores a quiz.completed event; see the module comment for the guarantees. One statement, so
  * no transaction to hold open (decisions 0890, 1020): the event recorded as processed,
- * the result, score.calculated, the raised board entries, and leaderboard.updated for every
- * raised board whose new top shows the player.
+ * the result, score.calculated, the raised board entries, and one leaderboard.updated naming
+ * every raised board whose new top shows the player.
  */
 export async function scoreCompletedAttempt(
   deps: ConsumerDeps,
@@ -222,12 +224,19 @@ export async function scoreCompletedAttempt(
   const boardScore = scored.late ? undefined : boardScoreOf(attempt, logger);
   const refs = boardScore === undefined ? [] : boardsOf(quizId, finishedAt);
 
-  // leaderboard.updated of each board the attempt enters, its top filled in by the statement
-  // (for the raised boards whose new top shows the player; the others are not written).
-  const announcements = refs.map((ref) => ({
-    board: boardKey(ref),
-    row: topAnnouncement(ref, [], calculatedAt, trace),
-  }));
+  // leaderboard.updated naming each board the attempt enters: the statement keeps the raised
+  // boards whose new top shows the player, fills in their tops, and writes nothing when none is left.
+  const announcement =
+    refs.length === 0
+      ? undefined
+      : {
+          boards: refs.map(boardKey),
+          row: boardsAnnouncement(
+            refs.map((ref) => boardUpdate(ref, [])),
+            calculatedAt,
+            trace,
+          ),
+        };
   const recorded = await recordScore(prisma, deps.eventTop, {
     eventId: envelope.id,
     attempt: scoredAttempt,
@@ -237,7 +246,7 @@ export async function scoreCompletedAttempt(
     calculatedAt,
     scoreEvent,
     boardScore,
-    announcements,
+    announcement,
   });
   const outcome: ScoringOutcome = recorded
     ? { kind: 'scored', ...(boardScore === undefined ? {} : { ranked: { attempt, boardScore } }) }
@@ -275,18 +284,19 @@ function noAnswerKey(
 
 /**
  * One statement: marks the event processed (consumeOnce), inserts the result, writes
- * score.calculated, raises the player's board entries, and writes leaderboard.updated for each
- * raised board whose new top `depth` shows the player, each step only when the one before it
- * happened; true when the result was recorded. The attempt id is the result's primary key:
+ * score.calculated, raises the player's board entries, and writes one leaderboard.updated naming
+ * each raised board whose new top `depth` shows the player (none when no board is left), each
+ * step only when the one before it happened; true when the result was recorded. The attempt id is the result's primary key:
  * another event for the same attempt (quiz re-sent it under a new id) inserts nothing and
  * publishes nothing.
  *
  * The tops: a statement's parts all read the snapshot it started with, so a raised board's top
  * is read as its other entries plus the player's new one (the raise is exactly that entry), in
- * topFromDatabase's order, and each entry is written as topAnnouncement writes it (rank, user,
+ * topFromDatabase's order, and each entry is written as boardUpdate writes it (rank, user,
  * name when known, and score and finish time decoded from the board score as
- * decodeBoardScore does) into the announcement's `top`, which is otherwise checked and built
- * by outboxEvent in the caller.
+ * decodeBoardScore does) into the `top` of the board's entry in the announcement's `boards`;
+ * the announcement is otherwise checked and built by outboxEvent in the caller, with every
+ * board the attempt enters, in the order of `boards` (the statement keeps their order).
  */
 async function recordScore(
   sql: OutboxSql,
@@ -310,14 +320,17 @@ async function recordScore(
     calculatedAt: Date;
     scoreEvent: OutboxEventRow;
     boardScore: number | undefined;
-    /** leaderboard.updated of each board the attempt enters, with an empty top */
-    announcements: Array<{ board: string; row: OutboxEventRow }>;
+    /**
+     * leaderboard.updated naming every board the attempt enters, with empty tops, and those
+     * boards' keys in the same order; undefined for an attempt that enters none
+     */
+    announcement: { boards: string[]; row: OutboxEventRow } | undefined;
   },
 ): Promise<boolean> {
   const { attempt } = score;
   const insertEvent = outboxInsert([score.scoreEvent], 18);
   const p = (i: number) => `$${18 + insertEvent.values.length + i}`;
-  const announcements = score.announcements;
+  const announcement = score.announcement;
   const [row] = await sql.$queryRawUnsafe<Array<{ recorded: boolean }>>(
     `WITH processed AS (
        INSERT INTO "ProcessedEvent" ("consumer", "eventId") VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1),
@@ -351,19 +364,22 @@ async function recordScore(
          ORDER BY u."boardScore" DESC, u."userId" DESC
          LIMIT ${p(0)}::int) AS t
        LEFT JOIN "Player" p ON p."userId" = t."userId"),
-     announced AS (
-       INSERT INTO "OutboxEvent" ("id", "topic", "type", "data", "traceparent", "tracestate")
-       SELECT a."id", a."topic", a."type", jsonb_set(a."data", '{top}', (
+     shown AS (
+       -- The announcement's entries of the boards whose new top shows the player, in its order, with their tops.
+       SELECT jsonb_agg((${p(3)}::jsonb -> 'boards' -> (a."ord"::int - 1)) || jsonb_build_object('top', (
            SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
              'rank', t."rank", 'userId', t."userId"::text, 'displayName', t."displayName",
              'score', t."boardScore" / ${BOARD_TIME_SPAN},
              'finishedAt', to_char(to_timestamp(${BOARD_TIME_SPAN - 1} - t."boardScore" % ${BOARD_TIME_SPAN}) AT TIME ZONE 'UTC',
                'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) ORDER BY t."rank")
-           FROM tops t WHERE t."board" = a."board")),
-         a."traceparent", a."tracestate"
-       FROM unnest(${p(1)}::text[], ${p(2)}::uuid[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::jsonb[],
-         ${p(6)}::text[], ${p(7)}::text[]) AS a("board", "id", "topic", "type", "data", "traceparent", "tracestate")
-       WHERE EXISTS (SELECT 1 FROM tops t WHERE t."board" = a."board" AND t."userId" = $6::uuid))
+           FROM tops t WHERE t."board" = a."board")) ORDER BY a."ord") AS "boards"
+       FROM unnest(${p(1)}::text[]) WITH ORDINALITY AS a("board", "ord")
+       WHERE EXISTS (SELECT 1 FROM tops t WHERE t."board" = a."board" AND t."userId" = $6::uuid)),
+     announced AS (
+       INSERT INTO "OutboxEvent" ("id", "topic", "type", "data", "traceparent", "tracestate")
+       SELECT ${p(2)}::uuid, ${p(4)}::text, ${p(5)}::text, jsonb_set(${p(3)}::jsonb, '{boards}', s."boards"),
+         ${p(6)}::text, ${p(7)}::text
+       FROM shown s WHERE s."boards" IS NOT NULL)
      SELECT EXISTS (SELECT 1 FROM result) AS "recorded"`,
     SCORING_CONSUMER,
     score.eventId,
@@ -380,17 +396,18 @@ async function recordScore(
     score.startedAt,
     score.finishedAt,
     score.calculatedAt,
-    announcements.map((a) => a.board),
+    announcement?.boards ?? [],
     score.boardScore === undefined ? null : String(score.boardScore),
     ...insertEvent.values,
     depth,
-    announcements.map((a) => a.board),
-    announcements.map((a) => a.row.id),
-    announcements.map((a) => a.row.topic),
-    announcements.map((a) => a.row.type),
-    announcements.map((a) => a.row.data),
-    announcements.map((a) => a.row.traceparent),
-    announcements.map((a) => a.row.tracestate),
+    announcement?.boards ?? [],
+    // With no announcement these stand in, unused: the statement writes no event without boards.
+    announcement?.row.id ?? null,
+    announcement?.row.data ?? null,
+    announcement?.row.topic ?? null,
+    announcement?.row.type ?? null,
+    announcement?.row.traceparent ?? null,
+    announcement?.row.tracestate ?? null,
   );
   return row?.recorded === true;
 }

@@ -4,7 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { leaderboardUpdated, scoreCalculated } from '@quizmesh/contracts/events';
+import {
+  LEADERBOARD_UPDATED_MAX_BOARDS,
+  leaderboardUpdated,
+  scoreCalculated,
+  type LeaderboardUpdated,
+} from '@quizmesh/contracts/events';
 import { deadLetterListSchema, deadLetterReplayResultSchema } from '@quizmesh/platform/deadletters';
 import { eventually, expectProblem } from '@quizmesh/platform/testing';
 import {
@@ -44,6 +49,16 @@ export function evaluationApiSuite(backend: Backend): void {
   const api = () => request(evaluation.url);
   const publishedFor = (topic: string, match: (data: Record<string, unknown>) => boolean) =>
     evaluation.published.filter((p) => p.topic === topic && match(p.event.data as Record<string, unknown>));
+  type BoardUpdate = LeaderboardUpdated['boards'][number];
+  /** leaderboard.updated events published so far (checked against the contract) that name a board matching `match` */
+  const boardEvents = (match: (board: BoardUpdate) => boolean) =>
+    evaluation.published
+      .filter((p) => p.topic === leaderboardUpdated.topic)
+      .map((p) => ({ type: p.event.type, ...leaderboardUpdated.schema.parse(p.event.data) }))
+      .filter((e) => e.boards.some(match));
+  /** the boards matching `match` in the events published so far, in publishing order */
+  const boardsPublished = (match: (board: BoardUpdate) => boolean) =>
+    boardEvents(match).flatMap((e) => e.boards.filter(match));
 
   async function publishQuiz() {
     const quiz = makeQuiz();
@@ -235,25 +250,16 @@ export function evaluationApiSuite(backend: Backend): void {
       expect(await rankOf(first)).toBeLessThan(await rankOf(third));
 
       // leaderboard.updated for the quiz board carries the new top with names (depth 3 in the harness)
-      await eventually(
-        () =>
-          publishedFor(
-            'leaderboard.updated',
-            (d) => d.quizId === quiz.quizId && Array.isArray(d.top) && d.top.length === 3,
-          ).length > 0,
-      );
-      const updates = publishedFor('leaderboard.updated', (d) => d.quizId === quiz.quizId).map((p) =>
-        leaderboardUpdated.schema.parse(p.event.data),
-      );
-      const latest = updates.find((u) => u.top.length === 3);
+      const ofQuiz = (b: BoardUpdate) => b.quizId === quiz.quizId;
+      await eventually(() => boardsPublished((b) => ofQuiz(b) && b.top.length === 3).length > 0);
+      const latest = boardsPublished(ofQuiz).find((b) => b.top.length === 3);
       expect(latest?.board).toBe('quiz');
       expect(latest?.top.map((t) => [t.rank, t.userId, t.displayName, t.score])).toEqual([
         [1, second, 'Grace', 5],
         [2, first, 'Ada', 5],
         [3, third, undefined, 2],
       ]);
-      const weeklyUpdate = publishedFor('leaderboard.updated', (d) => d.board === 'weekly');
-      expect(weeklyUpdate.some((p) => (p.event.data as { period?: string }).period === '2026-W47')).toBe(true);
+      expect(boardsPublished((b) => b.board === 'weekly').some((b) => b.period === '2026-W47')).toBe(true);
     });
 
     it('keeps each player’s best attempt: a worse later attempt changes nothing, a better one moves them up', async () => {
@@ -285,11 +291,8 @@ export function evaluationApiSuite(backend: Backend): void {
       ]);
       // The announced top has the raised entry in place of the old one (the scoring statement
       // reads the board as it was, so it must not show the player twice or at the old score).
-      const announced = publishedFor(
-        leaderboardUpdated.topic,
-        (d) => d.board === 'quiz' && d.quizId === quiz.quizId,
-      ).map((p) =>
-        leaderboardUpdated.schema.parse(p.event.data).top.map((t) => [t.rank, t.userId, t.score, t.finishedAt]),
+      const announced = boardsPublished((b) => b.board === 'quiz' && b.quizId === quiz.quizId).map((b) =>
+        b.top.map((t) => [t.rank, t.userId, t.score, t.finishedAt]),
       );
       expect(announced).toEqual([
         [[1, rival, 3, '2026-11-18T10:00:00.000Z']],
@@ -356,6 +359,88 @@ export function evaluationApiSuite(backend: Backend): void {
       await evaluation.store.deleteBoards(['global', board]);
       expect(await rebuildBoards(evaluation.prisma, evaluation.store, 7)).toBeGreaterThanOrEqual(top.total);
       await expect(evaluation.store.top('global', 0, 1_000)).resolves.toEqual(top);
+    });
+  });
+
+  describe('leaderboard.updated', () => {
+    it('announces a scoring that raises three boards in one event (one outbox row) naming the three', async () => {
+      const quiz = await publishQuiz();
+      // The earliest full score on the shared global board, in a week of its own: in all three tops.
+      const attempt = makeAttempt(quiz, { submittedAt: '1971-01-06T10:00:00.000Z' });
+      await expect(evaluation.deliver('quiz.completed', attempt)).resolves.toBe('SUCCESS');
+
+      // Every leaderboard.updated row whose data mentions the player (each top shows them).
+      const rows = await evaluation.prisma.$queryRawUnsafe<Array<{ type: string; data: unknown }>>(
+        `SELECT "type", "data" FROM "OutboxEvent" WHERE "topic" = $1 AND "data"::text LIKE '%' || $2 || '%'`,
+        leaderboardUpdated.topic,
+        attempt.userId,
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.type).toBe('dev.quizmesh.leaderboard.updated.v2');
+      const written = leaderboardUpdated.schema.parse(rows[0]?.data);
+      expect(written.boards.map((b) => [b.board, b.quizId ?? b.period ?? null])).toEqual([
+        ['global', null],
+        ['quiz', quiz.quizId],
+        ['weekly', '1971-W01'],
+      ]);
+      for (const board of written.boards)
+        expect(board.top[0]).toMatchObject({ rank: 1, userId: attempt.userId, score: 5 });
+
+      await eventually(() => boardEvents((b) => b.quizId === quiz.quizId).length > 0);
+      await evaluation.relay.runOnce();
+      const delivered = boardEvents((b) => b.quizId === quiz.quizId);
+      expect(delivered).toHaveLength(1);
+      expect(delivered[0]?.type).toBe(leaderboardUpdated.type);
+      expect(delivered[0]?.boards).toHaveLength(3);
+    });
+
+    it('announces only the raised boards whose top shows the player, and nothing when none is left', async () => {
+      const quiz = await publishQuiz();
+      const ofQuiz = (b: BoardUpdate) => b.quizId === quiz.quizId;
+      const late = '2026-11-18T12:00:00.000Z';
+      // Three players take the quiz board's top 3 (the harness's depth) ...
+      for (const minute of [1, 2, 3]) {
+        await completeAttempt(quiz, { submittedAt: `2026-11-18T10:0${minute}:00.000Z` });
+      }
+      await eventually(() => boardsPublished((b) => ofQuiz(b) && b.top.length === 3).length > 0);
+      const before = boardEvents(ofQuiz).length;
+      const outboxBefore = await evaluation.prisma.outboxEvent.count({ where: { topic: leaderboardUpdated.topic } });
+      // ... so a fourth, later with the same score, enters no top: no event at all.
+      await completeAttempt(quiz, { submittedAt: late });
+      await evaluation.relay.runOnce();
+      expect(await evaluation.prisma.outboxEvent.count({ where: { topic: leaderboardUpdated.topic } })).toBe(
+        outboxBefore,
+      );
+      expect(boardEvents(ofQuiz)).toHaveLength(before);
+    });
+
+    it('re-announces a renamed player in events of at most LEADERBOARD_UPDATED_MAX_BOARDS boards, each board once', async () => {
+      const player = randomUUID();
+      const quizzes = Array.from({ length: LEADERBOARD_UPDATED_MAX_BOARDS + 1 }, () => makeQuiz());
+      await Promise.all(quizzes.map((q) => evaluation.deliver('quiz.published', q.published)));
+      await Promise.all(quizzes.map((q) => completeAttempt(q, { userId: player })));
+
+      const renamed = {
+        schemaVersion: 1,
+        userId: player,
+        displayName: 'Chunked',
+        changedAt: '2026-11-20T10:00:00.000Z',
+      };
+      await expect(evaluation.deliver('user.renamed', renamed)).resolves.toBe('SUCCESS');
+      const showsRename = (b: BoardUpdate) => b.top.some((t) => t.userId === player && t.displayName === 'Chunked');
+      // Every quiz board, and the global and weekly ones when the player is in their top 3 (shared with other tests).
+      const entered = await evaluation.prisma.boardEntry.count({ where: { userId: player } });
+      expect(entered).toBeGreaterThan(LEADERBOARD_UPDATED_MAX_BOARDS);
+      await eventually(() => boardsPublished(showsRename).length >= quizzes.length);
+      await evaluation.relay.runOnce();
+      const events = boardEvents(showsRename);
+      expect(events).toHaveLength(2);
+      expect(events.map((e) => e.boards.length).sort((a, b) => b - a)[0]).toBe(LEADERBOARD_UPDATED_MAX_BOARDS);
+      const quizBoards = events.flatMap((e) => e.boards.filter((b) => b.board === 'quiz').map((b) => b.quizId));
+      expect(new Set(quizBoards).size).toBe(quizBoards.length);
+      expect(new Set(quizBoards)).toEqual(new Set(quizzes.map((q) => q.quizId)));
+      // One change: the same time on every event.
+      expect(new Set(events.map((e) => e.updatedAt)).size).toBe(1);
     });
   });
 
@@ -492,18 +577,13 @@ export function evaluationApiSuite(backend: Backend): void {
         leaderboardPageSchema
           .parse((await api().get(path).query({ limit: 100 })).body)
           .entries.find((e) => e.userId === player)?.displayName;
-      const announced = () =>
-        publishedFor(leaderboardUpdated.topic, (d) =>
-          ((d.top as Array<{ userId: string; displayName?: string }>) ?? []).some(
-            (e) => e.userId === player && e.displayName === 'Ada',
-          ),
-        );
+      const announced = () => boardEvents((b) => b.top.some((e) => e.userId === player && e.displayName === 'Ada'));
       const renamed = { schemaVersion: 1, userId: player, displayName: 'Ada', changedAt: '2026-11-20T10:00:00.000Z' };
       await expect(evaluation.deliver('user.renamed', renamed)).resolves.toBe('SUCCESS');
       expect(await nameOn(`/api/v1/leaderboards/quiz/${quiz.quizId}`)).toBe('Ada');
       expect(await nameOn('/api/v1/leaderboards/weekly/2026-W47')).toBe('Ada');
       // The quiz board's top shows them: quiz (its snapshot) and the gateway (live boards) hear of it.
-      await eventually(() => announced().some((p) => (p.event.data as { quizId?: string }).quizId === quiz.quizId));
+      await eventually(() => announced().some((e) => e.boards.some((b) => b.quizId === quiz.quizId)));
       const announcements = announced().length;
 
       // An older rename arriving late, and a repeat, change nothing and publish nothing.

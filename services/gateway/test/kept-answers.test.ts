@@ -259,11 +259,15 @@ describe('answers kept by two gateway replicas (the chart’s pubsub-broadcast)'
     state.versions.set(id, 1);
     await keptOnBoth(path, 1);
     state.versions.set(id, 2);
+    const top = [{ rank: 1, userId: randomUUID(), displayName: 'Ada', score: 4 }];
+    // The quiz board among the others a scoring raised (version 2: one event for all of them).
     await evaluationPublisher.publish(leaderboardUpdated, randomUUID(), {
-      schemaVersion: 1,
-      board: 'quiz',
-      quizId: id,
-      top: [{ rank: 1, userId: randomUUID(), displayName: 'Ada', score: 4 }],
+      schemaVersion: 2,
+      boards: [
+        { board: 'global', top },
+        { board: 'quiz', quizId: id, top },
+        { board: 'weekly', period: '2026-W47', top },
+      ],
       updatedAt: new Date().toISOString(),
     });
     await untilBothServe(path, 2);

@@ -7,8 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
 import {
   leaderboardUpdated,
+  leaderboardUpdatedV1,
   notificationCreated,
   type LeaderboardUpdated,
+  type LeaderboardUpdatedV1,
   type NotificationCreated,
   tokensRevoked,
 } from '@quizmesh/contracts/events';
@@ -33,7 +35,8 @@ const tokenFor = (sub: string, expiresInS?: number) =>
   signToken(key, { sub, ...(expiresInS !== undefined ? { expiresInS } : {}) });
 const bearer = (sub: string) => ({ authorization: `Bearer ${tokenFor(sub)}` });
 
-function leaderboard(topUser: string): LeaderboardUpdated {
+/** what an evaluation of the release before decision 1070 publishes: one board */
+function leaderboardV1(topUser: string): LeaderboardUpdatedV1 {
   return {
     schemaVersion: 1,
     board: 'global',
@@ -41,6 +44,24 @@ function leaderboard(topUser: string): LeaderboardUpdated {
     updatedAt: new Date().toISOString(),
   };
 }
+
+/** one scoring's change: the three boards it raised */
+function leaderboards(topUser: string): LeaderboardUpdated {
+  const top = [{ rank: 1, userId: topUser, displayName: 'Ada', score: 42 }];
+  return {
+    schemaVersion: 2,
+    boards: [
+      { board: 'global', top },
+      { board: 'quiz', quizId: randomUUID(), top },
+      { board: 'weekly', period: '2026-W47', top },
+    ],
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+/** the stream's payloads for `event`: version 1, one per board */
+const perBoard = (event: LeaderboardUpdated) =>
+  event.boards.map((b) => ({ schemaVersion: 1, ...b, updatedAt: event.updatedAt }));
 
 function notification(userId: string, title = 'Your result'): NotificationCreated {
   return {
@@ -158,20 +179,32 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
     expect(s.events.map((e) => e.event)).toEqual(['ready', 'token-expired']);
   });
 
-  it('pushes leaderboard.updated published through evaluation’s sidecar to every stream, with the event id', async () => {
+  it('pushes leaderboard.updated published through evaluation’s sidecar to every stream: one version-1 event per board, with the event id', async () => {
     const [a, b] = [
       await stream(h.port, { headers: bearer(randomUUID()) }),
       await stream(h.port, { headers: bearer(randomUUID()) }),
     ];
     await Promise.all([a, b].map((s) => s.next((e) => e.event === 'ready')));
     const eventId = randomUUID();
-    const board = leaderboard(randomUUID());
-    await evaluation.publish(leaderboardUpdated, eventId, board);
+    const change = leaderboards(randomUUID());
+    await evaluation.publish(leaderboardUpdated, eventId, change);
     for (const s of [a, b]) {
-      const pushed = await s.next((e) => e.event === 'leaderboard');
-      expect(pushed.id).toBe(eventId);
-      expect(jsonData(pushed)).toEqual(board);
+      await until(() => s.events.filter((e) => e.event === 'leaderboard').length >= 3);
+      const pushed = s.events.filter((e) => e.event === 'leaderboard');
+      expect(pushed.map((e) => e.id)).toEqual([eventId, eventId, eventId]);
+      expect(pushed.map((e) => jsonData(e))).toEqual(perBoard(change));
     }
+  });
+
+  it('still pushes a version-1 leaderboard.updated (an evaluation of the previous release) as it is', async () => {
+    const s = await stream(h.port, { headers: bearer(randomUUID()) });
+    await s.next((e) => e.event === 'ready');
+    const eventId = randomUUID();
+    const board = leaderboardV1(randomUUID());
+    await evaluation.publish(leaderboardUpdatedV1, eventId, board);
+    const pushed = await s.next((e) => e.event === 'leaderboard');
+    expect(pushed.id).toBe(eventId);
+    expect(jsonData(pushed)).toEqual(board);
   });
 
   it('pushes a notification to its recipient’s streams only', async () => {
@@ -200,16 +233,24 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
     const s = await stream(h.port, { headers: bearer(randomUUID()) });
     await s.next((e) => e.event === 'ready');
     const badId = randomUUID();
-    await evaluation.publish(leaderboardUpdated, badId, { schemaVersion: 1, board: 'galactic', top: 'everyone' });
+    await evaluation.publish(leaderboardUpdatedV1, badId, { schemaVersion: 1, board: 'galactic', top: 'everyone' });
+    // Version 2 names each board once, and at least one.
+    const twice = leaderboards(randomUUID());
+    const duplicateId = randomUUID();
+    await evaluation.publish(leaderboardUpdated, duplicateId, { ...twice, boards: [...twice.boards, twice.boards[0]] });
+    const emptyId = randomUUID();
+    await evaluation.publish(leaderboardUpdated, emptyId, { ...twice, boards: [] });
     const goodId = randomUUID();
-    await evaluation.publish(leaderboardUpdated, goodId, leaderboard(randomUUID()));
+    await evaluation.publish(leaderboardUpdatedV1, goodId, leaderboardV1(randomUUID()));
     const next = await s.next((e) => e.event === 'leaderboard');
     expect(next.id).toBe(goodId);
-    expect(s.events.some((e) => e.id === badId)).toBe(false);
-    await until(() => logged(h, 'live-stream event dead-lettered').some((line) => line.includes(badId)));
-    expect(logged(h, 'dropping event whose data does not match the contract').some((l) => l.includes(badId))).toBe(
-      true,
-    );
+    for (const dropped of [badId, duplicateId, emptyId]) {
+      expect(s.events.some((e) => e.id === dropped)).toBe(false);
+      await until(() => logged(h, 'live-stream event dead-lettered').some((line) => line.includes(dropped)));
+      expect(logged(h, 'dropping event whose data does not match the contract').some((l) => l.includes(dropped))).toBe(
+        true,
+      );
+    }
   });
 
   it('acknowledges deliveries when no stream is open', async () => {
@@ -218,7 +259,7 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
       method: 'POST',
       path: '/events/leaderboard.updated',
       headers: { 'content-type': 'application/cloudevents+json', 'dapr-api-token': APP_API_TOKEN },
-      body: JSON.stringify(cloudEvent(leaderboardUpdated, randomUUID(), leaderboard(randomUUID()), 'evaluation')),
+      body: JSON.stringify(cloudEvent(leaderboardUpdated, randomUUID(), leaderboards(randomUUID()), 'evaluation')),
     });
     expect([answer.status, JSON.parse(answer.body)]).toEqual([200, { status: 'SUCCESS' }]);
   });
@@ -358,7 +399,7 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
     const slow = await stream(h.port, { headers: bearer(randomUUID()), paused: true });
     const fast = await stream(h.port, { headers: bearer(randomUUID()) });
     await fast.next((e) => e.event === 'ready');
-    const big = { ...leaderboard(randomUUID()), padding: 'x'.repeat(32 * 1024) };
+    const big = { ...leaderboardV1(randomUUID()), padding: 'x'.repeat(32 * 1024) };
     let sent = 0;
     // Until the kernel's socket buffers are full, the slow client's queue stays empty; then it grows past 64 KiB.
     while (h.gateway.streams.size === 2) {
@@ -407,8 +448,10 @@ describe('live stream on two gateway replicas (the chart’s pubsub-broadcast)',
     try {
       await Promise.all([onA, onB].map((s) => s.next((e) => e.event === 'ready')));
       const boardId = randomUUID();
-      await evaluation.publish(leaderboardUpdated, boardId, leaderboard(user));
-      for (const s of [onA, onB]) expect((await s.next((e) => e.event === 'leaderboard')).id).toBe(boardId);
+      await evaluation.publish(leaderboardUpdated, boardId, leaderboards(user));
+      for (const s of [onA, onB]) {
+        await until(() => s.events.filter((e) => e.event === 'leaderboard' && e.id === boardId).length === 3);
+      }
 
       const forUser = notification(user);
       await notifications.publish(notificationCreated, randomUUID(), forUser);

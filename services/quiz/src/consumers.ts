@@ -5,9 +5,9 @@
  *    consumeOnce + state check);
  *  - quiz.completed.deadletter: evaluation could not score an attempt; compensation marks it
  *    FAILED and publishes attempt.failed (the player is told by notification);
- *  - leaderboard.updated (every replica): the quiz's leaderboard snapshot (the newest wins, so
- *    one replica writes it and the others find it written), and each replica drops the quiz's
- *    cached views;
+ *  - leaderboard.updated (every replica; version 1 or 2, decision 1070): for each quiz board
+ *    it names, the quiz's leaderboard snapshot (the newest wins, so one replica writes it and
+ *    the others find it written), and each replica drops the quiz's cached views;
  *  - quiz.view.changed (every replica, from quiz itself): a version was published or the quiz
  *    archived through some replica; each drops the quiz's cached views (decision 0900);
  * Dead letters of all three topics are kept by the platform's dead-letter helper (admin list and
@@ -21,11 +21,14 @@ import type { DeadLetterEvent } from '@quizmesh/platform/deadletters';
 import { consumeOnce, enqueue, type OutboxRelay } from '@quizmesh/platform/outbox';
 import {
   attemptFailed,
+  leaderboardBoardUpdatesOf,
   leaderboardUpdated,
+  leaderboardUpdatedV1OrV2,
   quizCompleted,
   quizViewChanged,
   scoreCalculated,
-  type LeaderboardUpdated,
+  type LeaderboardUpdatedV1,
+  type LeaderboardUpdatedV1OrV2,
   type QuizViewChanged,
   type ScoreCalculated,
 } from '@quizmesh/contracts/events';
@@ -241,8 +244,15 @@ export async function compensateUnscoredAttempt(
   if (failed) deps.relay?.wake();
 }
 
-export async function applyLeaderboard(deps: ConsumerDeps, event: LeaderboardUpdated): Promise<DeliveryOutcome> {
-  if (event.board !== 'quiz' || !event.quizId) return 'SUCCESS';
+/** Keeps each quiz board's top the event names; the global and weekly boards are not shown with quizzes. */
+export async function applyLeaderboard(deps: ConsumerDeps, event: LeaderboardUpdatedV1OrV2): Promise<DeliveryOutcome> {
+  for (const board of leaderboardBoardUpdatesOf(event)) {
+    if (board.board === 'quiz' && board.quizId) await applyQuizBoard(deps, { ...board, quizId: board.quizId });
+  }
+  return 'SUCCESS';
+}
+
+async function applyQuizBoard(deps: ConsumerDeps, event: LeaderboardUpdatedV1 & { quizId: string }): Promise<void> {
   // Only what players are shown (the snapshot contract), field by field.
   const top = event.top.slice(0, LEADERBOARD_TOP).map((entry) => ({
     rank: entry.rank,
@@ -260,7 +270,6 @@ export async function applyLeaderboard(deps: ConsumerDeps, event: LeaderboardUpd
   // replica's views must go.
   const [quiz] = updated;
   await invalidatePlayerViews(deps, event.quizId, [quiz?.publishedVersion]);
-  return 'SUCCESS';
 }
 
 /** A change made through any replica (its transaction committed before the event left the outbox). */
@@ -288,7 +297,8 @@ export function mountConsumers(
   subscriptions.add(app, {
     pubsub: broadcastPubsub,
     topic: leaderboardUpdated.topic,
-    schema: leaderboardUpdated.schema,
+    // Version 1 too: an evaluation pod of an earlier release still publishes it during a rolling update.
+    schema: leaderboardUpdatedV1OrV2,
     handler: (event) => applyLeaderboard(deps, event),
   });
   subscriptions.add(app, {

@@ -2,11 +2,13 @@
  * quiz's API end to end in-process (see harness.ts), shared by the PostgreSQL and the
  * embedded-PGlite test files so both backends pass the very same behaviour.
  */
+import { randomUUID } from 'node:crypto';
 import { get as httpGet } from 'node:http';
 import request from 'supertest';
 import {
   attemptFailed,
   leaderboardUpdated,
+  leaderboardUpdatedV1,
   quizCompleted,
   quizPublished,
   scoreCalculated,
@@ -532,25 +534,77 @@ export function quizApiSuite(backend: TestBackend): void {
       await api().get(`/api/v1/quizzes/${published.id}`); // cached without a leaderboard
       const leader = { rank: 1, userId: newUser().id, displayName: 'Ada', score: 3 };
       const top = [{ ...leader, finishedAt: '2026-11-21T09:59:00.000Z' }];
-      const snapshot = (updatedAt: string, entries = top) => ({
-        schemaVersion: 1,
-        board: 'quiz',
-        quizId: published.id,
-        top: entries,
+      // One scoring's change (version 2): the quiz board among the other boards it raised.
+      const change = (updatedAt: string, entries = top) => ({
+        schemaVersion: 2,
+        boards: [
+          { board: 'global', top: [] },
+          { board: 'quiz', quizId: published.id, top: entries },
+          { board: 'weekly', period: '2026-W47', top: [] },
+        ],
         updatedAt,
       });
-      await quiz.deliver(leaderboardUpdated, `${published.id}-lb1`, snapshot('2026-11-21T10:00:00.000Z'));
+      await quiz.deliver(leaderboardUpdated, `${published.id}-lb1`, change('2026-11-21T10:00:00.000Z'));
       await eventually(async () => (await api().get(`/api/v1/quizzes/${published.id}`)).body.leaderboard !== null);
+      expect(playerQuizSchema.parse((await api().get(`/api/v1/quizzes/${published.id}`)).body).leaderboard).toEqual({
+        top: [leader],
+        updatedAt: '2026-11-21T10:00:00.000Z',
+      });
       const handledBefore = handledDeliveries(quiz, leaderboardUpdated.topic);
-      await quiz.deliver(leaderboardUpdated, `${published.id}-lb0`, snapshot('2026-11-21T09:00:00.000Z', []));
+      await quiz.deliver(leaderboardUpdated, `${published.id}-lb0`, change('2026-11-21T09:00:00.000Z', []));
+      // A change without the quiz's board changes nothing.
       await quiz.deliver(leaderboardUpdated, `${published.id}-global`, {
-        ...snapshot('2026-11-21T11:00:00.000Z', []),
-        board: 'global',
-        quizId: undefined,
+        schemaVersion: 2,
+        boards: [{ board: 'global', top: [] }],
+        updatedAt: '2026-11-21T11:00:00.000Z',
       });
       await eventually(() => handledDeliveries(quiz, leaderboardUpdated.topic) >= handledBefore + 2);
       const view = playerQuizSchema.parse((await api().get(`/api/v1/quizzes/${published.id}`)).body);
       expect(view.leaderboard).toEqual({ top: [leader], updatedAt: '2026-11-21T10:00:00.000Z' });
+    });
+
+    it('still keeps the quiz board of a version-1 leaderboard.updated (an evaluation of the previous release)', async () => {
+      const published = await createPublished();
+      await api().get(`/api/v1/quizzes/${published.id}`); // cached without a leaderboard
+      const leader = { rank: 1, userId: newUser().id, displayName: 'Grace', score: 2 };
+      await quiz.deliver(leaderboardUpdatedV1, `${published.id}-v1`, {
+        schemaVersion: 1,
+        board: 'quiz',
+        quizId: published.id,
+        top: [leader],
+        updatedAt: '2026-11-21T10:00:00.000Z',
+      });
+      await eventually(async () => (await api().get(`/api/v1/quizzes/${published.id}`)).body.leaderboard !== null);
+      const view = playerQuizSchema.parse((await api().get(`/api/v1/quizzes/${published.id}`)).body);
+      expect(view.leaderboard).toEqual({ top: [leader], updatedAt: '2026-11-21T10:00:00.000Z' });
+    });
+
+    it('answers a version-2 leaderboard.updated SUCCESS with or without a quiz board, and DROPs (dead letter) one that names a board twice or none', async () => {
+      const published = await createPublished();
+      const quizBoard = { board: 'quiz', quizId: published.id, top: [{ rank: 1, userId: newUser().id, score: 1 }] };
+      const globalBoard = { board: 'global', top: [] };
+      const updatedAt = '2026-11-21T10:00:00.000Z';
+      const cases: Array<[string, unknown[], string]> = [
+        ['no quiz board', [globalBoard], 'SUCCESS'],
+        ['the same board twice', [quizBoard, globalBoard, quizBoard], 'DROP'],
+        ['no board', [], 'DROP'],
+      ];
+      for (const [name, boards, outcome] of cases) {
+        // As the sidecar delivers it; on DROP the sidecar publishes it to leaderboard.updated.deadletter.
+        const answer = await api()
+          .post(`/events/${leaderboardUpdated.topic}`)
+          .set('content-type', 'application/cloudevents+json')
+          .send({
+            specversion: '1.0',
+            id: randomUUID(),
+            source: 'evaluation',
+            type: leaderboardUpdated.type,
+            datacontenttype: 'application/json',
+            data: { schemaVersion: 2, boards, updatedAt },
+          });
+        expect([name, answer.status, answer.body]).toEqual([name, 200, { status: outcome }]);
+      }
+      expect((await api().get(`/api/v1/quizzes/${published.id}`)).body.leaderboard).toBeNull();
     });
   });
 

@@ -2,8 +2,8 @@
  * The events that drop answers the gateway keeps (decision 1000), on every replica through the
  * broadcast component: each kept operation's `gatewayCache.purgedBy` in the registry names the
  * topics and the field of their data that holds the key. `quiz.view.changed` is subscribed here;
- * `leaderboard.updated` also feeds the live stream, whose handler calls `onEvent` too
- * (stream/consumers.ts). Deliveries come only from the gateway's sidecar (`sidecarOnly`, app.ts).
+ * `leaderboard.updated` also feeds the live stream, whose handler calls `onEvent` too, once per
+ * board the event names with that board's version-1 payload (stream/consumers.ts). Deliveries come only from the gateway's sidecar (`sidecarOnly`, app.ts).
  */
 import type { Express } from 'express';
 import { z } from 'zod';

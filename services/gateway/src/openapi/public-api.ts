@@ -10,7 +10,7 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import { loginRequestSchema, problemSchema, registerRequestSchema } from '@quizmesh/contracts/identity-api';
 import { deadLetterOperations } from '@quizmesh/platform/deadletters';
-import { leaderboardUpdated, notificationCreated } from '@quizmesh/contracts/events';
+import { leaderboardUpdatedV1, notificationCreated } from '@quizmesh/contracts/events';
 import { SYSTEM, deadLetterAdminApps, routedOperations, type AppRegistration } from '@quizmesh/contracts/system';
 import { gatewayStatusSchema } from '../status';
 import { ACCESS_TOKEN_PARAM, STREAM_PATH } from '../stream/route';
@@ -30,7 +30,7 @@ const streamEventSchema = z
         resumedAfter: z.string().nullable().meta({ description: 'the Last-Event-ID the client sent' }),
       }),
     }),
-    z.object({ event: z.literal('leaderboard'), id: z.string(), data: leaderboardUpdated.schema }),
+    z.object({ event: z.literal('leaderboard'), id: z.string(), data: leaderboardUpdatedV1.schema }),
     z.object({ event: z.literal('notification'), id: z.string(), data: notificationCreated.schema }),
     z.object({ event: z.literal('token-expired'), data: z.object({}) }),
   ])

@@ -1,5 +1,6 @@
 /**
- * What feeds the live stream: `leaderboard.updated` to every stream, `notification.created` to
+ * What feeds the live stream: `leaderboard.updated` to every stream (one `leaderboard` event per
+ * board it names, each the version-1 payload, decision 1070), `notification.created` to
  * its recipient's streams (Subscriptions in components/common/subscriptions-gateway.yaml; on
  * Kubernetes the chart routes both through the per-pod broadcast component). A replica with no
  * open streams still acknowledges: the push is best effort, the services keep the state.
@@ -12,7 +13,13 @@ import { z } from 'zod';
 import { AppError, sameSecret, type ServiceRuntime } from '@quizmesh/platform';
 import { unwrapDeadLetter } from '@quizmesh/platform/deadletters';
 import { recordStreamingLag } from '@quizmesh/platform/telemetry';
-import { leaderboardUpdated, notificationCreated, PUBSUB_NAME } from '@quizmesh/contracts/events';
+import {
+  leaderboardBoardUpdatesOf,
+  leaderboardUpdated,
+  leaderboardUpdatedV1OrV2,
+  notificationCreated,
+  PUBSUB_NAME,
+} from '@quizmesh/contracts/events';
 import type { CachePurges } from '../cache/purges';
 import type { StreamHub } from './hub';
 
@@ -48,12 +55,17 @@ export function mountStreamConsumers(
   runtime.subscriptions.add(app, {
     pubsub: options.broadcastPubsub,
     topic: leaderboardUpdated.topic,
-    schema: leaderboardUpdated.schema,
+    // Version 1 too: an evaluation pod of an earlier release still publishes it during a rolling update.
+    schema: leaderboardUpdatedV1OrV2,
     handler: async (data, envelope) => {
-      // The quiz player view shows the leaderboard: the gateway's kept copy goes (decision 1000).
-      options.purges.onEvent(leaderboardUpdated.topic, data);
-      const written = hub.broadcast({ event: 'leaderboard', id: envelope.id, data });
-      // updatedAt is when evaluation committed the score that moved this top.
+      let written = 0;
+      // The stream's payload stays version 1, one per board; each shares the CloudEvent id.
+      for (const board of leaderboardBoardUpdatesOf(data)) {
+        // The quiz player view shows the leaderboard: the gateway's kept copy goes (decision 1000).
+        options.purges.onEvent(leaderboardUpdated.topic, board);
+        written += hub.broadcast({ event: 'leaderboard', id: envelope.id, data: board });
+      }
+      // updatedAt is when evaluation committed the score that moved these tops.
       if (written > 0) recordStreamingLag((Date.now() - Date.parse(data.updatedAt)) / 1000);
       return 'SUCCESS';
     },
