@@ -197,10 +197,13 @@ describe.each(variants)('event-driven core on %s backends', (_name, backends, da
     };
     const change = await stream.next(onQuizBoard, `a leaderboard event of quiz ${quiz.id} ranking the player`);
     expect(leaderboardEventSchema.parse(change.data)).toMatchObject({ quizId: quiz.id });
-    // One leaderboard.updated named the three boards the scoring raised: one SSE event each, sharing its id.
+    // One leaderboard.updated named the three boards the scoring raised: one SSE event each, its id
+    // the CloudEvent id and the board.
+    const eventId = change.id?.slice(0, change.id.indexOf('/'));
+    expect(change.id).toBe(`${eventId}/quiz:${quiz.id}`);
     const boardsOfChange = await eventually('the three boards of that change on the stream', async () => {
       const boards = stream?.events
-        .filter((e) => e.event === 'leaderboard' && e.id === change.id)
+        .filter((e) => e.event === 'leaderboard' && e.id?.startsWith(`${eventId}/`))
         .map((e) => leaderboardEventSchema.parse(e.data).board);
       if (boards?.length !== 3) throw missing(`boards [${boards?.join(', ')}]`);
       return boards;

@@ -191,7 +191,17 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
     for (const s of [a, b]) {
       await until(() => s.events.filter((e) => e.event === 'leaderboard').length >= 3);
       const pushed = s.events.filter((e) => e.event === 'leaderboard');
-      expect(pushed.map((e) => e.id)).toEqual([eventId, eventId, eventId]);
+      // One id per board, so a client that drops repeated ids keeps every board.
+      expect(pushed.map((e) => e.id)).toEqual(
+        perBoard(change).map((b) =>
+          b.board === 'quiz'
+            ? `${eventId}/quiz:${b.quizId}`
+            : b.board === 'weekly'
+              ? `${eventId}/weekly:${b.period}`
+              : `${eventId}/global`,
+        ),
+      );
+      expect(new Set(pushed.map((e) => e.id)).size).toBe(3);
       expect(pushed.map((e) => jsonData(e))).toEqual(perBoard(change));
     }
   });
@@ -203,7 +213,9 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
     const board = leaderboardV1(randomUUID());
     await evaluation.publish(leaderboardUpdatedV1, eventId, board);
     const pushed = await s.next((e) => e.event === 'leaderboard');
-    expect(pushed.id).toBe(eventId);
+    expect(pushed.id).toBe(
+      `${eventId}/${board.board}${board.quizId ? `:${board.quizId}` : ''}${board.period ? `:${board.period}` : ''}`,
+    );
     expect(jsonData(pushed)).toEqual(board);
   });
 
@@ -243,9 +255,9 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
     const goodId = randomUUID();
     await evaluation.publish(leaderboardUpdatedV1, goodId, leaderboardV1(randomUUID()));
     const next = await s.next((e) => e.event === 'leaderboard');
-    expect(next.id).toBe(goodId);
+    expect(next.id?.startsWith(`${goodId}/`)).toBe(true);
     for (const dropped of [badId, duplicateId, emptyId]) {
-      expect(s.events.some((e) => e.id === dropped)).toBe(false);
+      expect(s.events.some((e) => e.id?.startsWith(dropped))).toBe(false);
       await until(() => logged(h, 'live-stream event dead-lettered').some((line) => line.includes(dropped)));
       expect(logged(h, 'dropping event whose data does not match the contract').some((l) => l.includes(dropped))).toBe(
         true,
@@ -450,7 +462,9 @@ describe('live stream on two gateway replicas (the chart’s pubsub-broadcast)',
       const boardId = randomUUID();
       await evaluation.publish(leaderboardUpdated, boardId, leaderboards(user));
       for (const s of [onA, onB]) {
-        await until(() => s.events.filter((e) => e.event === 'leaderboard' && e.id === boardId).length === 3);
+        await until(
+          () => s.events.filter((e) => e.event === 'leaderboard' && e.id?.startsWith(`${boardId}/`)).length === 3,
+        );
       }
 
       const forUser = notification(user);

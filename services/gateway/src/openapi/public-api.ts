@@ -37,7 +37,7 @@ const streamEventSchema = z
   .meta({
     id: 'StreamEvent',
     description:
-      'One Server-Sent Event as EventSource delivers it: `event` is the event name, `id` the SSE id (the CloudEvent id), `data` the JSON in the `data:` line.',
+      'One Server-Sent Event as EventSource delivers it: `event` is the event name, `id` the SSE id (the CloudEvent id; for `leaderboard` followed by `/` and the board: `global`, `quiz:<quizId>` or `weekly:<period>`), `data` the JSON in the `data:` line.',
   });
 
 const STREAM_DESCRIPTION = `Server-Sent Events (\`text/event-stream\`). Events:

@@ -19,9 +19,26 @@ import {
   leaderboardUpdatedV1OrV2,
   notificationCreated,
   PUBSUB_NAME,
+  type LeaderboardUpdatedV1,
 } from '@quizmesh/contracts/events';
 import type { CachePurges } from '../cache/purges';
 import type { StreamHub } from './hub';
+
+/**
+ * The SSE id of one board's update: the CloudEvent id and the board (`<id>/global`,
+ * `<id>/quiz:<quizId>`, `<id>/weekly:<period>`). One event names up to three boards (decision
+ * 1070), and a client that drops ids it has seen (deliveries are at least once) must keep each
+ * board; a redelivery gets the same ids.
+ */
+export function leaderboardStreamId(eventId: string, board: LeaderboardUpdatedV1): string {
+  const which =
+    board.board === 'quiz'
+      ? `quiz:${board.quizId ?? ''}`
+      : board.board === 'weekly'
+        ? `weekly:${board.period ?? ''}`
+        : board.board;
+  return `${eventId}/${which}`;
+}
 
 export const STREAM_TOPICS = [leaderboardUpdated.topic, notificationCreated.topic] as const;
 
@@ -59,11 +76,11 @@ export function mountStreamConsumers(
     schema: leaderboardUpdatedV1OrV2,
     handler: async (data, envelope) => {
       let written = 0;
-      // The stream's payload stays version 1, one per board; each shares the CloudEvent id.
+      // The stream's payload stays version 1, one per board.
       for (const board of leaderboardBoardUpdatesOf(data)) {
         // The quiz player view shows the leaderboard: the gateway's kept copy goes (decision 1000).
         options.purges.onEvent(leaderboardUpdated.topic, board);
-        written += hub.broadcast({ event: 'leaderboard', id: envelope.id, data: board });
+        written += hub.broadcast({ event: 'leaderboard', id: leaderboardStreamId(envelope.id, board), data: board });
       }
       // updatedAt is when evaluation committed the score that moved these tops.
       if (written > 0) recordStreamingLag((Date.now() - Date.parse(data.updatedAt)) / 1000);

@@ -1328,7 +1328,7 @@ export interface components {
                 message: string;
             }[];
         };
-        /** @description One Server-Sent Event as EventSource delivers it: `event` is the event name, `id` the SSE id (the CloudEvent id), `data` the JSON in the `data:` line. */
+        /** @description One Server-Sent Event as EventSource delivers it: `event` is the event name, `id` the SSE id (the CloudEvent id; for `leaderboard` followed by `/` and the board: `global`, `quiz:<quizId>` or `weekly:<period>`), `data` the JSON in the `data:` line. */
         StreamEvent: {
             /** @constant */
             event: "ready";
