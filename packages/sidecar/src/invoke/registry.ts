@@ -13,6 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SidecarStartupError } from '../errors';
+import { isProcessAlive } from '../process-alive';
 
 export interface RegistryEntry {
   appId: string;
@@ -28,15 +29,6 @@ export interface RegistryEntry {
 
 export function defaultRegistryDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.QUIZMESH_SIDECAR_REGISTRY || join(tmpdir(), 'quizmesh-sidecars');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -60,7 +52,7 @@ export class SidecarRegistry {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const file = fileName(appId, instance);
     const existing = this.readFile(file);
-    if (existing && isAlive(existing.pid) && !(existing.pid === process.pid && existing.httpPort === httpPort)) {
+    if (existing && isProcessAlive(existing.pid) && !(existing.pid === process.pid && existing.httpPort === httpPort)) {
       throw new SidecarStartupError(
         `app id "${appId}"${instance === appId ? '' : ` instance "${instance}"`} is already registered by a running sidecar (pid ${existing.pid}, port ${existing.httpPort}) in ${this.dir}`,
       );
@@ -120,7 +112,7 @@ export class SidecarRegistry {
     const entries = names
       .filter((name) => name === `${appId}.json` || (name.startsWith(`${appId}@`) && name.endsWith('.json')))
       .map((name) => this.readFile(name))
-      .filter((e): e is RegistryEntry => e !== undefined && e.appId === appId && isAlive(e.pid))
+      .filter((e): e is RegistryEntry => e !== undefined && e.appId === appId && isProcessAlive(e.pid))
       .sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : 0));
     if (entries.length > 0) this.cache.set(appId, { entries, at: Date.now() });
     else this.cache.delete(appId);

@@ -18,6 +18,7 @@ import {
   type StoredItem,
   type TransactionOperation,
 } from './store';
+import { isProcessAlive } from '../process-alive';
 
 interface Snapshot {
   version: 1;
@@ -29,15 +30,6 @@ export class PersistFileBusyError extends Error {
   constructor(file: string, pid: string) {
     super(`${file} is in use by process ${pid} (another sidecar of this app?)`);
     this.name = 'PersistFileBusyError';
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -59,7 +51,7 @@ function lockFile(file: string): string {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = readFileSync(lock, 'utf8').trim();
       // This pid but not held here: left by an earlier process that had the same pid.
-      if (Number(owner) !== process.pid && isAlive(Number(owner))) throw new PersistFileBusyError(file, owner);
+      if (Number(owner) !== process.pid && isProcessAlive(Number(owner))) throw new PersistFileBusyError(file, owner);
       rmSync(lock, { force: true });
     }
   }

@@ -18,6 +18,7 @@ import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { InMemoryPubSub } from './in-memory';
 import type { MessageHandler, PubSubComponent, PubSubFeature, PublishRequest, SubscribeRequest } from './types';
+import { isProcessAlive } from '../../process-alive';
 
 interface PeerEntry {
   appId: string;
@@ -36,15 +37,6 @@ interface WireMessage {
 const PEER_CACHE_MS = 250;
 const HANDOFF_TIMEOUT_MS = 5_000;
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class LocalNetworkPubSub implements PubSubComponent {
   readonly features: readonly PubSubFeature[] = [];
@@ -117,7 +109,7 @@ export class LocalNetworkPubSub implements PubSubComponent {
       if (!file.endsWith('.json')) continue;
       try {
         const entry = JSON.parse(readFileSync(join(this.dir, file), 'utf8')) as PeerEntry;
-        if (isAlive(entry.pid)) list.push(entry);
+        if (isProcessAlive(entry.pid)) list.push(entry);
       } catch {
         /* being replaced or removed: skip this round */
       }
