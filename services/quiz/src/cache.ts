@@ -149,12 +149,31 @@ export class PlayerViewCache {
     this.generation += 1;
     this.entries.delete(quizId);
   }
+
+  /** true when an invalidation happened since `token` was taken */
+  changedSince(token: number): boolean {
+    return token !== this.generation;
+  }
 }
 
 /** The two levels of one process. */
 export interface PlayerViewLevels {
   cache: QuizCache;
   views: PlayerViewCache;
+}
+
+/**
+ * Writes a view read from the database to the state store for every replica, unless it may be
+ * stale: a change invalidated this process's views since `token` (taken before the read). Every
+ * replica receives every change that invalidates (quiz.view.changed and leaderboard.updated are
+ * broadcast), so this process hears of any change that could make its read stale. A change
+ * that lands while the write is in flight may have deleted the entry before the write landed:
+ * the entry is deleted again.
+ */
+export async function shareView(levels: PlayerViewLevels, view: PlayerQuiz, token: number): Promise<void> {
+  if (levels.views.changedSince(token)) return;
+  await levels.cache.put(view, ['current', view.version]);
+  if (levels.views.changedSince(token)) await levels.cache.invalidate(view.id, [view.version]);
 }
 
 /**

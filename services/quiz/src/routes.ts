@@ -34,7 +34,7 @@ import {
   type AttemptHistory,
 } from '@quizmesh/contracts/quiz-api';
 import { reviewAttempt, startAttempt, submitAttempt, visibleAttempt } from './attempts';
-import { invalidatePlayerViews, type PlayerViewCache, type QuizCache, type RenderedView } from './cache';
+import { invalidatePlayerViews, shareView, type PlayerViewCache, type QuizCache, type RenderedView } from './cache';
 import type { PrismaClient } from './db';
 import { listQuizzes } from './listing';
 import {
@@ -183,7 +183,7 @@ export function mountQuizRoutes(app: Express, deps: QuizDeps): void {
     const found = await playableVersion(prisma, id);
     if (!found) throw AppError.notFound('no such quiz');
     const view = toPlayerQuiz(found.quiz, found.version);
-    await cache.put(view, ['current', view.version]);
+    await shareView({ cache, views }, view, token);
     sendView(req, res, views.fill(view, token));
   };
 

@@ -1,7 +1,8 @@
 /** The in-process level of the player-view cache (decision 0900): no backend, no app. */
 import { randomUUID } from 'node:crypto';
 import type { PlayerQuiz } from '@quizmesh/contracts/quiz-api';
-import { PlayerViewCache, renderView } from '../src/cache';
+import type { Logger } from 'pino';
+import { cacheKey, invalidatePlayerViews, PlayerViewCache, QuizCache, renderView, shareView } from '../src/cache';
 
 function view(overrides: Partial<PlayerQuiz> = {}): PlayerQuiz {
   return {
@@ -97,5 +98,53 @@ describe('PlayerViewCache', () => {
     const quiz = view();
     cache.fill(quiz, cache.startFill());
     expect(cache.size).toBe(0);
+  });
+});
+
+describe('shareView (the state store level, written after a database read)', () => {
+  /** The state store behind QuizCache: a map, with a hook while a write is in flight. */
+  function store(duringSave: () => void = () => undefined) {
+    const kept = new Map<string, unknown>();
+    const dapr = {
+      getState: async <T>(_store: string, key: string) => kept.get(key) as T | undefined,
+      saveState: async (_store: string, items: Array<{ key: string; value: unknown }>) => {
+        duringSave();
+        for (const item of items) kept.set(item.key, item.value);
+      },
+      stateTransaction: async (_store: string, operations: Array<{ request: { key: string } }>) => {
+        for (const op of operations) kept.delete(op.request.key);
+      },
+    };
+    const logger = { warn: () => undefined } as unknown as Logger;
+    return { kept, cache: new QuizCache(dapr as never, 'statestore', 300, logger) };
+  }
+
+  it('shares a view no change raced', async () => {
+    const views = new PlayerViewCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    const { kept, cache } = store();
+    const quiz = view();
+    await shareView({ cache, views }, quiz, views.startFill());
+    expect(kept.get(cacheKey(quiz.id, 'current'))).toEqual(quiz);
+    expect(kept.get(cacheKey(quiz.id, 1))).toEqual(quiz);
+  });
+
+  it('does not share a view read before a change (it may be stale)', async () => {
+    const views = new PlayerViewCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    const { kept, cache } = store();
+    const quiz = view();
+    const token = views.startFill();
+    // The leaderboard delivery: the database changed after the read, then the views were dropped.
+    await invalidatePlayerViews({ cache, views }, quiz.id, [1]);
+    await shareView({ cache, views }, quiz, token);
+    expect(kept.size).toBe(0);
+  });
+
+  it('removes what it shared when a change landed while the write was in flight', async () => {
+    const views = new PlayerViewCache({ maxEntries: 10, maxAgeMs: 60_000 });
+    const quiz = view();
+    // The change's delete runs first (nothing there yet), then the stale write lands.
+    const { kept, cache } = store(() => views.invalidate(quiz.id));
+    await shareView({ cache, views }, quiz, views.startFill());
+    expect(kept.size).toBe(0);
   });
 });
