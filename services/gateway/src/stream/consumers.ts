@@ -14,6 +14,7 @@ import { AppError, sameSecret, type ServiceRuntime } from '@quizmesh/platform';
 import { unwrapDeadLetter } from '@quizmesh/platform/deadletters';
 import { recordStreamingLag } from '@quizmesh/platform/telemetry';
 import {
+  leaderboardBoardKeyOf,
   leaderboardBoardUpdatesOf,
   leaderboardUpdated,
   leaderboardUpdatedV1OrV2,
@@ -31,13 +32,7 @@ import type { StreamHub } from './hub';
  * board; a redelivery gets the same ids.
  */
 export function leaderboardStreamId(eventId: string, board: LeaderboardUpdatedV1): string {
-  const which =
-    board.board === 'quiz'
-      ? `quiz:${board.quizId ?? ''}`
-      : board.board === 'weekly'
-        ? `weekly:${board.period ?? ''}`
-        : board.board;
-  return `${eventId}/${which}`;
+  return `${eventId}/${leaderboardBoardKeyOf(board)}`;
 }
 
 export const STREAM_TOPICS = [leaderboardUpdated.topic, notificationCreated.topic] as const;
