@@ -6,13 +6,16 @@
 import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pino from 'pino';
 import { withoutHealthChecks } from '../src/app-channel/channel';
 import { createPubSubRuntime } from '../src/pubsub';
 import { FixedRetryResiliency, silentLogger } from './pubsub-fixtures';
 
 async function main(): Promise<void> {
-  const { DURABILITY_URL: url, DURABILITY_OUT: out, DURABILITY_TOPIC: topic } = process.env;
+  const { DURABILITY_URL: url, DURABILITY_OUT: out, DURABILITY_TOPIC: topic, DURABILITY_LOG: log } = process.env;
   if (!url || !out || !topic) throw new Error('DURABILITY_URL, DURABILITY_OUT and DURABILITY_TOPIC are required');
+  // The runtime's connection and channel events, for the test to show when deliveries stop.
+  const logger = log ? pino({ level: 'info' }, pino.destination({ dest: log, sync: true })) : silentLogger;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
       waitUntilReady: async () => undefined,
     },
     resiliency: new FixedRetryResiliency(1),
-    logger: silentLogger,
+    logger,
   });
   await runtime.start();
   process.stdout.write('READY\n');

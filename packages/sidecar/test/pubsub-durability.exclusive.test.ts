@@ -8,11 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pino from 'pino';
 import { createTestVhost, uniqueName, type TestVhost } from '@quizmesh/platform/testing';
 import { withoutHealthChecks } from '../src/app-channel/channel';
 import type { PubSubRuntime } from '../src/pubsub/types';
 import { createPubSubRuntime } from '../src/pubsub';
-import { FixedRetryResiliency, silentLogger, waitUntil } from './pubsub-fixtures';
+import { FixedRetryResiliency, waitUntil } from './pubsub-fixtures';
 
 jest.setTimeout(120_000);
 const run = promisify(execFile);
@@ -40,7 +41,13 @@ function startConsumer(topic: string, outFile: string): Promise<ChildProcess> {
     process.execPath,
     ['--conditions=@quizmesh/source', '--import', 'tsx', join(__dirname, 'pubsub-durability-consumer.ts')],
     {
-      env: { ...process.env, DURABILITY_URL: vhost.url, DURABILITY_OUT: outFile, DURABILITY_TOPIC: topic },
+      env: {
+        ...process.env,
+        DURABILITY_URL: vhost.url,
+        DURABILITY_OUT: outFile,
+        DURABILITY_TOPIC: topic,
+        DURABILITY_LOG: `${outFile}.consumer.log`,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
@@ -69,7 +76,28 @@ function delivered(outFile: string): Set<string> {
   );
 }
 
-async function createPublisher(): Promise<PubSubRuntime> {
+/**
+ * Waits until every id was delivered; a timeout names how many are missing, which, and the
+ * consumer's and publisher's own runtime logs (connection lost, reconnected, consuming...).
+ */
+async function waitForEveryId(outFile: string, timeoutMs: number): Promise<void> {
+  try {
+    await waitUntil('every accepted message delivered', () => delivered(outFile).size >= MESSAGES, timeoutMs);
+  } catch (err) {
+    const seen = delivered(outFile);
+    const missing = allIds().filter((id) => !seen.has(id));
+    const tail = (file: string) =>
+      existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-40).join('\n') : '(no log)';
+    throw new Error(
+      `${(err as Error).message}: ${missing.length} of ${MESSAGES} never delivered ` +
+        `(first: ${missing.slice(0, 10).join(', ')})\n` +
+        `consumer runtime log:\n${tail(`${outFile}.consumer.log`)}\npublisher runtime log:\n${tail(`${outFile}.publisher.log`)}`,
+      { cause: err },
+    );
+  }
+}
+
+async function createPublisher(logFile: string): Promise<PubSubRuntime> {
   return createPubSubRuntime({
     appId: 'durable-publisher',
     components: [
@@ -99,7 +127,7 @@ async function createPublisher(): Promise<PubSubRuntime> {
       waitUntilReady: async () => undefined,
     },
     resiliency: new FixedRetryResiliency(1),
-    logger: silentLogger,
+    logger: pino({ level: 'info' }, pino.destination({ dest: logFile, sync: true })),
   });
 }
 
@@ -150,7 +178,7 @@ test('no accepted message is lost when the consumer is SIGKILLed and restarted',
   const topic = uniqueName('durable_kill');
   const outFile = join(workDir, `${topic}.log`);
   let consumer = await startConsumer(topic, outFile);
-  const publisher = await createPublisher();
+  const publisher = await createPublisher(`${outFile}.publisher.log`);
   let killed = false;
   try {
     const { accepted } = await publishAll(publisher, topic, MESSAGES, async (count) => {
@@ -163,7 +191,7 @@ test('no accepted message is lost when the consumer is SIGKILLed and restarted',
     expect(killed).toBe(true);
     expect(accepted).toBe(MESSAGES);
     consumer = await startConsumer(topic, outFile);
-    await waitUntil('every accepted message delivered', () => delivered(outFile).size >= MESSAGES, 60_000);
+    await waitForEveryId(outFile, 60_000);
     const seen = delivered(outFile);
     expect(allIds().filter((id) => !seen.has(id))).toEqual([]);
   } finally {
@@ -176,7 +204,7 @@ test('no accepted message is lost when RabbitMQ itself restarts mid-stream', asy
   const topic = uniqueName('durable_restart');
   const outFile = join(workDir, `${topic}.log`);
   const consumer = await startConsumer(topic, outFile);
-  const publisher = await createPublisher();
+  const publisher = await createPublisher(`${outFile}.publisher.log`);
   let restarted = false;
   try {
     // Publishing pauses while the broker stops, then resumes into the outage: those publishes are
@@ -211,7 +239,7 @@ test('no accepted message is lost when RabbitMQ itself restarts mid-stream', asy
     expect(restarted).toBe(true);
     expect(accepted).toBe(MESSAGES);
     expect(refused).toBeGreaterThan(0);
-    await waitUntil('every accepted message delivered', () => delivered(outFile).size >= MESSAGES, 60_000);
+    await waitForEveryId(outFile, 60_000);
     const seen = delivered(outFile);
     expect(allIds().filter((id) => !seen.has(id))).toEqual([]);
   } finally {

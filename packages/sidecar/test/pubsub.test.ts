@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { createTestVhost, uniqueName, type TestVhost } from '@quizmesh/platform/testing';
@@ -12,6 +12,7 @@ import { withoutHealthChecks } from '../src/app-channel/channel';
 import type { ComponentSpec, SubscriptionSpec } from '../src/resources/types';
 import type { PubSubRuntime } from '../src/pubsub/types';
 import { createPubSubRuntime } from '../src/pubsub';
+import { RabbitMqPubSub } from '../src/pubsub/components/rabbitmq';
 import { abortDependants } from './helpers';
 import { FixedRetryResiliency, silentLogger, TestApp, waitUntil } from './pubsub-fixtures';
 
@@ -605,5 +606,27 @@ describe.each<Backend>(['in-memory', 'rabbitmq'])('pub/sub over %s', (backend) =
       );
       app = await new TestApp().listen();
     });
+  }
+});
+
+test('a RabbitMQ connection attempt a broker accepts but never answers fails after the handshake timeout', async () => {
+  // A listener that accepts TCP and never speaks AMQP, like a broker stuck while booting.
+  const silent = net.createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as AddressInfo;
+  const started = Date.now();
+  try {
+    await expect(
+      RabbitMqPubSub.create(
+        'ps',
+        { connectionString: `amqp://guest:guest@127.0.0.1:${port}/` },
+        APP_ID,
+        silentLogger,
+        300,
+      ),
+    ).rejects.toThrow(/cannot connect to RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:\d+\/: connect ETIMEDOUT/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  } finally {
+    silent.close();
   }
 });

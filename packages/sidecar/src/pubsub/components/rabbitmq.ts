@@ -22,6 +22,7 @@ import {
 } from './types';
 
 const PUBLISH_ATTEMPTS = 3;
+const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 /**
  * contrib's ensureExchangeDeclared (pubsub/rabbitmq/rabbitmq.go, v1.16.3) passes the component's
@@ -79,6 +80,7 @@ export class RabbitMqPubSub implements PubSubComponent {
     componentMetadata: Record<string, string>,
     appId: string,
     logger: Logger,
+    handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS,
   ): Promise<RabbitMqPubSub> {
     for (const key of unsupportedTlsKeys) {
       if (findMetadata(componentMetadata, key)) {
@@ -94,6 +96,10 @@ export class RabbitMqPubSub implements PubSubComponent {
       clientProperties: metadata.clientName ? { connection_name: metadata.clientName } : {},
       // Without it Nagle's algorithm holds small frames (acks, confirms) back for ~40 ms.
       noDelay: true,
+      // contrib dials through amqp091-go's DefaultDial: 30 s for the TCP connect and the AMQP
+      // handshake together. Without a limit one attempt accepted by a broker that never answers
+      // (one still booting) would hang, and recovery never starts a second attempt meanwhile.
+      timeout: handshakeTimeoutMs,
       recovery: {
         waitForConnect: false,
         initialMaxRetries: 0,
