@@ -5,7 +5,7 @@
  * settled (SCORED, none FAILED).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import {
   createCast,
@@ -62,16 +62,20 @@ export async function startChaosPlatform(options: {
  * process that answers /readyz 200; resolves with the milliseconds since `since`.
  */
 /**
- * SIGKILLs `pids` and resolves when each is really gone (no /proc entry, or a zombie): on a busy
+ * SIGKILLs `pids` and resolves when each is really gone (no /proc entry, or a zombie with no thread left): on a busy
  * machine the kernel may take tens of milliseconds to act on the signal, and the process keeps
  * accepting requests until then. Without /proc (not Linux) the moment of the signal is taken.
  */
 export async function killAndWaitDead(pids: number[]): Promise<{ killedAt: number; diedAt: number }> {
   const killedAt = Date.now();
   for (const pid of pids) process.kill(pid, 'SIGKILL');
+  // Dead once every thread has exited: the main thread shows as a zombie (Z) first, while the
+  // others still exit and the listener stays open, queueing connections it will reset (decision
+  // 0940). Only when the last thread is gone does the kernel close its sockets.
   const alive = (pid: number): boolean => {
     try {
-      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      if (!/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return true;
+      return readdirSync(`/proc/${pid}/task`).length > 1;
     } catch {
       return false;
     }

@@ -6,7 +6,14 @@
  * in any process it starts (docs/decisions/0880-compile-once-for-npm-start.md).
  */
 const { join } = require('node:path');
-const { compileWorkspaces } = require('../compile.cjs');
+const { compileWorkspaces, COMPILED_CONDITION } = require('../compile.cjs');
+
+// The launcher's compiled code imports workspace packages (@quizmesh/platform/process) through
+// their compiled/ export, which only this condition selects (package.json's start and reset).
+if (!process.execArgv.includes(`--conditions=${COMPILED_CONDITION}`)) {
+  console.error(`✗ run the launcher as \`node --conditions=${COMPILED_CONDITION} ${__filename}\` (npm start does)`);
+  process.exit(1);
+}
 
 compileWorkspaces(join(__dirname, '..', '..', '..')).then(
   ({ transpiled, ms }) => {

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { backendUrls, createTestVhost, type TestVhost } from '@quizmesh/platform/testing';
 import { Launcher, type Backends, type DaprResourceSet, type InstanceInfo, type RestartPolicy } from './launcher';
 
-export { Launcher, LaunchError, isAlive, parseReplicas } from './launcher';
+export { Launcher, LaunchError, parseReplicas } from './launcher';
 export type { Backends, DaprResourceSet, InstanceInfo, LaunchOptions, RestartPolicy, RunIsolation } from './launcher';
 export { ensureLocalSecrets, rotateSigningKeys, JWT_SIGNING_KEYS } from './secrets';
 export { ensureWebAppBuilt, webAppIsStale } from './web-app';

@@ -10,7 +10,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { isAlive, type RunIsolation } from './launcher';
+import { isProcessAlive } from '@quizmesh/platform/process';
+import { type RunIsolation } from './launcher';
 import type { ServiceDefinition } from './services';
 
 const run = promisify(execFile);
@@ -58,7 +59,7 @@ export async function resetInstance(options: {
   const pidFile = join(stateDir, 'launcher.pids.json');
   if (existsSync(pidFile)) {
     const { launcher } = JSON.parse(readFileSync(pidFile, 'utf8')) as { launcher: number };
-    if (launcher !== process.pid && isAlive(launcher))
+    if (launcher !== process.pid && isProcessAlive(launcher))
       throw new Error(`Quizmesh (pid ${launcher}) is running from ${stateDir}; stop it first`);
   }
   const done: string[] = [];

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Client } from 'pg';
+import { isProcessAlive, isProcessGroupAlive } from '@quizmesh/platform/process';
 import { parseAllDocuments } from 'yaml';
 import { COMPILED_CONDITION, COMPILED_DIR, compileWorkspaces } from '../compile.cjs';
 import { PortLeases, reservePorts } from './port-leases';
@@ -303,7 +304,7 @@ export class Launcher {
     if (!existsSync(file)) return;
     try {
       const { launcher, pids } = JSON.parse(readFileSync(file, 'utf8')) as { launcher: number; pids: number[] };
-      if (launcher !== process.pid && isAlive(launcher)) {
+      if (launcher !== process.pid && isProcessAlive(launcher)) {
         // Its databases, secrets and pid file live here too: two launchers would trample them.
         throw new LaunchError(
           'launcher',
@@ -312,12 +313,12 @@ export class Launcher {
         );
       }
       // By group: a child that is gone may have left members behind (PostgreSQL under its wrapper).
-      const groups = pids.filter((pid) => groupAlive(pid) && startedByALauncher(pid));
+      const groups = pids.filter((pid) => isProcessGroupAlive(pid) && startedByALauncher(pid));
       if (groups.length === 0) return;
       this.options.out(`Stopping what is left of a previous run (process groups ${groups.join(', ')})…`);
       for (const pid of groups) signalGroup(pid, 'SIGKILL');
       const deadline = Date.now() + REAP_WAIT_MS;
-      while (groups.some(groupAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (groups.some(isProcessGroupAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       this.reapedPreviousRun = true;
     } catch (err) {
       if (err instanceof LaunchError) throw err;
@@ -920,16 +921,6 @@ export class LaunchError extends Error {
   }
 }
 
-/** Whether a process with this pid exists (signal 0 checks without sending anything). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Whether `pid`, if it still runs, is one of ours (every Node child carries parent-watch.cjs on
  * its command line, the PostgreSQL supervisor its script), so a pid file left from before a reboot never kills a stranger that got the pid.
@@ -941,16 +932,6 @@ function startedByALauncher(pid: number): boolean {
     return cmdline.includes(PARENT_WATCH) || cmdline.includes(POSTGRES_SUPERVISOR);
   } catch {
     return true;
-  }
-}
-
-/** Whether any process is left in the process group led (or once led) by `pid`. */
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -13,6 +13,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isProcessAlive } from '@quizmesh/platform/process';
 
 /** Quizmesh's dynamic ports: under Linux's default ephemeral range (32768–60999). */
 export const DYNAMIC_PORT_RANGE = { min: 20_000, max: 32_000 } as const;
@@ -22,16 +23,6 @@ export const DEFAULT_LEASE_DIR = join(tmpdir(), 'quizmesh-port-leases');
 
 /** A lease file still empty after this long was left by a process that died between create and write. */
 const EMPTY_LEASE_GRACE_MS = 10_000;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, under another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class PortLeases {
   private readonly held = new Set<number>();
@@ -81,7 +72,7 @@ export class PortLeases {
       const owner = readFileSync(path, 'utf8');
       if (owner === '') return Date.now() - statSync(path).mtimeMs > EMPTY_LEASE_GRACE_MS;
       const pid = Number(owner);
-      return !Number.isInteger(pid) || pid <= 0 || !isAlive(pid);
+      return !Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid);
     } catch {
       return true; // removed in between: free to try again
     }

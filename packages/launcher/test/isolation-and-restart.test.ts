@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { backendUrls } from '@quizmesh/platform/testing';
-import { isAlive, startPlatform, type StartedPlatform } from '../src';
+import { startPlatform, type StartedPlatform } from '../src';
+import { isProcessAlive } from '@quizmesh/platform/process';
 
 const run = promisify(execFile);
 
@@ -64,10 +65,10 @@ describe('startPlatform on local backends', () => {
       expect(await vhosts()).toContain(runId);
       expect((await register(platform, 'before@example.com')).status).toBe(201);
 
-      const before = platform.pids.filter(isAlive);
+      const before = platform.pids.filter(isProcessAlive);
       await platform.stopService('identity', { signal: 'SIGKILL' });
       // identity's app and sidecar are gone, the gateway and its sidecar are not.
-      expect(platform.pids.filter(isAlive)).toHaveLength(before.length - 2);
+      expect(platform.pids.filter(isProcessAlive)).toHaveLength(before.length - 2);
       expect((await register(platform, 'while-down@example.com')).status).toBe(503);
 
       await platform.startService('identity');

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive, Launcher, LaunchError, startPlatform } from '../src';
+import { Launcher, LaunchError, startPlatform } from '../src';
+import { isProcessAlive } from '@quizmesh/platform/process';
 
 describe('launcher', () => {
   it('starts the gateway with its sidecar, reports status, and leaves nothing behind', async () => {
@@ -32,11 +33,11 @@ describe('launcher', () => {
           await expect(fetch(`http://${external}:${port}/healthz`)).rejects.toThrow();
       }
       // gateway app + its sidecar
-      expect(platform.pids.filter(isAlive)).toHaveLength(2);
+      expect(platform.pids.filter(isProcessAlive)).toHaveLength(2);
     } finally {
       await platform.stop();
     }
-    expect(platform.pids.filter(isAlive)).toEqual([]);
+    expect(platform.pids.filter(isProcessAlive)).toEqual([]);
   });
 
   it('names the service that failed to start and shows its last log lines', async () => {
@@ -88,7 +89,7 @@ describe('launcher', () => {
       await launcher.start();
       await new Promise((r) => setTimeout(r, 100));
       expect(() => process.kill(orphanPid, 0)).toThrow();
-      expect(isAlive(stranger.pid ?? -1)).toBe(true);
+      expect(isProcessAlive(stranger.pid ?? -1)).toBe(true);
     } finally {
       stranger.kill('SIGKILL');
       await launcher.stop();
@@ -117,7 +118,7 @@ describe('launcher', () => {
       writeFileSync(join(stateDir, 'launcher.pids.json'), JSON.stringify({ launcher: process.ppid, pids: running }));
       await expect(second.start()).rejects.toThrow(/another Quizmesh \(pid \d+\) is running from .*--state-dir/);
       await second.stop();
-      expect(running.filter(isAlive)).toEqual(running);
+      expect(running.filter(isProcessAlive)).toEqual(running);
       expect(JSON.parse(readFileSync(join(stateDir, 'launcher.pids.json'), 'utf8'))).toEqual({
         launcher: process.ppid,
         pids: running,

@@ -7,7 +7,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isAlive, Launcher, parseReplicas, startPlatform } from '../src';
+import { Launcher, parseReplicas, startPlatform } from '../src';
+import { isProcessAlive } from '@quizmesh/platform/process';
 
 async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -107,7 +108,7 @@ describe('launcher --replicas', () => {
       await platform.stop();
     }
     // Ctrl-C (stop) ends every instance, the restarted one included.
-    expect([...seen].filter(isAlive)).toEqual([]);
+    expect([...seen].filter(isProcessAlive)).toEqual([]);
   }, 180_000);
 
   it('refuses replicas it cannot honour, naming the option', async () => {

@@ -9,7 +9,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually, missing } from '@quizmesh/platform/testing';
-import { isAlive, startPlatform, type StartedPlatform } from '../src';
+import { startPlatform, type StartedPlatform } from '../src';
+import { isProcessAlive } from '@quizmesh/platform/process';
 
 const run = promisify(execFile);
 
@@ -105,7 +106,7 @@ describe('launcher supervision', () => {
       await platform.stop();
     }
     // Every process of the run, restarted ones included, is gone.
-    expect([...seen].filter(isAlive)).toEqual([]);
+    expect([...seen].filter(isProcessAlive)).toEqual([]);
   }, 120_000);
 
   it('gives up on an app that crashes at once repeatedly, with a line naming it and its log', async () => {

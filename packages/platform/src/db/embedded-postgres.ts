@@ -15,6 +15,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { isProcessAlive } from '../process';
 // The ES module's type: the class that import() below resolves to.
 import type { PGlite } from '@electric-sql/pglite' with { 'resolution-mode': 'import' };
 
@@ -133,22 +134,13 @@ function lockDataDir(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number(readFileSync(lockPath, 'utf8'));
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      if (isProcessAlive(pid)) {
         throw new EmbeddedPostgresError(`data directory ${dataDir} is in use by process ${pid}`);
       }
       rmSync(lockPath, { force: true }); // stale lock of a process that died
     }
   }
   throw new EmbeddedPostgresError(`cannot lock data directory ${dataDir}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 class ClientConnection {

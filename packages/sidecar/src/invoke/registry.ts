@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SidecarStartupError } from '../errors';
-import { isProcessAlive } from '../process-alive';
+import { isProcessAlive } from '@quizmesh/platform/process';
 
 export interface RegistryEntry {
   appId: string;

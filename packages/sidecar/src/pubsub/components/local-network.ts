@@ -18,7 +18,7 @@ import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { InMemoryPubSub } from './in-memory';
 import type { MessageHandler, PubSubComponent, PubSubFeature, PublishRequest, SubscribeRequest } from './types';
-import { isProcessAlive } from '../../process-alive';
+import { isProcessAlive } from '@quizmesh/platform/process';
 
 interface PeerEntry {
   appId: string;
