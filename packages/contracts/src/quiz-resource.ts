@@ -92,3 +92,36 @@ export const quizResourceSchema = z.object({
 });
 
 export type QuizResource = z.infer<typeof quizResourceSchema>;
+
+/** One operation a Dapr access-control policy allows (`name` is the Dapr path pattern: `*` is one segment). */
+export interface InvocableOperation {
+  name: string;
+  httpVerb: string[];
+}
+
+/**
+ * Everything the operator calls by service invocation, per app id, and nothing more: the chart's
+ * `services.operator.invokeOperations` and the operator's policy in components/common/config.yaml
+ * grant exactly these (tested), so its sidecar refuses any other route of quiz or evaluation.
+ * The operator's quiz client (services/operator/src/quiz-client.ts) builds its paths from `paths`.
+ */
+export const operatorInvocations = {
+  quiz: {
+    create: { name: '/api/v1/quizzes', httpVerb: ['POST'] },
+    replace: { name: '/api/v1/quizzes/*', httpVerb: ['PUT'] },
+    publish: { name: '/api/v1/quizzes/*/publish', httpVerb: ['POST'] },
+    archive: { name: '/api/v1/quizzes/*/archive', httpVerb: ['POST'] },
+  },
+  evaluation: {
+    quizLeaderboard: { name: '/api/v1/leaderboards/quiz/*', httpVerb: ['GET'] },
+  },
+} as const satisfies Record<string, Record<string, InvocableOperation>>;
+
+/** The methods the operator invokes, matching {@link operatorInvocations} one to one. */
+export const operatorPaths = {
+  create: () => 'api/v1/quizzes',
+  replace: (quizId: string) => `api/v1/quizzes/${quizId}`,
+  publish: (quizId: string) => `api/v1/quizzes/${quizId}/publish`,
+  archive: (quizId: string) => `api/v1/quizzes/${quizId}/archive`,
+  quizLeaderboard: (quizId: string) => `api/v1/leaderboards/quiz/${quizId}`,
+};

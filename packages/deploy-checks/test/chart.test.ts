@@ -10,6 +10,7 @@ import { isDaprResource, validateDaprResource } from '../src/dapr-schema';
 import { checkPolicies, formatViolation, podTemplateOf } from '../src/policies';
 import { findSecretValues } from '../src/values-secrets';
 import { quizPublishedRead } from '@quizmesh/contracts/quiz-api';
+import { operatorInvocations } from '@quizmesh/contracts/quiz-resource';
 
 /** `<app> <topic> -> <route> dlq=<dead-letter topic>`: what a Subscription does, whatever its pubsub or name. */
 function subscriptionSummary(object: KubeObject): string {
@@ -198,7 +199,7 @@ describe('default install (minikube)', () => {
     expect(names(objects(), 'Job')).toHaveLength(3);
   });
 
-  it("lets only the gateway (and the operator: quiz and evaluation) invoke services, only on /api/** and GET /readyz (and identity's JWKS); evaluation only quiz's internal read of a version's quiz.published", () => {
+  it("lets only the gateway invoke services on /api/** and GET /readyz (and identity's JWKS); the operator only the quiz and evaluation routes it calls; evaluation only quiz's internal read of a version's quiz.published", () => {
     const apiOnly = [
       { name: '/api/**', httpVerb: ['*'], action: 'allow' },
       { name: '/readyz', httpVerb: ['GET'], action: 'allow' },
@@ -219,7 +220,15 @@ describe('default install (minikube)', () => {
             : apiOnly;
       const callers =
         name === 'gateway' ? [] : name === 'quiz' || name === 'evaluation' ? ['gateway', 'operator'] : ['gateway'];
-      const expected = callers.map((appId) => expect.objectContaining({ appId, defaultAction: 'deny', operations }));
+      const operatorOperations = (app: 'quiz' | 'evaluation') =>
+        Object.values(operatorInvocations[app]).map((op) => ({ ...op, action: 'allow' }));
+      const expected = callers.map((appId) =>
+        expect.objectContaining({
+          appId,
+          defaultAction: 'deny',
+          operations: appId === 'operator' ? operatorOperations(name as 'quiz' | 'evaluation') : operations,
+        }),
+      );
       // Policies come in app id order: evaluation's before the gateway's.
       if (name === 'quiz') {
         expected.unshift(

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { quizPublishedRead } from '@quizmesh/contracts/quiz-api';
+import { operatorInvocations } from '@quizmesh/contracts/quiz-resource';
 import { REPO_ROOT, renderChart } from '../src/helm';
 import { isDaprResource, validateDaprResource } from '../src/dapr-schema';
 import { asArray, pathGet } from '../src/objects';
@@ -35,5 +36,24 @@ describe('components/common/config.yaml', () => {
     expect(pathGet(policyOf(local, 'evaluation'), 'operations')).toEqual(onlyTheRead);
     expect(pathGet(policyOf(chart, 'evaluation'), 'operations')).toEqual(onlyTheRead);
     expect(pathGet(policyOf(local, 'evaluation'), 'defaultAction')).toBe('deny');
+  });
+
+  it('lets the operator call exactly the quiz and evaluation routes it uses, as the chart does', async () => {
+    const local = loadObjects(join(COMPONENTS, 'common'), REPO_ROOT).find(
+      ({ object }) => object.kind === 'Configuration',
+    )?.object;
+    const allowed = (ops: Record<string, { name: string; httpVerb: readonly string[] }>) =>
+      Object.values(ops).map((op) => ({ name: op.name, httpVerb: [...op.httpVerb], action: 'allow' }));
+    // One local Configuration for every sidecar: the operator's policy holds both apps' routes.
+    expect(pathGet(policyOf(local, 'operator'), 'operations')).toEqual([
+      ...allowed(operatorInvocations.quiz),
+      ...allowed(operatorInvocations.evaluation),
+    ]);
+    expect(pathGet(policyOf(local, 'operator'), 'defaultAction')).toBe('deny');
+    const chart = await renderChart();
+    for (const app of ['quiz', 'evaluation'] as const) {
+      const configuration = chart.find((o) => o.kind === 'Configuration' && o.metadata.name === `quizmesh-${app}`);
+      expect(pathGet(policyOf(configuration, 'operator'), 'operations')).toEqual(allowed(operatorInvocations[app]));
+    }
   });
 });

@@ -123,6 +123,35 @@ it('publishes the quiz of a new file; the gateway status includes the operator',
   );
 });
 
+it("its sidecar lets it call only the routes it needs: quiz's other routes, evaluation's other reads and identity answer 403", async () => {
+  const endpoint = e2e.platform.endpoints.operator;
+  if (!endpoint) throw new Error('the operator is not running');
+  const invoke = async (app: string, method: string, verb = 'GET') => {
+    const res = await fetch(`http://127.0.0.1:${endpoint.sidecarPort}/v1.0/invoke/${app}/method/${method}`, {
+      method: verb,
+      headers: { 'dapr-api-token': endpoint.daprApiToken, 'content-type': 'application/json' },
+      ...(verb === 'GET' || verb === 'DELETE' ? {} : { body: '{}' }),
+    });
+    return { call: `${verb} ${app} ${method}`, status: res.status };
+  };
+  const refused = [
+    await invoke('quiz', 'api/v1/quizzes'),
+    await invoke('quiz', `api/v1/quizzes/${quizId}`),
+    await invoke('quiz', `api/v1/quizzes/${quizId}`, 'DELETE'),
+    await invoke('quiz', `api/v1/quizzes/${quizId}/attempts`, 'POST'),
+    await invoke('quiz', `api/v1/quizzes/${quizId}/publish/extra`, 'POST'),
+    await invoke('quiz', `internal/v1/quizzes/${quizId}/versions/1/quiz-published`),
+    await invoke('evaluation', 'api/v1/leaderboards/global'),
+    await invoke('identity', 'api/v1/users/me'),
+  ];
+  expect(refused).toEqual(refused.map(({ call }) => ({ call, status: 403 })));
+  // What it does need still passes its sidecar (the callee answers).
+  expect(await invoke('evaluation', `api/v1/leaderboards/quiz/${quizId}?limit=1`)).toEqual({
+    call: `GET evaluation api/v1/leaderboards/quiz/${quizId}?limit=1`,
+    status: 200,
+  });
+});
+
 it('refuses a public edit of the managed quiz with 409 naming the resource; players and top score come from evaluation', async () => {
   const { admin, players } = await createCast(e2e.gateway, 1, 'operator');
   const headers = { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' };

@@ -6,7 +6,7 @@
 import { DaprCallError, HttpMethod, type Dapr } from '@quizmesh/platform';
 import { authorQuizSchema, type AuthorQuiz, type CreateQuizRequest } from '@quizmesh/contracts/quiz-api';
 import { leaderboardPageSchema } from '@quizmesh/contracts/evaluation-api';
-import { MANAGED_BY_HEADER } from '@quizmesh/contracts/quiz-resource';
+import { MANAGED_BY_HEADER, operatorPaths } from '@quizmesh/contracts/quiz-resource';
 
 export interface QuizStats {
   players: number;
@@ -37,20 +37,20 @@ export class DaprQuizClient implements QuizClient {
   }
 
   createManaged(resource: string, content: CreateQuizRequest): Promise<AuthorQuiz> {
-    return this.call(resource, 'api/v1/quizzes', HttpMethod.POST, content);
+    return this.call(resource, operatorPaths.create(), HttpMethod.POST, content);
   }
 
   replace(resource: string, quizId: string, content: CreateQuizRequest): Promise<AuthorQuiz> {
-    return this.call(resource, `api/v1/quizzes/${quizId}`, HttpMethod.PUT, content);
+    return this.call(resource, operatorPaths.replace(quizId), HttpMethod.PUT, content);
   }
 
   publish(resource: string, quizId: string): Promise<AuthorQuiz> {
-    return this.call(resource, `api/v1/quizzes/${quizId}/publish`, HttpMethod.POST);
+    return this.call(resource, operatorPaths.publish(quizId), HttpMethod.POST);
   }
 
   async archive(resource: string, quizId: string): Promise<void> {
     try {
-      await this.dapr.invoke(this.appIds.quiz, `api/v1/quizzes/${quizId}/archive`, HttpMethod.POST, undefined, {
+      await this.dapr.invoke(this.appIds.quiz, operatorPaths.archive(quizId), HttpMethod.POST, undefined, {
         [MANAGED_BY_HEADER]: resource,
       });
     } catch (err) {
@@ -61,7 +61,7 @@ export class DaprQuizClient implements QuizClient {
 
   async stats(quizId: string): Promise<QuizStats> {
     const page = leaderboardPageSchema.parse(
-      await this.dapr.invoke<unknown>(this.appIds.evaluation, `api/v1/leaderboards/quiz/${quizId}?limit=1`),
+      await this.dapr.invoke<unknown>(this.appIds.evaluation, `${operatorPaths.quizLeaderboard(quizId)}?limit=1`),
     );
     return { players: page.totalPlayers, topScore: page.entries[0]?.score };
   }
