@@ -163,6 +163,16 @@ describe('default install (minikube)', () => {
       name: 'UPSTREAM_APP_IDS',
       value: 'identity,quiz,evaluation,notification,operator',
     });
+    // Only the gateway reads it; evaluation and the operator invoke apps too but report nothing.
+    const withUpstreams = objects()
+      .filter((o) => o.kind === 'Deployment')
+      .filter((o) =>
+        asArray(pathGet(o, 'spec.template.spec.containers')).some((c) =>
+          asArray(pathGet(c, 'env')).some((e) => pathGet(e, 'name') === 'UPSTREAM_APP_IDS'),
+        ),
+      )
+      .map((o) => o.metadata.name);
+    expect(withUpstreams).toEqual(['quizmesh-gateway']);
   });
 
   it('runs the development backing services from pinned official images', () => {
