@@ -67,6 +67,9 @@ export class ManagedProcess {
       this.finish({ code: 127, signal: null });
     });
     child.on('exit', (code, signal) => this.finish({ code, signal }));
+    // The log ends once the pipes have closed, not at 'exit': output still in a pipe arrives after
+    // 'exit', and a write after end() throws in the launcher.
+    child.on('close', () => this.log?.end());
     return this;
   }
 
@@ -74,7 +77,6 @@ export class ManagedProcess {
     if (this.exitInfo) return;
     if (this.partial) this.tail.push(this.partial);
     this.exitInfo = info;
-    this.log?.end();
     this.resolveExit(info);
   }
 
