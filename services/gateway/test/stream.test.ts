@@ -295,8 +295,36 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
     expect(isLoopbackAddress('::ffff:10.1.2.3')).toBe(false);
   });
 
-  it('needs a valid access token: none, a bad one or two at once are refused with problem+json', async () => {
-    const none = await stream(h.port);
+  it('gives a visitor (no token) leaderboard updates and never a notification, with no expiry', async () => {
+    const userId = randomUUID();
+    const visitor = await stream(h.port);
+    const signedIn = await stream(h.port, { headers: bearer(userId) });
+    expect(visitor.status).toBe(200);
+    await Promise.all([visitor, signedIn].map((s) => s.next((e) => e.event === 'ready')));
+    // The signed-in user's notification is written to its stream before the board is published:
+    // had the visitor's stream got the notification, it would come before the board.
+    await notifications.publish(notificationCreated, randomUUID(), notification(userId, 'Private'));
+    await signedIn.next((e) => e.event === 'notification');
+    const eventId = randomUUID();
+    await evaluation.publish(leaderboardUpdatedV1, eventId, leaderboardV1(randomUUID()));
+    const board = await visitor.next((e) => e.event === 'leaderboard');
+    expect(board.id).toBe(`${eventId}/global`);
+    expect(visitor.events.map((e) => e.event)).toEqual(['ready', 'leaderboard']);
+    // Heartbeats go on past the signed-in stream's check for expiry: a visitor's stream has none.
+    await visitor.commentsSeen(2);
+    expect(visitor.events.some((e) => e.event === 'token-expired')).toBe(false);
+  });
+
+  it("counts a visitor's streams against the per-address cap", async () => {
+    const address = { 'x-forwarded-for': '203.0.113.20' };
+    for (let i = 0; i < 3; i += 1) expect((await stream(h.port, { headers: address })).status).toBe(200);
+    const fourth = await stream(h.port, { headers: address });
+    expect(fourth.status).toBe(429);
+    expect(JSON.parse(fourth.body)).toMatchObject({ status: 429, detail: expect.stringMatching(/client address/) });
+  });
+
+  it('refuses a token that was sent but is empty, bad or sent twice, rather than falling back to a visitor stream', async () => {
+    const none = await stream(h.port, { path: '/api/v1/stream?access_token=' });
     expect(none.status).toBe(401);
     expect(none.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(none.headers['www-authenticate']).toBe('Bearer realm="quizmesh"');
@@ -304,6 +332,9 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
       status: 401,
       type: 'https://quizmesh.dev/problems/authentication-required',
     });
+    const basic = await stream(h.port, { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+    expect(basic.status).toBe(401);
+    expect(basic.headers['www-authenticate']).toMatch(/^Bearer realm="quizmesh", error="invalid_token"/);
 
     const expired = await stream(h.port, { path: `/api/v1/stream?access_token=${tokenFor(randomUUID(), -60)}` });
     expect(expired.status).toBe(401);
@@ -368,9 +399,11 @@ spec: { type: state.in-memory, version: v1, metadata: [] }
   });
 
   it('answers HEAD with the stream headers and ends, instead of holding the request open', async () => {
-    const res = await rawRequest(h.port, { method: 'HEAD', path: '/api/v1/stream', headers: bearer(randomUUID()) });
-    expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    for (const headers of [bearer(randomUUID()), {}]) {
+      const res = await rawRequest(h.port, { method: 'HEAD', path: '/api/v1/stream', headers });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    }
     expect(h.gateway.streams.size).toBe(0);
   });
 

@@ -40,8 +40,8 @@ function Layout() {
   const unread = useUnreadCount();
   const location = useLocation();
   useEffect(() => {
-    if (me) liveStream.restart();
-    else liveStream.stop();
+    // Signed in: the user's stream (boards and notifications); signed out: a visitor's (boards).
+    liveStream.restart();
   }, [me]);
   useEffect(() => {
     // Move focus to the new page's heading, so keyboard and screen-reader users land on it.

@@ -337,6 +337,20 @@ describe('web app in a browser', () => {
     await visitor.goto(`${base}/quizzes/${quizId}`);
     await visitor.getByRole('link', { name: 'Sign in' }).first().waitFor();
     await visited(visitor, 'quiz page signed out');
+    // A visitor's leaderboard is live too (the stream without a token): a new player's result
+    // appears on the quiz page without a reload.
+    await visitor.getByRole('heading', { name: 'Top 10' }).waitFor();
+    const newcomer = await e2e.gateway.register(`p3.${run}@example.com`, `Player Three ${run}`);
+    const attempt = await e2e.gateway.startAttempt(newcomer, quizId);
+    const view = (await (await fetch(`${base}/api/v1/quizzes/${quizId}`)).json()) as {
+      questions: Array<{ id: string; options: Array<{ id: string }> }>;
+    };
+    await e2e.gateway.submit(
+      newcomer,
+      attempt.id,
+      view.questions.map((q) => ({ questionId: q.id, optionIds: [q.options[0]?.id ?? ''] })),
+    );
+    await visitor.getByRole('cell', { name: `Player Three ${run}` }).waitFor();
     await visitor.goto(`${base}/login`);
     await visited(visitor, 'login', 'login');
     // Guarded pages send a visitor to sign in.

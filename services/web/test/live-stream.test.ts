@@ -133,13 +133,25 @@ describe('live stream', () => {
     expect(timers.pending).toHaveLength(0);
   });
 
-  it('stops without a token (signed out) and on stop(), leaving no timer behind', async () => {
-    const signedOut = setup([undefined]);
-    signedOut.stream.start();
+  it("opens a visitor's stream without a token (signed out), and the token stream once one is there", async () => {
+    const { stream, sources, events } = setup([undefined, 't1']);
+    stream.start();
     await flush();
-    expect(signedOut.sources).toHaveLength(0);
-    expect(signedOut.stream.status).toBe('stopped');
+    expect(sources[0]?.url).toBe('/api/v1/stream');
+    sources[0]?.emit('ready');
+    sources[0]?.emit('leaderboard', '{"board":"global"}');
+    expect(stream.status).toBe('live');
+    expect(events).toEqual([
+      { type: 'ready', data: null },
+      { type: 'leaderboard', data: { board: 'global' } },
+    ]);
+    stream.restart(); // signed in
+    await flush();
+    expect(sources[0]?.closed).toBe(true);
+    expect(sources[1]?.url).toBe('/api/v1/stream?access_token=t1');
+  });
 
+  it('stops on stop(), leaving no timer behind', async () => {
     const { stream, sources, timers } = setup();
     stream.start();
     await flush();

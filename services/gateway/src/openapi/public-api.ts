@@ -47,7 +47,9 @@ const STREAM_DESCRIPTION = `Server-Sent Events (\`text/event-stream\`). Events:
 - \`notification\`: a new notification for the signed-in user (that user's streams only).
 - \`token-expired\`: the access token ran out; the stream ends. Open a new one with a fresh token.
 
-Comment lines (\`: heartbeat\`) keep idle connections open. EventSource cannot send headers, so the access token may come as \`?${ACCESS_TOKEN_PARAM}=\` instead of \`Authorization\` (never both); the gateway removes it from the URL before logging. Streams per user and per gateway replica are capped (429, 503).`;
+Without a token (neither \`Authorization\` nor \`?${ACCESS_TOKEN_PARAM}=\`) the stream is a visitor's: \`leaderboard\` events only, never \`token-expired\`. A token that is sent must be valid (401 otherwise).
+
+Comment lines (\`: heartbeat\`) keep idle connections open. EventSource cannot send headers, so the access token may come as \`?${ACCESS_TOKEN_PARAM}=\` instead of \`Authorization\` (never both); the gateway removes it from the URL before logging. Streams per user, per client address and per gateway replica are capped (429, 503).`;
 
 type GatewayOperation = ApiSection['operations'][number];
 
@@ -75,9 +77,10 @@ const gatewaySection: ApiSection = {
       operationId: 'openStream',
       method: 'get',
       path: STREAM_PATH,
-      summary: 'Live stream of leaderboard changes and your notifications (Server-Sent Events)',
+      summary: 'Live stream of leaderboard changes and, signed in, your notifications (Server-Sent Events)',
       description: STREAM_DESCRIPTION,
-      access: 'user',
+      // Optional token: a visitor's stream carries only the public leaderboard updates.
+      access: 'public',
       query: z.object({
         [ACCESS_TOKEN_PARAM]: z
           .string()
@@ -85,7 +88,7 @@ const gatewaySection: ApiSection = {
           .meta({ description: 'the access token, for clients that cannot send Authorization (EventSource)' }),
       }),
       response: { status: 200, schema: streamEventSchema, contentType: 'text/event-stream' },
-      errors: [503],
+      errors: [401, 503],
     },
     {
       operationId: 'getStatus',

@@ -1,6 +1,7 @@
 /**
  * The open live streams of this replica and how events reach them (docs/decisions/0650):
- * leaderboard updates go to every stream, a notification only to its recipient's streams.
+ * leaderboard updates go to every stream, a notification only to its recipient's streams. A
+ * visitor's stream (no token) has no user: it gets leaderboard updates only and never expires.
  *
  * One timer serves every stream: it writes the heartbeat comment, ends streams whose access
  * token has expired, and drops clients whose socket buffer stayed full for a whole interval.
@@ -33,11 +34,12 @@ export interface StreamEvent {
 
 interface Connection {
   readonly id: string;
-  readonly userId: string;
+  /** undefined for a visitor's stream */
+  readonly userId: string | undefined;
   /** the client address that opened it (as trusted proxies report it) */
   readonly address: string;
   readonly res: ServerResponse;
-  /** epoch ms after which the access token that opened the stream is no longer valid */
+  /** epoch ms after which the access token that opened the stream is no longer valid (visitors: never) */
   readonly expiresAtMs: number;
   /** set when a write could not be flushed to the socket, cleared on 'drain' */
   congestedSinceMs: number | undefined;
@@ -82,11 +84,15 @@ export class StreamHub {
     return this.byAddress.get(address) ?? 0;
   }
 
-  /** Whether a new stream of `userId` from `address` fits under the caps (checked before the response starts). */
-  admit(userId: string, address: string): Admission {
+  /**
+   * Whether a new stream of `userId` (undefined: a visitor) from `address` fits under the caps
+   * (checked before the response starts).
+   */
+  admit(userId: string | undefined, address: string): Admission {
     if (this.closed || this.connections.size >= this.options.maxConnections)
       return { admitted: false, reason: 'replica-limit' };
-    if (this.sizeOf(userId) >= this.options.maxConnectionsPerUser) return { admitted: false, reason: 'user-limit' };
+    if (userId !== undefined && this.sizeOf(userId) >= this.options.maxConnectionsPerUser)
+      return { admitted: false, reason: 'user-limit' };
     // Checked per address too: thousands of self-registered accounts from one address would
     // otherwise hold every slot of the replica.
     if (this.sizeOfAddress(address) >= this.options.maxConnectionsPerAddress)
@@ -100,16 +106,16 @@ export class StreamHub {
    */
   open(
     res: ServerResponse,
-    user: { id: string; expiresAtMs: number },
+    user: { id: string; expiresAtMs: number } | undefined,
     lastEventId: string | undefined,
     address: string,
   ): void {
     const connection: Connection = {
       id: randomUUID(),
-      userId: user.id,
+      userId: user?.id,
       address,
       res,
-      expiresAtMs: user.expiresAtMs,
+      expiresAtMs: user?.expiresAtMs ?? Number.POSITIVE_INFINITY,
       congestedSinceMs: undefined,
     };
     res.writeHead(200, {
@@ -124,9 +130,11 @@ export class StreamHub {
     socket?.setKeepAlive(true);
     this.connections.add(connection);
     recordSseConnections(1);
-    let forUser = this.byUser.get(user.id);
-    if (!forUser) this.byUser.set(user.id, (forUser = new Set()));
-    forUser.add(connection);
+    if (user) {
+      let forUser = this.byUser.get(user.id);
+      if (!forUser) this.byUser.set(user.id, (forUser = new Set()));
+      forUser.add(connection);
+    }
     this.byAddress.set(address, this.sizeOfAddress(address) + 1);
     res.on('drain', () => {
       connection.congestedSinceMs = undefined;
@@ -217,9 +225,11 @@ export class StreamHub {
   private forget(connection: Connection): void {
     if (!this.connections.delete(connection)) return;
     recordSseConnections(-1);
-    const forUser = this.byUser.get(connection.userId);
-    forUser?.delete(connection);
-    if (forUser?.size === 0) this.byUser.delete(connection.userId);
+    if (connection.userId !== undefined) {
+      const forUser = this.byUser.get(connection.userId);
+      forUser?.delete(connection);
+      if (forUser?.size === 0) this.byUser.delete(connection.userId);
+    }
     const fromAddress = this.sizeOfAddress(connection.address) - 1;
     if (fromAddress > 0) this.byAddress.set(connection.address, fromAddress);
     else this.byAddress.delete(connection.address);

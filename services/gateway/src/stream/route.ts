@@ -1,6 +1,7 @@
 /**
  * GET /api/v1/stream: the live stream (Server-Sent Events) of leaderboard updates and the
- * caller's own notifications (docs/decisions/0650).
+ * caller's own notifications (docs/decisions/0650). Without a token it is a visitor's stream:
+ * leaderboard updates only (the boards are public), under the per-address caps.
  *
  * Browsers' EventSource cannot send headers, so besides `Authorization: Bearer` the access
  * token may come as `?access_token=` (RFC 6750 §2.3). Query strings end up in logs and
@@ -69,18 +70,23 @@ function invalidRequest(detail: string): AppError {
   });
 }
 
-/** The stream's token: the Authorization header or one `access_token` parameter, never both (RFC 6750 §2). */
-export async function authenticateStream(req: Request, verifier: TokenVerifier): Promise<VerifiedToken> {
+/**
+ * The stream's token: the Authorization header or one `access_token` parameter, never both (RFC
+ * 6750 §2); undefined when neither was sent (a visitor). A token that was sent must be valid: an
+ * expired one is a 401, never a silent visitor's stream.
+ */
+export async function authenticateStream(req: Request, verifier: TokenVerifier): Promise<VerifiedToken | undefined> {
   const fromHeader = bearerToken(req.header('authorization'));
   const fromQuery = queryTokensOf(req);
   if (fromQuery.length > 1) throw invalidRequest('send the access_token parameter once');
   if (fromHeader !== undefined && fromQuery.length > 0)
     throw invalidRequest('send the access token either in the Authorization header or as access_token, not both');
   const token = fromHeader ?? fromQuery[0];
+  if (token === undefined && req.header('authorization') === undefined) return undefined;
   if (token === undefined || token === '') {
     throw new AppError(401, {
       code: 'authentication-required',
-      detail: `the stream requires an access token: send Authorization: Bearer <token> or ?${ACCESS_TOKEN_PARAM}=<token>`,
+      detail: `send the access token as Authorization: Bearer <token> or ?${ACCESS_TOKEN_PARAM}=<token>, or neither for leaderboard updates only`,
       headers: { 'www-authenticate': 'Bearer realm="quizmesh"' },
     });
   }
@@ -108,10 +114,10 @@ export function mountStream(app: Express, deps: StreamRouteDeps): void {
     res.end();
   });
   app.get(STREAM_PATH, async (req, res) => {
-    const { user, expiresAtMs } = await authenticateStream(req, deps.verifier);
-    await enforce(deps.limits.user, user.id, 'requests per user');
+    const verified = await authenticateStream(req, deps.verifier);
+    if (verified) await enforce(deps.limits.user, verified.user.id, 'requests per user');
     const address = clientIp(req);
-    const admission = deps.hub.admit(user.id, address);
+    const admission = deps.hub.admit(verified?.user.id, address);
     if (!admission.admitted) {
       throw admission.reason === 'user-limit'
         ? new AppError(429, {
@@ -136,6 +142,7 @@ export function mountStream(app: Express, deps: StreamRouteDeps): void {
     }
     // A stream is idle between events by design: no socket timeout (heartbeats detect dead peers).
     req.socket.setTimeout(0);
-    deps.hub.open(res, { id: user.id, expiresAtMs }, req.header('last-event-id'), address);
+    const viewer = verified ? { id: verified.user.id, expiresAtMs: verified.expiresAtMs } : undefined;
+    deps.hub.open(res, viewer, req.header('last-event-id'), address);
   });
 }

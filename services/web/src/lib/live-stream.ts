@@ -2,6 +2,7 @@
  * One live connection to the gateway's stream (GET /api/v1/stream, Server-Sent Events) for the
  * whole app. EventSource cannot send headers, so the access token goes in the URL, and each
  * reconnection asks for a fresh token (the stream ends with `token-expired` when it runs out).
+ * Signed out, the stream is a visitor's (no token): leaderboard updates only.
  * The gateway has no replay: every `ready` (first connection and each reconnection) tells the
  * pages to re-fetch what they show, so nothing missed while disconnected stays missing.
  *
@@ -28,7 +29,7 @@ export type StreamStatus = 'connecting' | 'live' | 'reconnecting' | 'stopped';
 export interface LiveStreamOptions {
   /** the stream's path (the generated client's `/api/v1/stream`) */
   path: string;
-  /** a valid access token, refreshed if needed; undefined when signed out (then no stream) */
+  /** a valid access token, refreshed if needed; undefined when signed out (then a visitor's stream) */
   accessToken: () => Promise<string | undefined>;
   open: EventSourceFactory;
   timers?: Timers;
@@ -128,12 +129,9 @@ export class LiveStream {
       token = undefined;
     }
     if (generation !== this.generation || this.stopped) return;
-    if (token === undefined) {
-      // Signed out: nothing to stream until restart() after the next sign-in.
-      this.stop();
-      return;
-    }
-    const source = this.options.open(`${this.options.path}?access_token=${encodeURIComponent(token)}`);
+    const source = this.options.open(
+      token === undefined ? this.options.path : `${this.options.path}?access_token=${encodeURIComponent(token)}`,
+    );
     this.source = source;
     source.addEventListener('ready', () => {
       if (generation !== this.generation) return;

@@ -9,7 +9,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Live stream of leaderboard changes and your notifications (Server-Sent Events)
+         * Live stream of leaderboard changes and, signed in, your notifications (Server-Sent Events)
          * @description Server-Sent Events (`text/event-stream`). Events:
          *
          *     - `ready` first, after a `retry:` hint. There is no replay: on every `ready` (also after a reconnect with `Last-Event-ID`) re-fetch what you show.
@@ -17,7 +17,9 @@ export interface paths {
          *     - `notification`: a new notification for the signed-in user (that user's streams only).
          *     - `token-expired`: the access token ran out; the stream ends. Open a new one with a fresh token.
          *
-         *     Comment lines (`: heartbeat`) keep idle connections open. EventSource cannot send headers, so the access token may come as `?access_token=` instead of `Authorization` (never both); the gateway removes it from the URL before logging. Streams per user and per gateway replica are capped (429, 503).
+         *     Without a token (neither `Authorization` nor `?access_token=`) the stream is a visitor's: `leaderboard` events only, never `token-expired`. A token that is sent must be valid (401 otherwise).
+         *
+         *     Comment lines (`: heartbeat`) keep idle connections open. EventSource cannot send headers, so the access token may come as `?access_token=` instead of `Authorization` (never both); the gateway removes it from the URL before logging. Streams per user, per client address and per gateway replica are capped (429, 503).
          */
         get: operations["openStream"];
         put?: never;
