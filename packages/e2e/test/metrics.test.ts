@@ -113,6 +113,14 @@ describe('metrics from every service', () => {
         .pointsOf('quizmesh.consumer.messages')
         .some((p) => p.attributes['quizmesh.outcome'] === 'retry' && p.service === 'evaluation' && isNonZero(p)),
     ).toBe(true);
+    // Players read the quiz view the gateway keeps: some reads are served from it, some forwarded.
+    for (const result of ['hit', 'miss'])
+      expect({
+        result,
+        seen: receiver
+          .pointsOf('quizmesh.gateway.cache.lookups', 'gateway')
+          .some((p) => p.attributes['quizmesh.result'] === result && isNonZero(p)),
+      }).toEqual({ result, seen: true });
     for (const reason of ['rate_limit', 'circuit_open'])
       expect({
         reason,

@@ -8,6 +8,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppError, setHttpRoute, type CallerUser } from '@quizmesh/platform';
+import { recordGatewayCacheLookup } from '@quizmesh/platform/telemetry';
 import { bearerToken, missingToken, type TokenVerifier } from './auth/tokens';
 import { notModified, type KeptAnswer, type ResponseCache } from './cache/response-cache';
 import { hasBody, type SidecarProxy } from './proxy';
@@ -93,6 +94,7 @@ export function forwardMiddleware(deps: ForwardDeps): RequestHandler {
     const keptKey = segment !== undefined && !segment.includes('%') ? segment : undefined;
     if (keptKey !== undefined) {
       const kept = deps.cache.get(req.path);
+      recordGatewayCacheLookup(kept ? 'hit' : 'miss');
       if (kept) {
         sendKept(req, res, kept);
         return;

@@ -26,9 +26,11 @@ const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
 export const CONSUMER_OUTCOMES = ['success', 'retry', 'drop'] as const;
 export const GATEWAY_REJECTION_REASONS = ['rate_limit', 'circuit_open'] as const;
 export const RECONCILE_RESULTS = ['success', 'error', 'requeue'] as const;
+export const GATEWAY_CACHE_RESULTS = ['hit', 'miss'] as const;
 export type ConsumerOutcome = (typeof CONSUMER_OUTCOMES)[number];
 export type GatewayRejectionReason = (typeof GATEWAY_REJECTION_REASONS)[number];
 export type ReconcileResult = (typeof RECONCILE_RESULTS)[number];
+export type GatewayCacheResult = (typeof GATEWAY_CACHE_RESULTS)[number];
 
 /** The agreed catalogue; the chart's dashboards may query exactly these. */
 export const METRIC_CATALOGUE: readonly CatalogueEntry[] = [
@@ -94,6 +96,14 @@ export const METRIC_CATALOGUE: readonly CatalogueEntry[] = [
     unit: '{request}',
     description: 'Requests the gateway refused before they reached a service',
     attributes: { 'quizmesh.reason': GATEWAY_REJECTION_REASONS },
+  },
+  {
+    name: 'quizmesh.gateway.cache.lookups',
+    kind: 'counter',
+    unit: '{request}',
+    description:
+      'Reads of an answer the gateway may keep (decision 1000): served from its cache (hit) or forwarded (miss)',
+    attributes: { 'quizmesh.result': GATEWAY_CACHE_RESULTS },
   },
   {
     name: 'quizmesh.operator.reconciles',
@@ -169,6 +179,7 @@ function createInstruments(meter: Meter) {
       valueType: ValueType.INT,
     }),
     gatewayRejections: counter('quizmesh.gateway.rejections'),
+    gatewayCacheLookups: counter('quizmesh.gateway.cache.lookups'),
     reconciles: counter('quizmesh.operator.reconciles'),
     reconcileDuration: histogram('quizmesh.operator.reconcile.duration'),
   };
@@ -224,6 +235,10 @@ export function recordSseConnections(delta: 1 | -1): void {
 
 export function recordGatewayRejection(reason: GatewayRejectionReason): void {
   instruments().gatewayRejections.add(1, { 'quizmesh.reason': reason });
+}
+
+export function recordGatewayCacheLookup(result: GatewayCacheResult): void {
+  instruments().gatewayCacheLookups.add(1, { 'quizmesh.result': result });
 }
 
 export function recordReconcile(result: ReconcileResult, seconds: number): void {
