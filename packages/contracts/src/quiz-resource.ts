@@ -103,7 +103,7 @@ export interface InvocableOperation {
  * Everything the operator calls by service invocation, per app id, and nothing more: the chart's
  * `services.operator.invokeOperations` and the operator's policy in components/common/config.yaml
  * grant exactly these (tested), so its sidecar refuses any other route of quiz or evaluation.
- * The operator's quiz client (services/operator/src/quiz-client.ts) builds its paths from `paths`.
+ * The operator's quiz client (services/operator/src/quiz-client.ts) builds its paths with `operatorPaths`.
  */
 export const operatorInvocations = {
   quiz: {

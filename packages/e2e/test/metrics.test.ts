@@ -113,21 +113,19 @@ describe('metrics from every service', () => {
         .pointsOf('quizmesh.consumer.messages')
         .some((p) => p.attributes['quizmesh.outcome'] === 'retry' && p.service === 'evaluation' && isNonZero(p)),
     ).toBe(true);
-    // Players read the quiz view the gateway keeps: some reads are served from it, some forwarded.
-    for (const result of ['hit', 'miss'])
+    // The gateway's rejections of both kinds; and players' reads of the quiz view it keeps, some
+    // served from it, some forwarded.
+    for (const [metric, attribute, value] of [
+      ['quizmesh.gateway.rejections', 'quizmesh.reason', 'rate_limit'],
+      ['quizmesh.gateway.rejections', 'quizmesh.reason', 'circuit_open'],
+      ['quizmesh.gateway.cache.lookups', 'quizmesh.result', 'hit'],
+      ['quizmesh.gateway.cache.lookups', 'quizmesh.result', 'miss'],
+    ] as const)
       expect({
-        result,
-        seen: receiver
-          .pointsOf('quizmesh.gateway.cache.lookups', 'gateway')
-          .some((p) => p.attributes['quizmesh.result'] === result && isNonZero(p)),
-      }).toEqual({ result, seen: true });
-    for (const reason of ['rate_limit', 'circuit_open'])
-      expect({
-        reason,
-        seen: receiver
-          .pointsOf('quizmesh.gateway.rejections', 'gateway')
-          .some((p) => p.attributes['quizmesh.reason'] === reason && isNonZero(p)),
-      }).toEqual({ reason, seen: true });
+        metric,
+        value,
+        seen: receiver.pointsOf(metric, 'gateway').some((p) => p.attributes[attribute] === value && isNonZero(p)),
+      }).toEqual({ metric, value, seen: true });
 
     for (const point of receiver.dataPoints) {
       expect({

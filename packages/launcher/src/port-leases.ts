@@ -71,8 +71,7 @@ export class PortLeases {
     try {
       const owner = readFileSync(path, 'utf8');
       if (owner === '') return Date.now() - statSync(path).mtimeMs > EMPTY_LEASE_GRACE_MS;
-      const pid = Number(owner);
-      return !Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid);
+      return !isProcessAlive(Number(owner));
     } catch {
       return true; // removed in between: free to try again
     }
