@@ -150,6 +150,19 @@ async function driveTraffic(e2e: E2EPlatform): Promise<{ stream: SseClient; load
   const stream = await SseClient.connect(`${e2e.platform.gatewayUrl}/api/v1/stream`, watcher.token);
   const load = await runLoadGenerator(e2e.platform.gatewayUrl);
 
+  // A quiz view the gateway keeps, read until it is served from the gateway's cache: the load's
+  // own reads may all miss (each scoring purges the view, and a fill right after a purge is not
+  // kept), so the cache's hits are made sure of here.
+  const catalogue = (await (await gateway.call('GET', '/api/v1/quizzes')).json()) as { items: Array<{ id: string }> };
+  const quizId = catalogue.items[0]?.id;
+  if (!quizId) throw new Error('the load generator published no quiz');
+  await eventually('a quiz view served from the gateway cache', async () => {
+    const res = await gateway.call('GET', `/api/v1/quizzes/${quizId}`);
+    await res.arrayBuffer();
+    if (res.headers.get('cache-status') !== 'gateway; hit')
+      throw missing(`cache-status ${res.headers.get('cache-status')}`);
+  });
+
   // A completion of a quiz version whose quiz.published evaluation never saw (as when events
   // arrive out of order): no answer key yet, so evaluation answers RETRY until Dapr gives up.
   await e2e.publishAs('quiz', 'quiz.completed', {
